@@ -1,0 +1,295 @@
+/* agent.c - mptcplab-agent: the event loop, transports and shutdown. */
+#include "agent.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#define MAX_JOB_FDS 192
+
+static const struct {
+        int err;
+        const char *name;
+} errnames[] = {
+        {EINVAL, "EINVAL"},     {ENOENT, "ENOENT"},         {EEXIST, "EEXIST"},
+        {ENODEV, "ENODEV"},     {EPERM, "EPERM"},           {EACCES, "EACCES"},
+        {EOPNOTSUPP, "EOPNOTSUPP"}, {ENOSYS, "ENOSYS"},     {ETIMEDOUT, "ETIMEDOUT"},
+        {ESRCH, "ESRCH"},       {EBUSY, "EBUSY"},           {ERANGE, "ERANGE"},
+        {EADDRNOTAVAIL, "EADDRNOTAVAIL"}, {EPROTONOSUPPORT, "EPROTONOSUPPORT"},
+        {ENOMEM, "ENOMEM"},     {EPROTO, "EPROTO"},
+};
+
+int reply_error(struct reply *r, int err, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        free(r->message);
+        if (vasprintf(&r->message, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        r->err_name = "EIO";
+        for (unsigned i = 0; i < ELEMENTSOF(errnames); i++)
+                if (errnames[i].err == -err)
+                        r->err_name = errnames[i].name;
+        return err < 0 ? err : -EIO;
+}
+
+void agent_send_reply(struct agent *a, int64_t id, struct reply *r)
+{
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "v", json_object_new_int(AGENT_PROTOCOL));
+        json_object_object_add(o, "id", json_object_new_int64(id));
+        if (r->message) {
+                struct json_object *e = json_object_new_object();
+                json_object_object_add(o, "ok", json_object_new_boolean(false));
+                json_object_object_add(e, "errno", json_object_new_string(r->err_name));
+                json_object_object_add(e, "message", json_object_new_string(r->message));
+                json_object_object_add(o, "error", e);
+                json_object_put(r->result);
+        } else {
+                json_object_object_add(o, "ok", json_object_new_boolean(true));
+                json_object_object_add(o, "result", r->result ? r->result : json_object_new_object());
+        }
+        r->result = NULL;
+        free(r->message);
+        r->message = NULL;
+        if (json_write_line(a->out_fd, o) < 0)
+                a->quit = true; /* the controller is gone */
+        json_object_put(o);
+}
+
+static void handle_line(struct agent *a, const char *line)
+{
+        struct reply r = {0};
+        int64_t id = -1, v = 0;
+        enum json_tokener_error jerr;
+        _cleanup_json_ struct json_object *req = json_tokener_parse_verbose(line, &jerr);
+        if (!req || !json_object_is_type(req, json_type_object)) {
+                reply_error(&r, -EINVAL, "request is not a JSON object: %s",
+                            req ? "wrong type" : json_tokener_error_desc(jerr));
+                agent_send_reply(a, -1, &r);
+                return;
+        }
+        if (!jint(req, "id", &id) || id < 0) {
+                reply_error(&r, -EINVAL, "request has no \"id\" (a non-negative integer)");
+                agent_send_reply(a, -1, &r);
+                return;
+        }
+        if (!jint(req, "v", &v) || v != AGENT_PROTOCOL) {
+                reply_error(&r, -EPROTO, "protocol version %lld not supported (this agent speaks %d)",
+                            (long long)v, AGENT_PROTOCOL);
+                agent_send_reply(a, id, &r);
+                return;
+        }
+        const char *op = jstr(req, "op");
+        if (!op) {
+                reply_error(&r, -EINVAL, "request has no \"op\"");
+                agent_send_reply(a, id, &r);
+                return;
+        }
+        struct json_object *args = jobj(req, "args");
+        _cleanup_json_ struct json_object *empty = NULL;
+        if (!args) {
+                if (json_object_object_get_ex(req, "args", NULL)) {
+                        reply_error(&r, -EINVAL, "\"args\" must be an object");
+                        agent_send_reply(a, id, &r);
+                        return;
+                }
+                args = empty = json_object_new_object();
+        }
+        log_debug("%s: request %lld %s", a->node, (long long)id, op);
+        agent_dispatch(a, id, op, args, &r);
+        if (!r.deferred)
+                agent_send_reply(a, id, &r);
+}
+
+static int open_listen(const char *path)
+{
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (fd < 0 || strlen(path) >= sizeof sa.sun_path)
+                return fd < 0 ? -errno : -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        unlink(path);
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 1) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+static void usage(void)
+{
+        fprintf(stderr,
+                "usage: mptcplab-agent [--stdio | --listen PATH | --port DEVICE] [--netns NAME]\n"
+                "                      [--name NODE] [--debug]\n"
+                "  --stdio        requests on stdin, replies on stdout (default)\n"
+                "  --listen PATH  serve one client at a time on a unix socket\n"
+                "  --port DEVICE  a character device such as /dev/virtio-ports/mptcplab.agent\n"
+                "  --netns NAME   create /run/netns/NAME, move into it, remove it on exit\n");
+}
+
+static int serve(struct agent *a, int sfd)
+{
+        struct line_reader lr;
+        line_reader_init(&lr, a->in_fd);
+        struct pollfd p[2 + MAX_JOB_FDS];
+        struct job *owners[MAX_JOB_FDS];
+        int rc = 0;
+        while (!a->quit) {
+                char *line;
+                while (!a->quit && line_reader_pop(&lr, &line)) {
+                        handle_line(a, line);
+                        free(line);
+                }
+                if (a->quit || lr.eof)
+                        break;
+                p[0] = (struct pollfd){.fd = a->in_fd, .events = POLLIN};
+                p[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
+                unsigned n = jobs_pollfds(a, p + 2, MAX_JOB_FDS, owners);
+                int timeout = jobs_tick(a);
+                if (poll(p, 2 + n, timeout) < 0 && errno != EINTR) {
+                        rc = -errno;
+                        break;
+                }
+                if (p[1].revents) {
+                        struct signalfd_siginfo si;
+                        if (read(sfd, &si, sizeof si) == sizeof si) {
+                                log_info("%s: signal %u, restoring the node and exiting", a->node,
+                                         si.ssi_signo);
+                                rc = -EINTR;
+                                break;
+                        }
+                }
+                jobs_handle(a, p + 2, n, owners);
+                if (p[0].revents) {
+                        int r = line_reader_fill(&lr);
+                        if (r < 0 && r != -EAGAIN && r != -EINTR)
+                                break;
+                }
+        }
+        line_reader_free(&lr);
+        return rc;
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"stdio", no_argument, NULL, 's'},    {"listen", required_argument, NULL, 'l'},
+                {"port", required_argument, NULL, 'p'}, {"netns", required_argument, NULL, 'n'},
+                {"name", required_argument, NULL, 'N'}, {"debug", no_argument, NULL, 'd'},
+                {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
+        };
+        const char *listen_path = NULL, *port = NULL, *netns = NULL;
+        struct agent a = {.node = "node", .in_fd = 0, .out_fd = 1, .have_netem = -1,
+                          .have_tbf = -1, .have_htb = -1};
+        int c;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                switch (c) {
+                case 's':
+                        break;
+                case 'l':
+                        listen_path = optarg;
+                        break;
+                case 'p':
+                        port = optarg;
+                        break;
+                case 'n':
+                        netns = optarg;
+                        break;
+                case 'N':
+                        a.node = optarg;
+                        break;
+                case 'd':
+                        log_set_level(LOG_LVL_DEBUG);
+                        break;
+                case 'h':
+                        usage();
+                        return 0;
+                default:
+                        usage();
+                        return 2;
+                }
+        }
+        if (optind < argc) {
+                usage();
+                return 2;
+        }
+        char *prog = xasprintf("mptcplab-agent[%s]", a.node);
+        log_set_program(prog);
+        signal(SIGPIPE, SIG_IGN);
+
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+
+        int r;
+        if (netns && (r = netns_enter_new(netns)) < 0) {
+                log_errno(LOG_LVL_ERROR, r, "cannot create network namespace %s", netns);
+                return 3;
+        }
+        if ((r = nlr_open(&a.nl)) < 0) {
+                log_errno(LOG_LVL_ERROR, r, "cannot open rtnetlink");
+                if (netns)
+                        netns_release(netns);
+                return 3;
+        }
+        if (netns)
+                nlr_link_set(a.nl, "lo", 1, 0);
+
+        int lfd = -1;
+        if (listen_path && (lfd = open_listen(listen_path)) < 0) {
+                log_errno(LOG_LVL_ERROR, lfd, "cannot listen on %s", listen_path);
+                r = lfd;
+        } else if (port) {
+                int fd = open(port, O_RDWR | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0)
+                        r = log_errno(LOG_LVL_ERROR, -errno, "cannot open %s", port);
+                a.in_fd = a.out_fd = fd;
+        }
+        /* serve: stdio and ports once; a unix socket one client after another */
+        while (r >= 0) {
+                if (lfd >= 0) {
+                        struct pollfd p[2] = {{.fd = lfd, .events = POLLIN},
+                                              {.fd = sfd, .events = POLLIN}};
+                        if (poll(p, 2, -1) < 0 && errno != EINTR)
+                                break;
+                        if (p[1].revents)
+                                break;
+                        if (!p[0].revents)
+                                continue;
+                        int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+                        if (cfd < 0)
+                                continue;
+                        a.in_fd = a.out_fd = cfd;
+                        a.quit = false;
+                }
+                r = serve(&a, sfd);
+                if (lfd < 0 || r == -EINTR)
+                        break;
+                close(a.in_fd);
+                r = 0;
+        }
+        jobs_kill_all(&a);
+        unsigned failed = undo_all(&a, NULL);
+        if (listen_path && lfd >= 0) {
+                close(lfd);
+                unlink(listen_path);
+        }
+        mpm_close(a.mpm);
+        nlr_close(a.nl);
+        if (netns)
+                netns_release(netns);
+        free(prog);
+        return failed ? 3 : 0;
+}

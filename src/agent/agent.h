@@ -1,0 +1,103 @@
+/* agent.h - mptcplab-agent internals. The agent is the only program that
+ * touches a node's kernel. It reads one JSON request per line and writes one
+ * reply per line, tagged with the request's id:
+ *   {"v":1,"id":7,"op":"addr_add","args":{"dev":"eth0","addr":"10.0.1.1/24"}}
+ *   {"v":1,"id":7,"ok":true,"result":{}}
+ *   {"v":1,"id":7,"ok":false,"error":{"errno":"ENODEV","message":"..."}}
+ * Every change it makes is recorded in the undo list and reverted by "reset",
+ * "bye", end of input and SIGTERM. docs/agent-protocol.md lists the operations. */
+#pragma once
+
+#include "../nl/nl.h"
+#include "../shared/json.h"
+#include "../shared/spawn.h"
+#include "../shared/util.h"
+
+#include <poll.h>
+#include <sys/resource.h>
+
+#define AGENT_PROTOCOL 1
+#define JOB_OUTPUT_MAX (8u << 20)
+
+struct undo;
+
+struct job {
+        unsigned id;
+        struct spawn sp;
+        char *argv0;
+        char *out, *err;
+        size_t out_len, err_len;
+        bool out_trunc, err_trunc;
+        uint64_t start_us, deadline_us, kill_at_us;
+        bool done, timed_out;
+        int status;
+        struct rusage ru;
+        uint64_t end_us;
+        int64_t *waiters; /* request ids waiting for this job */
+        unsigned n_waiters;
+        struct job *next;
+};
+
+struct agent {
+        const char *node;
+        int in_fd, out_fd;
+        struct nlr *nl;
+        struct mpm *mpm; /* opened on first use */
+        struct undo *undo;
+        struct job *jobs;
+        unsigned next_job;
+        bool quit;
+        /* cached capability probes: -1 unknown */
+        int have_netem, have_tbf, have_htb;
+};
+
+/* A reply on its way out: result or error. Handlers fill one of them. */
+struct reply {
+        struct json_object *result;
+        const char *err_name; /* "EINVAL" */
+        char *message;
+        bool deferred; /* answered later (job wait) */
+};
+
+_printf_(3, 4) int reply_error(struct reply *r, int err, const char *fmt, ...);
+void agent_send_reply(struct agent *a, int64_t id, struct reply *r);
+
+int agent_dispatch(struct agent *a, int64_t id, const char *op, struct json_object *args,
+                   struct reply *r);
+
+/* jobs.c */
+int job_spawn(struct agent *a, char *const *argv, char *const *env, uint64_t timeout_us,
+              unsigned *ret_id);
+struct job *job_find(struct agent *a, unsigned id);
+struct json_object *job_result(const struct job *j);
+/* Adds poll entries for all running jobs; returns the count added. */
+unsigned jobs_pollfds(struct agent *a, struct pollfd *p, unsigned max, struct job **owners);
+void jobs_handle(struct agent *a, struct pollfd *p, unsigned n, struct job **owners);
+/* Enforces deadlines; returns ms until the next one (-1: none). */
+int jobs_tick(struct agent *a);
+void jobs_kill_all(struct agent *a);
+
+/* undo.c */
+enum undo_kind {
+        UNDO_ADDR,
+        UNDO_ROUTE,
+        UNDO_RULE,
+        UNDO_QDISC,
+        UNDO_ENDPOINT,
+        UNDO_LIMITS,
+        UNDO_SYSCTL,
+        UNDO_LINK,
+};
+void undo_push(struct agent *a, enum undo_kind kind, const char *s1, const char *s2,
+               const char *s3, unsigned u1, unsigned u2);
+bool undo_has(struct agent *a, enum undo_kind kind, const char *s1);
+void undo_forget(struct agent *a, enum undo_kind kind, const char *s1, unsigned u1);
+/* Reverts everything recorded, newest first; returns how many steps failed. */
+unsigned undo_all(struct agent *a, struct json_object *log);
+
+/* netns.c */
+int netns_enter_new(const char *name);
+void netns_release(const char *name);
+
+/* ops.c */
+int sysctl_path(const char *key, char *buf, size_t len);

@@ -1,0 +1,970 @@
+/* ops.c - the agent's operations. Each validates its arguments, acts through
+ * netlink or /proc, records what it changed, and fills a reply. */
+#include "agent.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <net/if.h>
+#include <signal.h>
+#include <sys/utsname.h>
+
+#define ARG_STR(var, key)                                                                          \
+        const char *var = jstr(args, key);                                                         \
+        if (!var)                                                                                  \
+                return reply_error(r, -EINVAL, "argument \"%s\" is missing or not a string", key)
+
+#define ARG_DEV(var, key)                                                                          \
+        ARG_STR(var, key);                                                                         \
+        if (!valid_ifname(var))                                                                    \
+                return reply_error(r, -EINVAL, "argument \"%s\": \"%s\" is not an interface name", \
+                                   key, var)
+
+static bool valid_ifname(const char *s)
+{
+        size_t n = strlen(s);
+        if (n == 0 || n >= IFNAMSIZ)
+                return false;
+        for (; *s; s++)
+                if (*s == '/' || isspace((unsigned char)*s) || *s == ':')
+                        return false;
+        return true;
+}
+
+/* An optional integer in [min, max]; returns false (error set) when present but bad. */
+static bool arg_uint(struct json_object *args, const char *key, int64_t min, int64_t max,
+                     int64_t *val, bool *present, struct reply *r)
+{
+        struct json_object *v;
+        *present = json_object_object_get_ex(args, key, &v);
+        if (!*present)
+                return true;
+        if (!json_object_is_type(v, json_type_int) || (*val = json_object_get_int64(v)) < min ||
+            *val > max) {
+                reply_error(r, -EINVAL, "argument \"%s\" must be an integer from %lld to %lld", key,
+                            (long long)min, (long long)max);
+                return false;
+        }
+        return true;
+}
+
+static int nl_fail(struct reply *r, int err, const char *what)
+{
+        const char *detail = nl_last_error();
+        return reply_error(r, err, "%s: %s%s%s", what, strerror(-err), detail[0] ? " (" : "",
+                           detail[0] ? detail : "");
+}
+
+static int ensure_mpm(struct agent *a, struct reply *r)
+{
+        if (a->mpm)
+                return 0;
+        int e = mpm_open(&a->mpm);
+        if (e == -EPROTONOSUPPORT)
+                return reply_error(r, e,
+                                   "this kernel has no MPTCP path manager (generic netlink "
+                                   "family mptcp_pm missing: CONFIG_MPTCP off?)");
+        if (e < 0)
+                return nl_fail(r, e, "mptcp_pm");
+        return 0;
+}
+
+/* ---- hello ---- */
+
+static bool have_program(const char *name, char *path, size_t len)
+{
+        const char *p = getenv("PATH");
+        _cleanup_free_ char *copy = xstrdup(p ? p : "/usr/sbin:/usr/bin:/sbin:/bin");
+        char *save = NULL;
+        for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+                snprintf(path, len, "%s/%s", dir, name);
+                if (access(path, X_OK) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static int qdisc_cached(int *cache, const char *kind)
+{
+        if (*cache < 0)
+                *cache = nlr_qdisc_available(kind);
+        return *cache;
+}
+
+static int op_hello(struct agent *a, struct json_object *args, struct reply *r)
+{
+        struct json_object *o = json_object_new_object();
+        struct utsname u;
+        uname(&u);
+        json_object_object_add(o, "protocol", json_object_new_int(AGENT_PROTOCOL));
+        json_object_object_add(o, "node", json_object_new_string(a->node));
+        json_object_object_add(o, "kernel", json_object_new_string(u.release));
+        json_object_object_add(o, "machine", json_object_new_string(u.machine));
+        json_object_object_add(o, "pid", json_object_new_int(getpid()));
+
+        _cleanup_free_ char *en = NULL;
+        struct json_object *mp = json_object_new_object();
+        bool avail = read_file("/proc/sys/net/mptcp/enabled", &en, NULL) == 0;
+        json_object_object_add(mp, "available", json_object_new_boolean(avail));
+        json_object_object_add(mp, "enabled", json_object_new_boolean(avail && en[0] == '1'));
+        json_object_object_add(o, "mptcp", mp);
+
+        struct json_object *q = json_object_new_object();
+        json_object_object_add(q, "netem", json_object_new_boolean(qdisc_cached(&a->have_netem, "netem") > 0));
+        json_object_object_add(q, "tbf", json_object_new_boolean(qdisc_cached(&a->have_tbf, "tbf") > 0));
+        json_object_object_add(q, "htb", json_object_new_boolean(qdisc_cached(&a->have_htb, "htb") > 0));
+        json_object_object_add(o, "qdiscs", q);
+
+        char path[512];
+        struct json_object *ip = json_object_new_object();
+        if (have_program("iperf3", path, sizeof path)) {
+                char *argv[] = {path, "--version", NULL}, *out = NULL, *help = NULL;
+                char *hargv[] = {path, "--help", NULL};
+                int st;
+                if (spawn_run(argv, 5000, &out, NULL, &st) == 0) {
+                        char ver[32] = "";
+                        if (sscanf(out, "iperf %31s", ver) == 1)
+                                json_object_object_add(ip, "version", json_object_new_string(ver));
+                }
+                /* --mptcp arrived in 3.19 (-m); ask the binary rather than guess from the version */
+                spawn_run(hargv, 5000, &help, NULL, &st);
+                json_object_object_add(ip, "mptcp_flag",
+                                       json_object_new_boolean(help && strstr(help, "--mptcp")));
+                json_object_object_add(ip, "path", json_object_new_string(path));
+                free(out);
+                free(help);
+        }
+        json_object_object_add(o, "iperf3", ip);
+        json_object_object_add(o, "mptcpize",
+                               json_object_new_boolean(have_program("mptcpize", path, sizeof path)));
+        json_object_object_add(o, "mptcpload",
+                               json_object_new_boolean(have_program("mptcpload", path, sizeof path)));
+        r->result = o;
+        return 0;
+}
+
+/* ---- links ---- */
+
+static struct json_object *link_json(const struct nlr_link_info *i)
+{
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "ifindex", json_object_new_int(i->ifindex));
+        json_object_object_add(o, "up", json_object_new_boolean(i->admin_up));
+        json_object_object_add(o, "carrier", json_object_new_boolean(i->carrier));
+        json_object_object_add(o, "operstate", json_object_new_string(i->operstate));
+        json_object_object_add(o, "mtu", json_object_new_int((int)i->mtu));
+        json_object_object_add(o, "rx_bytes", json_object_new_int64((int64_t)i->rx_bytes));
+        json_object_object_add(o, "tx_bytes", json_object_new_int64((int64_t)i->tx_bytes));
+        json_object_object_add(o, "rx_packets", json_object_new_int64((int64_t)i->rx_packets));
+        json_object_object_add(o, "tx_packets", json_object_new_int64((int64_t)i->tx_packets));
+        return o;
+}
+
+static int op_link_get(struct agent *a, struct json_object *args, struct reply *r)
+{
+        ARG_DEV(dev, "dev");
+        struct nlr_link_info i;
+        int e = nlr_link_get(a->nl, dev, &i);
+        if (e < 0)
+                return nl_fail(r, e, dev);
+        r->result = link_json(&i);
+        return 0;
+}
+
+static void link_list_cb(const char *name, const struct nlr_link_info *i, void *user)
+{
+        json_object_object_add(user, name, link_json(i));
+}
+
+static int op_link_list(struct agent *a, struct json_object *args, struct reply *r)
+{
+        struct json_object *o = json_object_new_object();
+        int e = nlr_link_foreach(a->nl, link_list_cb, o);
+        if (e < 0) {
+                json_object_put(o);
+                return nl_fail(r, e, "links");
+        }
+        r->result = o;
+        return 0;
+}
+
+static int op_link_set(struct agent *a, struct json_object *args, struct reply *r)
+{
+        ARG_DEV(dev, "dev");
+        bool up = false, has_up = jbool(args, "up", &up), has_mtu;
+        int64_t mtu = 0;
+        if (!arg_uint(args, "mtu", 68, 65535, &mtu, &has_mtu, r))
+                return -EINVAL;
+        if (!has_up && !has_mtu)
+                return reply_error(r, -EINVAL, "link_set needs \"up\" (boolean) or \"mtu\"");
+        struct nlr_link_info old;
+        int e = nlr_link_get(a->nl, dev, &old);
+        if (e < 0)
+                return nl_fail(r, e, dev);
+        e = nlr_link_set(a->nl, dev, has_up ? up : -1, (unsigned)mtu);
+        if (e < 0)
+                return nl_fail(r, e, dev);
+        if (!undo_has(a, UNDO_LINK, dev))
+                undo_push(a, UNDO_LINK, dev, NULL, NULL, old.admin_up, old.mtu);
+        r->result = json_object_new_object();
+        return 0;
+}
+
+static int op_link_wait(struct agent *a, struct json_object *args, struct reply *r)
+{
+        ARG_DEV(dev, "dev");
+        int64_t timeout = 5000;
+        bool has;
+        if (!arg_uint(args, "timeout_ms", 0, 30000, &timeout, &has, r))
+                return -EINVAL;
+        uint64_t until = now_usec() + (uint64_t)timeout * 1000;
+        struct nlr_link_info i;
+        for (;;) {
+                int e = nlr_link_get(a->nl, dev, &i);
+                if (e < 0)
+                        return nl_fail(r, e, dev);
+                if (i.carrier && (streq(i.operstate, "up") || streq(i.operstate, "unknown")))
+                        break;
+                if (now_usec() >= until)
+                        return reply_error(r, -ETIMEDOUT,
+                                           "%s is not up after %lld ms (operstate %s, carrier %d)",
+                                           dev, (long long)timeout, i.operstate, i.carrier);
+                usleep(20000);
+        }
+        r->result = link_json(&i);
+        return 0;
+}
+
+/* ---- addresses ---- */
+
+static bool valid_cidr(const char *s)
+{
+        char buf[64];
+        if (strlen(s) >= sizeof buf || !strchr(s, '/'))
+                return false;
+        strcpy(buf, s);
+        char *slash = strchr(buf, '/'), *end;
+        *slash = 0;
+        unsigned char tmp[16];
+        int fam = inet_pton(AF_INET, buf, tmp) == 1 ? AF_INET
+                  : inet_pton(AF_INET6, buf, tmp) == 1 ? AF_INET6
+                                                       : 0;
+        long p = strtol(slash + 1, &end, 10);
+        return fam && !*end && end != slash + 1 && p >= 0 && p <= (fam == AF_INET ? 32 : 128);
+}
+
+static int op_addr_add(struct agent *a, struct json_object *args, struct reply *r)
+{
+        ARG_DEV(dev, "dev");
+        ARG_STR(addr, "addr");
+        if (!valid_cidr(addr))
+                return reply_error(r, -EINVAL, "\"%s\" is not ADDRESS/PREFIX", addr);
+        int e = nlr_addr_add(a->nl, dev, addr);
+        if (e < 0)
+                return nl_fail(r, e, addr);
+        undo_push(a, UNDO_ADDR, dev, addr, NULL, 0, 0);
+        r->result = json_object_new_object();
+        return 0;
+}
+
+static int op_addr_del(struct agent *a, struct json_object *args, struct reply *r)
+{
+        ARG_DEV(dev, "dev");
+        ARG_STR(addr, "addr");
+        int e = nlr_addr_del(a->nl, dev, addr);
+        if (e < 0)
+                return nl_fail(r, e, addr);
+        undo_forget(a, UNDO_ADDR, dev, 0);
+        r->result = json_object_new_object();
+        return 0;
+}
+
+static void addr_list_cb(const char *dev, const char *cidr, void *user)
+{
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "dev", json_object_new_string(dev));
+        json_object_object_add(o, "addr", json_object_new_string(cidr));
+        json_object_array_add(user, o);
+}
+
+static int op_addr_list(struct agent *a, struct json_object *args, struct reply *r)
+{
+        const char *dev = jstr(args, "dev");
+        struct json_object *arr = json_object_new_array();
+        int e = nlr_addr_foreach(a->nl, dev, addr_list_cb, arr);
+        if (e < 0) {
+                json_object_put(arr);
+                return nl_fail(r, e, dev ? dev : "addresses");
+        }
+        r->result = json_object_new_object();
+        json_object_object_add(r->result, "addrs", arr);
+        return 0;
+}
+
+/* ---- routes and rules ---- */
+
+static int route_args(struct json_object *args, struct reply *r, const char **dst,
+                      const char **via, const char **dev, unsigned *table)
+{
+        int64_t t = 0;
+        bool has;
+        *dst = jstr(args, "dst");
+        *via = jstr(args, "via");
+        *dev = jstr(args, "dev");
+        if (!*dst || (!streq(*dst, "default") && !valid_cidr(*dst)))
+                return reply_error(r, -EINVAL, "argument \"dst\" must be ADDRESS/PREFIX or default");
+        if (!*via && !*dev)
+                return reply_error(r, -EINVAL, "a route needs \"via\" or \"dev\"");
+        if (*dev && !valid_ifname(*dev))
+                return reply_error(r, -EINVAL, "\"%s\" is not an interface name", *dev);
+        if (!arg_uint(args, "table", 1, 0xfffffff, &t, &has, r))
+                return -EINVAL;
+        *table = (unsigned)t;
+        return 0;
+}
+
+static int op_route_add(struct agent *a, struct json_object *args, struct reply *r)
+{
+        const char *dst, *via, *dev;
+        unsigned table;
+        if (route_args(args, r, &dst, &via, &dev, &table) < 0)
+                return -EINVAL;
+        int e = nlr_route_add(a->nl, dst, via, dev, table);
+        if (e < 0)
+                return nl_fail(r, e, dst);
+        undo_push(a, UNDO_ROUTE, dst, via, dev, table, 0);
+        r->result = json_object_new_object();
+        return 0;
+}
+
+static int op_route_del(struct agent *a, struct json_object *args, struct reply *r)
+{
+        const char *dst, *via, *dev;
+        unsigned table;
+        if (route_args(args, r, &dst, &via, &dev, &table) < 0)
+                return -EINVAL;
+        int e = nlr_route_del(a->nl, dst, via, dev, table);
+        if (e < 0)
+                return nl_fail(r, e, dst);
+        undo_forget(a, UNDO_ROUTE, dst, 0);
+        r->result = json_object_new_object();
+        return 0;
+}
+
+static void route_list_cb(const char *dst, const char *via, const char *dev, unsigned table,
+                          void *user)
+{
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "dst", json_object_new_string(dst));
+        if (via)
+                json_object_object_add(o, "via", json_object_new_string(via));
+        if (dev)
+                json_object_object_add(o, "dev", json_object_new_string(dev));
+        json_object_object_add(o, "table", json_object_new_int64(table));
+        json_object_array_add(user, o);
+}
+
+static int op_route_list(struct agent *a, struct json_object *args, struct reply *r)
+{
+        int64_t table = 0;
+        bool has;
+        if (!arg_uint(args, "table", 1, 0xfffffff, &table, &has, r))
+                return -EINVAL;
+        struct json_object *arr = json_object_new_array();
+        int e = nlr_route_foreach(a->nl, (unsigned)table, route_list_cb, arr);
+        if (e < 0) {
+                json_object_put(arr);
+                return nl_fail(r, e, "routes");
+        }
+        r->result = json_object_new_object();
+        json_object_object_add(r->result, "routes", arr);
+        return 0;
+}
+
+static int op_rule(struct agent *a, struct json_object *args, struct reply *r, bool add)
+{
+        ARG_STR(from, "from");
+        int64_t table = 0, prio = 0;
+        bool has_t, has_p;
+        if (!valid_cidr(from))
+                return reply_error(r, -EINVAL, "argument \"from\" must be ADDRESS/PREFIX");
+        if (!arg_uint(args, "table", 1, 0xfffffff, &table, &has_t, r) ||
+            !arg_uint(args, "prio", 1, 32765, &prio, &has_p, r))
+                return -EINVAL;
+        if (!has_t || !has_p)
+                return reply_error(r, -EINVAL, "a rule needs \"table\" and \"prio\"");
+        int e = add ? nlr_rule_add(a->nl, from, (unsigned)table, (unsigned)prio)
+                    : nlr_rule_del(a->nl, from, (unsigned)table, (unsigned)prio);
+        if (e < 0)
+                return nl_fail(r, e, from);
+        if (add)
+                undo_push(a, UNDO_RULE, from, NULL, NULL, (unsigned)table, (unsigned)prio);
+        else
+                undo_forget(a, UNDO_RULE, from, 0);
+        r->result = json_object_new_object();
+        return 0;
+}
+
+static int op_rule_add(struct agent *a, struct json_object *args, struct reply *r)
+{
+        return op_rule(a, args, r, true);
+}
+
+static int op_rule_del(struct agent *a, struct json_object *args, struct reply *r)
+{
+        return op_rule(a, args, r, false);
+}
+
+/* ---- qdiscs ---- */
+
+static int op_qdisc_set(struct agent *a, struct json_object *args, struct reply *r)
+{
+        ARG_DEV(dev, "dev");
+        struct nlr_shape s = {0};
+        int64_t v;
+        bool has;
+        if (!arg_uint(args, "rate_bps", 1, 34000000000LL, &v, &has, r))
+                return -EINVAL;
+        s.rate_bps = has ? (uint64_t)v : 0;
+        if (!arg_uint(args, "delay_us", 0, 60000000, &v, &has, r))
+                return -EINVAL;
+        s.delay_us = has ? (uint32_t)v : 0;
+        if (!arg_uint(args, "jitter_us", 0, 60000000, &v, &has, r))
+                return -EINVAL;
+        s.jitter_us = has ? (uint32_t)v : 0;
+        if (!arg_uint(args, "limit", 1, 1000000, &v, &has, r))
+                return -EINVAL;
+        s.limit = has ? (uint32_t)v : 0;
+        if (json_object_object_get_ex(args, "loss_pct", NULL) &&
+            (!jdouble(args, "loss_pct", &s.loss_pct) || s.loss_pct < 0 || s.loss_pct > 100))
+                return reply_error(r, -EINVAL, "argument \"loss_pct\" must be a number from 0 to 100");
+        if (s.jitter_us && !s.delay_us)
+                return reply_error(r, -EINVAL, "jitter needs a delay");
+        bool netem = s.delay_us || s.jitter_us || s.loss_pct > 0;
+        if (netem && qdisc_cached(&a->have_netem, "netem") <= 0)
+                return reply_error(r, -EOPNOTSUPP,
+                                   "%s: delay, jitter and loss need the netem qdisc, and this kernel "
+                                   "has none (sch_netem not built or not loadable)",
+                                   dev);
+        if (!netem && s.rate_bps && qdisc_cached(&a->have_tbf, "tbf") <= 0)
+                return reply_error(r, -EOPNOTSUPP, "%s: a rate needs the tbf qdisc, and this kernel has none", dev);
+        int e = nlr_qdisc_shape(a->nl, dev, &s);
+        if (!undo_has(a, UNDO_QDISC, dev))
+                undo_push(a, UNDO_QDISC, dev, NULL, NULL, 0, 0);
+        if (e < 0)
+                return nl_fail(r, e, dev);
+        r->result = json_object_new_object();
+        json_object_object_add(r->result, "root", json_object_new_string(netem ? "netem" : s.rate_bps ? "tbf" : "default"));
+        if (netem && s.rate_bps)
+                json_object_object_add(r->result, "child", json_object_new_string("tbf"));
+        return 0;
+}
+
+static int op_qdisc_reset(struct agent *a, struct json_object *args, struct reply *r)
+{
+        ARG_DEV(dev, "dev");
+        int e = nlr_qdisc_reset(a->nl, dev);
+        if (e < 0)
+                return nl_fail(r, e, dev);
+        undo_forget(a, UNDO_QDISC, dev, 0);
+        r->result = json_object_new_object();
+        return 0;
+}
+
+static void qdisc_list_cb(const char *kind, uint32_t handle, uint32_t parent, void *user)
+{
+        struct json_object *o = json_object_new_object();
+        char h[16], p[16];
+        snprintf(h, sizeof h, "%x:%x", handle >> 16, handle & 0xffff);
+        if (parent == 0xffffffffu)
+                snprintf(p, sizeof p, "root");
+        else
+                snprintf(p, sizeof p, "%x:%x", parent >> 16, parent & 0xffff);
+        json_object_object_add(o, "kind", json_object_new_string(kind ? kind : "?"));
+        json_object_object_add(o, "handle", json_object_new_string(h));
+        json_object_object_add(o, "parent", json_object_new_string(p));
+        json_object_array_add(user, o);
+}
+
+static int op_qdisc_list(struct agent *a, struct json_object *args, struct reply *r)
+{
+        ARG_DEV(dev, "dev");
+        struct json_object *arr = json_object_new_array();
+        int e = nlr_qdisc_foreach(a->nl, dev, qdisc_list_cb, arr);
+        if (e < 0) {
+                json_object_put(arr);
+                return nl_fail(r, e, dev);
+        }
+        r->result = json_object_new_object();
+        json_object_object_add(r->result, "qdiscs", arr);
+        struct nlr_shape s;
+        if (nlr_netem_get(a->nl, dev, &s) == 0) {
+                struct json_object *n = json_object_new_object();
+                json_object_object_add(n, "delay_us", json_object_new_int64(s.delay_us));
+                json_object_object_add(n, "jitter_us", json_object_new_int64(s.jitter_us));
+                json_object_object_add(n, "loss_pct", json_object_new_double(s.loss_pct));
+                json_object_object_add(n, "limit", json_object_new_int64(s.limit));
+                json_object_object_add(r->result, "netem", n);
+        }
+        return 0;
+}
+
+/* ---- MPTCP ---- */
+
+static int op_mptcp_limits(struct agent *a, struct json_object *args, struct reply *r)
+{
+        int e = ensure_mpm(a, r);
+        if (e < 0)
+                return e;
+        int64_t sub = 0, add = 0;
+        bool has_s, has_a;
+        if (!arg_uint(args, "subflows", 0, 8, &sub, &has_s, r) ||
+            !arg_uint(args, "add_addr_accepted", 0, 8, &add, &has_a, r))
+                return -EINVAL;
+        unsigned cur_s, cur_a;
+        if ((e = mpm_limits_get(a->mpm, &cur_s, &cur_a)) < 0)
+                return nl_fail(r, e, "mptcp limits");
+        if (has_s || has_a) {
+                unsigned ns = has_s ? (unsigned)sub : cur_s, na = has_a ? (unsigned)add : cur_a;
+                if ((e = mpm_limits_set(a->mpm, ns, na)) < 0)
+                        return nl_fail(r, e, "mptcp limits");
+                if (!undo_has(a, UNDO_LIMITS, NULL))
+                        undo_push(a, UNDO_LIMITS, NULL, NULL, NULL, cur_s, cur_a);
+                cur_s = ns;
+                cur_a = na;
+        }
+        r->result = json_object_new_object();
+        json_object_object_add(r->result, "subflows", json_object_new_int((int)cur_s));
+        json_object_object_add(r->result, "add_addr_accepted", json_object_new_int((int)cur_a));
+        return 0;
+}
+
+static const char *const ep_flag_names[] = {"signal", "subflow", "backup", "fullmesh"};
+
+static int op_mptcp_endpoint_add(struct agent *a, struct json_object *args, struct reply *r)
+{
+        int e = ensure_mpm(a, r);
+        if (e < 0)
+                return e;
+        ARG_STR(addr, "addr");
+        struct mpm_endpoint ep = {0};
+        if (inet_pton(AF_INET, addr, &ep.addr.v4) == 1)
+                ep.family = AF_INET;
+        else if (inet_pton(AF_INET6, addr, &ep.addr.v6) == 1)
+                ep.family = AF_INET6;
+        else
+                return reply_error(r, -EINVAL, "\"%s\" is not an IPv4 or IPv6 address", addr);
+        const char *dev = jstr(args, "dev");
+        if (dev) {
+                if (!valid_ifname(dev))
+                        return reply_error(r, -EINVAL, "\"%s\" is not an interface name", dev);
+                if ((ep.ifindex = nlr_ifindex(a->nl, dev)) < 0)
+                        return nl_fail(r, ep.ifindex, dev);
+        }
+        struct json_object *flags = jarr(args, "flags");
+        for (size_t i = 0; flags && i < json_object_array_length(flags); i++) {
+                const char *f = json_object_get_string(json_object_array_get_idx(flags, i));
+                unsigned bit = 0;
+                for (unsigned k = 0; k < ELEMENTSOF(ep_flag_names); k++)
+                        if (f && streq(f, ep_flag_names[k]))
+                                bit = 1u << k;
+                if (!bit)
+                        return reply_error(r, -EINVAL,
+                                           "unknown endpoint flag \"%s\" (signal, subflow, backup, "
+                                           "fullmesh)",
+                                           f ? f : "?");
+                ep.flags |= bit;
+        }
+        int64_t id = 0, port = 0;
+        bool has;
+        if (!arg_uint(args, "id", 1, 255, &id, &has, r) ||
+            !arg_uint(args, "port", 1, 65535, &port, &has, r))
+                return -EINVAL;
+        ep.id = (unsigned)id;
+        ep.port = (unsigned)port;
+        unsigned got;
+        if ((e = mpm_endpoint_add(a->mpm, &ep, &got)) < 0)
+                return nl_fail(r, e, addr);
+        undo_push(a, UNDO_ENDPOINT, NULL, NULL, NULL, got, 0);
+        r->result = json_object_new_object();
+        json_object_object_add(r->result, "id", json_object_new_int((int)got));
+        return 0;
+}
+
+static int op_mptcp_endpoint_del(struct agent *a, struct json_object *args, struct reply *r)
+{
+        int e = ensure_mpm(a, r);
+        if (e < 0)
+                return e;
+        int64_t id;
+        bool has;
+        if (!arg_uint(args, "id", 1, 255, &id, &has, r))
+                return -EINVAL;
+        if (!has)
+                return reply_error(r, -EINVAL, "argument \"id\" is missing");
+        if ((e = mpm_endpoint_del(a->mpm, (unsigned)id)) < 0)
+                return nl_fail(r, e, "endpoint");
+        undo_forget(a, UNDO_ENDPOINT, NULL, (unsigned)id);
+        r->result = json_object_new_object();
+        return 0;
+}
+
+static int op_mptcp_endpoint_flush(struct agent *a, struct json_object *args, struct reply *r)
+{
+        int e = ensure_mpm(a, r);
+        if (e < 0)
+                return e;
+        if ((e = mpm_endpoint_flush(a->mpm)) < 0)
+                return nl_fail(r, e, "flush");
+        while (undo_has(a, UNDO_ENDPOINT, NULL))
+                for (unsigned id = 1; id < 256; id++)
+                        undo_forget(a, UNDO_ENDPOINT, NULL, id);
+        r->result = json_object_new_object();
+        return 0;
+}
+
+static int op_mptcp_endpoint_list(struct agent *a, struct json_object *args, struct reply *r)
+{
+        int e = ensure_mpm(a, r);
+        if (e < 0)
+                return e;
+        struct mpm_endpoint *v;
+        unsigned n;
+        if ((e = mpm_endpoint_list(a->mpm, &v, &n)) < 0)
+                return nl_fail(r, e, "endpoints");
+        struct json_object *arr = json_object_new_array();
+        for (unsigned i = 0; i < n; i++) {
+                struct json_object *o = json_object_new_object(), *fl = json_object_new_array();
+                char buf[INET6_ADDRSTRLEN] = "", ifn[IF_NAMESIZE] = "";
+                inet_ntop(v[i].family, &v[i].addr, buf, sizeof buf);
+                json_object_object_add(o, "id", json_object_new_int((int)v[i].id));
+                json_object_object_add(o, "addr", json_object_new_string(buf));
+                if (v[i].ifindex > 0 && if_indextoname((unsigned)v[i].ifindex, ifn))
+                        json_object_object_add(o, "dev", json_object_new_string(ifn));
+                for (unsigned k = 0; k < ELEMENTSOF(ep_flag_names); k++)
+                        if (v[i].flags & (1u << k))
+                                json_object_array_add(fl, json_object_new_string(ep_flag_names[k]));
+                json_object_object_add(o, "flags", fl);
+                if (v[i].port)
+                        json_object_object_add(o, "port", json_object_new_int((int)v[i].port));
+                json_object_array_add(arr, o);
+        }
+        free(v);
+        r->result = json_object_new_object();
+        json_object_object_add(r->result, "endpoints", arr);
+        return 0;
+}
+
+/* ---- sysctls ---- */
+
+int sysctl_path(const char *key, char *buf, size_t len)
+{
+        if (!*key || key[0] == '.' || strstr(key, "..") || strlen(key) > 200)
+                return -EINVAL;
+        for (const char *k = key; *k; k++)
+                if (!isalnum((unsigned char)*k) && !strchr("._-", *k))
+                        return -EINVAL;
+        int n = snprintf(buf, len, "/proc/sys/%s", key);
+        for (char *p = buf + 10; *p; p++)
+                if (*p == '.')
+                        *p = '/';
+        return n < (int)len ? 0 : -ENAMETOOLONG;
+}
+
+static int read_sysctl(const char *key, char **ret)
+{
+        char path[512];
+        int e = sysctl_path(key, path, sizeof path);
+        if (e < 0)
+                return e;
+        if ((e = read_file(path, ret, NULL)) < 0)
+                return e;
+        size_t n = strlen(*ret);
+        while (n && ((*ret)[n - 1] == '\n' || (*ret)[n - 1] == ' '))
+                (*ret)[--n] = 0;
+        return 0;
+}
+
+static int op_sysctl_get(struct agent *a, struct json_object *args, struct reply *r)
+{
+        ARG_STR(key, "key");
+        _cleanup_free_ char *v = NULL;
+        int e = read_sysctl(key, &v);
+        if (e < 0)
+                return reply_error(r, e, "sysctl %s", key);
+        r->result = json_object_new_object();
+        json_object_object_add(r->result, "value", json_object_new_string(v));
+        return 0;
+}
+
+static int op_sysctl_set(struct agent *a, struct json_object *args, struct reply *r)
+{
+        ARG_STR(key, "key");
+        ARG_STR(value, "value");
+        if (strchr(value, '\n'))
+                return reply_error(r, -EINVAL, "sysctl value must be one line");
+        _cleanup_free_ char *old = NULL;
+        char path[512];
+        int e = read_sysctl(key, &old);
+        if (e < 0)
+                return reply_error(r, e, "sysctl %s", key);
+        sysctl_path(key, path, sizeof path);
+        FILE *f = fopen(path, "we");
+        if (!f)
+                return reply_error(r, -errno, "sysctl %s", key);
+        fputs(value, f);
+        if (fclose(f) < 0)
+                return reply_error(r, -errno, "sysctl %s = %s", key, value);
+        if (!undo_has(a, UNDO_SYSCTL, key))
+                undo_push(a, UNDO_SYSCTL, key, old, NULL, 0, 0);
+        r->result = json_object_new_object();
+        json_object_object_add(r->result, "old", json_object_new_string(old));
+        return 0;
+}
+
+/* ---- counters ---- */
+
+/* /proc/net/netstat and /proc/net/snmp: a header line of names, then one of values. */
+static void parse_pairs(const char *text, struct json_object *out)
+{
+        _cleanup_free_ char *copy = xstrdup(text);
+        char *save = NULL, *names = NULL;
+        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                if (!names) {
+                        names = line;
+                        continue;
+                }
+                char *c1 = strchr(names, ':'), *c2 = strchr(line, ':');
+                if (!c1 || !c2 || c1 - names != c2 - line || strncmp(names, line, (size_t)(c1 - names))) {
+                        names = line;
+                        continue;
+                }
+                *c1 = 0;
+                struct json_object *grp = json_object_new_object();
+                char *s1 = NULL, *s2 = NULL;
+                char *n = strtok_r(c1 + 1, " ", &s1), *v = strtok_r(c2 + 1, " ", &s2);
+                for (; n && v; n = strtok_r(NULL, " ", &s1), v = strtok_r(NULL, " ", &s2))
+                        json_object_object_add(grp, n, json_object_new_int64(strtoll(v, NULL, 10)));
+                json_object_object_add(out, names, grp);
+                names = NULL;
+        }
+}
+
+static int op_counters(struct agent *a, struct json_object *args, struct reply *r)
+{
+        struct json_object *o = json_object_new_object();
+        const char *files[] = {"/proc/net/netstat", "/proc/net/snmp"};
+        for (unsigned i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_free_ char *t = NULL;
+                if (read_file(files[i], &t, NULL) == 0)
+                        parse_pairs(t, o);
+        }
+        _cleanup_free_ char *stat = NULL;
+        if (read_file("/proc/stat", &stat, NULL) == 0) {
+                struct json_object *cpus = json_object_new_object();
+                char *save = NULL;
+                for (char *line = strtok_r(stat, "\n", &save); line;
+                     line = strtok_r(NULL, "\n", &save)) {
+                        if (strncmp(line, "cpu", 3))
+                                continue;
+                        char name[16];
+                        unsigned long long v[10] = {0};
+                        int n = sscanf(line, "%15s %llu %llu %llu %llu %llu %llu %llu %llu", name,
+                                       &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+                        if (n < 5)
+                                continue;
+                        struct json_object *arr = json_object_new_array();
+                        for (int k = 0; k < 8; k++)
+                                json_object_array_add(arr, json_object_new_int64((int64_t)v[k]));
+                        json_object_object_add(cpus, name, arr);
+                }
+                json_object_object_add(o, "cpu", cpus);
+                json_object_object_add(o, "clk_tck", json_object_new_int64(sysconf(_SC_CLK_TCK)));
+        }
+        r->result = o;
+        return 0;
+}
+
+/* A listening TCP socket on this port (MPTCP listeners show their TCP subflow listener). */
+static bool port_listening(unsigned port)
+{
+        const char *files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+        for (unsigned i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_free_ char *t = NULL;
+                if (read_file(files[i], &t, NULL) < 0)
+                        continue;
+                char *save = NULL;
+                for (char *line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                        char local[64];
+                        unsigned st;
+                        if (sscanf(line, " %*d: %63s %*s %x", local, &st) != 2)
+                                continue;
+                        char *colon = strrchr(local, ':');
+                        if (colon && st == 0x0A && strtoul(colon + 1, NULL, 16) == port)
+                                return true;
+                }
+        }
+        return false;
+}
+
+static int op_wait_listen(struct agent *a, struct json_object *args, struct reply *r)
+{
+        int64_t port, timeout = 5000;
+        bool has_p, has_t;
+        if (!arg_uint(args, "port", 1, 65535, &port, &has_p, r) ||
+            !arg_uint(args, "timeout_ms", 0, 30000, &timeout, &has_t, r))
+                return -EINVAL;
+        if (!has_p)
+                return reply_error(r, -EINVAL, "argument \"port\" is missing");
+        uint64_t until = now_usec() + (uint64_t)timeout * 1000;
+        while (!port_listening((unsigned)port)) {
+                if (now_usec() >= until)
+                        return reply_error(r, -ETIMEDOUT, "nothing listens on port %lld after %lld ms",
+                                           (long long)port, (long long)timeout);
+                usleep(10000);
+        }
+        r->result = json_object_new_object();
+        return 0;
+}
+
+/* ---- jobs ---- */
+
+static int op_spawn(struct agent *a, struct json_object *args, struct reply *r)
+{
+        struct json_object *argv = jarr(args, "argv"), *env = jarr(args, "env");
+        int64_t timeout;
+        bool has;
+        if (!argv || json_object_array_length(argv) == 0 || json_object_array_length(argv) > 256)
+                return reply_error(r, -EINVAL, "argument \"argv\" must be a list of 1 to 256 strings");
+        if (!arg_uint(args, "timeout_ms", 1, 86400000, &timeout, &has, r))
+                return -EINVAL;
+        if (!has)
+                return reply_error(r, -EINVAL, "argument \"timeout_ms\" is required: every job has a deadline");
+        size_t n = json_object_array_length(argv), ne = env ? json_object_array_length(env) : 0;
+        _cleanup_free_ char **av = xcalloc(n + 1, sizeof(char *));
+        _cleanup_free_ char **ev = xcalloc(ne + 1, sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+                struct json_object *s = json_object_array_get_idx(argv, i);
+                if (!json_object_is_type(s, json_type_string))
+                        return reply_error(r, -EINVAL, "argv[%zu] is not a string", i);
+                av[i] = (char *)json_object_get_string(s);
+        }
+        for (size_t i = 0; i < ne; i++) {
+                struct json_object *s = json_object_array_get_idx(env, i);
+                if (!json_object_is_type(s, json_type_string) || !strchr(json_object_get_string(s), '='))
+                        return reply_error(r, -EINVAL, "env[%zu] is not NAME=VALUE", i);
+                av[n] = NULL;
+                ev[i] = (char *)json_object_get_string(s);
+        }
+        unsigned id;
+        int e = job_spawn(a, av, ev, (uint64_t)timeout * 1000, &id);
+        if (e < 0)
+                return reply_error(r, e, "cannot start %s", av[0]);
+        r->result = json_object_new_object();
+        json_object_object_add(r->result, "job", json_object_new_int((int)id));
+        return 0;
+}
+
+static int job_arg(struct agent *a, struct json_object *args, struct reply *r, struct job **ret)
+{
+        int64_t id;
+        bool has;
+        if (!arg_uint(args, "job", 1, UINT32_MAX, &id, &has, r))
+                return -EINVAL;
+        if (!has)
+                return reply_error(r, -EINVAL, "argument \"job\" is missing");
+        if (!(*ret = job_find(a, (unsigned)id)))
+                return reply_error(r, -ESRCH, "no job %lld", (long long)id);
+        return 0;
+}
+
+static int op_wait(struct agent *a, int64_t req_id, struct json_object *args, struct reply *r)
+{
+        struct job *j;
+        if (job_arg(a, args, r, &j) < 0)
+                return -EINVAL;
+        if (j->done) {
+                r->result = job_result(j);
+                return 0;
+        }
+        j->waiters = xreallocarray(j->waiters, j->n_waiters + 1, sizeof(int64_t));
+        j->waiters[j->n_waiters++] = req_id;
+        r->deferred = true;
+        return 0;
+}
+
+static int op_kill(struct agent *a, struct json_object *args, struct reply *r)
+{
+        struct job *j;
+        if (job_arg(a, args, r, &j) < 0)
+                return -EINVAL;
+        if (!j->done)
+                kill(-j->sp.pid, SIGTERM);
+        r->result = json_object_new_object();
+        return 0;
+}
+
+static int op_reset(struct agent *a, struct json_object *args, struct reply *r)
+{
+        struct json_object *log = json_object_new_array();
+        unsigned failed = undo_all(a, log);
+        r->result = json_object_new_object();
+        json_object_object_add(r->result, "reverted", log);
+        json_object_object_add(r->result, "failed", json_object_new_int((int)failed));
+        return 0;
+}
+
+static int op_bye(struct agent *a, struct json_object *args, struct reply *r)
+{
+        jobs_kill_all(a);
+        op_reset(a, args, r);
+        a->quit = true;
+        return 0;
+}
+
+typedef int (*op_fn)(struct agent *a, struct json_object *args, struct reply *r);
+
+static const struct {
+        const char *name;
+        op_fn fn;
+} ops[] = {
+        {"hello", op_hello},
+        {"link_get", op_link_get},
+        {"link_list", op_link_list},
+        {"link_set", op_link_set},
+        {"link_wait", op_link_wait},
+        {"addr_add", op_addr_add},
+        {"addr_del", op_addr_del},
+        {"addr_list", op_addr_list},
+        {"route_add", op_route_add},
+        {"route_del", op_route_del},
+        {"route_list", op_route_list},
+        {"rule_add", op_rule_add},
+        {"rule_del", op_rule_del},
+        {"qdisc_set", op_qdisc_set},
+        {"qdisc_reset", op_qdisc_reset},
+        {"qdisc_list", op_qdisc_list},
+        {"mptcp_limits", op_mptcp_limits},
+        {"mptcp_endpoint_add", op_mptcp_endpoint_add},
+        {"mptcp_endpoint_del", op_mptcp_endpoint_del},
+        {"mptcp_endpoint_flush", op_mptcp_endpoint_flush},
+        {"mptcp_endpoint_list", op_mptcp_endpoint_list},
+        {"sysctl_get", op_sysctl_get},
+        {"sysctl_set", op_sysctl_set},
+        {"counters", op_counters},
+        {"wait_listen", op_wait_listen},
+        {"spawn", op_spawn},
+        {"kill", op_kill},
+        {"reset", op_reset},
+        {"bye", op_bye},
+};
+
+int agent_dispatch(struct agent *a, int64_t id, const char *op, struct json_object *args,
+                   struct reply *r)
+{
+        if (streq(op, "wait"))
+                return op_wait(a, id, args, r);
+        for (unsigned i = 0; i < ELEMENTSOF(ops); i++)
+                if (streq(ops[i].name, op))
+                        return ops[i].fn(a, args, r);
+        return reply_error(r, -ENOSYS, "unknown operation \"%s\"", op);
+}

@@ -1,0 +1,43 @@
+/* json.h - JSON-lines I/O and typed getters over json-c. */
+#pragma once
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+static inline void json_putp(struct json_object **o)
+{
+        if (*o)
+                json_object_put(*o);
+}
+#define _cleanup_json_ __attribute__((cleanup(json_putp)))
+
+/* A line reader over a non-blocking-safe fd (uses poll). */
+struct line_reader {
+        int fd;
+        char *buf;
+        size_t len, cap;
+        bool eof;
+};
+void line_reader_init(struct line_reader *lr, int fd);
+void line_reader_free(struct line_reader *lr);
+/* Returns 1 and a malloc'd line (without \n), 0 at EOF, -ETIMEDOUT, -EINTR or -errno.
+ * timeout_ms < 0 waits forever. */
+int line_reader_next(struct line_reader *lr, int timeout_ms, char **ret);
+/* Reads what is available without blocking; returns bytes read, 0 at EOF, or -errno. */
+int line_reader_fill(struct line_reader *lr);
+/* Pops one complete line if buffered: 1 and *ret, else 0. */
+int line_reader_pop(struct line_reader *lr, char **ret);
+
+int json_write_line(int fd, struct json_object *o);
+
+/* Getters: return false when absent or of another type. */
+const char *jstr(struct json_object *o, const char *key);
+bool jint(struct json_object *o, const char *key, int64_t *ret);
+bool jdouble(struct json_object *o, const char *key, double *ret);
+bool jbool(struct json_object *o, const char *key, bool *ret);
+struct json_object *jobj(struct json_object *o, const char *key);
+struct json_object *jarr(struct json_object *o, const char *key);
+/* A path of keys: jpath(o, "end", "sum_sent", NULL). */
+struct json_object *jpath(struct json_object *o, ...);
+double jpath_double(struct json_object *o, double dflt, ...);

@@ -1,0 +1,137 @@
+#include "util.h"
+
+#include <fcntl.h>
+#include <time.h>
+
+static const char *program = "mptcplab";
+static enum log_level level = LOG_LVL_INFO;
+
+void log_set_program(const char *name)
+{
+        program = name;
+}
+
+void log_set_level(enum log_level lvl)
+{
+        level = lvl;
+}
+
+enum log_level log_get_level(void)
+{
+        return level;
+}
+
+static void vlog(enum log_level lvl, int err, const char *fmt, va_list ap)
+{
+        static const char *const prefix[] = {"error: ", "warning: ", "", "debug: "};
+        if (lvl > level)
+                return;
+        char buf[4096];
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        if (err)
+                fprintf(stderr, "%s: %s%s: %s\n", program, prefix[lvl], buf, strerror(-err));
+        else
+                fprintf(stderr, "%s: %s%s\n", program, prefix[lvl], buf);
+}
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vlog(lvl, 0, fmt, ap);
+        va_end(ap);
+}
+
+int log_errno(enum log_level lvl, int err, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vlog(lvl, err, fmt, ap);
+        va_end(ap);
+        return err;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+        char *s;
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        return s;
+}
+
+char *xstrdup(const char *s)
+{
+        char *r = s ? strdup(s) : NULL;
+        if (s && !r)
+                abort();
+        return r;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+        void *p = calloc(n ? n : 1, size ? size : 1);
+        if (!p)
+                abort();
+        return p;
+}
+
+void *xreallocarray(void *p, size_t n, size_t size)
+{
+        void *r = reallocarray(p, n ? n : 1, size ? size : 1);
+        if (!r)
+                abort();
+        return r;
+}
+
+uint64_t now_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+int read_file(const char *path, char **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        size_t cap = 4096, len = 0;
+        _cleanup_free_ char *buf = xcalloc(1, cap + 1);
+        for (;;) {
+                if (len == cap) {
+                        cap *= 2;
+                        buf = xreallocarray(buf, cap + 1, 1);
+                }
+                ssize_t n = read(fd, buf + len, cap - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        buf[len] = 0;
+        if (ret_len)
+                *ret_len = len;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+        const char *p = buf;
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}

@@ -1,0 +1,76 @@
+/* util.h - small helpers shared by every mptcplab program: cleanup attributes,
+ * logging, string helpers. Errors are negative errno values throughout. */
+#pragma once
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _unused_ __attribute__((unused))
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+static inline void freep(void *p)
+{
+        free(*(void **)p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+static inline void closep(int *fd)
+{
+        if (*fd >= 0)
+                close(*fd);
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+static inline void fclosep(FILE **f)
+{
+        if (*f)
+                fclose(*f);
+}
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* Take ownership of a pointer out of a _cleanup_ variable. */
+#define TAKE_PTR(p)                                                                                \
+        ({                                                                                         \
+                __typeof__(p) _p = (p);                                                            \
+                (p) = NULL;                                                                        \
+                _p;                                                                                \
+        })
+
+#define streq(a, b) (strcmp((a), (b)) == 0)
+
+enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+void log_set_program(const char *name);
+void log_set_level(enum log_level lvl);
+enum log_level log_get_level(void);
+void log_msg(enum log_level lvl, const char *fmt, ...) _printf_(2, 3);
+/* Logs with ": strerror(-err)" appended and returns err (negative). */
+int log_errno(enum log_level lvl, int err, const char *fmt, ...) _printf_(3, 4);
+
+#define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+
+/* asprintf that aborts on OOM: memory exhaustion is not a recoverable lab condition. */
+char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+char *xstrdup(const char *s);
+void *xcalloc(size_t n, size_t size);
+void *xreallocarray(void *p, size_t n, size_t size);
+
+/* Monotonic time in microseconds. */
+uint64_t now_usec(void);
+
+/* Reads a whole (small, /proc-style) file. Returns 0 or -errno. */
+int read_file(const char *path, char **ret, size_t *ret_len);
+/* Writes all of buf to fd, retrying on EINTR and short writes. */
+int write_all(int fd, const void *buf, size_t len);

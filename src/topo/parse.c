@@ -1,0 +1,976 @@
+/* parse.c - YAML (libfyaml) to the topology model, with validation that
+ * reports every problem of a file as FILE:LINE:COL: message. */
+#include "topo.h"
+#include "units.h"
+#include "../shared/util.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <libfyaml.h>
+
+struct ctx {
+        const char *file;
+        struct topo_errors *errs;
+        struct topo *t;
+};
+
+static struct topo_pos node_pos(struct fy_node *n)
+{
+        struct topo_pos p = {0, 0};
+        if (!n)
+                return p;
+        struct fy_token *tok = NULL;
+        void *it = NULL;
+        switch (fy_node_get_type(n)) {
+        case FYNT_SCALAR:
+                tok = fy_node_get_scalar_token(n);
+                break;
+        case FYNT_MAPPING: {
+                struct fy_node_pair *pair = fy_node_mapping_iterate(n, &it);
+                return pair ? node_pos(fy_node_pair_key(pair)) : p;
+        }
+        case FYNT_SEQUENCE:
+                return node_pos(fy_node_sequence_iterate(n, &it));
+        }
+        const struct fy_mark *m = tok ? fy_token_start_mark(tok) : NULL;
+        if (m) {
+                p.line = m->line + 1;
+                p.col = m->column + 1;
+        }
+        return p;
+}
+
+static void add_error(struct topo_errors *e, char *msg)
+{
+        e->msgs = xreallocarray(e->msgs, e->n + 1, sizeof(char *));
+        e->msgs[e->n++] = msg;
+}
+
+_printf_(3, 4) static void err_pos(struct ctx *c, struct topo_pos p, const char *fmt, ...)
+{
+        _cleanup_free_ char *m = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(&m, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        add_error(c->errs, xasprintf("%s:%d:%d: %s", c->file, p.line, p.col, m));
+}
+
+#define err_at(c, n, ...) err_pos((c), node_pos(n), __VA_ARGS__)
+
+void topo_errors_clear(struct topo_errors *e)
+{
+        for (unsigned i = 0; i < e->n; i++)
+                free(e->msgs[i]);
+        free(e->msgs);
+        e->msgs = NULL;
+        e->n = 0;
+}
+
+static const char *type_name(struct fy_node *n)
+{
+        switch (fy_node_get_type(n)) {
+        case FYNT_SCALAR:
+                return "a scalar";
+        case FYNT_SEQUENCE:
+                return "a list";
+        case FYNT_MAPPING:
+                return "a mapping";
+        }
+        return "?";
+}
+
+static bool expect_type(struct ctx *c, struct fy_node *n, enum fy_node_type want, const char *what)
+{
+        static const char *const names[] = {"a scalar", "a list", "a mapping"};
+        if (!n || fy_node_get_type(n) != want) {
+                err_at(c, n, "%s must be %s, not %s", what, names[want],
+                       n ? type_name(n) : "empty");
+                return false;
+        }
+        return true;
+}
+
+/* A scalar's text, or NULL (error reported). Plain empty values count as missing. */
+static const char *scalar(struct ctx *c, struct fy_node *n, const char *what)
+{
+        if (!n) {
+                add_error(c->errs, xasprintf("%s: %s has no value", c->file, what));
+                return NULL;
+        }
+        if (!expect_type(c, n, FYNT_SCALAR, what))
+                return NULL;
+        const char *s = fy_node_get_scalar0(n);
+        if (!s || !*s) {
+                err_at(c, n, "%s is empty", what);
+                return NULL;
+        }
+        return s;
+}
+
+static bool get_uint(struct ctx *c, struct fy_node *n, const char *what, unsigned long min,
+                     unsigned long max, unsigned *ret)
+{
+        const char *s = scalar(c, n, what);
+        if (!s)
+                return false;
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+        if (!isdigit((unsigned char)s[0]) || errno || *end || v < min || v > max) {
+                err_at(c, n, "%s \"%s\" is not a whole number from %lu to %lu", what, s, min,
+                       max);
+                return false;
+        }
+        *ret = (unsigned)v;
+        return true;
+}
+
+static bool get_bool(struct ctx *c, struct fy_node *n, const char *what, bool *ret)
+{
+        const char *s = scalar(c, n, what);
+        if (!s)
+                return false;
+        if (streq(s, "true") || streq(s, "yes") || streq(s, "on"))
+                *ret = true;
+        else if (streq(s, "false") || streq(s, "no") || streq(s, "off"))
+                *ret = false;
+        else {
+                err_at(c, n, "%s \"%s\" is not a boolean (expected true or false)", what, s);
+                return false;
+        }
+        return true;
+}
+
+static bool valid_name(const char *s)
+{
+        size_t n = strlen(s);
+        if (n == 0 || n > TOPO_NAME_MAX || !isalpha((unsigned char)s[0]))
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
+                        return false;
+        return true;
+}
+
+static bool get_name(struct ctx *c, struct fy_node *n, const char *what, char **ret)
+{
+        const char *s = scalar(c, n, what);
+        if (!s)
+                return false;
+        if (!valid_name(s)) {
+                err_at(c, n,
+                       "%s \"%s\" is not a valid name (a letter, then letters, digits, '-', '_' "
+                       "or '.', at most %d characters)",
+                       what, s, TOPO_NAME_MAX);
+                return false;
+        }
+        *ret = xstrdup(s);
+        return true;
+}
+
+/* Iterates a mapping; returns false (error reported) if n is not one. */
+#define for_each_pair(n, pair, it)                                                                 \
+        for (void *it = NULL; ((pair) = fy_node_mapping_iterate((n), &it)) != NULL;)
+
+static void unknown_key(struct ctx *c, struct fy_node *key, const char *where, const char *known)
+{
+        err_at(c, key, "unknown field \"%s\" in %s (expected one of: %s)",
+               fy_node_get_scalar0(key) ?: "?", where, known);
+}
+
+static const char *key_str(struct fy_node_pair *p)
+{
+        struct fy_node *k = fy_node_pair_key(p);
+        const char *s = k && fy_node_get_type(k) == FYNT_SCALAR ? fy_node_get_scalar0(k) : NULL;
+        return s ? s : "";
+}
+
+/* ---- shaping ---- */
+
+#define SHAPE_KEYS "rate, delay, jitter, loss, limit"
+
+static void parse_shape_dir(struct ctx *c, struct fy_node *n, const char *where,
+                            struct topo_shape *s)
+{
+        struct fy_node_pair *p;
+        s->set = true;
+        s->pos = node_pos(n);
+        if (!expect_type(c, n, FYNT_MAPPING, where))
+                return;
+        for_each_pair(n, p, it)
+        {
+                const char *k = key_str(p), *why = NULL, *v;
+                struct fy_node *vn = fy_node_pair_value(p);
+                _cleanup_free_ char *what = xasprintf("%s: %s", where, k);
+                if (streq(k, "rate")) {
+                        if ((v = scalar(c, vn, what)) && parse_rate(v, &s->rate_bps, &why) < 0)
+                                err_at(c, vn, "%s \"%s\" %s", what, v, why);
+                } else if (streq(k, "delay")) {
+                        if ((v = scalar(c, vn, what)) && parse_time(v, &s->delay_us, &why) < 0)
+                                err_at(c, vn, "%s \"%s\" %s", what, v, why);
+                } else if (streq(k, "jitter")) {
+                        if ((v = scalar(c, vn, what)) && parse_time(v, &s->jitter_us, &why) < 0)
+                                err_at(c, vn, "%s \"%s\" %s", what, v, why);
+                } else if (streq(k, "loss")) {
+                        if ((v = scalar(c, vn, what)) && parse_percent(v, &s->loss_pct, &why) < 0)
+                                err_at(c, vn, "%s \"%s\" %s", what, v, why);
+                } else if (streq(k, "limit")) {
+                        get_uint(c, vn, what, 1, 1000000, &s->limit);
+                } else
+                        unknown_key(c, fy_node_pair_key(p), where, SHAPE_KEYS);
+        }
+        if (s->jitter_us && !s->delay_us)
+                err_pos(c, s->pos, "%s: jitter needs a delay (netem varies the delay)", where);
+        if (s->jitter_us > s->delay_us && s->delay_us)
+                err_pos(c, s->pos, "%s: jitter is larger than the delay", where);
+}
+
+static void parse_shape(struct ctx *c, struct fy_node *n, unsigned li, struct topo_link *l)
+{
+        _cleanup_free_ char *where = xasprintf("link %u shape", li + 1);
+        if (!expect_type(c, n, FYNT_MAPPING, where))
+                return;
+        struct fy_node *ab = fy_node_mapping_lookup_by_string(n, "ab", -1);
+        struct fy_node *ba = fy_node_mapping_lookup_by_string(n, "ba", -1);
+        if (!ab && !ba) {
+                parse_shape_dir(c, n, where, &l->shape[0]);
+                l->shape[1] = l->shape[0];
+                return;
+        }
+        struct fy_node_pair *p;
+        for_each_pair(n, p, it)
+        {
+                const char *k = key_str(p);
+                if (!streq(k, "ab") && !streq(k, "ba"))
+                        err_at(c, fy_node_pair_key(p),
+                               "%s: \"%s\" cannot be mixed with per-direction ab/ba shaping "
+                               "(put it inside ab: or ba:)",
+                               where, k);
+        }
+        if (ab) {
+                _cleanup_free_ char *w = xasprintf("%s ab", where);
+                parse_shape_dir(c, ab, w, &l->shape[0]);
+        }
+        if (ba) {
+                _cleanup_free_ char *w = xasprintf("%s ba", where);
+                parse_shape_dir(c, ba, w, &l->shape[1]);
+        }
+}
+
+/* ---- nodes ---- */
+
+static bool parse_addr_node(struct ctx *c, struct fy_node *n, const char *what, bool need_prefix,
+                            struct topo_addr *a)
+{
+        const char *s = scalar(c, n, what);
+        if (!s)
+                return false;
+        if (topo_addr_parse(s, need_prefix, a) < 0) {
+                err_at(c, n, "%s \"%s\" is not an IPv4 or IPv6 address%s", what, s,
+                       need_prefix ? " with a prefix length (10.0.1.1/24)" : "");
+                return false;
+        }
+        return true;
+}
+
+static void parse_endpoint(struct ctx *c, struct fy_node *n, const char *where,
+                           struct topo_endpoint *ep)
+{
+        struct fy_node_pair *p;
+        ep->pos = node_pos(n);
+        if (!expect_type(c, n, FYNT_MAPPING, where))
+                return;
+        for_each_pair(n, p, it)
+        {
+                const char *k = key_str(p);
+                struct fy_node *v = fy_node_pair_value(p);
+                _cleanup_free_ char *what = xasprintf("%s: %s", where, k);
+                if (streq(k, "dev"))
+                        get_name(c, v, what, &ep->dev);
+                else if (streq(k, "addr"))
+                        parse_addr_node(c, v, what, false, &ep->addr);
+                else if (streq(k, "id"))
+                        get_uint(c, v, what, 1, 255, &ep->id);
+                else if (streq(k, "port"))
+                        get_uint(c, v, what, 1, 65535, &ep->port);
+                else if (streq(k, "flags")) {
+                        if (!expect_type(c, v, FYNT_SEQUENCE, what))
+                                continue;
+                        void *fi = NULL;
+                        struct fy_node *f;
+                        while ((f = fy_node_sequence_iterate(v, &fi))) {
+                                const char *s = scalar(c, f, what);
+                                if (!s)
+                                        continue;
+                                if (streq(s, "signal"))
+                                        ep->flags |= TOPO_EP_SIGNAL;
+                                else if (streq(s, "subflow"))
+                                        ep->flags |= TOPO_EP_SUBFLOW;
+                                else if (streq(s, "backup"))
+                                        ep->flags |= TOPO_EP_BACKUP;
+                                else if (streq(s, "fullmesh"))
+                                        ep->flags |= TOPO_EP_FULLMESH;
+                                else
+                                        err_at(c, f,
+                                               "%s: unknown endpoint flag \"%s\" (expected "
+                                               "signal, subflow, backup or fullmesh)",
+                                               where, s);
+                        }
+                } else
+                        unknown_key(c, fy_node_pair_key(p), where, "dev, addr, flags, id, port");
+        }
+        if (!ep->dev)
+                err_pos(c, ep->pos, "%s: dev is required", where);
+        if ((ep->flags & TOPO_EP_FULLMESH) &&
+            (!(ep->flags & TOPO_EP_SUBFLOW) || (ep->flags & TOPO_EP_SIGNAL)))
+                err_pos(c, ep->pos,
+                        "%s: fullmesh needs subflow and cannot be combined with signal", where);
+        if (!(ep->flags & (TOPO_EP_SIGNAL | TOPO_EP_SUBFLOW)))
+                err_pos(c, ep->pos,
+                        "%s: endpoint does nothing without signal or subflow in its flags",
+                        where);
+}
+
+static void parse_mptcp(struct ctx *c, struct fy_node *n, struct topo_node *node)
+{
+        _cleanup_free_ char *where = xasprintf("node %s mptcp", node->name);
+        struct fy_node_pair *p;
+        if (!expect_type(c, n, FYNT_MAPPING, where))
+                return;
+        for_each_pair(n, p, it)
+        {
+                const char *k = key_str(p);
+                struct fy_node *v = fy_node_pair_value(p);
+                _cleanup_free_ char *what = xasprintf("%s: %s", where, k);
+                if (streq(k, "enabled"))
+                        get_bool(c, v, what, &node->mptcp.enabled);
+                else if (streq(k, "path_manager")) {
+                        const char *s = scalar(c, v, what);
+                        if (s && !streq(s, "kernel") && !streq(s, "userspace"))
+                                err_at(c, v, "%s \"%s\" is not a path manager (kernel or userspace)",
+                                       what, s);
+                        else if (s)
+                                node->mptcp.pm_type = xstrdup(s);
+                } else if (streq(k, "limits")) {
+                        struct fy_node_pair *q;
+                        if (!expect_type(c, v, FYNT_MAPPING, what))
+                                continue;
+                        node->mptcp.has_limits = true;
+                        for_each_pair(v, q, it2)
+                        {
+                                const char *lk = key_str(q);
+                                _cleanup_free_ char *w2 = xasprintf("%s %s", what, lk);
+                                /* MPTCP_PM_ADDR_MAX in the kernel is 8 */
+                                if (streq(lk, "subflows"))
+                                        get_uint(c, fy_node_pair_value(q), w2, 0, 8,
+                                                 &node->mptcp.subflows);
+                                else if (streq(lk, "add_addr_accepted"))
+                                        get_uint(c, fy_node_pair_value(q), w2, 0, 8,
+                                                 &node->mptcp.add_addr_accepted);
+                                else
+                                        unknown_key(c, fy_node_pair_key(q), what,
+                                                    "subflows, add_addr_accepted");
+                        }
+                } else if (streq(k, "endpoints")) {
+                        if (!expect_type(c, v, FYNT_SEQUENCE, what))
+                                continue;
+                        int cnt = fy_node_sequence_item_count(v);
+                        node->mptcp.endpoints = xcalloc((size_t)cnt, sizeof(struct topo_endpoint));
+                        void *ei = NULL;
+                        struct fy_node *e;
+                        while ((e = fy_node_sequence_iterate(v, &ei))) {
+                                unsigned i = node->mptcp.n_endpoints++;
+                                _cleanup_free_ char *w2 = xasprintf("%s endpoint %u", where, i + 1);
+                                parse_endpoint(c, e, w2, &node->mptcp.endpoints[i]);
+                        }
+                } else
+                        unknown_key(c, fy_node_pair_key(p), where,
+                                    "enabled, limits, endpoints, path_manager");
+        }
+}
+
+static void parse_routes(struct ctx *c, struct fy_node *n, struct topo_node *node)
+{
+        _cleanup_free_ char *where = xasprintf("node %s routes", node->name);
+        if (!expect_type(c, n, FYNT_SEQUENCE, where))
+                return;
+        node->routes = xcalloc((size_t)fy_node_sequence_item_count(n), sizeof(struct topo_route));
+        void *ri = NULL;
+        struct fy_node *e;
+        while ((e = fy_node_sequence_iterate(n, &ri))) {
+                struct topo_route *r = &node->routes[node->n_routes++];
+                _cleanup_free_ char *w = xasprintf("%s %u", where, node->n_routes);
+                struct fy_node_pair *p;
+                r->pos = node_pos(e);
+                if (!expect_type(c, e, FYNT_MAPPING, w))
+                        continue;
+                bool has_dst = false;
+                for_each_pair(e, p, it)
+                {
+                        const char *k = key_str(p);
+                        struct fy_node *v = fy_node_pair_value(p);
+                        _cleanup_free_ char *what = xasprintf("%s: %s", w, k);
+                        if (streq(k, "dst")) {
+                                const char *s = scalar(c, v, what);
+                                has_dst = true;
+                                if (s && streq(s, "default"))
+                                        r->dst.family = 0; /* family taken from via */
+                                else if (s)
+                                        parse_addr_node(c, v, what, true, &r->dst);
+                        } else if (streq(k, "via")) {
+                                r->has_via = parse_addr_node(c, v, what, false, &r->via);
+                        } else if (streq(k, "dev"))
+                                get_name(c, v, what, &r->dev);
+                        else
+                                unknown_key(c, fy_node_pair_key(p), w, "dst, via, dev");
+                }
+                if (!has_dst)
+                        err_pos(c, r->pos, "%s: dst is required (an address/prefix or default)",
+                                w);
+                if (!r->has_via && !r->dev)
+                        err_pos(c, r->pos, "%s: needs via or dev", w);
+                if (r->dst.family == 0) {
+                        r->dst.family = r->has_via ? r->via.family : AF_INET;
+                        r->dst.prefix = 0;
+                }
+                if (r->has_via && r->via.family != r->dst.family)
+                        err_pos(c, r->pos, "%s: dst and via are of different address families",
+                                w);
+        }
+}
+
+static bool valid_sysctl_key(const char *k)
+{
+        if (!*k || k[0] == '.' || strstr(k, ".."))
+                return false;
+        for (; *k; k++)
+                if (!isalnum((unsigned char)*k) && !strchr("._-", *k))
+                        return false;
+        return true;
+}
+
+static void parse_sysctls(struct ctx *c, struct fy_node *n, struct topo_node *node)
+{
+        _cleanup_free_ char *where = xasprintf("node %s sysctls", node->name);
+        struct fy_node_pair *p;
+        if (!expect_type(c, n, FYNT_MAPPING, where))
+                return;
+        node->sysctls = xcalloc((size_t)fy_node_mapping_item_count(n), sizeof(struct topo_sysctl));
+        for_each_pair(n, p, it)
+        {
+                const char *k = key_str(p);
+                _cleanup_free_ char *what = xasprintf("%s: %s", where, k);
+                if (!valid_sysctl_key(k)) {
+                        err_at(c, fy_node_pair_key(p),
+                               "%s: \"%s\" is not a sysctl name (dotted, like "
+                               "net.ipv4.tcp_congestion_control)",
+                               where, k);
+                        continue;
+                }
+                const char *v = scalar(c, fy_node_pair_value(p), what);
+                if (!v)
+                        continue;
+                struct topo_sysctl *s = &node->sysctls[node->n_sysctls++];
+                s->key = xstrdup(k);
+                s->value = xstrdup(v);
+                s->pos = node_pos(fy_node_pair_key(p));
+        }
+}
+
+struct defaults {
+        unsigned cpus;
+        uint64_t memory;
+};
+
+static bool parse_memory(struct ctx *c, struct fy_node *v, const char *what, uint64_t *ret)
+{
+        const char *s = scalar(c, v, what), *why;
+        if (!s)
+                return false;
+        if (parse_size(s, ret, &why) < 0) {
+                err_at(c, v, "%s \"%s\" %s", what, s, why);
+                return false;
+        }
+        if (*ret < 64ULL << 20) {
+                err_at(c, v, "%s \"%s\" is too small (at least 64MiB)", what, s);
+                return false;
+        }
+        return true;
+}
+
+static void parse_node(struct ctx *c, struct fy_node *key, struct fy_node *n,
+                       const struct defaults *d, struct topo_node *node)
+{
+        if (!get_name(c, key, "node name", &node->name))
+                node->name = xstrdup(fy_node_get_scalar0(key) ?: "?");
+        node->pos = node_pos(key);
+        node->cpus = d->cpus;
+        node->memory = d->memory;
+        node->mptcp.enabled = true;
+        node->kind = TOPO_NODE_HOST;
+        _cleanup_free_ char *where = xasprintf("node %s", node->name);
+        if (!n || (fy_node_get_type(n) == FYNT_SCALAR && !*(fy_node_get_scalar0(n) ?: "")))
+                return; /* "server:" with nothing: all defaults */
+        if (!expect_type(c, n, FYNT_MAPPING, where))
+                return;
+        struct fy_node_pair *p;
+        for_each_pair(n, p, it)
+        {
+                const char *k = key_str(p);
+                struct fy_node *v = fy_node_pair_value(p);
+                _cleanup_free_ char *what = xasprintf("%s: %s", where, k);
+                if (streq(k, "kind")) {
+                        const char *s = scalar(c, v, what);
+                        if (s && streq(s, "router"))
+                                node->kind = TOPO_NODE_ROUTER;
+                        else if (s && !streq(s, "host"))
+                                err_at(c, v, "%s \"%s\" is not a node kind (host or router)", what,
+                                       s);
+                } else if (streq(k, "cpus"))
+                        get_uint(c, v, what, 1, 64, &node->cpus);
+                else if (streq(k, "memory"))
+                        parse_memory(c, v, what, &node->memory);
+                else if (streq(k, "kernel")) {
+                        const char *s = scalar(c, v, what);
+                        if (s)
+                                node->kernel = xstrdup(s);
+                } else if (streq(k, "mptcp"))
+                        parse_mptcp(c, v, node);
+                else if (streq(k, "sysctls"))
+                        parse_sysctls(c, v, node);
+                else if (streq(k, "routes"))
+                        parse_routes(c, v, node);
+                else
+                        unknown_key(c, fy_node_pair_key(p), where,
+                                    "kind, cpus, memory, kernel, mptcp, sysctls, routes");
+        }
+}
+
+/* ---- links ---- */
+
+/* "client:eth0 10.0.1.1/24 fd00:1::1/64" */
+static void parse_link_end(struct ctx *c, struct fy_node *n, unsigned li, unsigned side,
+                           struct topo_link *l)
+{
+        _cleanup_free_ char *what = xasprintf("link %u endpoint %u", li + 1, side + 1);
+        const char *s = scalar(c, n, what);
+        if (!s)
+                return;
+        _cleanup_free_ char *copy = xstrdup(s);
+        char *save = NULL, *tok = strtok_r(copy, " \t", &save);
+        char *colon = tok ? strchr(tok, ':') : NULL;
+        if (!colon) {
+                err_at(c, n, "%s \"%s\" must be \"NODE:IFACE [ADDRESS/PREFIX ...]\"", what, s);
+                return;
+        }
+        *colon = 0;
+        const char *node_name = tok, *ifname = colon + 1;
+        int ni = topo_find_node(c->t, node_name);
+        if (ni < 0) {
+                err_at(c, n, "%s: no node named \"%s\" (define it under nodes:)", what, node_name);
+                return;
+        }
+        if (!valid_name(ifname)) {
+                err_at(c, n, "%s: \"%s\" is not a valid interface name (at most %d characters)",
+                       what, ifname, TOPO_NAME_MAX);
+                return;
+        }
+        struct topo_node *node = &c->t->nodes[ni];
+        if (topo_find_iface(node, ifname) >= 0) {
+                err_at(c, n, "%s: interface %s:%s is already used by another link", what,
+                       node_name, ifname);
+                return;
+        }
+        node->ifaces = xreallocarray(node->ifaces, node->n_ifaces + 1, sizeof(struct topo_iface));
+        struct topo_iface *ifc = &node->ifaces[node->n_ifaces];
+        *ifc = (struct topo_iface){.name = xstrdup(ifname), .link = (int)li};
+        l->end[side] = (struct topo_link_end){(unsigned)ni, node->n_ifaces++};
+        while ((tok = strtok_r(NULL, " \t", &save))) {
+                struct topo_addr a;
+                if (topo_addr_parse(tok, true, &a) < 0) {
+                        err_at(c, n,
+                               "%s: \"%s\" is not an address with a prefix length "
+                               "(10.0.1.1/24 or fd00::1/64)",
+                               what, tok);
+                        continue;
+                }
+                ifc->addrs = xreallocarray(ifc->addrs, ifc->n_addrs + 1, sizeof(a));
+                ifc->addrs[ifc->n_addrs++] = a;
+        }
+}
+
+static void parse_link(struct ctx *c, struct fy_node *n, unsigned li, struct topo_link *l)
+{
+        _cleanup_free_ char *where = xasprintf("link %u", li + 1);
+        l->pos = node_pos(n);
+        l->end[0].node = l->end[1].node = (unsigned)-1;
+        if (!expect_type(c, n, FYNT_MAPPING, where))
+                return;
+        struct fy_node_pair *p;
+        bool have_ends = false;
+        for_each_pair(n, p, it)
+        {
+                const char *k = key_str(p);
+                struct fy_node *v = fy_node_pair_value(p);
+                _cleanup_free_ char *what = xasprintf("%s: %s", where, k);
+                if (streq(k, "endpoints")) {
+                        have_ends = true;
+                        if (!expect_type(c, v, FYNT_SEQUENCE, what))
+                                continue;
+                        if (fy_node_sequence_item_count(v) != 2) {
+                                err_at(c, v, "%s must list exactly 2 endpoints, not %d", what,
+                                       fy_node_sequence_item_count(v));
+                                continue;
+                        }
+                        for (unsigned side = 0; side < 2; side++)
+                                parse_link_end(c, fy_node_sequence_get_by_index(v, (int)side),
+                                               li, side, l);
+                } else if (streq(k, "shape"))
+                        parse_shape(c, v, li, l);
+                else
+                        unknown_key(c, fy_node_pair_key(p), where, "endpoints, shape");
+        }
+        if (!have_ends)
+                err_pos(c, l->pos, "%s: endpoints is required", where);
+        else if (l->end[0].node != (unsigned)-1 && l->end[0].node == l->end[1].node)
+                err_pos(c, l->pos, "%s joins node %s to itself", where,
+                        c->t->nodes[l->end[0].node].name);
+}
+
+/* ---- workloads ---- */
+
+static int node_ref(struct ctx *c, struct fy_node *v, const char *what)
+{
+        const char *s = scalar(c, v, what);
+        if (!s)
+                return -1;
+        int i = topo_find_node(c->t, s);
+        if (i < 0)
+                err_at(c, v, "%s: no node named \"%s\"", what, s);
+        return i;
+}
+
+static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct topo_workload *w)
+{
+        _cleanup_free_ char *where = xasprintf("workload %u", wi + 1);
+        w->pos = node_pos(n);
+        w->duration_us = 10000000;
+        w->flows = 1;
+        w->from = w->to = (unsigned)-1;
+        if (!expect_type(c, n, FYNT_MAPPING, where))
+                return;
+        struct fy_node_pair *p;
+        bool have_tool = false;
+        struct fy_node *target = NULL;
+        for_each_pair(n, p, it)
+        {
+                const char *k = key_str(p), *s, *why;
+                struct fy_node *v = fy_node_pair_value(p);
+                _cleanup_free_ char *what = xasprintf("%s: %s", where, k);
+                int i;
+                if (streq(k, "name"))
+                        get_name(c, v, what, &w->name);
+                else if (streq(k, "tool")) {
+                        if (!(s = scalar(c, v, what)))
+                                continue;
+                        have_tool = true;
+                        if (streq(s, "iperf3"))
+                                w->tool = TOPO_TOOL_IPERF3;
+                        else if (streq(s, "mptcpload"))
+                                w->tool = TOPO_TOOL_MPTCPLOAD;
+                        else
+                                err_at(c, v, "%s \"%s\" is not a tool (iperf3 or mptcpload)", what,
+                                       s);
+                } else if (streq(k, "mode")) {
+                        if (!(s = scalar(c, v, what)))
+                                continue;
+                        if (!streq(s, "stream") && !streq(s, "rr") && !streq(s, "crr"))
+                                err_at(c, v, "%s \"%s\" is not a mode (stream, rr or crr)", what,
+                                       s);
+                        else
+                                w->mode = xstrdup(s);
+                } else if (streq(k, "from")) {
+                        if ((i = node_ref(c, v, what)) >= 0)
+                                w->from = (unsigned)i;
+                } else if (streq(k, "to")) {
+                        if ((i = node_ref(c, v, what)) >= 0)
+                                w->to = (unsigned)i;
+                } else if (streq(k, "target")) {
+                        if (parse_addr_node(c, v, what, false, &w->target))
+                                target = v;
+                } else if (streq(k, "duration")) {
+                        if ((s = scalar(c, v, what)) && parse_time(s, &w->duration_us, &why) < 0)
+                                err_at(c, v, "%s \"%s\" %s", what, s, why);
+                        else if (s && (w->duration_us < 1000000 || w->duration_us > 3600000000ULL))
+                                err_at(c, v, "%s \"%s\" is out of range (1s to 1h)", what, s);
+                } else if (streq(k, "protocol")) {
+                        if (!(s = scalar(c, v, what)))
+                                continue;
+                        if (streq(s, "mptcp"))
+                                w->protocol = TOPO_PROTO_MPTCP;
+                        else if (streq(s, "tcp"))
+                                w->protocol = TOPO_PROTO_TCP;
+                        else
+                                err_at(c, v, "%s \"%s\" is not a protocol (mptcp or tcp)", what, s);
+                } else if (streq(k, "flows"))
+                        get_uint(c, v, what, 1, 10000, &w->flows);
+                else if (streq(k, "reverse"))
+                        get_bool(c, v, what, &w->reverse);
+                else if (streq(k, "port"))
+                        get_uint(c, v, what, 1024, 65535, &w->port);
+                else
+                        unknown_key(c, fy_node_pair_key(p), where,
+                                    "name, tool, mode, from, to, target, duration, protocol, "
+                                    "flows, reverse, port");
+        }
+        if (!w->name)
+                err_pos(c, w->pos, "%s: name is required", where);
+        if (!have_tool)
+                err_pos(c, w->pos, "%s: tool is required (iperf3 or mptcpload)", where);
+        if (w->from == (unsigned)-1 || w->to == (unsigned)-1)
+                err_pos(c, w->pos, "%s: from and to are required (node names)", where);
+        else if (w->from == w->to)
+                err_pos(c, w->pos, "%s: from and to are the same node", where);
+        if (have_tool && w->tool == TOPO_TOOL_IPERF3 && w->mode && !streq(w->mode, "stream"))
+                err_pos(c, w->pos, "%s: iperf3 only does stream (use mptcpload for rr and crr)",
+                        where);
+        if (have_tool && w->tool == TOPO_TOOL_MPTCPLOAD && !w->mode)
+                err_pos(c, w->pos, "%s: mptcpload needs a mode (stream, rr or crr)", where);
+        if (target && w->to != (unsigned)-1) {
+                const struct topo_node *tn = &c->t->nodes[w->to];
+                bool found = false;
+                for (unsigned i = 0; i < tn->n_ifaces; i++)
+                        for (unsigned j = 0; j < tn->ifaces[i].n_addrs; j++)
+                                found |= tn->ifaces[i].addrs[j].family == w->target.family &&
+                                         !memcmp(&tn->ifaces[i].addrs[j].u, &w->target.u,
+                                                 w->target.family == AF_INET ? 4 : 16);
+                if (!found)
+                        err_at(c, target, "%s: target is not an address of node %s", where,
+                               tn->name);
+        }
+}
+
+/* ---- cross checks once everything is read ---- */
+
+static bool iface_has_addr(const struct topo_iface *ifc, const struct topo_addr *a)
+{
+        for (unsigned j = 0; j < ifc->n_addrs; j++)
+                if (ifc->addrs[j].family == a->family &&
+                    !memcmp(&ifc->addrs[j].u, &a->u, a->family == AF_INET ? 4 : 16))
+                        return true;
+        return false;
+}
+
+static void check_model(struct ctx *c)
+{
+        struct topo *t = c->t;
+        for (unsigned i = 0; i < t->n_nodes; i++) {
+                struct topo_node *n = &t->nodes[i];
+                for (unsigned e = 0; e < n->mptcp.n_endpoints; e++) {
+                        struct topo_endpoint *ep = &n->mptcp.endpoints[e];
+                        if (!ep->dev)
+                                continue;
+                        int ii = topo_find_iface(n, ep->dev);
+                        if (ii < 0) {
+                                err_pos(c, ep->pos,
+                                        "node %s mptcp endpoint %u: node has no interface %s "
+                                        "(interfaces come from links)",
+                                        n->name, e + 1, ep->dev);
+                                continue;
+                        }
+                        if (ep->addr.family && !iface_has_addr(&n->ifaces[ii], &ep->addr))
+                                err_pos(c, ep->pos,
+                                        "node %s mptcp endpoint %u: address is not on %s", n->name,
+                                        e + 1, ep->dev);
+                        if (!ep->addr.family && !n->ifaces[ii].n_addrs)
+                                err_pos(c, ep->pos,
+                                        "node %s mptcp endpoint %u: %s has no address to use",
+                                        n->name, e + 1, ep->dev);
+                }
+                for (unsigned r = 0; r < n->n_routes; r++)
+                        if (n->routes[r].dev && topo_find_iface(n, n->routes[r].dev) < 0)
+                                err_pos(c, n->routes[r].pos,
+                                        "node %s route %u: node has no interface %s", n->name,
+                                        r + 1, n->routes[r].dev);
+        }
+        /* the same address on two interfaces breaks routing and endpoint lookup */
+        for (unsigned i = 0; i < t->n_nodes; i++)
+                for (unsigned f = 0; f < t->nodes[i].n_ifaces; f++)
+                        for (unsigned a = 0; a < t->nodes[i].ifaces[f].n_addrs; a++)
+                                for (unsigned j = i; j < t->n_nodes; j++)
+                                        for (unsigned g = j == i ? f + 1 : 0;
+                                             g < t->nodes[j].n_ifaces; g++)
+                                                if (iface_has_addr(&t->nodes[j].ifaces[g],
+                                                                   &t->nodes[i].ifaces[f].addrs[a])) {
+                                                        char buf[64];
+                                                        err_pos(c,
+                                                                t->links[t->nodes[j].ifaces[g].link].pos,
+                                                                "address %s is on both %s:%s and %s:%s",
+                                                                topo_addr_str(&t->nodes[i].ifaces[f].addrs[a], false, buf, sizeof buf),
+                                                                t->nodes[i].name, t->nodes[i].ifaces[f].name,
+                                                                t->nodes[j].name, t->nodes[j].ifaces[g].name);
+                                                }
+        for (unsigned i = 0; i < t->n_workloads; i++)
+                for (unsigned j = 0; j < i; j++)
+                        if (t->workloads[i].name && t->workloads[j].name &&
+                            streq(t->workloads[i].name, t->workloads[j].name))
+                                err_pos(c, t->workloads[i].pos,
+                                        "workload %u: name \"%s\" is already used by workload %u",
+                                        i + 1, t->workloads[i].name, j + 1);
+}
+
+static void parse_root(struct ctx *c, struct fy_node *root)
+{
+        struct topo *t = c->t;
+        if (!root) {
+                add_error(c->errs, xasprintf("%s:1:1: file is empty (expected a mapping with "
+                                             "name, nodes and links)",
+                                             c->file));
+                return;
+        }
+        if (!expect_type(c, root, FYNT_MAPPING, "the topology"))
+                return;
+        struct defaults d = {1, 384ULL << 20};
+        struct fy_node *nodes = NULL, *links = NULL, *workloads = NULL;
+        struct fy_node_pair *p;
+        bool have_name = false;
+        for_each_pair(root, p, it)
+        {
+                const char *k = key_str(p);
+                struct fy_node *v = fy_node_pair_value(p);
+                if (streq(k, "name")) {
+                        have_name = get_name(c, v, "name", &t->name);
+                } else if (streq(k, "description")) {
+                        const char *s = scalar(c, v, "description");
+                        t->description = s ? xstrdup(s) : NULL;
+                } else if (streq(k, "kernel")) {
+                        const char *s = scalar(c, v, "kernel");
+                        t->kernel = s ? xstrdup(s) : NULL;
+                } else if (streq(k, "defaults")) {
+                        struct fy_node_pair *q;
+                        if (!expect_type(c, v, FYNT_MAPPING, "defaults"))
+                                continue;
+                        for_each_pair(v, q, it2)
+                        {
+                                const char *dk = key_str(q);
+                                struct fy_node *dv = fy_node_pair_value(q);
+                                if (streq(dk, "cpus"))
+                                        get_uint(c, dv, "defaults: cpus", 1, 64, &d.cpus);
+                                else if (streq(dk, "memory"))
+                                        parse_memory(c, dv, "defaults: memory", &d.memory);
+                                else
+                                        unknown_key(c, fy_node_pair_key(q), "defaults",
+                                                    "cpus, memory");
+                        }
+                } else if (streq(k, "nodes"))
+                        nodes = v;
+                else if (streq(k, "links"))
+                        links = v;
+                else if (streq(k, "workloads"))
+                        workloads = v;
+                else
+                        unknown_key(c, fy_node_pair_key(p), "the topology",
+                                    "name, description, kernel, defaults, nodes, links, "
+                                    "workloads");
+        }
+        if (!have_name && !t->name)
+                err_at(c, root, "the topology needs a name");
+        if (!nodes) {
+                err_at(c, root, "the topology needs nodes");
+                return;
+        }
+        if (!expect_type(c, nodes, FYNT_MAPPING, "nodes"))
+                return;
+        t->nodes = xcalloc((size_t)fy_node_mapping_item_count(nodes), sizeof(struct topo_node));
+        for_each_pair(nodes, p, it)
+        {
+                parse_node(c, fy_node_pair_key(p), fy_node_pair_value(p), &d,
+                           &t->nodes[t->n_nodes]);
+                t->n_nodes++;
+        }
+        if (t->n_nodes < 2)
+                err_at(c, nodes, "nodes: a topology needs at least 2 nodes");
+        if (links && expect_type(c, links, FYNT_SEQUENCE, "links")) {
+                t->links = xcalloc((size_t)fy_node_sequence_item_count(links),
+                                   sizeof(struct topo_link));
+                void *li = NULL;
+                struct fy_node *l;
+                while ((l = fy_node_sequence_iterate(links, &li))) {
+                        parse_link(c, l, t->n_links, &t->links[t->n_links]);
+                        t->n_links++;
+                }
+        }
+        if (t->n_links == 0)
+                err_at(c, links ? links : root, "the topology needs at least one link");
+        if (workloads && expect_type(c, workloads, FYNT_SEQUENCE, "workloads")) {
+                t->workloads = xcalloc((size_t)fy_node_sequence_item_count(workloads),
+                                       sizeof(struct topo_workload));
+                void *wi = NULL;
+                struct fy_node *w;
+                while ((w = fy_node_sequence_iterate(workloads, &wi))) {
+                        parse_workload(c, w, t->n_workloads, &t->workloads[t->n_workloads]);
+                        t->n_workloads++;
+                }
+        }
+        check_model(c);
+}
+
+static int parse_doc(const char *name, const char *text, struct topo **ret,
+                     struct topo_errors *errs)
+{
+        struct fy_diag_cfg dcfg;
+        fy_diag_cfg_default(&dcfg);
+        dcfg.fp = NULL;
+        dcfg.colorize = false;
+        struct fy_diag *diag = fy_diag_create(&dcfg);
+        if (!diag)
+                return -ENOMEM;
+        struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG, .diag = diag};
+        struct fy_document *doc = text ? fy_document_build_from_string(&cfg, text, FY_NT)
+                                       : fy_document_build_from_file(&cfg, name);
+        struct topo *t = xcalloc(1, sizeof *t);
+        t->file = xstrdup(name);
+        struct ctx c = {.file = name, .errs = errs, .t = t};
+        if (!doc) {
+                void *it = NULL;
+                struct fy_diag_error *de;
+                unsigned before = errs->n;
+                while ((de = fy_diag_errors_iterate(diag, &it)))
+                        add_error(errs, xasprintf("%s:%d:%d: YAML syntax: %s", name, de->line + 1,
+                                                  de->column + 1, de->msg));
+                if (errs->n == before)
+                        add_error(errs, xasprintf("%s:1:1: not a readable YAML file", name));
+        } else {
+                if (fy_document_root(doc) && fy_node_get_type(fy_document_root(doc)) == FYNT_SCALAR &&
+                    !*(fy_node_get_scalar0(fy_document_root(doc)) ?: ""))
+                        parse_root(&c, NULL);
+                else
+                        parse_root(&c, fy_document_root(doc));
+        }
+        fy_document_destroy(doc);
+        fy_diag_destroy(diag);
+        if (errs->n) {
+                topo_free(t);
+                return -EINVAL;
+        }
+        *ret = t;
+        return 0;
+}
+
+int topo_parse_file(const char *path, struct topo **ret, struct topo_errors *errs)
+{
+        if (access(path, R_OK) < 0) {
+                int r = -errno;
+                add_error(errs, xasprintf("%s: cannot read: %s", path, strerror(errno)));
+                return r;
+        }
+        return parse_doc(path, NULL, ret, errs);
+}
+
+int topo_parse_string(const char *name, const char *yaml, struct topo **ret,
+                      struct topo_errors *errs)
+{
+        return parse_doc(name, yaml, ret, errs);
+}

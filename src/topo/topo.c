@@ -1,0 +1,253 @@
+/* topo.c - the topology model: lookups, canonical YAML output, freeing. */
+#include "topo.h"
+#include "units.h"
+#include "../shared/util.h"
+
+int topo_find_node(const struct topo *t, const char *name)
+{
+        for (unsigned i = 0; i < t->n_nodes; i++)
+                if (t->nodes[i].name && streq(t->nodes[i].name, name))
+                        return (int)i;
+        return -1;
+}
+
+int topo_find_iface(const struct topo_node *n, const char *name)
+{
+        for (unsigned i = 0; i < n->n_ifaces; i++)
+                if (streq(n->ifaces[i].name, name))
+                        return (int)i;
+        return -1;
+}
+
+uint64_t topo_path_rate_sum(const struct topo *t, unsigned from, unsigned to)
+{
+        uint64_t sum = 0;
+        for (unsigned i = 0; i < t->n_links; i++) {
+                const struct topo_link *l = &t->links[i];
+                int dir = -1;
+                if (l->end[0].node == from && l->end[1].node == to)
+                        dir = 0;
+                else if (l->end[1].node == from && l->end[0].node == to)
+                        dir = 1;
+                if (dir < 0)
+                        continue;
+                if (!l->shape[dir].set || !l->shape[dir].rate_bps)
+                        return 0;
+                sum += l->shape[dir].rate_bps;
+        }
+        return sum;
+}
+
+struct topo *topo_free(struct topo *t)
+{
+        if (!t)
+                return NULL;
+        for (unsigned i = 0; i < t->n_nodes; i++) {
+                struct topo_node *n = &t->nodes[i];
+                free(n->name);
+                free(n->kernel);
+                for (unsigned j = 0; j < n->n_ifaces; j++) {
+                        free(n->ifaces[j].name);
+                        free(n->ifaces[j].addrs);
+                }
+                free(n->ifaces);
+                for (unsigned j = 0; j < n->mptcp.n_endpoints; j++)
+                        free(n->mptcp.endpoints[j].dev);
+                free(n->mptcp.endpoints);
+                free(n->mptcp.pm_type);
+                for (unsigned j = 0; j < n->n_sysctls; j++) {
+                        free(n->sysctls[j].key);
+                        free(n->sysctls[j].value);
+                }
+                free(n->sysctls);
+                for (unsigned j = 0; j < n->n_routes; j++)
+                        free(n->routes[j].dev);
+                free(n->routes);
+        }
+        free(t->nodes);
+        free(t->links);
+        for (unsigned i = 0; i < t->n_workloads; i++) {
+                free(t->workloads[i].name);
+                free(t->workloads[i].mode);
+        }
+        free(t->workloads);
+        free(t->file);
+        free(t->name);
+        free(t->description);
+        free(t->kernel);
+        free(t);
+        return NULL;
+}
+
+/* ---- canonical YAML ---- */
+
+struct sbuf {
+        char *s;
+        size_t len, cap;
+};
+
+_printf_(2, 3) static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+        va_list ap;
+        for (;;) {
+                va_start(ap, fmt);
+                int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+                va_end(ap);
+                if (b->s && (size_t)n < b->cap - b->len) {
+                        b->len += (size_t)n;
+                        return;
+                }
+                b->cap = (b->cap + (size_t)n + 1) * 2;
+                b->s = xreallocarray(b->s, b->cap, 1);
+        }
+}
+
+static void shape_yaml(struct sbuf *b, const struct topo_shape *s)
+{
+        char buf[32];
+        const char *sep = "";
+        sb_printf(b, "{");
+        if (s->rate_bps) {
+                sb_printf(b, "rate: %s", format_rate(s->rate_bps, buf, sizeof buf));
+                sep = ", ";
+        }
+        if (s->delay_us) {
+                sb_printf(b, "%sdelay: %lluus", sep, (unsigned long long)s->delay_us);
+                sep = ", ";
+        }
+        if (s->jitter_us) {
+                sb_printf(b, "%sjitter: %lluus", sep, (unsigned long long)s->jitter_us);
+                sep = ", ";
+        }
+        if (s->loss_pct > 0) {
+                sb_printf(b, "%sloss: %g%%", sep, s->loss_pct);
+                sep = ", ";
+        }
+        if (s->limit)
+                sb_printf(b, "%slimit: %u", sep, s->limit);
+        sb_printf(b, "}");
+}
+
+static bool shape_eq(const struct topo_shape *a, const struct topo_shape *b)
+{
+        return a->set == b->set && a->rate_bps == b->rate_bps && a->delay_us == b->delay_us &&
+               a->jitter_us == b->jitter_us && a->loss_pct == b->loss_pct && a->limit == b->limit;
+}
+
+char *topo_to_yaml(const struct topo *t)
+{
+        struct sbuf b = {0};
+        char buf[64];
+        sb_printf(&b, "name: %s\n", t->name);
+        if (t->description)
+                sb_printf(&b, "description: \"%s\"\n", t->description);
+        if (t->kernel)
+                sb_printf(&b, "kernel: \"%s\"\n", t->kernel);
+        sb_printf(&b, "nodes:\n");
+        for (unsigned i = 0; i < t->n_nodes; i++) {
+                const struct topo_node *n = &t->nodes[i];
+                sb_printf(&b, "  %s:\n", n->name);
+                sb_printf(&b, "    kind: %s\n", n->kind == TOPO_NODE_ROUTER ? "router" : "host");
+                sb_printf(&b, "    cpus: %u\n    memory: %lluMiB\n", n->cpus,
+                          (unsigned long long)(n->memory >> 20));
+                if (n->kernel)
+                        sb_printf(&b, "    kernel: \"%s\"\n", n->kernel);
+                sb_printf(&b, "    mptcp:\n      enabled: %s\n",
+                          n->mptcp.enabled ? "true" : "false");
+                if (n->mptcp.pm_type)
+                        sb_printf(&b, "      path_manager: %s\n", n->mptcp.pm_type);
+                if (n->mptcp.has_limits)
+                        sb_printf(&b, "      limits: {subflows: %u, add_addr_accepted: %u}\n",
+                                  n->mptcp.subflows, n->mptcp.add_addr_accepted);
+                if (n->mptcp.n_endpoints)
+                        sb_printf(&b, "      endpoints:\n");
+                for (unsigned e = 0; e < n->mptcp.n_endpoints; e++) {
+                        const struct topo_endpoint *ep = &n->mptcp.endpoints[e];
+                        static const char *const fl[] = {"signal", "subflow", "backup",
+                                                         "fullmesh"};
+                        sb_printf(&b, "        - {dev: %s", ep->dev);
+                        if (ep->addr.family)
+                                sb_printf(&b, ", addr: \"%s\"",
+                                          topo_addr_str(&ep->addr, false, buf, sizeof buf));
+                        if (ep->id)
+                                sb_printf(&b, ", id: %u", ep->id);
+                        if (ep->port)
+                                sb_printf(&b, ", port: %u", ep->port);
+                        sb_printf(&b, ", flags: [");
+                        const char *sep = "";
+                        for (unsigned f = 0; f < ELEMENTSOF(fl); f++)
+                                if (ep->flags & (1u << f)) {
+                                        sb_printf(&b, "%s%s", sep, fl[f]);
+                                        sep = ", ";
+                                }
+                        sb_printf(&b, "]}\n");
+                }
+                if (n->n_sysctls)
+                        sb_printf(&b, "    sysctls:\n");
+                for (unsigned s = 0; s < n->n_sysctls; s++)
+                        sb_printf(&b, "      %s: \"%s\"\n", n->sysctls[s].key, n->sysctls[s].value);
+                if (n->n_routes)
+                        sb_printf(&b, "    routes:\n");
+                for (unsigned r = 0; r < n->n_routes; r++) {
+                        const struct topo_route *rt = &n->routes[r];
+                        sb_printf(&b, "      - {dst: \"%s\"",
+                                  rt->dst.prefix ? topo_addr_str(&rt->dst, true, buf, sizeof buf)
+                                                 : "default");
+                        if (rt->has_via)
+                                sb_printf(&b, ", via: \"%s\"",
+                                          topo_addr_str(&rt->via, false, buf, sizeof buf));
+                        if (rt->dev)
+                                sb_printf(&b, ", dev: %s", rt->dev);
+                        sb_printf(&b, "}\n");
+                }
+        }
+        sb_printf(&b, "links:\n");
+        for (unsigned i = 0; i < t->n_links; i++) {
+                const struct topo_link *l = &t->links[i];
+                sb_printf(&b, "  - endpoints:\n");
+                for (unsigned s = 0; s < 2; s++) {
+                        const struct topo_node *n = &t->nodes[l->end[s].node];
+                        const struct topo_iface *ifc = &n->ifaces[l->end[s].iface];
+                        sb_printf(&b, "      - \"%s:%s", n->name, ifc->name);
+                        for (unsigned a = 0; a < ifc->n_addrs; a++)
+                                sb_printf(&b, " %s",
+                                          topo_addr_str(&ifc->addrs[a], true, buf, sizeof buf));
+                        sb_printf(&b, "\"\n");
+                }
+                if (shape_eq(&l->shape[0], &l->shape[1]) && l->shape[0].set) {
+                        sb_printf(&b, "    shape: ");
+                        shape_yaml(&b, &l->shape[0]);
+                        sb_printf(&b, "\n");
+                } else if (l->shape[0].set || l->shape[1].set) {
+                        sb_printf(&b, "    shape:\n");
+                        for (unsigned s = 0; s < 2; s++)
+                                if (l->shape[s].set) {
+                                        sb_printf(&b, "      %s: ", s ? "ba" : "ab");
+                                        shape_yaml(&b, &l->shape[s]);
+                                        sb_printf(&b, "\n");
+                                }
+                }
+        }
+        if (t->n_workloads)
+                sb_printf(&b, "workloads:\n");
+        for (unsigned i = 0; i < t->n_workloads; i++) {
+                const struct topo_workload *w = &t->workloads[i];
+                sb_printf(&b, "  - {name: %s, tool: %s", w->name,
+                          w->tool == TOPO_TOOL_IPERF3 ? "iperf3" : "mptcpload");
+                if (w->mode)
+                        sb_printf(&b, ", mode: %s", w->mode);
+                sb_printf(&b, ", from: %s, to: %s", t->nodes[w->from].name, t->nodes[w->to].name);
+                if (w->target.family)
+                        sb_printf(&b, ", target: \"%s\"",
+                                  topo_addr_str(&w->target, false, buf, sizeof buf));
+                sb_printf(&b, ", duration: %lluus, protocol: %s, flows: %u",
+                          (unsigned long long)w->duration_us,
+                          w->protocol == TOPO_PROTO_MPTCP ? "mptcp" : "tcp", w->flows);
+                if (w->reverse)
+                        sb_printf(&b, ", reverse: true");
+                if (w->port)
+                        sb_printf(&b, ", port: %u", w->port);
+                sb_printf(&b, "}\n");
+        }
+        return b.s;
+}

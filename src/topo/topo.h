@@ -1,0 +1,170 @@
+/* topo.h - the topology model: nodes, interfaces, links with shaping, MPTCP
+ * settings, sysctls, routes and workloads. Built by topo_parse_file(), which
+ * validates every value; the rest of the lab only ever sees a valid model.
+ * A topology owns all its strings; topo_free() releases everything. */
+#pragma once
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TOPO_NAME_MAX 15 /* node and interface names fit IFNAMSIZ */
+
+struct topo_pos {
+        int line, col; /* 1-based; 0 when unknown */
+};
+
+struct topo_addr {
+        int family; /* AF_INET or AF_INET6 */
+        union {
+                struct in_addr v4;
+                struct in6_addr v6;
+        } u;
+        unsigned prefix;
+};
+
+/* One direction of shaping, applied as an egress qdisc on the sending interface. */
+struct topo_shape {
+        bool set;
+        uint64_t rate_bps;  /* 0: unlimited */
+        uint64_t delay_us;  /* needs netem */
+        uint64_t jitter_us; /* needs netem, and delay */
+        double loss_pct;    /* needs netem */
+        uint32_t limit;     /* queue limit in packets, 0: default */
+        struct topo_pos pos;
+};
+
+static inline bool topo_shape_needs_netem(const struct topo_shape *s)
+{
+        return s->set && (s->delay_us || s->jitter_us || s->loss_pct > 0);
+}
+
+struct topo_iface {
+        char *name;
+        struct topo_addr *addrs;
+        unsigned n_addrs;
+        int link; /* index into topo.links */
+};
+
+enum topo_ep_flag {
+        TOPO_EP_SIGNAL = 1 << 0,
+        TOPO_EP_SUBFLOW = 1 << 1,
+        TOPO_EP_BACKUP = 1 << 2,
+        TOPO_EP_FULLMESH = 1 << 3,
+};
+
+struct topo_endpoint {
+        char *dev;              /* interface name */
+        struct topo_addr addr;  /* family 0: the interface's first address */
+        unsigned flags;         /* enum topo_ep_flag */
+        unsigned id;            /* 0: kernel assigns */
+        unsigned port;          /* 0: none */
+        struct topo_pos pos;
+};
+
+struct topo_mptcp {
+        bool enabled;               /* net.mptcp.enabled, default true */
+        bool has_limits;
+        unsigned subflows, add_addr_accepted;
+        struct topo_endpoint *endpoints;
+        unsigned n_endpoints;
+        char *pm_type;              /* "kernel" or "userspace", NULL: leave */
+};
+
+struct topo_sysctl {
+        char *key; /* dotted, e.g. net.ipv4.tcp_congestion_control */
+        char *value;
+        struct topo_pos pos;
+};
+
+struct topo_route {
+        struct topo_addr dst; /* prefix 0 and family set: default */
+        bool has_via;
+        struct topo_addr via;
+        char *dev; /* may be NULL: chosen by the kernel from via */
+        struct topo_pos pos;
+};
+
+enum topo_node_kind { TOPO_NODE_HOST, TOPO_NODE_ROUTER };
+
+struct topo_node {
+        char *name;
+        enum topo_node_kind kind;
+        unsigned cpus;
+        uint64_t memory;
+        char *kernel; /* NULL: the run's kernel */
+        struct topo_iface *ifaces;
+        unsigned n_ifaces;
+        struct topo_mptcp mptcp;
+        struct topo_sysctl *sysctls;
+        unsigned n_sysctls;
+        struct topo_route *routes;
+        unsigned n_routes;
+        struct topo_pos pos;
+};
+
+struct topo_link_end {
+        unsigned node, iface; /* indexes */
+};
+
+struct topo_link {
+        struct topo_link_end end[2]; /* a, b */
+        struct topo_shape shape[2];  /* [0]: a->b (a's egress), [1]: b->a (b's egress) */
+        struct topo_pos pos;
+};
+
+enum topo_tool { TOPO_TOOL_IPERF3, TOPO_TOOL_MPTCPLOAD };
+enum topo_proto { TOPO_PROTO_MPTCP, TOPO_PROTO_TCP };
+
+struct topo_workload {
+        char *name;
+        enum topo_tool tool;
+        char *mode; /* mptcpload: stream, rr, crr; iperf3: NULL */
+        unsigned from, to; /* node indexes */
+        struct topo_addr target; /* family 0: first address of `to` */
+        uint64_t duration_us;
+        enum topo_proto protocol;
+        unsigned flows;
+        bool reverse;
+        unsigned port; /* 0: the lab picks one */
+        struct topo_pos pos;
+};
+
+struct topo {
+        char *file;
+        char *name;
+        char *description;
+        char *kernel; /* default kernel, may be NULL */
+        struct topo_node *nodes;
+        unsigned n_nodes;
+        struct topo_link *links;
+        unsigned n_links;
+        struct topo_workload *workloads;
+        unsigned n_workloads;
+};
+
+/* Error list: every problem in a file, each "FILE:LINE:COL: message". */
+struct topo_errors {
+        char **msgs;
+        unsigned n;
+};
+void topo_errors_clear(struct topo_errors *e);
+
+/* Parses and validates. On success returns 0 and *ret; on failure returns
+ * -EINVAL (or -errno when the file cannot be read) and fills *errs. */
+int topo_parse_file(const char *path, struct topo **ret, struct topo_errors *errs);
+int topo_parse_string(const char *name, const char *yaml, struct topo **ret,
+                      struct topo_errors *errs);
+struct topo *topo_free(struct topo *t);
+
+/* Model back to a canonical YAML text (for round-trip tests and the run record). */
+char *topo_to_yaml(const struct topo *t);
+
+int topo_find_node(const struct topo *t, const char *name);
+int topo_find_iface(const struct topo_node *n, const char *name);
+/* Sum of the a->b rates of the links between two nodes (0 if any is unshaped). */
+uint64_t topo_path_rate_sum(const struct topo *t, unsigned from, unsigned to);
+
+/* "10.0.1.1/24" */
+int topo_addr_parse(const char *s, bool need_prefix, struct topo_addr *ret);
+const char *topo_addr_str(const struct topo_addr *a, bool with_prefix, char *buf, unsigned len);
