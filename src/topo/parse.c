@@ -143,15 +143,20 @@ static bool get_bool(struct ctx *c, struct fy_node *n, const char *what, bool *r
         return true;
 }
 
-static bool valid_name(const char *s)
+static bool valid_name_len(const char *s, size_t max)
 {
         size_t n = strlen(s);
-        if (n == 0 || n > TOPO_NAME_MAX || !isalpha((unsigned char)s[0]))
+        if (n == 0 || n > max || !isalpha((unsigned char)s[0]))
                 return false;
         for (; *s; s++)
                 if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
                         return false;
         return true;
+}
+
+static bool valid_name(const char *s)
+{
+        return valid_name_len(s, TOPO_NAME_MAX);
 }
 
 static bool get_name(struct ctx *c, struct fy_node *n, const char *what, char **ret)
@@ -657,6 +662,7 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
         _cleanup_free_ char *where = xasprintf("workload %u", wi + 1);
         w->pos = node_pos(n);
         w->duration_us = 10000000;
+        w->warmup_us = 1000000;
         w->flows = 1;
         w->from = w->to = (unsigned)-1;
         if (!expect_type(c, n, FYNT_MAPPING, where))
@@ -705,6 +711,13 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
                                 err_at(c, v, "%s \"%s\" %s", what, s, why);
                         else if (s && (w->duration_us < 1000000 || w->duration_us > 3600000000ULL))
                                 err_at(c, v, "%s \"%s\" is out of range (1s to 1h)", what, s);
+                } else if (streq(k, "warmup")) {
+                        if ((s = scalar(c, v, what)) && parse_time(s, &w->warmup_us, &why) < 0)
+                                err_at(c, v, "%s \"%s\" %s", what, s, why);
+                        else if (s && w->warmup_us % 1000000)
+                                err_at(c, v, "%s \"%s\" must be whole seconds (iperf3 -O)", what, s);
+                        else if (s && w->warmup_us > 60000000)
+                                err_at(c, v, "%s \"%s\" is out of range (0s to 60s)", what, s);
                 } else if (streq(k, "protocol")) {
                         if (!(s = scalar(c, v, what)))
                                 continue;
@@ -722,8 +735,8 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
                         get_uint(c, v, what, 1024, 65535, &w->port);
                 else
                         unknown_key(c, fy_node_pair_key(p), where,
-                                    "name, tool, mode, from, to, target, duration, protocol, "
-                                    "flows, reverse, port");
+                                    "name, tool, mode, from, to, target, duration, warmup, "
+                                    "protocol, flows, reverse, port");
         }
         if (!w->name)
                 err_pos(c, w->pos, "%s: name is required", where);
@@ -841,7 +854,15 @@ static void parse_root(struct ctx *c, struct fy_node *root)
                 const char *k = key_str(p);
                 struct fy_node *v = fy_node_pair_value(p);
                 if (streq(k, "name")) {
-                        have_name = get_name(c, v, "name", &t->name);
+                        const char *s = scalar(c, v, "name");
+                        have_name = true;
+                        if (s && !valid_name_len(s, 64))
+                                err_at(c, v,
+                                       "name \"%s\" is not a valid topology name (a letter, then "
+                                       "letters, digits, '-', '_' or '.', at most 64 characters)",
+                                       s);
+                        else if (s)
+                                t->name = xstrdup(s);
                 } else if (streq(k, "description")) {
                         const char *s = scalar(c, v, "description");
                         t->description = s ? xstrdup(s) : NULL;
@@ -875,7 +896,7 @@ static void parse_root(struct ctx *c, struct fy_node *root)
                                     "name, description, kernel, defaults, nodes, links, "
                                     "workloads");
         }
-        if (!have_name && !t->name)
+        if (!have_name)
                 err_at(c, root, "the topology needs a name");
         if (!nodes) {
                 err_at(c, root, "the topology needs nodes");

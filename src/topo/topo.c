@@ -240,8 +240,9 @@ char *topo_to_yaml(const struct topo *t)
                 if (w->target.family)
                         sb_printf(&b, ", target: \"%s\"",
                                   topo_addr_str(&w->target, false, buf, sizeof buf));
-                sb_printf(&b, ", duration: %lluus, protocol: %s, flows: %u",
+                sb_printf(&b, ", duration: %lluus, warmup: %llus, protocol: %s, flows: %u",
                           (unsigned long long)w->duration_us,
+                          (unsigned long long)(w->warmup_us / 1000000),
                           w->protocol == TOPO_PROTO_MPTCP ? "mptcp" : "tcp", w->flows);
                 if (w->reverse)
                         sb_printf(&b, ", reverse: true");

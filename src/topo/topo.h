@@ -123,6 +123,7 @@ struct topo_workload {
         unsigned from, to; /* node indexes */
         struct topo_addr target; /* family 0: first address of `to` */
         uint64_t duration_us;
+        uint64_t warmup_us; /* measured but not counted (iperf3 -O) */
         enum topo_proto protocol;
         unsigned flows;
         bool reverse;

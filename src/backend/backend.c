@@ -1,0 +1,20 @@
+#include "backend.h"
+#include "../shared/util.h"
+
+static const struct backend_ops *const backends[] = {
+        &backend_netns,
+};
+
+const struct backend_ops *backend_find(const char *name)
+{
+        for (unsigned i = 0; i < ELEMENTSOF(backends); i++)
+                if (streq(backends[i]->name, name))
+                        return backends[i];
+        return NULL;
+}
+
+void backend_list(FILE *f)
+{
+        for (unsigned i = 0; i < ELEMENTSOF(backends); i++)
+                fprintf(f, "  %-8s %s\n", backends[i]->name, backends[i]->summary);
+}

@@ -1,0 +1,186 @@
+/* main.c - the mptcplab command: a table of verbs. */
+#include "run.h"
+#include "../shared/util.h"
+
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+
+#ifndef AGENT_BUILD_PATH
+#define AGENT_BUILD_PATH "mptcplab-agent"
+#endif
+
+static void usage(FILE *f)
+{
+        fprintf(f, "usage: mptcplab VERB [OPTIONS]\n"
+                   "  validate FILE...             check topology files (exit 0 valid, 2 not)\n"
+                   "           --dump              print the parsed model as canonical YAML\n"
+                   "  run FILE [--backend NAME] [--json OUT]\n"
+                   "                               bring the topology up, run its workloads,\n"
+                   "                               print a table (stdout), tear down\n"
+                   "  backends                     list the backends\n"
+                   "exit codes: 0 ok, 2 bad input, 3 infrastructure failure\n");
+}
+
+/* The agent next to this binary (installed or build tree), else the one in PATH. */
+static const char *find_agent(char *buf, size_t len)
+{
+        const char *env = getenv("MPTCPLAB_AGENT");
+        if (env && *env)
+                return env;
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n > 0) {
+                self[n] = 0;
+                snprintf(buf, len, "%s/mptcplab-agent", dirname(self));
+                if (access(buf, X_OK) == 0)
+                        return buf;
+        }
+        if (access(AGENT_BUILD_PATH, X_OK) == 0)
+                return AGENT_BUILD_PATH;
+        return "mptcplab-agent";
+}
+
+static void print_errors(struct topo_errors *e)
+{
+        for (unsigned i = 0; i < e->n; i++)
+                fprintf(stderr, "%s\n", e->msgs[i]);
+}
+
+static int verb_validate(int argc, char **argv)
+{
+        bool dump = false;
+        int rc = EXIT_OK, files = 0;
+        for (int i = 1; i < argc; i++) {
+                if (streq(argv[i], "--dump")) {
+                        dump = true;
+                        continue;
+                }
+                if (argv[i][0] == '-') {
+                        log_error("validate: unknown option %s", argv[i]);
+                        return EXIT_INPUT;
+                }
+                files++;
+                struct topo *t = NULL;
+                struct topo_errors errs = {0};
+                if (topo_parse_file(argv[i], &t, &errs) < 0) {
+                        print_errors(&errs);
+                        fprintf(stderr, "%s: %u error(s)\n", argv[i], errs.n);
+                        rc = EXIT_INPUT;
+                } else if (dump) {
+                        char *y = topo_to_yaml(t);
+                        fputs(y, stdout);
+                        free(y);
+                } else
+                        printf("%s: ok (%u nodes, %u links, %u workloads)\n", argv[i], t->n_nodes,
+                               t->n_links, t->n_workloads);
+                topo_errors_clear(&errs);
+                topo_free(t);
+        }
+        if (!files) {
+                log_error("validate: no file given");
+                return EXIT_INPUT;
+        }
+        return rc;
+}
+
+static int verb_run(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"backend", required_argument, NULL, 'b'},
+                {"json", required_argument, NULL, 'j'},
+                {"agent", required_argument, NULL, 'a'},
+                {"verbose", no_argument, NULL, 'v'},
+                {NULL, 0, NULL, 0},
+        };
+        char agent_buf[PATH_MAX];
+        struct run_opts o = {.backend = "netns"};
+        int c;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "b:j:a:v", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'b':
+                        o.backend = optarg;
+                        break;
+                case 'j':
+                        o.json_out = optarg;
+                        break;
+                case 'a':
+                        o.agent_path = optarg;
+                        break;
+                case 'v':
+                        log_set_level(LOG_LVL_DEBUG);
+                        break;
+                default:
+                        usage(stderr);
+                        return EXIT_INPUT;
+                }
+        }
+        if (optind + 1 != argc) {
+                log_error("run: expected one topology file");
+                return EXIT_INPUT;
+        }
+        if (!o.agent_path)
+                o.agent_path = find_agent(agent_buf, sizeof agent_buf);
+        struct topo *t = NULL;
+        struct topo_errors errs = {0};
+        if (topo_parse_file(argv[optind], &t, &errs) < 0) {
+                print_errors(&errs);
+                topo_errors_clear(&errs);
+                return EXIT_INPUT;
+        }
+        struct run_result *res = NULL;
+        int rc = lab_run(t, &o, &res);
+        if (res) {
+                report_table(stdout, t, res);
+                fflush(stdout);
+                if (o.json_out) {
+                        struct json_object *j = report_json(t, res);
+                        /* write to a temporary name and rename: never a half-written file */
+                        char *tmp = xasprintf("%s.tmp.%d", o.json_out, (int)getpid());
+                        if (json_object_to_file_ext(tmp, j, JSON_C_TO_STRING_PRETTY) < 0 ||
+                            rename(tmp, o.json_out) < 0) {
+                                log_error("cannot write %s: %s", o.json_out, strerror(errno));
+                                unlink(tmp);
+                                if (rc == EXIT_OK)
+                                        rc = EXIT_INFRA;
+                        }
+                        free(tmp);
+                        json_object_put(j);
+                }
+        }
+        run_result_free(res);
+        topo_free(t);
+        return rc;
+}
+
+static int verb_backends(int argc, char **argv)
+{
+        backend_list(stdout);
+        return EXIT_OK;
+}
+
+static const struct {
+        const char *name;
+        int (*fn)(int argc, char **argv);
+} verbs[] = {
+        {"validate", verb_validate},
+        {"run", verb_run},
+        {"backends", verb_backends},
+};
+
+int main(int argc, char **argv)
+{
+        log_set_program("mptcplab");
+        if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h") ||
+            streq(argv[1], "help")) {
+                usage(argc < 2 ? stderr : stdout);
+                return argc < 2 ? EXIT_INPUT : EXIT_OK;
+        }
+        for (unsigned i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(argv[1], verbs[i].name))
+                        return verbs[i].fn(argc - 1, argv + 1);
+        log_error("unknown verb \"%s\"", argv[1]);
+        usage(stderr);
+        return EXIT_INPUT;
+}

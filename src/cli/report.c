@@ -1,0 +1,137 @@
+/* report.c - a run's results as a readable table (stdout) and as JSON
+ * (schema in docs/run-json.md). */
+#include "run.h"
+#include "../shared/util.h"
+#include "../topo/units.h"
+
+static const char *status_name(enum wl_status s)
+{
+        return s == WL_OK ? "ok" : s == WL_INVALID ? "invalid" : "failed";
+}
+
+/* Share of the sender's bytes per interface, e.g. "eth0 51% eth1 49%". */
+static void path_split(const struct wl_result *w, const char *node, char *buf, size_t len)
+{
+        uint64_t total = 0;
+        for (unsigned i = 0; i < w->n_ifaces; i++)
+                if (streq(w->ifaces[i].node, node))
+                        total += w->ifaces[i].tx_bytes;
+        buf[0] = 0;
+        for (unsigned i = 0; i < w->n_ifaces && total; i++)
+                if (streq(w->ifaces[i].node, node)) {
+                        size_t n = strlen(buf);
+                        snprintf(buf + n, len - n, "%s%s %.0f%%", n ? " " : "", w->ifaces[i].dev,
+                                 100.0 * (double)w->ifaces[i].tx_bytes / (double)total);
+                }
+}
+
+void report_table(FILE *f, const struct topo *t, const struct run_result *r)
+{
+        fprintf(f, "# %s on %s, run %s, %s\n", t->name, r->backend, r->run_id, r->started_at);
+        fprintf(f, "%-14s %-8s %-9s %10s %10s %7s %6s %6s %8s  %-20s %s\n", "workload", "proto",
+                "via", "goodput", "sent", "retrans", "cpu-c", "cpu-s", "subflows", "sender paths",
+                "status");
+        fprintf(f, "%-14s %-8s %-9s %10s %10s %7s %6s %6s %8s  %-20s %s\n", "", "", "", "Mbit/s",
+                "Mbit/s", "", "%", "%", "/conn", "", "");
+        for (unsigned i = 0; i < r->n_wl; i++) {
+                const struct wl_result *w = &r->wl[i];
+                if (!w->w)
+                        continue;
+                char paths[128] = "", sub[16] = "-";
+                const char *sender = t->nodes[w->w->reverse ? w->w->to : w->w->from].name;
+                path_split(w, sender, paths, sizeof paths);
+                if (w->subflows_per_conn > 0)
+                        snprintf(sub, sizeof sub, "%.2f", w->subflows_per_conn);
+                fprintf(f, "%-14s %-8s %-9s %10.2f %10.2f %7lld %6.1f %6.1f %8s  %-20s %s%s%s\n",
+                        w->w->name, w->w->protocol == TOPO_PROTO_MPTCP ? "mptcp" : "tcp",
+                        w->method ? w->method : "-", w->recv_bps / 1e6, w->sent_bps / 1e6,
+                        (long long)w->retransmits, w->cpu_client_pct, w->cpu_server_pct, sub,
+                        paths, status_name(w->status), w->reason ? ": " : "",
+                        w->reason ? w->reason : "");
+        }
+        fprintf(f, "# setup %.1fs, wall time %.1fs\n", r->setup_s, r->wall_s);
+}
+
+#define S(x) json_object_new_string(x)
+#define D(x) json_object_new_double(x)
+#define I(x) json_object_new_int64((int64_t)(x))
+
+struct json_object *report_json(const struct topo *t, const struct run_result *r)
+{
+        struct json_object *o = json_object_new_object(), *wls = json_object_new_array();
+        json_object_object_add(o, "schema", S("mptcplab.run/1"));
+        json_object_object_add(o, "run_id", S(r->run_id));
+        json_object_object_add(o, "backend", S(r->backend));
+        json_object_object_add(o, "started_at", S(r->started_at));
+        json_object_object_add(o, "setup_s", D(r->setup_s));
+        json_object_object_add(o, "wall_s", D(r->wall_s));
+        struct json_object *topo = json_object_new_object();
+        json_object_object_add(topo, "name", S(t->name));
+        json_object_object_add(topo, "file", S(t->file));
+        json_object_object_add(o, "topology", topo);
+        struct json_object *nodes = json_object_new_array();
+        json_object_object_foreach(r->nodes, name, hello)
+        {
+                struct json_object *n = json_object_new_object();
+                json_object_object_add(n, "name", S(name));
+                json_object_object_add(n, "kernel", json_object_get(jpath(hello, "kernel", NULL)));
+                json_object_object_add(n, "qdiscs", json_object_get(jpath(hello, "qdiscs", NULL)));
+                json_object_object_add(n, "iperf3", json_object_get(jpath(hello, "iperf3", NULL)));
+                json_object_array_add(nodes, n);
+        }
+        json_object_object_add(o, "nodes", nodes);
+        for (unsigned i = 0; i < r->n_wl; i++) {
+                const struct wl_result *w = &r->wl[i];
+                if (!w->w)
+                        continue;
+                struct json_object *j = json_object_new_object();
+                json_object_object_add(j, "name", S(w->w->name));
+                json_object_object_add(j, "tool", S(w->w->tool == TOPO_TOOL_IPERF3 ? "iperf3" : "mptcpload"));
+                json_object_object_add(j, "protocol", S(w->w->protocol == TOPO_PROTO_MPTCP ? "mptcp" : "tcp"));
+                json_object_object_add(j, "mptcp_method", w->method ? S(w->method) : NULL);
+                json_object_object_add(j, "from", S(t->nodes[w->w->from].name));
+                json_object_object_add(j, "to", S(t->nodes[w->w->to].name));
+                json_object_object_add(j, "target", w->target ? S(w->target) : NULL);
+                json_object_object_add(j, "duration_s", D((double)w->w->duration_us / 1e6));
+                json_object_object_add(j, "flows", I(w->w->flows));
+                json_object_object_add(j, "status", S(status_name(w->status)));
+                json_object_object_add(j, "reason", w->reason ? S(w->reason) : NULL);
+                struct json_object *g = json_object_new_object();
+                json_object_object_add(g, "sender_bps", D(w->sent_bps));
+                json_object_object_add(g, "receiver_bps", D(w->recv_bps));
+                json_object_object_add(j, "goodput", g);
+                json_object_object_add(j, "retransmits", I(w->retransmits));
+                struct json_object *cpu = json_object_new_object();
+                json_object_object_add(cpu, "client_pct", D(w->cpu_client_pct));
+                json_object_object_add(cpu, "server_pct", D(w->cpu_server_pct));
+                json_object_object_add(cpu, "client_s", D(w->cpu_client_s));
+                json_object_object_add(cpu, "server_s", D(w->cpu_server_s));
+                json_object_object_add(j, "cpu", cpu);
+                struct json_object *mp = json_object_new_object();
+                json_object_object_add(mp, "mp_capable", I(w->mp_capable));
+                json_object_object_add(mp, "mp_join", I(w->mp_join));
+                json_object_object_add(mp, "add_addr", I(w->add_addr));
+                json_object_object_add(mp, "fallbacks", I(w->fallbacks));
+                json_object_object_add(mp, "subflows_per_connection", D(w->subflows_per_conn));
+                json_object_object_add(mp, "expected_subflows", I(w->expected_subflows));
+                json_object_object_add(j, "mptcp", mp);
+                json_object_object_add(j, "path_rate_bps", I(w->path_rate_bps));
+                json_object_object_add(j, "aggregation_efficiency",
+                                       w->path_rate_bps ? D(w->recv_bps / (double)w->path_rate_bps)
+                                                        : NULL);
+                struct json_object *ifs = json_object_new_array();
+                for (unsigned k = 0; k < w->n_ifaces; k++) {
+                        struct json_object *x = json_object_new_object();
+                        json_object_object_add(x, "node", S(w->ifaces[k].node));
+                        json_object_object_add(x, "dev", S(w->ifaces[k].dev));
+                        json_object_object_add(x, "tx_bytes", I(w->ifaces[k].tx_bytes));
+                        json_object_object_add(x, "rx_bytes", I(w->ifaces[k].rx_bytes));
+                        json_object_array_add(ifs, x);
+                }
+                json_object_object_add(j, "interfaces", ifs);
+                json_object_object_add(j, "wall_s", D(w->wall_s));
+                json_object_array_add(wls, j);
+        }
+        json_object_object_add(o, "workloads", wls);
+        return o;
+}

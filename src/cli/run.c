@@ -1,0 +1,740 @@
+/* run.c - bring a topology up, configure it, run its workloads, tear down. */
+#include "run.h"
+#include "../load/iperf3.h"
+#include "../shared/util.h"
+#include "../topo/units.h"
+
+#include <arpa/inet.h>
+#include <signal.h>
+#include <time.h>
+
+#define CALL_MS 15000
+
+struct run {
+        struct lab lab;
+        uint64_t t0;
+        uint64_t expected_us; /* rough total, for progress */
+        uint64_t done_us;
+};
+
+static void progress(struct run *r, const char *fmt, ...) _printf_(2, 3);
+static void progress(struct run *r, const char *fmt, ...)
+{
+        char msg[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        double el = (double)(now_usec() - r->t0) / 1e6;
+        double left = (double)(r->expected_us > r->done_us ? r->expected_us - r->done_us : 0) / 1e6;
+        fprintf(stderr, "mptcplab: [%6.1fs] %s (about %.0fs left)\n", el, msg, left);
+}
+
+/* One agent call, with an error that names the node and the step. */
+static int node_call(struct lab_node *n, const char *step, const char *op, struct json_object *args,
+                     int timeout_ms, struct json_object **ret, char **err)
+{
+        struct json_object *res = NULL;
+        char *e = NULL;
+        int r = agent_call(n->agent, op, args, timeout_ms, &res, &e);
+        if (r < 0) {
+                *err = xasprintf("node %s: %s: %s", n->tn->name, step, e);
+                free(e);
+                return r;
+        }
+        if (ret)
+                *ret = res;
+        else
+                json_object_put(res);
+        return 0;
+}
+
+#define S(x) json_object_new_string(x)
+#define I(x) json_object_new_int64((int64_t)(x))
+
+static bool hello_bool(struct lab_node *n, const char *a, const char *b)
+{
+        struct json_object *o = jpath(n->hello, a, b, NULL);
+        return o && json_object_get_boolean(o);
+}
+
+/* Refuses, before anything is configured, what a node's kernel cannot do. */
+static int check_capabilities(struct run *r, char **err)
+{
+        struct topo *t = r->lab.t;
+        for (unsigned i = 0; i < t->n_links; i++) {
+                const struct topo_link *l = &t->links[i];
+                for (unsigned s = 0; s < 2; s++) {
+                        const struct topo_shape *sh = &l->shape[s];
+                        struct lab_node *n = &r->lab.nodes[l->end[s].node];
+                        const char *dev = n->tn->ifaces[l->end[s].iface].name;
+                        const char *kernel = jstr(n->hello, "kernel");
+                        if (topo_shape_needs_netem(sh) && !hello_bool(n, "qdiscs", "netem")) {
+                                const char *what = sh->delay_us    ? "delay"
+                                                   : sh->jitter_us ? "jitter"
+                                                                   : "loss";
+                                *err = xasprintf(
+                                        "%s:%d:%d: link %u asks for %s on %s:%s, but the kernel of "
+                                        "node %s (%s) has no netem qdisc (sch_netem): delay, jitter "
+                                        "and loss cannot be shaped there. Use a rate-only topology "
+                                        "(e.g. topologies/two-paths-rate.yaml) or a backend whose "
+                                        "kernel has netem (--backend libvirt)",
+                                        t->file, sh->pos.line, sh->pos.col, i + 1, what,
+                                        n->tn->name, dev, n->tn->name, kernel ? kernel : "?");
+                                return -EOPNOTSUPP;
+                        }
+                        if (sh->set && sh->rate_bps && !topo_shape_needs_netem(sh) &&
+                            !hello_bool(n, "qdiscs", "tbf")) {
+                                *err = xasprintf("%s:%d:%d: link %u asks for a rate on %s:%s, but "
+                                                 "the kernel of node %s has no tbf qdisc",
+                                                 t->file, sh->pos.line, sh->pos.col, i + 1,
+                                                 n->tn->name, dev, n->tn->name);
+                                return -EOPNOTSUPP;
+                        }
+                }
+        }
+        for (unsigned i = 0; i < t->n_nodes; i++) {
+                struct lab_node *n = &r->lab.nodes[i];
+                if (!hello_bool(n, "mptcp", "available")) {
+                        *err = xasprintf("node %s: kernel %s has no MPTCP (net.mptcp.enabled "
+                                         "missing: CONFIG_MPTCP off)",
+                                         n->tn->name, jstr(n->hello, "kernel"));
+                        return -EOPNOTSUPP;
+                }
+        }
+        for (unsigned i = 0; i < t->n_workloads; i++) {
+                const struct topo_workload *w = &t->workloads[i];
+                if (w->tool != TOPO_TOOL_IPERF3) {
+                        *err = xasprintf("%s:%d:%d: workload %s: tool mptcpload is not available "
+                                         "yet in this build",
+                                         t->file, w->pos.line, w->pos.col, w->name);
+                        return -EOPNOTSUPP;
+                }
+                for (unsigned side = 0; side < 2; side++) {
+                        struct lab_node *n = &r->lab.nodes[side ? w->to : w->from];
+                        if (!jpath(n->hello, "iperf3", "version", NULL)) {
+                                *err = xasprintf("node %s: workload %s needs iperf3, which is not "
+                                                 "installed there",
+                                                 n->tn->name, w->name);
+                                return -ENOENT;
+                        }
+                        struct iperf3_caps caps = {hello_bool(n, "iperf3", "mptcp_flag"),
+                                                   hello_bool(n, "mptcpize", NULL)};
+                        if (!iperf3_mptcp_method(w, &caps)) {
+                                *err = xasprintf("node %s: workload %s asks for MPTCP, but iperf3 "
+                                                 "%s has no --mptcp and mptcpize is missing",
+                                                 n->tn->name, w->name,
+                                                 jstr(jobj(n->hello, "iperf3"), "version"));
+                                return -ENOENT;
+                        }
+                }
+        }
+        return 0;
+}
+
+static void network_of(const struct topo_addr *a, char *buf, size_t len)
+{
+        struct topo_addr n = *a;
+        unsigned bytes = a->family == AF_INET ? 4 : 16;
+        unsigned char *p = (unsigned char *)&n.u;
+        for (unsigned i = 0; i < bytes; i++) {
+                int bits = (int)a->prefix - (int)i * 8;
+                unsigned char mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (unsigned char)(0xff << (8 - bits));
+                p[i] &= mask;
+        }
+        topo_addr_str(&n, true, buf, (unsigned)len);
+}
+
+static bool addr_in(const struct topo_addr *net, const struct topo_addr *a)
+{
+        if (net->family != a->family)
+                return false;
+        char x[64], y[64];
+        struct topo_addr b = *a;
+        b.prefix = net->prefix;
+        network_of(net, x, sizeof x);
+        network_of(&b, y, sizeof y);
+        return streq(x, y);
+}
+
+/* The interface a route leaves by: its dev, or the one whose subnet holds via. */
+static int route_iface(const struct topo_node *tn, const struct topo_route *rt)
+{
+        if (rt->dev)
+                return topo_find_iface(tn, rt->dev);
+        for (unsigned i = 0; i < tn->n_ifaces; i++)
+                for (unsigned a = 0; a < tn->ifaces[i].n_addrs; a++)
+                        if (rt->has_via && addr_in(&tn->ifaces[i].addrs[a], &rt->via))
+                                return (int)i;
+        return -1;
+}
+
+static int add_route(struct lab_node *n, const struct topo_route *rt, unsigned table, char **err)
+{
+        char dst[64] = "default", via[64];
+        if (rt->dst.prefix)
+                topo_addr_str(&rt->dst, true, dst, sizeof dst);
+        struct json_object *args = agent_args("dst", S(dst), NULL);
+        if (rt->has_via)
+                json_object_object_add(args, "via", S(topo_addr_str(&rt->via, false, via, sizeof via)));
+        if (rt->dev)
+                json_object_object_add(args, "dev", S(rt->dev));
+        if (table)
+                json_object_object_add(args, "table", I(table));
+        return node_call(n, "routes", "route_add", args, CALL_MS, NULL, err);
+}
+
+static bool sysctl_given(const struct topo_node *tn, const char *key)
+{
+        for (unsigned i = 0; i < tn->n_sysctls; i++)
+                if (streq(tn->sysctls[i].key, key))
+                        return true;
+        return false;
+}
+
+static int set_sysctl(struct lab_node *n, const char *key, const char *value, char **err)
+{
+        return node_call(n, "sysctls", "sysctl_set", agent_args("key", S(key), "value", S(value), NULL),
+                         CALL_MS, NULL, err);
+}
+
+/* First phase: sysctls, addresses, links up. */
+static int configure_node(struct run *r, unsigned ni, char **err)
+{
+        struct lab_node *n = &r->lab.nodes[ni];
+        const struct topo_node *tn = n->tn;
+        int e;
+        char buf[64];
+
+        /* 1. sysctls: the lab's own first, so the topology's can override them */
+        if (tn->kind == TOPO_NODE_ROUTER) {
+                if (!sysctl_given(tn, "net.ipv4.ip_forward") &&
+                    (e = set_sysctl(n, "net.ipv4.ip_forward", "1", err)) < 0)
+                        return e;
+                if (!sysctl_given(tn, "net.ipv6.conf.all.forwarding") &&
+                    (e = set_sysctl(n, "net.ipv6.conf.all.forwarding", "1", err)) < 0)
+                        return e;
+        }
+        if ((e = set_sysctl(n, "net.mptcp.enabled", tn->mptcp.enabled ? "1" : "0", err)) < 0)
+                return e;
+        if (tn->mptcp.pm_type &&
+            (e = set_sysctl(n, "net.mptcp.pm_type", streq(tn->mptcp.pm_type, "kernel") ? "0" : "1",
+                            err)) < 0)
+                return e;
+        for (unsigned i = 0; i < tn->n_sysctls; i++)
+                if ((e = set_sysctl(n, tn->sysctls[i].key, tn->sysctls[i].value, err)) < 0)
+                        return e;
+
+        /* 2. interfaces: addresses, up, and wait for carrier */
+        for (unsigned i = 0; i < tn->n_ifaces; i++) {
+                const struct topo_iface *ifc = &tn->ifaces[i];
+                for (unsigned a = 0; a < ifc->n_addrs; a++)
+                        if ((e = node_call(n, "addresses", "addr_add",
+                                           agent_args("dev", S(ifc->name), "addr",
+                                                      S(topo_addr_str(&ifc->addrs[a], true, buf,
+                                                                      sizeof buf)),
+                                                      NULL),
+                                           CALL_MS, NULL, err)) < 0)
+                                return e;
+                if ((e = node_call(n, "links", "link_set",
+                                   agent_args("dev", S(ifc->name), "up",
+                                              json_object_new_boolean(true), NULL),
+                                   CALL_MS, NULL, err)) < 0)
+                        return e;
+        }
+        return 0;
+}
+
+/* Second phase, once every node has brought its side of each link up. */
+static int configure_node_paths(struct run *r, unsigned ni, char **err)
+{
+        struct lab_node *n = &r->lab.nodes[ni];
+        const struct topo_node *tn = n->tn;
+        struct topo *t = r->lab.t;
+        int e;
+        char buf[64];
+
+        for (unsigned i = 0; i < tn->n_ifaces; i++)
+                if ((e = node_call(n, "links", "link_wait",
+                                   agent_args("dev", S(tn->ifaces[i].name), "timeout_ms", I(10000),
+                                              NULL),
+                                   CALL_MS, NULL, err)) < 0)
+                        return e;
+
+        /* 3. routes: main table (first route per destination), and per-interface
+         * tables with source rules, so each subflow leaves by its own interface */
+        for (unsigned i = 0; i < tn->n_routes; i++) {
+                bool dup = false;
+                for (unsigned j = 0; j < i; j++)
+                        dup |= tn->routes[j].dst.family == tn->routes[i].dst.family &&
+                               tn->routes[j].dst.prefix == tn->routes[i].dst.prefix &&
+                               !memcmp(&tn->routes[j].dst.u, &tn->routes[i].dst.u,
+                                       sizeof tn->routes[i].dst.u);
+                if (!dup && (e = add_route(n, &tn->routes[i], 0, err)) < 0)
+                        return e;
+        }
+        unsigned addressed = 0;
+        for (unsigned i = 0; i < tn->n_ifaces; i++)
+                addressed += tn->ifaces[i].n_addrs > 0;
+        if (tn->kind == TOPO_NODE_HOST && addressed > 1) {
+                for (unsigned i = 0; i < tn->n_ifaces; i++) {
+                        const struct topo_iface *ifc = &tn->ifaces[i];
+                        unsigned table = 100 + i;
+                        for (unsigned a = 0; a < ifc->n_addrs; a++) {
+                                char net[64], from[64];
+                                network_of(&ifc->addrs[a], net, sizeof net);
+                                struct topo_route conn = {.dev = ifc->name};
+                                topo_addr_parse(net, true, &conn.dst);
+                                if ((e = add_route(n, &conn, table, err)) < 0)
+                                        return e;
+                                struct topo_addr host = ifc->addrs[a];
+                                host.prefix = host.family == AF_INET ? 32 : 128;
+                                topo_addr_str(&host, true, from, sizeof from);
+                                if ((e = node_call(n, "policy routing", "rule_add",
+                                                   agent_args("from", S(from), "table", I(table),
+                                                              "prio", I(1000 + i), NULL),
+                                                   CALL_MS, NULL, err)) < 0)
+                                        return e;
+                        }
+                        for (unsigned k = 0; k < tn->n_routes; k++)
+                                if (route_iface(tn, &tn->routes[k]) == (int)i &&
+                                    (e = add_route(n, &tn->routes[k], table, err)) < 0)
+                                        return e;
+                }
+        }
+
+        /* 4. shaping: each direction on its sender's egress */
+        for (unsigned li = 0; li < t->n_links; li++)
+                for (unsigned s = 0; s < 2; s++) {
+                        const struct topo_link *l = &t->links[li];
+                        const struct topo_shape *sh = &l->shape[s];
+                        if (l->end[s].node != ni || !sh->set)
+                                continue;
+                        struct json_object *args =
+                                agent_args("dev", S(tn->ifaces[l->end[s].iface].name), NULL);
+                        if (sh->rate_bps)
+                                json_object_object_add(args, "rate_bps", I(sh->rate_bps));
+                        if (sh->delay_us)
+                                json_object_object_add(args, "delay_us", I(sh->delay_us));
+                        if (sh->jitter_us)
+                                json_object_object_add(args, "jitter_us", I(sh->jitter_us));
+                        if (sh->loss_pct > 0)
+                                json_object_object_add(args, "loss_pct",
+                                                       json_object_new_double(sh->loss_pct));
+                        if (sh->limit)
+                                json_object_object_add(args, "limit", I(sh->limit));
+                        if ((e = node_call(n, "qdiscs", "qdisc_set", args, CALL_MS, NULL, err)) < 0)
+                                return e;
+                }
+
+        /* 5. MPTCP: limits, then endpoints (their addresses exist now) */
+        if (tn->mptcp.has_limits &&
+            (e = node_call(n, "mptcp limits", "mptcp_limits",
+                           agent_args("subflows", I(tn->mptcp.subflows), "add_addr_accepted",
+                                      I(tn->mptcp.add_addr_accepted), NULL),
+                           CALL_MS, NULL, err)) < 0)
+                return e;
+        for (unsigned i = 0; i < tn->mptcp.n_endpoints; i++) {
+                const struct topo_endpoint *ep = &tn->mptcp.endpoints[i];
+                const struct topo_iface *ifc = &tn->ifaces[topo_find_iface(tn, ep->dev)];
+                const struct topo_addr *a = ep->addr.family ? &ep->addr : &ifc->addrs[0];
+                struct json_object *flags = json_object_new_array();
+                static const char *const names[] = {"signal", "subflow", "backup", "fullmesh"};
+                for (unsigned f = 0; f < 4; f++)
+                        if (ep->flags & (1u << f))
+                                json_object_array_add(flags, S(names[f]));
+                struct json_object *args =
+                        agent_args("addr", S(topo_addr_str(a, false, buf, sizeof buf)), "dev",
+                                   S(ep->dev), "flags", flags, NULL);
+                if (ep->id)
+                        json_object_object_add(args, "id", I(ep->id));
+                if (ep->port)
+                        json_object_object_add(args, "port", I(ep->port));
+                if ((e = node_call(n, "mptcp endpoints", "mptcp_endpoint_add", args, CALL_MS, NULL,
+                                   err)) < 0)
+                        return e;
+        }
+        return 0;
+}
+
+/* ---- measurement ---- */
+
+static int64_t counter(struct json_object *c, const char *grp, const char *name)
+{
+        int64_t v = 0;
+        jint(jobj(c, grp), name, &v);
+        return v;
+}
+
+static int64_t delta(struct json_object *a, struct json_object *b, const char *grp, const char *name)
+{
+        return counter(b, grp, name) - counter(a, grp, name);
+}
+
+static int link_bytes(struct lab_node *n, const char *dev, uint64_t *tx, uint64_t *rx, char **err)
+{
+        struct json_object *res;
+        int e = node_call(n, "interface counters", "link_get", agent_args("dev", S(dev), NULL),
+                          CALL_MS, &res, err);
+        if (e < 0)
+                return e;
+        int64_t t = 0, x = 0;
+        jint(res, "tx_bytes", &t);
+        jint(res, "rx_bytes", &x);
+        *tx = (uint64_t)t;
+        *rx = (uint64_t)x;
+        json_object_put(res);
+        return 0;
+}
+
+/* Subflows a connection should get: the client's subflow endpoints and the server's
+ * announced addresses, within the client's limits. */
+static unsigned expected_subflows(const struct topo *t, const struct topo_workload *w)
+{
+        if (w->protocol != TOPO_PROTO_MPTCP)
+                return 1;
+        const struct topo_node *c = &t->nodes[w->from], *s = &t->nodes[w->to];
+        unsigned sub = 0, sig = 0;
+        for (unsigned i = 0; i < c->mptcp.n_endpoints; i++)
+                sub += !!(c->mptcp.endpoints[i].flags & TOPO_EP_SUBFLOW);
+        for (unsigned i = 0; i < s->mptcp.n_endpoints; i++)
+                sig += !!(s->mptcp.endpoints[i].flags & TOPO_EP_SIGNAL);
+        unsigned limit = c->mptcp.has_limits ? c->mptcp.subflows : 2;
+        unsigned acc = c->mptcp.has_limits ? c->mptcp.add_addr_accepted : 0;
+        unsigned extra = sub + (sig < acc ? sig : acc);
+        return 1 + (extra < limit ? extra : limit);
+}
+
+static const char *first_addr(const struct topo_node *tn, char *buf, size_t len)
+{
+        for (unsigned i = 0; i < tn->n_ifaces; i++)
+                if (tn->ifaces[i].n_addrs)
+                        return topo_addr_str(&tn->ifaces[i].addrs[0], false, buf, (unsigned)len);
+        return NULL;
+}
+
+static struct json_object *job_wait(struct lab_node *n, const char *step, int64_t job,
+                                    int timeout_ms, char **err)
+{
+        struct json_object *res = NULL;
+        if (node_call(n, step, "wait", agent_args("job", I(job), NULL), timeout_ms, &res, err) < 0)
+                return NULL;
+        return res;
+}
+
+static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **err)
+{
+        struct topo *t = r->lab.t;
+        const struct topo_workload *w = &t->workloads[wi];
+        struct lab_node *cn = &r->lab.nodes[w->from], *sn = &r->lab.nodes[w->to];
+        char tbuf[64];
+        const char *target = w->target.family ? topo_addr_str(&w->target, false, tbuf, sizeof tbuf)
+                                              : first_addr(sn->tn, tbuf, sizeof tbuf);
+        unsigned port = w->port ? w->port : 5201 + wi;
+        struct iperf3_caps caps = {hello_bool(cn, "iperf3", "mptcp_flag") &&
+                                           hello_bool(sn, "iperf3", "mptcp_flag"),
+                                   hello_bool(cn, "mptcpize", NULL) &&
+                                           hello_bool(sn, "mptcpize", NULL)};
+        const char *why = NULL;
+        res->target = xstrdup(target);
+        res->method = xstrdup(iperf3_mptcp_method(w, &caps));
+        res->expected_subflows = expected_subflows(t, w);
+        res->path_rate_bps = topo_path_rate_sum(t, w->reverse ? w->to : w->from,
+                                                w->reverse ? w->from : w->to);
+        struct json_object *sargv = iperf3_server_argv(w, port, &caps, &why);
+        struct json_object *cargv = iperf3_client_argv(w, target, port, &caps, &why);
+        if (!sargv || !cargv) {
+                json_object_put(sargv);
+                json_object_put(cargv);
+                *err = xasprintf("workload %s: %s", w->name, why);
+                return -EINVAL;
+        }
+        int dur_ms = (int)((w->duration_us + w->warmup_us) / 1000);
+        struct json_object *o = NULL, *before_c = NULL, *before_s = NULL, *after_c = NULL,
+                           *after_s = NULL, *cres = NULL, *sres = NULL;
+        int64_t sjob = 0, cjob = 0;
+        int e;
+        if ((e = node_call(sn, "iperf3 server", "spawn",
+                           agent_args("argv", sargv, "timeout_ms", I(dur_ms + 60000), NULL),
+                           CALL_MS, &o, err)) < 0) {
+                json_object_put(cargv);
+                return e;
+        }
+        jint(o, "job", &sjob);
+        json_object_put(o);
+        if ((e = node_call(sn, "iperf3 server", "wait_listen",
+                           agent_args("port", I(port), "timeout_ms", I(10000), NULL), CALL_MS + 10000,
+                           NULL, err)) < 0) {
+                json_object_put(cargv);
+                goto out;
+        }
+        /* byte counters of every interface on both ends, before and after */
+        const struct topo_node *ends[2] = {cn->tn, sn->tn};
+        for (unsigned s = 0; s < 2; s++)
+                res->n_ifaces += ends[s]->n_ifaces;
+        res->ifaces = xcalloc(res->n_ifaces, sizeof *res->ifaces);
+        for (unsigned s = 0, k = 0; s < 2; s++)
+                for (unsigned i = 0; i < ends[s]->n_ifaces; i++, k++) {
+                        res->ifaces[k].node = xstrdup(ends[s]->name);
+                        res->ifaces[k].dev = xstrdup(ends[s]->ifaces[i].name);
+                        if ((e = link_bytes(s ? sn : cn, ends[s]->ifaces[i].name,
+                                            &res->ifaces[k].tx_bytes, &res->ifaces[k].rx_bytes,
+                                            err)) < 0) {
+                                json_object_put(cargv);
+                                goto out;
+                        }
+                }
+        if ((e = node_call(cn, "counters", "counters", NULL, CALL_MS, &before_c, err)) < 0 ||
+            (e = node_call(sn, "counters", "counters", NULL, CALL_MS, &before_s, err)) < 0) {
+                json_object_put(cargv);
+                goto out;
+        }
+        uint64_t t0 = now_usec();
+        if ((e = node_call(cn, "iperf3 client", "spawn",
+                           agent_args("argv", cargv, "timeout_ms", I(dur_ms + 30000), NULL),
+                           CALL_MS, &o, err)) < 0)
+                goto out;
+        jint(o, "job", &cjob);
+        json_object_put(o);
+        if (!(cres = job_wait(cn, "iperf3 client", cjob, dur_ms + 40000, err))) {
+                e = -ETIMEDOUT;
+                goto out;
+        }
+        res->wall_s = (double)(now_usec() - t0) / 1e6;
+        if (!(sres = job_wait(sn, "iperf3 server", sjob, 20000, err))) {
+                e = -ETIMEDOUT;
+                goto out;
+        }
+        sjob = 0;
+        if ((e = node_call(cn, "counters", "counters", NULL, CALL_MS, &after_c, err)) < 0 ||
+            (e = node_call(sn, "counters", "counters", NULL, CALL_MS, &after_s, err)) < 0)
+                goto out;
+        for (unsigned s = 0, k = 0; s < 2; s++)
+                for (unsigned i = 0; i < ends[s]->n_ifaces; i++, k++) {
+                        uint64_t tx, rx;
+                        if ((e = link_bytes(s ? sn : cn, ends[s]->ifaces[i].name, &tx, &rx, err)) < 0)
+                                goto out;
+                        res->ifaces[k].tx_bytes = tx - res->ifaces[k].tx_bytes;
+                        res->ifaces[k].rx_bytes = rx - res->ifaces[k].rx_bytes;
+                }
+
+        /* results */
+        struct iperf3_result ir;
+        char *perr = NULL;
+        const char *out = jstr(cres, "stdout");
+        if (iperf3_parse(out ? out : "", &ir, &perr) < 0) {
+                const char *serr = jstr(cres, "stderr");
+                res->status = WL_FAILED;
+                res->reason = xasprintf("%s%s%s", perr, serr && *serr ? "; stderr: " : "",
+                                        serr ? serr : "");
+                free(perr);
+                e = 0;
+                goto out;
+        }
+        res->sent_bps = ir.sent_bps;
+        res->recv_bps = ir.recv_bps;
+        /* TCP retransmissions on the sending node, all subflows included: iperf3's own
+         * count comes from TCP_INFO, which an MPTCP socket does not give */
+        struct json_object *sb = w->reverse ? before_s : before_c, *sa = w->reverse ? after_s : after_c;
+        res->retransmits = delta(sb, sa, "Tcp", "RetransSegs");
+        res->cpu_client_pct = ir.cpu_host_pct;
+        res->cpu_server_pct = ir.cpu_remote_pct;
+        iperf3_result_clear(&ir);
+        double u = 0, s = 0;
+        jdouble(cres, "utime_s", &u);
+        jdouble(cres, "stime_s", &s);
+        res->cpu_client_s = u + s;
+        u = s = 0;
+        jdouble(sres, "utime_s", &u);
+        jdouble(sres, "stime_s", &s);
+        res->cpu_server_s = u + s;
+
+        res->mp_capable = delta(before_c, after_c, "MPTcpExt", "MPCapableSYNACKRX");
+        res->mp_join = delta(before_s, after_s, "MPTcpExt", "MPJoinAckRx") +
+                       delta(before_c, after_c, "MPTcpExt", "MPJoinAckRx");
+        res->add_addr = delta(before_c, after_c, "MPTcpExt", "AddAddr");
+        res->fallbacks = delta(before_c, after_c, "MPTcpExt", "MPCapableFallbackSYNACK") +
+                         delta(before_s, after_s, "MPTcpExt", "MPCapableFallbackACK");
+        res->connections = (unsigned)res->mp_capable;
+        if (w->protocol == TOPO_PROTO_MPTCP) {
+                res->subflows_per_conn =
+                        res->mp_capable ? 1.0 + (double)res->mp_join / (double)res->mp_capable : 0;
+                if (res->mp_capable == 0) {
+                        res->status = WL_INVALID;
+                        res->reason = xstrdup("fell back to TCP: no MP_CAPABLE SYN/ACK was received");
+                } else if (res->fallbacks > 0) {
+                        res->status = WL_INVALID;
+                        res->reason = xasprintf("%lld connection(s) fell back to TCP",
+                                                (long long)res->fallbacks);
+                } else if (res->subflows_per_conn + 0.01 < res->expected_subflows) {
+                        res->status = WL_INVALID;
+                        res->reason = xasprintf("%.2f subflows per connection, the topology "
+                                                "implies %u",
+                                                res->subflows_per_conn, res->expected_subflows);
+                }
+        } else
+                res->subflows_per_conn = 1;
+        e = 0;
+out:
+        if (sjob) {
+                /* the server must not outlive a failed client */
+                node_call(sn, "iperf3 server", "kill", agent_args("job", I(sjob), NULL), CALL_MS,
+                          NULL, &(char *){NULL});
+                json_object_put(job_wait(sn, "iperf3 server", sjob, 10000, &(char *){NULL}));
+        }
+        json_object_put(before_c);
+        json_object_put(before_s);
+        json_object_put(after_c);
+        json_object_put(after_s);
+        json_object_put(cres);
+        json_object_put(sres);
+        return e;
+}
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+        got_signal = sig;
+        agent_interrupted = 1;
+}
+
+static char *iso_now(void)
+{
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        char buf[32];
+        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        return xstrdup(buf);
+}
+
+struct run_result *run_result_free(struct run_result *r)
+{
+        if (!r)
+                return NULL;
+        for (unsigned i = 0; i < r->n_wl; i++) {
+                struct wl_result *w = &r->wl[i];
+                free(w->reason);
+                free(w->method);
+                free(w->target);
+                for (unsigned k = 0; k < w->n_ifaces; k++) {
+                        free(w->ifaces[k].node);
+                        free(w->ifaces[k].dev);
+                }
+                free(w->ifaces);
+        }
+        free(r->wl);
+        free(r->started_at);
+        json_object_put(r->nodes);
+        free(r);
+        return NULL;
+}
+
+int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
+{
+        const struct backend_ops *be = backend_find(o->backend);
+        if (!be) {
+                log_error("unknown backend \"%s\"; backends:", o->backend);
+                backend_list(stderr);
+                return EXIT_INPUT;
+        }
+        struct run r = {.t0 = now_usec()};
+        r.lab = (struct lab){.t = t, .agent_path = o->agent_path, .ops = be};
+        snprintf(r.lab.run_id, sizeof r.lab.run_id, "%08x",
+                 (unsigned)(getpid() ^ (unsigned)time(NULL) ^ (unsigned)(now_usec() << 8)));
+        char *err = NULL;
+        if (be->preflight && be->preflight(&r.lab, &err) < 0) {
+                log_error("%s", err);
+                free(err);
+                return EXIT_INFRA;
+        }
+        struct run_result *res = xcalloc(1, sizeof *res);
+        memcpy(res->run_id, r.lab.run_id, sizeof res->run_id);
+        res->backend = be->name;
+        res->started_at = iso_now();
+        res->n_wl = t->n_workloads;
+        res->wl = xcalloc(t->n_workloads, sizeof *res->wl);
+        res->nodes = json_object_new_object();
+        r.expected_us = 3000000;
+        for (unsigned i = 0; i < t->n_workloads; i++)
+                r.expected_us += t->workloads[i].duration_us + t->workloads[i].warmup_us + 1500000;
+
+        struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: waits see EINTR */
+        struct sigaction old_int, old_term, old_hup;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        sigaction(SIGHUP, &sa, &old_hup);
+
+        int rc = EXIT_OK, e;
+        r.lab.nodes = xcalloc(t->n_nodes, sizeof *r.lab.nodes);
+        for (unsigned i = 0; i < t->n_nodes; i++)
+                r.lab.nodes[i].tn = &t->nodes[i];
+
+        progress(&r, "run %s: %s on %s, %u node(s), %u link(s)", r.lab.run_id, t->name, be->name,
+                 t->n_nodes, t->n_links);
+        if ((e = be->create(&r.lab, &err)) < 0)
+                goto fail;
+        for (unsigned i = 0; i < t->n_nodes; i++)
+                json_object_object_add(res->nodes, t->nodes[i].name,
+                                       json_object_get(r.lab.nodes[i].hello));
+        if ((e = check_capabilities(&r, &err)) < 0) {
+                rc = EXIT_INFRA;
+                goto fail;
+        }
+        progress(&r, "nodes up; creating links");
+        if (be->wire && (e = be->wire(&r.lab, &err)) < 0)
+                goto fail;
+        for (unsigned i = 0; i < t->n_nodes; i++)
+                if ((e = configure_node(&r, i, &err)) < 0)
+                        goto fail;
+        for (unsigned i = 0; i < t->n_nodes; i++)
+                if ((e = configure_node_paths(&r, i, &err)) < 0)
+                        goto fail;
+        res->setup_s = (double)(now_usec() - r.t0) / 1e6;
+        r.done_us = now_usec() - r.t0;
+        progress(&r, "configured in %.1fs", res->setup_s);
+        for (unsigned i = 0; i < t->n_workloads; i++) {
+                const struct topo_workload *w = &t->workloads[i];
+                res->wl[i].w = w;
+                progress(&r, "workload %u/%u %s: %s %s, %.0fs", i + 1, t->n_workloads, w->name,
+                         w->tool == TOPO_TOOL_IPERF3 ? "iperf3" : "mptcpload",
+                         w->protocol == TOPO_PROTO_MPTCP ? "mptcp" : "tcp",
+                         (double)w->duration_us / 1e6);
+                if ((e = run_iperf3(&r, i, &res->wl[i], &err)) < 0) {
+                        res->wl[i].status = WL_FAILED;
+                        res->wl[i].reason = xstrdup(err);
+                        goto fail;
+                }
+                r.done_us += w->duration_us + w->warmup_us + 1500000;
+                if (res->wl[i].status == WL_FAILED)
+                        log_error("workload %s failed: %s", w->name, res->wl[i].reason);
+        }
+        goto done;
+fail:
+        if (got_signal)
+                log_error("interrupted by signal %d; tearing down", (int)got_signal);
+        else
+                log_error("%s", err ? err : "run failed");
+        if (rc == EXIT_OK)
+                rc = EXIT_INFRA;
+done:
+        free(err);
+        progress(&r, "tearing down");
+        agent_interrupted = 0;
+        be->destroy(&r.lab);
+        for (unsigned i = 0; i < t->n_nodes; i++)
+                json_object_put(r.lab.nodes[i].hello);
+        free(r.lab.nodes);
+        res->wall_s = (double)(now_usec() - r.t0) / 1e6;
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        sigaction(SIGHUP, &old_hup, NULL);
+        for (unsigned i = 0; i < res->n_wl; i++)
+                if (res->wl[i].status == WL_FAILED && rc == EXIT_OK)
+                        rc = EXIT_INFRA;
+        if (got_signal && rc == EXIT_OK)
+                rc = EXIT_INFRA;
+        *ret = res;
+        return rc;
+}

@@ -1,0 +1,58 @@
+/* run.h - one run of a topology: bring it up on a backend, configure every
+ * node through its agent, run the workloads, measure, tear down. */
+#pragma once
+#include "../backend/backend.h"
+#include "../topo/topo.h"
+
+enum { EXIT_OK = 0, EXIT_REGRESSION = 1, EXIT_INPUT = 2, EXIT_INFRA = 3 };
+
+struct iface_bytes {
+        char *node, *dev;
+        uint64_t tx_bytes, rx_bytes;
+};
+
+enum wl_status { WL_OK, WL_INVALID, WL_FAILED };
+
+struct wl_result {
+        const struct topo_workload *w;
+        enum wl_status status;
+        char *reason; /* why invalid or failed */
+        char *method; /* tcp, --mptcp, mptcpize */
+        char *target;
+        double sent_bps, recv_bps;
+        int64_t retransmits;
+        double cpu_client_pct, cpu_server_pct; /* iperf3's own accounting */
+        double cpu_client_s, cpu_server_s;     /* rusage of the two processes */
+        int64_t mp_capable, mp_join, add_addr, fallbacks;
+        unsigned connections;    /* MPTCP connections the client opened (MP_CAPABLE SYN/ACKs) */
+        double subflows_per_conn;
+        unsigned expected_subflows;
+        uint64_t path_rate_bps; /* sum of shaped rates from -> to, 0 if unshaped */
+        struct iface_bytes *ifaces;
+        unsigned n_ifaces;
+        double wall_s;
+};
+
+struct run_result {
+        char run_id[16];
+        const char *backend;
+        char *started_at; /* ISO 8601 UTC */
+        double wall_s, setup_s;
+        struct wl_result *wl;
+        unsigned n_wl;
+        struct json_object *nodes; /* name -> hello */
+};
+
+struct run_opts {
+        const char *backend;
+        const char *agent_path;
+        const char *json_out;
+};
+
+/* Returns an exit code (EXIT_*); *ret is filled when workloads ran. */
+int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret);
+struct run_result *run_result_free(struct run_result *r);
+
+/* report.c */
+void report_table(FILE *f, const struct topo *t, const struct run_result *r);
+struct json_object *report_json(const struct topo *t, const struct run_result *r);

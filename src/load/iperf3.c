@@ -1,0 +1,132 @@
+#include "iperf3.h"
+#include "../shared/json.h"
+#include "../shared/util.h"
+
+const char *iperf3_mptcp_method(const struct topo_workload *w, const struct iperf3_caps *c)
+{
+        if (w->protocol == TOPO_PROTO_TCP)
+                return "tcp";
+        if (c->mptcp_flag)
+                return "--mptcp";
+        if (c->mptcpize)
+                return "mptcpize";
+        return NULL;
+}
+
+static void add(struct json_object *a, const char *s)
+{
+        json_object_array_add(a, json_object_new_string(s));
+}
+
+static struct json_object *prefix(const struct topo_workload *w, const struct iperf3_caps *c,
+                                  const char **why)
+{
+        const char *m = iperf3_mptcp_method(w, c);
+        if (!m) {
+                *why = "MPTCP asked, but this iperf3 has no --mptcp and mptcpize is not installed";
+                return NULL;
+        }
+        struct json_object *a = json_object_new_array();
+        if (streq(m, "mptcpize")) {
+                add(a, "mptcpize");
+                add(a, "run");
+        }
+        add(a, "iperf3");
+        return a;
+}
+
+struct json_object *iperf3_server_argv(const struct topo_workload *w, unsigned port,
+                                       const struct iperf3_caps *c, const char **why)
+{
+        struct json_object *a = prefix(w, c, why);
+        if (!a)
+                return NULL;
+        char p[16];
+        snprintf(p, sizeof p, "%u", port);
+        add(a, "-s");
+        add(a, "-1"); /* one test, then exit */
+        add(a, "-J");
+        add(a, "-p");
+        add(a, p);
+        if (w->protocol == TOPO_PROTO_MPTCP && c->mptcp_flag)
+                add(a, "--mptcp");
+        return a;
+}
+
+struct json_object *iperf3_client_argv(const struct topo_workload *w, const char *target,
+                                       unsigned port, const struct iperf3_caps *c, const char **why)
+{
+        struct json_object *a = prefix(w, c, why);
+        if (!a)
+                return NULL;
+        char p[16], t[32], P[16];
+        snprintf(p, sizeof p, "%u", port);
+        snprintf(t, sizeof t, "%.3f", (double)w->duration_us / 1e6);
+        snprintf(P, sizeof P, "%u", w->flows);
+        add(a, "-c");
+        add(a, target);
+        add(a, "-p");
+        add(a, p);
+        add(a, "-t");
+        add(a, t);
+        add(a, "-J");
+        if (w->warmup_us) {
+                char O[16];
+                snprintf(O, sizeof O, "%llu", (unsigned long long)(w->warmup_us / 1000000));
+                add(a, "-O");
+                add(a, O);
+        }
+        if (w->flows > 1) {
+                add(a, "-P");
+                add(a, P);
+        }
+        if (w->reverse)
+                add(a, "-R");
+        if (w->protocol == TOPO_PROTO_MPTCP && c->mptcp_flag)
+                add(a, "--mptcp");
+        return a;
+}
+
+void iperf3_result_clear(struct iperf3_result *r)
+{
+        free(r->version);
+        memset(r, 0, sizeof *r);
+}
+
+int iperf3_parse(const char *text, struct iperf3_result *ret, char **err)
+{
+        memset(ret, 0, sizeof *ret);
+        enum json_tokener_error jerr;
+        _cleanup_json_ struct json_object *o = json_tokener_parse_verbose(text, &jerr);
+        if (!o || !json_object_is_type(o, json_type_object)) {
+                *err = xasprintf("iperf3 output is not JSON (%s)",
+                                 o ? "not an object" : json_tokener_error_desc(jerr));
+                return -EINVAL;
+        }
+        const char *e = jstr(o, "error");
+        if (e) {
+                *err = xasprintf("iperf3: %s", e);
+                return -EINVAL;
+        }
+        struct json_object *sent = jpath(o, "end", "sum_sent", NULL);
+        struct json_object *recv = jpath(o, "end", "sum_received", NULL);
+        if (!sent || !recv) {
+                *err = xasprintf("iperf3 report has no end.sum_sent/sum_received");
+                return -EINVAL;
+        }
+        ret->sent_bps = jpath_double(sent, -1, "bits_per_second", NULL);
+        ret->recv_bps = jpath_double(recv, -1, "bits_per_second", NULL);
+        if (ret->sent_bps < 0 || ret->recv_bps < 0) {
+                *err = xasprintf("iperf3 report has no bits_per_second");
+                return -EINVAL;
+        }
+        int64_t rt;
+        ret->retransmits = jint(sent, "retransmits", &rt) ? rt : -1;
+        ret->seconds = jpath_double(recv, 0, "seconds", NULL);
+        ret->cpu_host_pct = jpath_double(o, -1, "end", "cpu_utilization_percent", "host_total", NULL);
+        ret->cpu_remote_pct =
+                jpath_double(o, -1, "end", "cpu_utilization_percent", "remote_total", NULL);
+        const char *v = json_object_get_string(jpath(o, "start", "version", NULL));
+        ret->version = v ? xstrdup(v) : NULL;
+        return 0;
+}
