@@ -398,8 +398,8 @@ static void parse_mptcp(struct ctx *c, struct fy_node *n, struct topo_node *node
 
 static void parse_routes(struct ctx *c, struct fy_node *n, struct topo_node *node)
 {
-        _cleanup_free_ char *where = xasprintf("node %s routes", node->name);
-        if (!expect_type(c, n, FYNT_SEQUENCE, where))
+        _cleanup_free_ char *where = xasprintf("node %s route", node->name);
+        if (!expect_type(c, n, FYNT_SEQUENCE, "routes"))
                 return;
         node->routes = xcalloc((size_t)fy_node_sequence_item_count(n), sizeof(struct topo_route));
         void *ri = NULL;
@@ -749,7 +749,8 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
         if (have_tool && w->tool == TOPO_TOOL_IPERF3 && w->mode && !streq(w->mode, "stream"))
                 err_pos(c, w->pos, "%s: iperf3 only does stream (use mptcpload for rr and crr)",
                         where);
-        if (have_tool && w->tool == TOPO_TOOL_MPTCPLOAD && !w->mode)
+        if (have_tool && w->tool == TOPO_TOOL_MPTCPLOAD && !w->mode &&
+            !fy_node_mapping_lookup_by_string(n, "mode", -1))
                 err_pos(c, w->pos, "%s: mptcpload needs a mode (stream, rr or crr)", where);
         if (target && w->to != (unsigned)-1) {
                 const struct topo_node *tn = &c->t->nodes[w->to];
@@ -948,6 +949,7 @@ static int parse_doc(const char *name, const char *text, struct topo **ret,
         struct fy_diag *diag = fy_diag_create(&dcfg);
         if (!diag)
                 return -ENOMEM;
+        fy_diag_set_collect_errors(diag, true);
         struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG, .diag = diag};
         struct fy_document *doc = text ? fy_document_build_from_string(&cfg, text, FY_NT)
                                        : fy_document_build_from_file(&cfg, name);
@@ -959,10 +961,10 @@ static int parse_doc(const char *name, const char *text, struct topo **ret,
                 struct fy_diag_error *de;
                 unsigned before = errs->n;
                 while ((de = fy_diag_errors_iterate(diag, &it)))
-                        add_error(errs, xasprintf("%s:%d:%d: YAML syntax: %s", name, de->line + 1,
-                                                  de->column + 1, de->msg));
+                        add_error(errs, xasprintf("%s:%d:%d: YAML syntax: %s", name, de->line,
+                                                  de->column, de->msg));
                 if (errs->n == before)
-                        add_error(errs, xasprintf("%s:1:1: not a readable YAML file", name));
+                        parse_root(&c, NULL); /* an empty stream gives no document */
         } else {
                 if (fy_document_root(doc) && fy_node_get_type(fy_document_root(doc)) == FYNT_SCALAR &&
                     !*(fy_node_get_scalar0(fy_document_root(doc)) ?: ""))

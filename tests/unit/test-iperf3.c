@@ -1,0 +1,84 @@
+/* iperf3 -J parsing against reports iperf3 3.12 really wrote (tests/data, made
+ * with `iperf3 -c 127.0.0.1 -t 1 -O 1 -J` and against a closed port); the
+ * expected numbers are the fields of those files as python's json reads them. */
+#include "check.h"
+#include "load/iperf3.h"
+#include "shared/util.h"
+
+static char *slurp(const char *name)
+{
+        char *path = xasprintf("%s/%s", getenv("TEST_DATA") ?: "tests/data", name), *t = NULL;
+        if (read_file(path, &t, NULL) < 0) {
+                fprintf(stderr, "cannot read %s\n", path);
+                exit(1);
+        }
+        free(path);
+        return t;
+}
+
+static int argv_has(struct json_object *a, const char *s)
+{
+        for (size_t i = 0; i < json_object_array_length(a); i++)
+                if (streq(json_object_get_string(json_object_array_get_idx(a, i)), s))
+                        return (int)i;
+        return -1;
+}
+
+int main(void)
+{
+        struct iperf3_result r;
+        char *err = NULL, *t = slurp("iperf3-tcp.json");
+        CHECK_EQ_INT(iperf3_parse(t, &r, &err), 0);
+        CHECK_NEAR(r.sent_bps, 11959734307.419403, 1e-3);
+        CHECK_NEAR(r.recv_bps, 11958004065.341269, 1e-3);
+        CHECK_EQ_INT(r.retransmits, 17);
+        CHECK_NEAR(r.cpu_host_pct, 84.9217956287068, 1e-9);
+        CHECK_STR(r.version, "iperf 3.12");
+        iperf3_result_clear(&r);
+        free(t);
+
+        t = slurp("iperf3-refused.json");
+        CHECK(iperf3_parse(t, &r, &err) < 0);
+        CHECK(err && strstr(err, "Connection refused"));
+        free(err);
+        err = NULL;
+        free(t);
+        CHECK(iperf3_parse("not json", &r, &err) < 0 && err && strstr(err, "not JSON"));
+        free(err);
+        err = NULL;
+        CHECK(iperf3_parse("{\"end\":{}}", &r, &err) < 0 && err && strstr(err, "sum_sent"));
+        free(err);
+
+        /* argv: MPTCP through mptcpize on 3.12, through --mptcp where the binary has it */
+        struct topo_workload w = {.protocol = TOPO_PROTO_MPTCP, .duration_us = 10000000,
+                                  .warmup_us = 2000000, .flows = 4, .reverse = true};
+        struct iperf3_caps old = {.mptcp_flag = false, .mptcpize = true};
+        struct iperf3_caps new = {.mptcp_flag = true, .mptcpize = true};
+        struct iperf3_caps none = {false, false};
+        const char *why = NULL;
+        struct json_object *a = iperf3_client_argv(&w, "10.0.1.2", 5201, &old, &why);
+        CHECK(a);
+        CHECK_STR(json_object_get_string(json_object_array_get_idx(a, 0)), "mptcpize");
+        CHECK_STR(json_object_get_string(json_object_array_get_idx(a, 1)), "run");
+        CHECK(argv_has(a, "--mptcp") < 0);
+        CHECK(argv_has(a, "-R") > 0);
+        int p = argv_has(a, "-P"), o = argv_has(a, "-O"), tt = argv_has(a, "-t");
+        CHECK(p > 0 && streq(json_object_get_string(json_object_array_get_idx(a, p + 1)), "4"));
+        CHECK(o > 0 && streq(json_object_get_string(json_object_array_get_idx(a, o + 1)), "2"));
+        CHECK(tt > 0 && streq(json_object_get_string(json_object_array_get_idx(a, tt + 1)), "10.000"));
+        json_object_put(a);
+        a = iperf3_client_argv(&w, "10.0.1.2", 5201, &new, &why);
+        CHECK_STR(json_object_get_string(json_object_array_get_idx(a, 0)), "iperf3");
+        CHECK(argv_has(a, "--mptcp") > 0);
+        json_object_put(a);
+        a = iperf3_server_argv(&w, 5201, &new, &why);
+        CHECK(argv_has(a, "-s") > 0 && argv_has(a, "-1") > 0 && argv_has(a, "--mptcp") > 0);
+        json_object_put(a);
+        CHECK(iperf3_client_argv(&w, "10.0.1.2", 5201, &none, &why) == NULL);
+        CHECK(why && strstr(why, "mptcpize"));
+        w.protocol = TOPO_PROTO_TCP;
+        a = iperf3_client_argv(&w, "10.0.1.2", 5201, &none, &why);
+        CHECK(a && argv_has(a, "--mptcp") < 0 && argv_has(a, "mptcpize") < 0);
+        json_object_put(a);
+        return CHECK_DONE();
+}
