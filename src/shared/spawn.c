@@ -37,7 +37,14 @@ int spawn_start(const struct spawn_opts *o, struct spawn *ret)
                 }
                 if (o->new_pgrp)
                         setpgid(0, 0);
+                /* a parent's blocked signals (signalfd users) and ignored SIGPIPE are
+                 * inherited through exec: give the program a clean slate */
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
                 signal(SIGPIPE, SIG_DFL);
+                signal(SIGINT, SIG_DFL);
+                signal(SIGTERM, SIG_DFL);
                 int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
                 dup2(o->pipe_stdin ? in[0] : devnull, 0);
                 if (o->pipe_stdout)

@@ -662,7 +662,7 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
         _cleanup_free_ char *where = xasprintf("workload %u", wi + 1);
         w->pos = node_pos(n);
         w->duration_us = 10000000;
-        w->warmup_us = 1000000;
+        w->warmup_us = 3000000; /* MPTCP needs about 2 s to open its subflows and ramp up */
         w->flows = 1;
         w->from = w->to = (unsigned)-1;
         if (!expect_type(c, n, FYNT_MAPPING, where))

@@ -1,0 +1,101 @@
+"""Helpers for mptcplab's Python test suites: drive an agent over stdio,
+run the controller, ask the kernel (through iproute2, an independent
+observer) what is really there. Standard library only."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+BUILD = os.environ.get("MPTCPLAB_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+SRC = os.environ.get("MPTCPLAB_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
+AGENT = os.path.join(BUILD, "mptcplab-agent")
+MPTCPLAB = os.path.join(BUILD, "mptcplab")
+
+SKIP = 77
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    if cond:
+        print("ok -", what)
+    else:
+        failures += 1
+        print("not ok -", what)
+    return cond
+
+
+def done():
+    print("%d failure(s)" % failures)
+    sys.exit(1 if failures else 0)
+
+
+def need_root():
+    if os.geteuid() != 0:
+        print("SKIP: needs root (network namespaces)")
+        sys.exit(SKIP)
+
+
+class Agent:
+    def __init__(self, *args):
+        self.p = subprocess.Popen([AGENT, "--stdio", *args], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.next_id = 1
+
+    def raw(self, line):
+        self.p.stdin.write(line + "\n")
+        self.p.stdin.flush()
+        return json.loads(self.p.stdout.readline())
+
+    def call(self, op, **args):
+        rid = self.next_id
+        self.next_id += 1
+        rep = self.raw(json.dumps({"v": 1, "id": rid, "op": op, "args": args}))
+        assert rep["id"] == rid, rep
+        return rep
+
+    def ok(self, op, **args):
+        rep = self.call(op, **args)
+        if not rep["ok"]:
+            raise AssertionError("%s %s: %s" % (op, args, rep["error"]))
+        return rep["result"]
+
+    def close(self, timeout=10):
+        try:
+            self.p.stdin.close()
+        except BrokenPipeError:
+            pass
+        return self.p.wait(timeout)
+
+
+def ip_json(ns, *args):
+    out = subprocess.run(["ip", "-n", ns, "-j", *args], check=True, capture_output=True,
+                         text=True, timeout=10).stdout
+    return json.loads(out) if out.strip() else []
+
+
+def tc_json(ns, *args):
+    out = subprocess.run(["tc", "-n", ns, "-j", *args], check=True, capture_output=True,
+                         text=True, timeout=10).stdout
+    return json.loads(out) if out.strip() else []
+
+
+def netns_list():
+    try:
+        return sorted(os.listdir("/run/netns"))
+    except FileNotFoundError:
+        return []
+
+
+def run_lab(*args, timeout=300, **kw):
+    return subprocess.run([MPTCPLAB, *args], capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def wait_until(pred, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return pred()

@@ -1,0 +1,92 @@
+"""Failure paths of `mptcplab run` on the netns backend: netem missing, no
+privileges, bad input, interrupted and killed controllers. Each must say
+what is wrong and leave no namespace behind."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from labtest import Agent, MPTCPLAB, SRC, check, done, need_root, netns_list, run_lab, wait_until  # noqa: E402
+
+need_root()
+topo = lambda n: os.path.join(SRC, "topologies", n)  # noqa: E731
+before = netns_list()
+
+# 1. delay asked on a kernel without netem
+a = Agent("--name", "probe")
+has_netem = a.ok("hello")["qdiscs"]["netem"]
+a.close()
+if has_netem:
+    print("# this kernel has netem: the missing-netem error cannot be shown here")
+else:
+    t0 = time.monotonic()
+    p = run_lab("run", topo("two-paths.yaml"), "--backend", "netns")
+    took = time.monotonic() - t0
+    print(p.stderr)
+    check(p.returncode == 3, "two-paths without netem exits 3 (got %d)" % p.returncode)
+    check("no netem qdisc" in p.stderr and "link 1 asks for delay" in p.stderr,
+          "the error names netem and the link that asked for delay")
+    check("two-paths.yaml:17:" in p.stderr, "and points at the shape in the file")
+    check(took < 10 and "workload" not in p.stderr, "it fails early (%.1fs), before any workload" % took)
+    check(netns_list() == before, "nothing left after the netem failure")
+
+# 2. bad input: exit 2 and the errors, nothing started
+p = run_lab("run", os.path.join(SRC, "tests/topo/bad/06-rate-mbps.yaml"), "--backend", "netns")
+check(p.returncode == 2 and "06-rate-mbps.yaml:7:19:" in p.stderr, "bad topology: exit 2 with FILE:LINE:COL")
+p = run_lab("run", "/nonexistent.yaml")
+check(p.returncode == 2 and "/nonexistent.yaml" in p.stderr, "missing file: exit 2, named")
+p = run_lab("run", topo("two-paths-rate.yaml"), "--backend", "nosuch")
+check(p.returncode == 2 and "unknown backend" in p.stderr and "netns" in p.stderr, "unknown backend: exit 2, lists backends")
+
+# 3. without root: says which privilege and why
+p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", MPTCPLAB, "run",
+                    topo("two-paths-rate.yaml"), "--backend", "netns"], capture_output=True, text=True,
+                   timeout=60)
+check(p.returncode == 3 and "needs root" in p.stderr and "CAP_SYS_ADMIN" in p.stderr,
+      "unprivileged: exit 3 naming the capabilities: %s" % p.stderr.strip())
+
+
+def start_and_wait_workload():
+    p = subprocess.Popen([MPTCPLAB, "run", topo("two-paths-rate.yaml"), "--backend", "netns"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run_id = None
+    while True:
+        line = p.stderr.readline()
+        if not line:
+            break
+        if " run " in line and run_id is None:
+            run_id = line.split(" run ")[1].split(":")[0]
+        if "workload 1/2" in line:
+            break
+    return p, run_id
+
+
+def ours(run_id):
+    return [n for n in netns_list() if n.startswith("mptcplab-%s-" % run_id)]
+
+
+# 4. ^C in the middle of a workload: orderly teardown, exit 3
+p, rid = start_and_wait_workload()
+check(rid and len(ours(rid)) == 2, "run %s has its two namespaces" % rid)
+time.sleep(1)
+p.send_signal(signal.SIGINT)
+_, err = p.communicate(timeout=60)
+check(p.returncode == 3 and "interrupted" in err, "SIGINT: exit 3, says interrupted")
+check(not ours(rid), "SIGINT: namespaces removed")
+
+# 5. SIGKILL: the agents notice their parent died and clean up themselves
+p, rid = start_and_wait_workload()
+agents = subprocess.run(["pgrep", "-f", "mptcplab-%s-" % rid], capture_output=True, text=True).stdout.split()
+check(len(agents) == 2, "two agents running for %s" % rid)
+p.kill()
+p.wait()
+gone = wait_until(lambda: not ours(rid), 15)
+check(gone, "SIGKILL: namespaces of %s removed within 15 s (left: %s)" % (rid, ours(rid)))
+check(wait_until(lambda: subprocess.run(["pgrep", "-f", "mptcplab-%s-" % rid]).returncode != 0, 10),
+      "SIGKILL: no agent survives")
+check(wait_until(lambda: subprocess.run(["pgrep", "-x", "iperf3"]).returncode != 0, 10),
+      "SIGKILL: no iperf3 survives")
+check(netns_list() == before, "nothing left at all")
+done()

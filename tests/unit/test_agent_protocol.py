@@ -1,0 +1,87 @@
+"""The agent's protocol, without privileges: framing, versioning, argument
+validation, jobs with captured output and deadlines."""
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from labtest import Agent, check, done  # noqa: E402
+
+a = Agent("--name", "proto")
+hello = a.ok("hello")
+check(hello["protocol"] == 1 and hello["node"] == "proto", "hello names protocol 1 and the node")
+check(hello["kernel"] == os.uname().release, "hello reports this kernel's release")
+
+rep = a.raw("this is not json")
+check(not rep["ok"] and rep["id"] == -1 and rep["error"]["errno"] == "EINVAL", "garbage gets EINVAL")
+rep = a.raw(json.dumps({"v": 1, "op": "hello"}))
+check(not rep["ok"] and "id" in rep["error"]["message"], "a request without id is refused")
+rep = a.raw(json.dumps({"v": 9, "id": 50, "op": "hello"}))
+check(rep["id"] == 50 and rep["error"]["errno"] == "EPROTO", "wrong protocol version: EPROTO, tagged")
+rep = a.call("format_disk")
+check(rep["error"]["errno"] == "ENOSYS", "unknown operation: ENOSYS")
+rep = a.raw(json.dumps({"v": 1, "id": 51, "op": "link_get", "args": [1, 2]}))
+check(rep["error"]["errno"] == "EINVAL" and "args" in rep["error"]["message"], "args must be an object")
+
+rep = a.call("addr_add", dev="eth0")
+check(rep["error"]["errno"] == "EINVAL" and '"addr"' in rep["error"]["message"], "missing argument named")
+rep = a.call("addr_add", dev="eth0", addr="10.0.0.300/24")
+check(rep["error"]["errno"] == "EINVAL", "bad address refused before netlink")
+rep = a.call("link_set", dev="a/b", up=True)
+check(rep["error"]["errno"] == "EINVAL", "interface name with '/' refused")
+rep = a.call("link_set", dev="x" * 16, up=True)
+check(rep["error"]["errno"] == "EINVAL", "interface name of 16 characters refused")
+rep = a.call("mptcp_limits", subflows=9)
+check(not rep["ok"], "mptcp subflows limit 9 refused")
+rep = a.call("mptcp_endpoint_add", addr="10.0.0.1", flags=["turbo"])
+check(not rep["ok"], "unknown endpoint flag refused")
+rep = a.call("qdisc_set", dev="lo", jitter_us=100)
+check(rep["error"]["errno"] == "EINVAL" and "jitter" in rep["error"]["message"], "jitter without delay refused")
+rep = a.call("qdisc_set", dev="lo", loss_pct=120.0)
+check(rep["error"]["errno"] == "EINVAL", "loss above 100% refused")
+rep = a.call("sysctl_get", key="../../etc/shadow")
+check(rep["error"]["errno"] == "EINVAL", "sysctl key with .. refused")
+rep = a.call("sysctl_set", key="net.ipv4.ip_forward", value="1\n0")
+check(rep["error"]["errno"] == "EINVAL", "multi-line sysctl value refused")
+r = a.ok("sysctl_get", key="kernel.ostype")
+check(r["value"] == "Linux", "sysctl_get reads /proc/sys")
+
+rep = a.call("spawn", argv=["true"])
+check(rep["error"]["errno"] == "EINVAL" and "timeout_ms" in rep["error"]["message"], "a job without a deadline is refused")
+rep = a.call("spawn", argv=[], timeout_ms=1000)
+check(rep["error"]["errno"] == "EINVAL", "empty argv refused")
+rep = a.call("spawn", argv=["/nonexistent/program"], timeout_ms=1000)
+check(rep["error"]["errno"] == "ENOENT", "missing program: ENOENT at spawn")
+
+# argv is passed as is: no shell sees the semicolon
+j = a.ok("spawn", argv=["echo", "a; rm -rf /", "$HOME"], timeout_ms=5000)["job"]
+r = a.ok("wait", job=j)
+check(r["exit_code"] == 0 and r["stdout"] == "a; rm -rf / $HOME\n", "argv reaches the program untouched")
+
+j = a.ok("spawn", argv=["sh", "-c", "echo out; echo err >&2; exit 3"], timeout_ms=5000)["job"]
+r = a.ok("wait", job=j)
+check(r["exit_code"] == 3 and r["stdout"] == "out\n" and r["stderr"] == "err\n", "exit code, stdout and stderr captured")
+
+t0 = time.monotonic()
+j = a.ok("spawn", argv=["sleep", "30"], timeout_ms=300)["job"]
+r = a.ok("wait", job=j)
+took = time.monotonic() - t0
+check(r["timed_out"] and r.get("signal") == 15 and took < 5, "a job past its deadline is stopped (%.1fs)" % took)
+
+j = a.ok("spawn", argv=["sh", "-c", "sleep 30 & sleep 30"], timeout_ms=60000)["job"]
+a.ok("kill", job=j)
+r = a.ok("wait", job=j)
+check("signal" in r, "kill stops a job")
+rep = a.call("wait", job=999)
+check(rep["error"]["errno"] == "ESRCH", "waiting for an unknown job: ESRCH")
+
+# a wait still pending when the client says bye is answered, not dropped
+j = a.ok("spawn", argv=["sleep", "30"], timeout_ms=60000)["job"]
+a.p.stdin.write(json.dumps({"v": 1, "id": 900, "op": "wait", "args": {"job": j}}) + "\n")
+a.p.stdin.write(json.dumps({"v": 1, "id": 901, "op": "bye"}) + "\n")
+a.p.stdin.flush()
+got = [json.loads(a.p.stdout.readline()) for _ in range(2)]
+check(sorted(g["id"] for g in got) == [900, 901], "pending wait answered at bye")
+check(a.close() == 0, "agent exits 0 after bye")
+done()
