@@ -16,12 +16,22 @@ static const struct {
         int err;
         const char *name;
 } errnames[] = {
-        {EINVAL, "EINVAL"},     {ENOENT, "ENOENT"},         {EEXIST, "EEXIST"},
-        {ENODEV, "ENODEV"},     {EPERM, "EPERM"},           {EACCES, "EACCES"},
-        {EOPNOTSUPP, "EOPNOTSUPP"}, {ENOSYS, "ENOSYS"},     {ETIMEDOUT, "ETIMEDOUT"},
-        {ESRCH, "ESRCH"},       {EBUSY, "EBUSY"},           {ERANGE, "ERANGE"},
-        {EADDRNOTAVAIL, "EADDRNOTAVAIL"}, {EPROTONOSUPPORT, "EPROTONOSUPPORT"},
-        {ENOMEM, "ENOMEM"},     {EPROTO, "EPROTO"},
+    {EINVAL, "EINVAL"},
+    {ENOENT, "ENOENT"},
+    {EEXIST, "EEXIST"},
+    {ENODEV, "ENODEV"},
+    {EPERM, "EPERM"},
+    {EACCES, "EACCES"},
+    {EOPNOTSUPP, "EOPNOTSUPP"},
+    {ENOSYS, "ENOSYS"},
+    {ETIMEDOUT, "ETIMEDOUT"},
+    {ESRCH, "ESRCH"},
+    {EBUSY, "EBUSY"},
+    {ERANGE, "ERANGE"},
+    {EADDRNOTAVAIL, "EADDRNOTAVAIL"},
+    {EPROTONOSUPPORT, "EPROTONOSUPPORT"},
+    {ENOMEM, "ENOMEM"},
+    {EPROTO, "EPROTO"},
 };
 
 int reply_error(struct reply *r, int err, const char *fmt, ...)
@@ -53,7 +63,8 @@ void agent_send_reply(struct agent *a, int64_t id, struct reply *r)
                 json_object_put(r->result);
         } else {
                 json_object_object_add(o, "ok", json_object_new_boolean(true));
-                json_object_object_add(o, "result", r->result ? r->result : json_object_new_object());
+                json_object_object_add(o, "result",
+                                       r->result ? r->result : json_object_new_object());
         }
         r->result = NULL;
         free(r->message);
@@ -81,7 +92,8 @@ static void handle_line(struct agent *a, const char *line)
                 return;
         }
         if (!jint(req, "v", &v) || v != AGENT_PROTOCOL) {
-                reply_error(&r, -EPROTO, "protocol version %lld not supported (this agent speaks %d)",
+                reply_error(&r, -EPROTO,
+                            "protocol version %lld not supported (this agent speaks %d)",
                             (long long)v, AGENT_PROTOCOL);
                 agent_send_reply(a, id, &r);
                 return;
@@ -181,14 +193,18 @@ static int serve(struct agent *a, int sfd)
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"stdio", no_argument, NULL, 's'},    {"listen", required_argument, NULL, 'l'},
-                {"port", required_argument, NULL, 'p'}, {"netns", required_argument, NULL, 'n'},
-                {"name", required_argument, NULL, 'N'}, {"debug", no_argument, NULL, 'd'},
-                {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
+            {"stdio", no_argument, NULL, 's'},      {"listen", required_argument, NULL, 'l'},
+            {"port", required_argument, NULL, 'p'}, {"netns", required_argument, NULL, 'n'},
+            {"name", required_argument, NULL, 'N'}, {"debug", no_argument, NULL, 'd'},
+            {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
         };
         const char *listen_path = NULL, *port = NULL, *netns = NULL;
-        struct agent a = {.node = "node", .in_fd = 0, .out_fd = 1, .have_netem = -1,
-                          .have_tbf = -1, .have_htb = -1};
+        struct agent a = {.node = "node",
+                          .in_fd = 0,
+                          .out_fd = 1,
+                          .have_netem = -1,
+                          .have_tbf = -1,
+                          .have_htb = -1};
         int c;
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
                 switch (c) {

@@ -88,8 +88,8 @@ enum undo_kind {
         UNDO_SYSCTL,
         UNDO_LINK,
 };
-void undo_push(struct agent *a, enum undo_kind kind, const char *s1, const char *s2,
-               const char *s3, unsigned u1, unsigned u2);
+void undo_push(struct agent *a, enum undo_kind kind, const char *s1, const char *s2, const char *s3,
+               unsigned u1, unsigned u2);
 bool undo_has(struct agent *a, enum undo_kind kind, const char *s1);
 void undo_forget(struct agent *a, enum undo_kind kind, const char *s1, unsigned u1);
 /* Reverts everything recorded, newest first; returns how many steps failed. */

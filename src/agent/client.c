@@ -20,8 +20,11 @@ int agent_conn_spawn(const char *node, char *const *argv, struct agent_conn **re
         struct agent_conn *c = conn_new(node);
         /* own process group: a ^C reaches the controller only, which then tears
          * down in order; SIGTERM on our death lets the agent restore its node */
-        struct spawn_opts o = {.argv = argv, .pipe_stdin = true, .pipe_stdout = true,
-                               .new_pgrp = true, .pdeathsig = SIGTERM};
+        struct spawn_opts o = {.argv = argv,
+                               .pipe_stdin = true,
+                               .pipe_stdout = true,
+                               .new_pgrp = true,
+                               .pdeathsig = SIGTERM};
         int r = spawn_start(&o, &c->proc);
         if (r < 0) {
                 agent_conn_close(c, 0);
@@ -166,9 +169,14 @@ int agent_call(struct agent_conn *c, const char *op, struct json_object *args, i
                 static const struct {
                         const char *n;
                         int e;
-                } names[] = {{"EINVAL", EINVAL}, {"ENOENT", ENOENT}, {"EEXIST", EEXIST},
-                             {"ENODEV", ENODEV}, {"EPERM", EPERM}, {"EOPNOTSUPP", EOPNOTSUPP},
-                             {"ETIMEDOUT", ETIMEDOUT}, {"ENOSYS", ENOSYS},
+                } names[] = {{"EINVAL", EINVAL},
+                             {"ENOENT", ENOENT},
+                             {"EEXIST", EEXIST},
+                             {"ENODEV", ENODEV},
+                             {"EPERM", EPERM},
+                             {"EOPNOTSUPP", EOPNOTSUPP},
+                             {"ETIMEDOUT", ETIMEDOUT},
+                             {"ENOSYS", ENOSYS},
                              {"EPROTONOSUPPORT", EPROTONOSUPPORT}};
                 for (unsigned i = 0; en && i < ELEMENTSOF(names); i++)
                         if (streq(en, names[i].n))

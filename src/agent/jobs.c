@@ -10,8 +10,12 @@ int job_spawn(struct agent *a, char *const *argv, char *const *env, uint64_t tim
               unsigned *ret_id)
 {
         struct job *j = xcalloc(1, sizeof *j);
-        struct spawn_opts o = {.argv = argv, .env_add = env, .pipe_stdout = true,
-                               .pipe_stderr = true, .new_pgrp = true, .pdeathsig = SIGKILL};
+        struct spawn_opts o = {.argv = argv,
+                               .env_add = env,
+                               .pipe_stdout = true,
+                               .pipe_stderr = true,
+                               .new_pgrp = true,
+                               .pdeathsig = SIGKILL};
         int r = spawn_start(&o, &j->sp);
         if (r < 0) {
                 free(j);
@@ -154,8 +158,8 @@ int jobs_tick(struct agent *a)
                 if (j->done)
                         continue;
                 if (!j->timed_out && now >= j->deadline_us) {
-                        log_warn("%s: job %u (%s) passed its deadline, stopping it", a->node,
-                                 j->id, j->argv0);
+                        log_warn("%s: job %u (%s) passed its deadline, stopping it", a->node, j->id,
+                                 j->argv0);
                         j->timed_out = true;
                         kill(-j->sp.pid, SIGTERM);
                         j->kill_at_us = now + 2000000;

@@ -11,13 +11,12 @@
 #define ARG_STR(var, key)                                                                          \
         const char *var = jstr(args, key);                                                         \
         if (!var)                                                                                  \
-                return reply_error(r, -EINVAL, "argument \"%s\" is missing or not a string", key)
+        return reply_error(r, -EINVAL, "argument \"%s\" is missing or not a string", key)
 
 #define ARG_DEV(var, key)                                                                          \
         ARG_STR(var, key);                                                                         \
         if (!valid_ifname(var))                                                                    \
-                return reply_error(r, -EINVAL, "argument \"%s\": \"%s\" is not an interface name", \
-                                   key, var)
+        return reply_error(r, -EINVAL, "argument \"%s\": \"%s\" is not an interface name", key, var)
 
 static bool valid_ifname(const char *s)
 {
@@ -109,9 +108,12 @@ static int op_hello(struct agent *a, struct json_object *args, struct reply *r)
         json_object_object_add(o, "mptcp", mp);
 
         struct json_object *q = json_object_new_object();
-        json_object_object_add(q, "netem", json_object_new_boolean(qdisc_cached(&a->have_netem, "netem") > 0));
-        json_object_object_add(q, "tbf", json_object_new_boolean(qdisc_cached(&a->have_tbf, "tbf") > 0));
-        json_object_object_add(q, "htb", json_object_new_boolean(qdisc_cached(&a->have_htb, "htb") > 0));
+        json_object_object_add(q, "netem",
+                               json_object_new_boolean(qdisc_cached(&a->have_netem, "netem") > 0));
+        json_object_object_add(q, "tbf",
+                               json_object_new_boolean(qdisc_cached(&a->have_tbf, "tbf") > 0));
+        json_object_object_add(q, "htb",
+                               json_object_new_boolean(qdisc_cached(&a->have_htb, "htb") > 0));
         json_object_object_add(o, "qdiscs", q);
 
         char path[512];
@@ -125,7 +127,8 @@ static int op_hello(struct agent *a, struct json_object *args, struct reply *r)
                         if (sscanf(out, "iperf %31s", ver) == 1)
                                 json_object_object_add(ip, "version", json_object_new_string(ver));
                 }
-                /* --mptcp arrived in 3.19 (-m); ask the binary rather than guess from the version */
+                /* --mptcp arrived in 3.19 (-m); ask the binary rather than guess from the version
+                 */
                 spawn_run(hargv, 5000, &help, NULL, &st);
                 json_object_object_add(ip, "mptcp_flag",
                                        json_object_new_boolean(help && strstr(help, "--mptcp")));
@@ -134,10 +137,10 @@ static int op_hello(struct agent *a, struct json_object *args, struct reply *r)
                 free(help);
         }
         json_object_object_add(o, "iperf3", ip);
-        json_object_object_add(o, "mptcpize",
-                               json_object_new_boolean(have_program("mptcpize", path, sizeof path)));
-        json_object_object_add(o, "mptcpload",
-                               json_object_new_boolean(have_program("mptcpload", path, sizeof path)));
+        json_object_object_add(
+            o, "mptcpize", json_object_new_boolean(have_program("mptcpize", path, sizeof path)));
+        json_object_object_add(
+            o, "mptcpload", json_object_new_boolean(have_program("mptcpload", path, sizeof path)));
         r->result = o;
         return 0;
 }
@@ -245,7 +248,7 @@ static bool valid_cidr(const char *s)
         char *slash = strchr(buf, '/'), *end;
         *slash = 0;
         unsigned char tmp[16];
-        int fam = inet_pton(AF_INET, buf, tmp) == 1 ? AF_INET
+        int fam = inet_pton(AF_INET, buf, tmp) == 1    ? AF_INET
                   : inet_pton(AF_INET6, buf, tmp) == 1 ? AF_INET6
                                                        : 0;
         long p = strtol(slash + 1, &end, 10);
@@ -302,8 +305,8 @@ static int op_addr_list(struct agent *a, struct json_object *args, struct reply 
 
 /* ---- routes and rules ---- */
 
-static int route_args(struct json_object *args, struct reply *r, const char **dst,
-                      const char **via, const char **dev, unsigned *table)
+static int route_args(struct json_object *args, struct reply *r, const char **dst, const char **via,
+                      const char **dev, unsigned *table)
 {
         int64_t t = 0;
         bool has;
@@ -311,7 +314,8 @@ static int route_args(struct json_object *args, struct reply *r, const char **ds
         *via = jstr(args, "via");
         *dev = jstr(args, "dev");
         if (!*dst || (!streq(*dst, "default") && !valid_cidr(*dst)))
-                return reply_error(r, -EINVAL, "argument \"dst\" must be ADDRESS/PREFIX or default");
+                return reply_error(r, -EINVAL,
+                                   "argument \"dst\" must be ADDRESS/PREFIX or default");
         if (!*via && !*dev)
                 return reply_error(r, -EINVAL, "a route needs \"via\" or \"dev\"");
         if (*dev && !valid_ifname(*dev))
@@ -436,24 +440,30 @@ static int op_qdisc_set(struct agent *a, struct json_object *args, struct reply 
         s.limit = has ? (uint32_t)v : 0;
         if (json_object_object_get_ex(args, "loss_pct", NULL) &&
             (!jdouble(args, "loss_pct", &s.loss_pct) || s.loss_pct < 0 || s.loss_pct > 100))
-                return reply_error(r, -EINVAL, "argument \"loss_pct\" must be a number from 0 to 100");
+                return reply_error(r, -EINVAL,
+                                   "argument \"loss_pct\" must be a number from 0 to 100");
         if (s.jitter_us && !s.delay_us)
                 return reply_error(r, -EINVAL, "jitter needs a delay");
         bool netem = s.delay_us || s.jitter_us || s.loss_pct > 0;
         if (netem && qdisc_cached(&a->have_netem, "netem") <= 0)
-                return reply_error(r, -EOPNOTSUPP,
-                                   "%s: delay, jitter and loss need the netem qdisc, and this kernel "
-                                   "has none (sch_netem not built or not loadable)",
-                                   dev);
+                return reply_error(
+                    r, -EOPNOTSUPP,
+                    "%s: delay, jitter and loss need the netem qdisc, and this kernel "
+                    "has none (sch_netem not built or not loadable)",
+                    dev);
         if (!netem && s.rate_bps && qdisc_cached(&a->have_tbf, "tbf") <= 0)
-                return reply_error(r, -EOPNOTSUPP, "%s: a rate needs the tbf qdisc, and this kernel has none", dev);
+                return reply_error(r, -EOPNOTSUPP,
+                                   "%s: a rate needs the tbf qdisc, and this kernel has none", dev);
         int e = nlr_qdisc_shape(a->nl, dev, &s);
         if (!undo_has(a, UNDO_QDISC, dev))
                 undo_push(a, UNDO_QDISC, dev, NULL, NULL, 0, 0);
         if (e < 0)
                 return nl_fail(r, e, dev);
         r->result = json_object_new_object();
-        json_object_object_add(r->result, "root", json_object_new_string(netem ? "netem" : s.rate_bps ? "tbf" : "default"));
+        json_object_object_add(r->result, "root",
+                               json_object_new_string(netem        ? "netem"
+                                                      : s.rate_bps ? "tbf"
+                                                                   : "default"));
         if (netem && s.rate_bps)
                 json_object_object_add(r->result, "child", json_object_new_string("tbf"));
         return 0;
@@ -734,7 +744,8 @@ static void parse_pairs(const char *text, struct json_object *out)
                         continue;
                 }
                 char *c1 = strchr(names, ':'), *c2 = strchr(line, ':');
-                if (!c1 || !c2 || c1 - names != c2 - line || strncmp(names, line, (size_t)(c1 - names))) {
+                if (!c1 || !c2 || c1 - names != c2 - line ||
+                    strncmp(names, line, (size_t)(c1 - names))) {
                         names = line;
                         continue;
                 }
@@ -793,7 +804,8 @@ static bool port_listening(unsigned port)
                 if (read_file(files[i], &t, NULL) < 0)
                         continue;
                 char *save = NULL;
-                for (char *line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                for (char *line = strtok_r(t, "\n", &save); line;
+                     line = strtok_r(NULL, "\n", &save)) {
                         char local[64];
                         unsigned st;
                         if (sscanf(line, " %*d: %63s %*s %x", local, &st) != 2)
@@ -818,7 +830,8 @@ static int op_wait_listen(struct agent *a, struct json_object *args, struct repl
         uint64_t until = now_usec() + (uint64_t)timeout * 1000;
         while (!port_listening((unsigned)port)) {
                 if (now_usec() >= until)
-                        return reply_error(r, -ETIMEDOUT, "nothing listens on port %lld after %lld ms",
+                        return reply_error(r, -ETIMEDOUT,
+                                           "nothing listens on port %lld after %lld ms",
                                            (long long)port, (long long)timeout);
                 usleep(10000);
         }
@@ -834,11 +847,13 @@ static int op_spawn(struct agent *a, struct json_object *args, struct reply *r)
         int64_t timeout;
         bool has;
         if (!argv || json_object_array_length(argv) == 0 || json_object_array_length(argv) > 256)
-                return reply_error(r, -EINVAL, "argument \"argv\" must be a list of 1 to 256 strings");
+                return reply_error(r, -EINVAL,
+                                   "argument \"argv\" must be a list of 1 to 256 strings");
         if (!arg_uint(args, "timeout_ms", 1, 86400000, &timeout, &has, r))
                 return -EINVAL;
         if (!has)
-                return reply_error(r, -EINVAL, "argument \"timeout_ms\" is required: every job has a deadline");
+                return reply_error(r, -EINVAL,
+                                   "argument \"timeout_ms\" is required: every job has a deadline");
         size_t n = json_object_array_length(argv), ne = env ? json_object_array_length(env) : 0;
         _cleanup_free_ char **av = xcalloc(n + 1, sizeof(char *));
         _cleanup_free_ char **ev = xcalloc(ne + 1, sizeof(char *));
@@ -850,7 +865,8 @@ static int op_spawn(struct agent *a, struct json_object *args, struct reply *r)
         }
         for (size_t i = 0; i < ne; i++) {
                 struct json_object *s = json_object_array_get_idx(env, i);
-                if (!json_object_is_type(s, json_type_string) || !strchr(json_object_get_string(s), '='))
+                if (!json_object_is_type(s, json_type_string) ||
+                    !strchr(json_object_get_string(s), '='))
                         return reply_error(r, -EINVAL, "env[%zu] is not NAME=VALUE", i);
                 av[n] = NULL;
                 ev[i] = (char *)json_object_get_string(s);
@@ -927,35 +943,35 @@ static const struct {
         const char *name;
         op_fn fn;
 } ops[] = {
-        {"hello", op_hello},
-        {"link_get", op_link_get},
-        {"link_list", op_link_list},
-        {"link_set", op_link_set},
-        {"link_wait", op_link_wait},
-        {"addr_add", op_addr_add},
-        {"addr_del", op_addr_del},
-        {"addr_list", op_addr_list},
-        {"route_add", op_route_add},
-        {"route_del", op_route_del},
-        {"route_list", op_route_list},
-        {"rule_add", op_rule_add},
-        {"rule_del", op_rule_del},
-        {"qdisc_set", op_qdisc_set},
-        {"qdisc_reset", op_qdisc_reset},
-        {"qdisc_list", op_qdisc_list},
-        {"mptcp_limits", op_mptcp_limits},
-        {"mptcp_endpoint_add", op_mptcp_endpoint_add},
-        {"mptcp_endpoint_del", op_mptcp_endpoint_del},
-        {"mptcp_endpoint_flush", op_mptcp_endpoint_flush},
-        {"mptcp_endpoint_list", op_mptcp_endpoint_list},
-        {"sysctl_get", op_sysctl_get},
-        {"sysctl_set", op_sysctl_set},
-        {"counters", op_counters},
-        {"wait_listen", op_wait_listen},
-        {"spawn", op_spawn},
-        {"kill", op_kill},
-        {"reset", op_reset},
-        {"bye", op_bye},
+    {"hello", op_hello},
+    {"link_get", op_link_get},
+    {"link_list", op_link_list},
+    {"link_set", op_link_set},
+    {"link_wait", op_link_wait},
+    {"addr_add", op_addr_add},
+    {"addr_del", op_addr_del},
+    {"addr_list", op_addr_list},
+    {"route_add", op_route_add},
+    {"route_del", op_route_del},
+    {"route_list", op_route_list},
+    {"rule_add", op_rule_add},
+    {"rule_del", op_rule_del},
+    {"qdisc_set", op_qdisc_set},
+    {"qdisc_reset", op_qdisc_reset},
+    {"qdisc_list", op_qdisc_list},
+    {"mptcp_limits", op_mptcp_limits},
+    {"mptcp_endpoint_add", op_mptcp_endpoint_add},
+    {"mptcp_endpoint_del", op_mptcp_endpoint_del},
+    {"mptcp_endpoint_flush", op_mptcp_endpoint_flush},
+    {"mptcp_endpoint_list", op_mptcp_endpoint_list},
+    {"sysctl_get", op_sysctl_get},
+    {"sysctl_set", op_sysctl_set},
+    {"counters", op_counters},
+    {"wait_listen", op_wait_listen},
+    {"spawn", op_spawn},
+    {"kill", op_kill},
+    {"reset", op_reset},
+    {"bye", op_bye},
 };
 
 int agent_dispatch(struct agent *a, int64_t id, const char *op, struct json_object *args,

@@ -8,8 +8,8 @@ struct undo {
         struct undo *next; /* newer first */
 };
 
-void undo_push(struct agent *a, enum undo_kind kind, const char *s1, const char *s2,
-               const char *s3, unsigned u1, unsigned u2)
+void undo_push(struct agent *a, enum undo_kind kind, const char *s1, const char *s2, const char *s3,
+               unsigned u1, unsigned u2)
 {
         struct undo *u = xcalloc(1, sizeof *u);
         *u = (struct undo){kind, xstrdup(s1), xstrdup(s2), xstrdup(s3), u1, u2, a->undo};
@@ -115,8 +115,8 @@ unsigned undo_all(struct agent *a, struct json_object *log)
                         log_warn("%s: cannot revert %s: %s", a->node, what, strerror(-r));
                 }
                 if (log) {
-                        char *line = xasprintf("%s%s%s", what, r < 0 ? ": " : "",
-                                               r < 0 ? strerror(-r) : "");
+                        char *line =
+                            xasprintf("%s%s%s", what, r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
                         json_object_array_add(log, json_object_new_string(line));
                         free(line);
                 }

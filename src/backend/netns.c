@@ -31,8 +31,13 @@ static int netns_create(struct lab *lab, char **err)
         for (unsigned i = 0; i < t->n_nodes; i++) {
                 struct lab_node *n = &lab->nodes[i];
                 n->netns = xasprintf("mptcplab-%s-%s", lab->run_id, n->tn->name);
-                char *argv[] = {(char *)lab->agent_path, "--stdio", "--netns", n->netns, "--name",
-                                n->tn->name, NULL};
+                char *argv[] = {(char *)lab->agent_path,
+                                "--stdio",
+                                "--netns",
+                                n->netns,
+                                "--name",
+                                n->tn->name,
+                                NULL};
                 int r = agent_conn_spawn(n->tn->name, argv, &n->agent);
                 if (r < 0) {
                         *err = xasprintf("node %s: cannot start the agent %s: %s", n->tn->name,
@@ -80,8 +85,8 @@ static int netns_wire(struct lab *lab, char **err)
                 if (r >= 0 && (r = nlr_veth_create(nl, name[0], fd[0], name[1], fd[1])) < 0)
                         *err = xasprintf("link %u: cannot create veth pair %s:%s - %s:%s: %s (%s)",
                                          i + 1, lab->nodes[l->end[0].node].tn->name, name[0],
-                                         lab->nodes[l->end[1].node].tn->name, name[1],
-                                         strerror(-r), nl_last_error());
+                                         lab->nodes[l->end[1].node].tn->name, name[1], strerror(-r),
+                                         nl_last_error());
                 for (unsigned s = 0; s < 2; s++)
                         if (fd[s] >= 0)
                                 close(fd[s]);
@@ -111,10 +116,10 @@ static void netns_destroy(struct lab *lab)
 }
 
 const struct backend_ops backend_netns = {
-        .name = "netns",
-        .summary = "network namespaces and veth pairs on this host (shares the host kernel)",
-        .preflight = netns_preflight,
-        .create = netns_create,
-        .wire = netns_wire,
-        .destroy = netns_destroy,
+    .name = "netns",
+    .summary = "network namespaces and veth pairs on this host (shares the host kernel)",
+    .preflight = netns_preflight,
+    .create = netns_create,
+    .wire = netns_wire,
+    .destroy = netns_destroy,
 };

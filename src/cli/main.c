@@ -2,7 +2,9 @@
 #include "run.h"
 #include "../shared/util.h"
 
+#include <dirent.h>
 #include <getopt.h>
+#include <sys/mount.h>
 #include <libgen.h>
 #include <limits.h>
 
@@ -19,6 +21,7 @@ static void usage(FILE *f)
                    "                               bring the topology up, run its workloads,\n"
                    "                               print a table (stdout), tear down\n"
                    "  backends                     list the backends\n"
+                   "  cleanup                      remove what killed runs left behind\n"
                    "exit codes: 0 ok, 2 bad input, 3 infrastructure failure\n");
 }
 
@@ -87,11 +90,11 @@ static int verb_validate(int argc, char **argv)
 static int verb_run(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"backend", required_argument, NULL, 'b'},
-                {"json", required_argument, NULL, 'j'},
-                {"agent", required_argument, NULL, 'a'},
-                {"verbose", no_argument, NULL, 'v'},
-                {NULL, 0, NULL, 0},
+            {"backend", required_argument, NULL, 'b'},
+            {"json", required_argument, NULL, 'j'},
+            {"agent", required_argument, NULL, 'a'},
+            {"verbose", no_argument, NULL, 'v'},
+            {NULL, 0, NULL, 0},
         };
         char agent_buf[PATH_MAX];
         struct run_opts o = {.backend = "netns"};
@@ -154,6 +157,56 @@ static int verb_run(int argc, char **argv)
         return rc;
 }
 
+/* Is a live process an agent for this namespace (its argv names it)? */
+static bool netns_owned(const char *name)
+{
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        bool found = false;
+        while (d && !found && (e = readdir(d))) {
+                if (e->d_name[0] < '0' || e->d_name[0] > '9')
+                        continue;
+                char path[300], *cmd = NULL;
+                size_t len;
+                snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+                if (read_file(path, &cmd, &len) < 0)
+                        continue;
+                for (size_t i = 0; i < len && !found; i += strlen(cmd + i) + 1)
+                        found = streq(cmd + i, name);
+                free(cmd);
+        }
+        if (d)
+                closedir(d);
+        return found;
+}
+
+/* Removes what runs that died without tearing down left (only possible when an
+ * agent itself was killed with SIGKILL): namespaces no agent owns. */
+static int verb_cleanup(int argc, char **argv)
+{
+        DIR *d = opendir("/run/netns");
+        struct dirent *e;
+        unsigned removed = 0, failed = 0;
+        while (d && (e = readdir(d))) {
+                if (strncmp(e->d_name, "mptcplab-", 9) || netns_owned(e->d_name))
+                        continue;
+                char path[512];
+                snprintf(path, sizeof path, "/run/netns/%s", e->d_name);
+                umount2(path, MNT_DETACH);
+                if (unlink(path) < 0) {
+                        log_error("cannot remove %s: %s", path, strerror(errno));
+                        failed++;
+                } else {
+                        log_info("removed stale namespace %s", e->d_name);
+                        removed++;
+                }
+        }
+        if (d)
+                closedir(d);
+        log_info("cleanup: %u stale object(s) removed", removed);
+        return failed ? EXIT_INFRA : EXIT_OK;
+}
+
 static int verb_backends(int argc, char **argv)
 {
         backend_list(stdout);
@@ -164,9 +217,10 @@ static const struct {
         const char *name;
         int (*fn)(int argc, char **argv);
 } verbs[] = {
-        {"validate", verb_validate},
-        {"run", verb_run},
-        {"backends", verb_backends},
+    {"validate", verb_validate},
+    {"run", verb_run},
+    {"backends", verb_backends},
+    {"cleanup", verb_cleanup},
 };
 
 int main(int argc, char **argv)

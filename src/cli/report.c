@@ -45,9 +45,8 @@ void report_table(FILE *f, const struct topo *t, const struct run_result *r)
                 fprintf(f, "%-14s %-8s %-9s %10.2f %10.2f %7lld %6.1f %6.1f %8s  %-20s %s%s%s\n",
                         w->w->name, w->w->protocol == TOPO_PROTO_MPTCP ? "mptcp" : "tcp",
                         w->method ? w->method : "-", w->recv_bps / 1e6, w->sent_bps / 1e6,
-                        (long long)w->retransmits, w->cpu_client_pct, w->cpu_server_pct, sub,
-                        paths, status_name(w->status), w->reason ? ": " : "",
-                        w->reason ? w->reason : "");
+                        (long long)w->retransmits, w->cpu_client_pct, w->cpu_server_pct, sub, paths,
+                        status_name(w->status), w->reason ? ": " : "", w->reason ? w->reason : "");
         }
         fprintf(f, "# setup %.1fs, wall time %.1fs\n", r->setup_s, r->wall_s);
 }
@@ -70,8 +69,7 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
         json_object_object_add(topo, "file", S(t->file));
         json_object_object_add(o, "topology", topo);
         struct json_object *nodes = json_object_new_array();
-        json_object_object_foreach(r->nodes, name, hello)
-        {
+        json_object_object_foreach (r->nodes, name, hello) {
                 struct json_object *n = json_object_new_object();
                 json_object_object_add(n, "name", S(name));
                 json_object_object_add(n, "kernel", json_object_get(jpath(hello, "kernel", NULL)));
@@ -86,8 +84,10 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                         continue;
                 struct json_object *j = json_object_new_object();
                 json_object_object_add(j, "name", S(w->w->name));
-                json_object_object_add(j, "tool", S(w->w->tool == TOPO_TOOL_IPERF3 ? "iperf3" : "mptcpload"));
-                json_object_object_add(j, "protocol", S(w->w->protocol == TOPO_PROTO_MPTCP ? "mptcp" : "tcp"));
+                json_object_object_add(j, "tool",
+                                       S(w->w->tool == TOPO_TOOL_IPERF3 ? "iperf3" : "mptcpload"));
+                json_object_object_add(j, "protocol",
+                                       S(w->w->protocol == TOPO_PROTO_MPTCP ? "mptcp" : "tcp"));
                 json_object_object_add(j, "mptcp_method", w->method ? S(w->method) : NULL);
                 json_object_object_add(j, "from", S(t->nodes[w->w->from].name));
                 json_object_object_add(j, "to", S(t->nodes[w->w->to].name));

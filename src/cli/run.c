@@ -74,13 +74,13 @@ static int check_capabilities(struct run *r, char **err)
                                                    : sh->jitter_us ? "jitter"
                                                                    : "loss";
                                 *err = xasprintf(
-                                        "%s:%d:%d: link %u asks for %s on %s:%s, but the kernel of "
-                                        "node %s (%s) has no netem qdisc (sch_netem): delay, jitter "
-                                        "and loss cannot be shaped there. Use a rate-only topology "
-                                        "(e.g. topologies/two-paths-rate.yaml) or a backend whose "
-                                        "kernel has netem (--backend libvirt)",
-                                        t->file, sh->pos.line, sh->pos.col, i + 1, what,
-                                        n->tn->name, dev, n->tn->name, kernel ? kernel : "?");
+                                    "%s:%d:%d: link %u asks for %s on %s:%s, but the kernel of "
+                                    "node %s (%s) has no netem qdisc (sch_netem): delay, jitter "
+                                    "and loss cannot be shaped there. Use a rate-only topology "
+                                    "(e.g. topologies/two-paths-rate.yaml) or a backend whose "
+                                    "kernel has netem (--backend libvirt)",
+                                    t->file, sh->pos.line, sh->pos.col, i + 1, what, n->tn->name,
+                                    dev, n->tn->name, kernel ? kernel : "?");
                                 return -EOPNOTSUPP;
                         }
                         if (sh->set && sh->rate_bps && !topo_shape_needs_netem(sh) &&
@@ -139,7 +139,9 @@ static void network_of(const struct topo_addr *a, char *buf, size_t len)
         unsigned char *p = (unsigned char *)&n.u;
         for (unsigned i = 0; i < bytes; i++) {
                 int bits = (int)a->prefix - (int)i * 8;
-                unsigned char mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (unsigned char)(0xff << (8 - bits));
+                unsigned char mask = bits >= 8   ? 0xff
+                                     : bits <= 0 ? 0
+                                                 : (unsigned char)(0xff << (8 - bits));
                 p[i] &= mask;
         }
         topo_addr_str(&n, true, buf, (unsigned)len);
@@ -176,7 +178,8 @@ static int add_route(struct lab_node *n, const struct topo_route *rt, unsigned t
                 topo_addr_str(&rt->dst, true, dst, sizeof dst);
         struct json_object *args = agent_args("dst", S(dst), NULL);
         if (rt->has_via)
-                json_object_object_add(args, "via", S(topo_addr_str(&rt->via, false, via, sizeof via)));
+                json_object_object_add(args, "via",
+                                       S(topo_addr_str(&rt->via, false, via, sizeof via)));
         if (rt->dev)
                 json_object_object_add(args, "dev", S(rt->dev));
         if (table)
@@ -194,8 +197,8 @@ static bool sysctl_given(const struct topo_node *tn, const char *key)
 
 static int set_sysctl(struct lab_node *n, const char *key, const char *value, char **err)
 {
-        return node_call(n, "sysctls", "sysctl_set", agent_args("key", S(key), "value", S(value), NULL),
-                         CALL_MS, NULL, err);
+        return node_call(n, "sysctls", "sysctl_set",
+                         agent_args("key", S(key), "value", S(value), NULL), CALL_MS, NULL, err);
 }
 
 /* First phase: sysctls, addresses, links up. */
@@ -229,17 +232,17 @@ static int configure_node(struct run *r, unsigned ni, char **err)
         for (unsigned i = 0; i < tn->n_ifaces; i++) {
                 const struct topo_iface *ifc = &tn->ifaces[i];
                 for (unsigned a = 0; a < ifc->n_addrs; a++)
-                        if ((e = node_call(n, "addresses", "addr_add",
-                                           agent_args("dev", S(ifc->name), "addr",
-                                                      S(topo_addr_str(&ifc->addrs[a], true, buf,
-                                                                      sizeof buf)),
-                                                      NULL),
-                                           CALL_MS, NULL, err)) < 0)
+                        if ((e = node_call(
+                                 n, "addresses", "addr_add",
+                                 agent_args("dev", S(ifc->name), "addr",
+                                            S(topo_addr_str(&ifc->addrs[a], true, buf, sizeof buf)),
+                                            NULL),
+                                 CALL_MS, NULL, err)) < 0)
                                 return e;
-                if ((e = node_call(n, "links", "link_set",
-                                   agent_args("dev", S(ifc->name), "up",
-                                              json_object_new_boolean(true), NULL),
-                                   CALL_MS, NULL, err)) < 0)
+                if ((e = node_call(
+                         n, "links", "link_set",
+                         agent_args("dev", S(ifc->name), "up", json_object_new_boolean(true), NULL),
+                         CALL_MS, NULL, err)) < 0)
                         return e;
         }
         return 0;
@@ -255,10 +258,10 @@ static int configure_node_paths(struct run *r, unsigned ni, char **err)
         char buf[64];
 
         for (unsigned i = 0; i < tn->n_ifaces; i++)
-                if ((e = node_call(n, "links", "link_wait",
-                                   agent_args("dev", S(tn->ifaces[i].name), "timeout_ms", I(10000),
-                                              NULL),
-                                   CALL_MS, NULL, err)) < 0)
+                if ((e = node_call(
+                         n, "links", "link_wait",
+                         agent_args("dev", S(tn->ifaces[i].name), "timeout_ms", I(10000), NULL),
+                         CALL_MS, NULL, err)) < 0)
                         return e;
 
         /* 3. routes: main table (first route per destination), and per-interface
@@ -311,7 +314,7 @@ static int configure_node_paths(struct run *r, unsigned ni, char **err)
                         if (l->end[s].node != ni || !sh->set)
                                 continue;
                         struct json_object *args =
-                                agent_args("dev", S(tn->ifaces[l->end[s].iface].name), NULL);
+                            agent_args("dev", S(tn->ifaces[l->end[s].iface].name), NULL);
                         if (sh->rate_bps)
                                 json_object_object_add(args, "rate_bps", I(sh->rate_bps));
                         if (sh->delay_us)
@@ -344,8 +347,8 @@ static int configure_node_paths(struct run *r, unsigned ni, char **err)
                         if (ep->flags & (1u << f))
                                 json_object_array_add(flags, S(names[f]));
                 struct json_object *args =
-                        agent_args("addr", S(topo_addr_str(a, false, buf, sizeof buf)), "dev",
-                                   S(ep->dev), "flags", flags, NULL);
+                    agent_args("addr", S(topo_addr_str(a, false, buf, sizeof buf)), "dev",
+                               S(ep->dev), "flags", flags, NULL);
                 if (ep->id)
                         json_object_object_add(args, "id", I(ep->id));
                 if (ep->port)
@@ -366,7 +369,8 @@ static int64_t counter(struct json_object *c, const char *grp, const char *name)
         return v;
 }
 
-static int64_t delta(struct json_object *a, struct json_object *b, const char *grp, const char *name)
+static int64_t delta(struct json_object *a, struct json_object *b, const char *grp,
+                     const char *name)
 {
         return counter(b, grp, name) - counter(a, grp, name);
 }
@@ -431,16 +435,15 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         const char *target = w->target.family ? topo_addr_str(&w->target, false, tbuf, sizeof tbuf)
                                               : first_addr(sn->tn, tbuf, sizeof tbuf);
         unsigned port = w->port ? w->port : 5201 + wi;
-        struct iperf3_caps caps = {hello_bool(cn, "iperf3", "mptcp_flag") &&
-                                           hello_bool(sn, "iperf3", "mptcp_flag"),
-                                   hello_bool(cn, "mptcpize", NULL) &&
-                                           hello_bool(sn, "mptcpize", NULL)};
+        struct iperf3_caps caps = {
+            hello_bool(cn, "iperf3", "mptcp_flag") && hello_bool(sn, "iperf3", "mptcp_flag"),
+            hello_bool(cn, "mptcpize", NULL) && hello_bool(sn, "mptcpize", NULL)};
         const char *why = NULL;
         res->target = xstrdup(target);
         res->method = xstrdup(iperf3_mptcp_method(w, &caps));
         res->expected_subflows = expected_subflows(t, w);
-        res->path_rate_bps = topo_path_rate_sum(t, w->reverse ? w->to : w->from,
-                                                w->reverse ? w->from : w->to);
+        res->path_rate_bps =
+            topo_path_rate_sum(t, w->reverse ? w->to : w->from, w->reverse ? w->from : w->to);
         struct json_object *sargv = iperf3_server_argv(w, port, &caps, &why);
         struct json_object *cargv = iperf3_client_argv(w, target, port, &caps, &why);
         if (!sargv || !cargv) {
@@ -463,8 +466,8 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         jint(o, "job", &sjob);
         json_object_put(o);
         if ((e = node_call(sn, "iperf3 server", "wait_listen",
-                           agent_args("port", I(port), "timeout_ms", I(10000), NULL), CALL_MS + 10000,
-                           NULL, err)) < 0) {
+                           agent_args("port", I(port), "timeout_ms", I(10000), NULL),
+                           CALL_MS + 10000, NULL, err)) < 0) {
                 json_object_put(cargv);
                 goto out;
         }
@@ -512,7 +515,8 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         for (unsigned s = 0, k = 0; s < 2; s++)
                 for (unsigned i = 0; i < ends[s]->n_ifaces; i++, k++) {
                         uint64_t tx, rx;
-                        if ((e = link_bytes(s ? sn : cn, ends[s]->ifaces[i].name, &tx, &rx, err)) < 0)
+                        if ((e = link_bytes(s ? sn : cn, ends[s]->ifaces[i].name, &tx, &rx, err)) <
+                            0)
                                 goto out;
                         res->ifaces[k].tx_bytes = tx - res->ifaces[k].tx_bytes;
                         res->ifaces[k].rx_bytes = rx - res->ifaces[k].rx_bytes;
@@ -525,8 +529,8 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         if (iperf3_parse(out ? out : "", &ir, &perr) < 0) {
                 const char *serr = jstr(cres, "stderr");
                 res->status = WL_FAILED;
-                res->reason = xasprintf("%s%s%s", perr, serr && *serr ? "; stderr: " : "",
-                                        serr ? serr : "");
+                res->reason =
+                    xasprintf("%s%s%s", perr, serr && *serr ? "; stderr: " : "", serr ? serr : "");
                 free(perr);
                 e = 0;
                 goto out;
@@ -535,7 +539,8 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         res->recv_bps = ir.recv_bps;
         /* TCP retransmissions on the sending node, all subflows included: iperf3's own
          * count comes from TCP_INFO, which an MPTCP socket does not give */
-        struct json_object *sb = w->reverse ? before_s : before_c, *sa = w->reverse ? after_s : after_c;
+        struct json_object *sb = w->reverse ? before_s : before_c,
+                           *sa = w->reverse ? after_s : after_c;
         res->retransmits = delta(sb, sa, "Tcp", "RetransSegs");
         res->cpu_client_pct = ir.cpu_host_pct;
         res->cpu_server_pct = ir.cpu_remote_pct;
@@ -558,10 +563,11 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         res->connections = (unsigned)res->mp_capable;
         if (w->protocol == TOPO_PROTO_MPTCP) {
                 res->subflows_per_conn =
-                        res->mp_capable ? 1.0 + (double)res->mp_join / (double)res->mp_capable : 0;
+                    res->mp_capable ? 1.0 + (double)res->mp_join / (double)res->mp_capable : 0;
                 if (res->mp_capable == 0) {
                         res->status = WL_INVALID;
-                        res->reason = xstrdup("fell back to TCP: no MP_CAPABLE SYN/ACK was received");
+                        res->reason =
+                            xstrdup("fell back to TCP: no MP_CAPABLE SYN/ACK was received");
                 } else if (res->fallbacks > 0) {
                         res->status = WL_INVALID;
                         res->reason = xasprintf("%lld connection(s) fell back to TCP",

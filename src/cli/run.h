@@ -24,7 +24,7 @@ struct wl_result {
         double cpu_client_pct, cpu_server_pct; /* iperf3's own accounting */
         double cpu_client_s, cpu_server_s;     /* rusage of the two processes */
         int64_t mp_capable, mp_join, add_addr, fallbacks;
-        unsigned connections;    /* MPTCP connections the client opened (MP_CAPABLE SYN/ACKs) */
+        unsigned connections; /* MPTCP connections the client opened (MP_CAPABLE SYN/ACKs) */
         double subflows_per_conn;
         unsigned expected_subflows;
         uint64_t path_rate_bps; /* sum of shaped rates from -> to, 0 if unshaped */

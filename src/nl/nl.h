@@ -32,8 +32,7 @@ int nlr_link_set(struct nlr *h, const char *dev, int up, unsigned mtu);
 typedef void (*nlr_link_cb)(const char *name, const struct nlr_link_info *info, void *user);
 int nlr_link_foreach(struct nlr *h, nlr_link_cb cb, void *user);
 /* A veth pair whose ends are created directly in two namespaces (fds of /proc/PID/ns/net). */
-int nlr_veth_create(struct nlr *h, const char *name_a, int nsfd_a, const char *name_b,
-                    int nsfd_b);
+int nlr_veth_create(struct nlr *h, const char *name_a, int nsfd_a, const char *name_b, int nsfd_b);
 int nlr_link_del(struct nlr *h, const char *dev);
 
 /* cidr: "10.0.1.1/24" */
@@ -44,10 +43,8 @@ int nlr_addr_foreach(struct nlr *h, const char *dev, nlr_addr_cb cb, void *user)
 
 /* dst: "10.0.2.0/24" or "default" (family from via, else AF_INET); via, dev may be NULL;
  * table 0: main. */
-int nlr_route_add(struct nlr *h, const char *dst, const char *via, const char *dev,
-                  unsigned table);
-int nlr_route_del(struct nlr *h, const char *dst, const char *via, const char *dev,
-                  unsigned table);
+int nlr_route_add(struct nlr *h, const char *dst, const char *via, const char *dev, unsigned table);
+int nlr_route_del(struct nlr *h, const char *dst, const char *via, const char *dev, unsigned table);
 typedef void (*nlr_route_cb)(const char *dst, const char *via, const char *dev, unsigned table,
                              void *user);
 int nlr_route_foreach(struct nlr *h, unsigned table, nlr_route_cb cb, void *user);

@@ -87,7 +87,8 @@ int json_write_line(int fd, struct json_object *o)
 struct json_object *jobj(struct json_object *o, const char *key)
 {
         struct json_object *v;
-        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_object))
+        if (!o || !json_object_object_get_ex(o, key, &v) ||
+            !json_object_is_type(v, json_type_object))
                 return NULL;
         return v;
 }
@@ -95,7 +96,8 @@ struct json_object *jobj(struct json_object *o, const char *key)
 struct json_object *jarr(struct json_object *o, const char *key)
 {
         struct json_object *v;
-        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_array))
+        if (!o || !json_object_object_get_ex(o, key, &v) ||
+            !json_object_is_type(v, json_type_array))
                 return NULL;
         return v;
 }
@@ -103,7 +105,8 @@ struct json_object *jarr(struct json_object *o, const char *key)
 const char *jstr(struct json_object *o, const char *key)
 {
         struct json_object *v;
-        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+        if (!o || !json_object_object_get_ex(o, key, &v) ||
+            !json_object_is_type(v, json_type_string))
                 return NULL;
         return json_object_get_string(v);
 }
@@ -130,7 +133,8 @@ bool jdouble(struct json_object *o, const char *key, double *ret)
 bool jbool(struct json_object *o, const char *key, bool *ret)
 {
         struct json_object *v;
-        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_boolean))
+        if (!o || !json_object_object_get_ex(o, key, &v) ||
+            !json_object_is_type(v, json_type_boolean))
                 return false;
         *ret = json_object_get_boolean(v);
         return true;
@@ -157,7 +161,8 @@ double jpath_double(struct json_object *o, double dflt, ...)
                 if (!json_object_object_get_ex(o, k, &o))
                         o = NULL;
         va_end(ap);
-        if (!o || !(json_object_is_type(o, json_type_double) || json_object_is_type(o, json_type_int)))
+        if (!o ||
+            !(json_object_is_type(o, json_type_double) || json_object_is_type(o, json_type_int)))
                 return dflt;
         return json_object_get_double(o);
 }

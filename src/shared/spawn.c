@@ -71,8 +71,11 @@ int spawn_start(const struct spawn_opts *o, struct spawn *ret)
                 r = -child_errno;
                 goto fail;
         }
-        *ret = (struct spawn){.pid = pid, .pidfd = pidfd_open(pid), .in_fd = in[1],
-                              .out_fd = out[0], .err_fd = err[0]};
+        *ret = (struct spawn){.pid = pid,
+                              .pidfd = pidfd_open(pid),
+                              .in_fd = in[1],
+                              .out_fd = out[0],
+                              .err_fd = err[0]};
         if (in[0] >= 0)
                 close(in[0]);
         if (out[1] >= 0)
@@ -163,8 +166,8 @@ static void drain(int *fd, char **buf, size_t *len)
 int spawn_run(char *const *argv, int timeout_ms, char **ret_out, char **ret_err, int *ret_status)
 {
         struct spawn s;
-        struct spawn_opts o = {.argv = argv, .pipe_stdout = true, .pipe_stderr = true,
-                               .pdeathsig = SIGKILL};
+        struct spawn_opts o = {
+            .argv = argv, .pipe_stdout = true, .pipe_stderr = true, .pdeathsig = SIGKILL};
         int r = spawn_start(&o, &s);
         if (r < 0)
                 return r;

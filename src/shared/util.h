@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _unused_ __attribute__((unused))
-#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#define _unused_       __attribute__((unused))
+#define ELEMENTSOF(x)  (sizeof(x) / sizeof((x)[0]))
 
 static inline void freep(void *p)
 {
@@ -57,8 +57,8 @@ void log_msg(enum log_level lvl, const char *fmt, ...) _printf_(2, 3);
 int log_errno(enum log_level lvl, int err, const char *fmt, ...) _printf_(3, 4);
 
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_LVL_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
 
 /* asprintf that aborts on OOM: memory exhaustion is not a recoverable lab condition. */

@@ -119,8 +119,7 @@ static bool get_uint(struct ctx *c, struct fy_node *n, const char *what, unsigne
         errno = 0;
         unsigned long v = strtoul(s, &end, 10);
         if (!isdigit((unsigned char)s[0]) || errno || *end || v < min || v > max) {
-                err_at(c, n, "%s \"%s\" is not a whole number from %lu to %lu", what, s, min,
-                       max);
+                err_at(c, n, "%s \"%s\" is not a whole number from %lu to %lu", what, s, min, max);
                 return false;
         }
         *ret = (unsigned)v;
@@ -330,12 +329,11 @@ static void parse_endpoint(struct ctx *c, struct fy_node *n, const char *where,
                 err_pos(c, ep->pos, "%s: dev is required", where);
         if ((ep->flags & TOPO_EP_FULLMESH) &&
             (!(ep->flags & TOPO_EP_SUBFLOW) || (ep->flags & TOPO_EP_SIGNAL)))
-                err_pos(c, ep->pos,
-                        "%s: fullmesh needs subflow and cannot be combined with signal", where);
+                err_pos(c, ep->pos, "%s: fullmesh needs subflow and cannot be combined with signal",
+                        where);
         if (!(ep->flags & (TOPO_EP_SIGNAL | TOPO_EP_SUBFLOW)))
                 err_pos(c, ep->pos,
-                        "%s: endpoint does nothing without signal or subflow in its flags",
-                        where);
+                        "%s: endpoint does nothing without signal or subflow in its flags", where);
 }
 
 static void parse_mptcp(struct ctx *c, struct fy_node *n, struct topo_node *node)
@@ -354,7 +352,8 @@ static void parse_mptcp(struct ctx *c, struct fy_node *n, struct topo_node *node
                 else if (streq(k, "path_manager")) {
                         const char *s = scalar(c, v, what);
                         if (s && !streq(s, "kernel") && !streq(s, "userspace"))
-                                err_at(c, v, "%s \"%s\" is not a path manager (kernel or userspace)",
+                                err_at(c, v,
+                                       "%s \"%s\" is not a path manager (kernel or userspace)",
                                        what, s);
                         else if (s)
                                 node->mptcp.pm_type = xstrdup(s);
@@ -432,8 +431,7 @@ static void parse_routes(struct ctx *c, struct fy_node *n, struct topo_node *nod
                                 unknown_key(c, fy_node_pair_key(p), w, "dst, via, dev");
                 }
                 if (!has_dst)
-                        err_pos(c, r->pos, "%s: dst is required (an address/prefix or default)",
-                                w);
+                        err_pos(c, r->pos, "%s: dst is required (an address/prefix or default)", w);
                 if (!r->has_via && !r->dev)
                         err_pos(c, r->pos, "%s: needs via or dev", w);
                 if (r->dst.family == 0) {
@@ -441,8 +439,7 @@ static void parse_routes(struct ctx *c, struct fy_node *n, struct topo_node *nod
                         r->dst.prefix = 0;
                 }
                 if (r->has_via && r->via.family != r->dst.family)
-                        err_pos(c, r->pos, "%s: dst and via are of different address families",
-                                w);
+                        err_pos(c, r->pos, "%s: dst and via are of different address families", w);
         }
 }
 
@@ -584,8 +581,8 @@ static void parse_link_end(struct ctx *c, struct fy_node *n, unsigned li, unsign
         }
         struct topo_node *node = &c->t->nodes[ni];
         if (topo_find_iface(node, ifname) >= 0) {
-                err_at(c, n, "%s: interface %s:%s is already used by another link", what,
-                       node_name, ifname);
+                err_at(c, n, "%s: interface %s:%s is already used by another link", what, node_name,
+                       ifname);
                 return;
         }
         node->ifaces = xreallocarray(node->ifaces, node->n_ifaces + 1, sizeof(struct topo_iface));
@@ -630,8 +627,8 @@ static void parse_link(struct ctx *c, struct fy_node *n, unsigned li, struct top
                                 continue;
                         }
                         for (unsigned side = 0; side < 2; side++)
-                                parse_link_end(c, fy_node_sequence_get_by_index(v, (int)side),
-                                               li, side, l);
+                                parse_link_end(c, fy_node_sequence_get_by_index(v, (int)side), li,
+                                               side, l);
                 } else if (streq(k, "shape"))
                         parse_shape(c, v, li, l);
                 else
@@ -715,7 +712,8 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
                         if ((s = scalar(c, v, what)) && parse_time(s, &w->warmup_us, &why) < 0)
                                 err_at(c, v, "%s \"%s\" %s", what, s, why);
                         else if (s && w->warmup_us % 1000000)
-                                err_at(c, v, "%s \"%s\" must be whole seconds (iperf3 -O)", what, s);
+                                err_at(c, v, "%s \"%s\" must be whole seconds (iperf3 -O)", what,
+                                       s);
                         else if (s && w->warmup_us > 60000000)
                                 err_at(c, v, "%s \"%s\" is out of range (0s to 60s)", what, s);
                 } else if (streq(k, "protocol")) {
@@ -816,15 +814,22 @@ static void check_model(struct ctx *c)
                                 for (unsigned j = i; j < t->n_nodes; j++)
                                         for (unsigned g = j == i ? f + 1 : 0;
                                              g < t->nodes[j].n_ifaces; g++)
-                                                if (iface_has_addr(&t->nodes[j].ifaces[g],
-                                                                   &t->nodes[i].ifaces[f].addrs[a])) {
+                                                if (iface_has_addr(
+                                                        &t->nodes[j].ifaces[g],
+                                                        &t->nodes[i].ifaces[f].addrs[a])) {
                                                         char buf[64];
-                                                        err_pos(c,
-                                                                t->links[t->nodes[j].ifaces[g].link].pos,
-                                                                "address %s is on both %s:%s and %s:%s",
-                                                                topo_addr_str(&t->nodes[i].ifaces[f].addrs[a], false, buf, sizeof buf),
-                                                                t->nodes[i].name, t->nodes[i].ifaces[f].name,
-                                                                t->nodes[j].name, t->nodes[j].ifaces[g].name);
+                                                        err_pos(
+                                                            c,
+                                                            t->links[t->nodes[j].ifaces[g].link]
+                                                                .pos,
+                                                            "address %s is on both %s:%s and %s:%s",
+                                                            topo_addr_str(
+                                                                &t->nodes[i].ifaces[f].addrs[a],
+                                                                false, buf, sizeof buf),
+                                                            t->nodes[i].name,
+                                                            t->nodes[i].ifaces[f].name,
+                                                            t->nodes[j].name,
+                                                            t->nodes[j].ifaces[g].name);
                                                 }
         for (unsigned i = 0; i < t->n_workloads; i++)
                 for (unsigned j = 0; j < i; j++)
@@ -915,8 +920,8 @@ static void parse_root(struct ctx *c, struct fy_node *root)
         if (t->n_nodes < 2)
                 err_at(c, nodes, "nodes: a topology needs at least 2 nodes");
         if (links && expect_type(c, links, FYNT_SEQUENCE, "links")) {
-                t->links = xcalloc((size_t)fy_node_sequence_item_count(links),
-                                   sizeof(struct topo_link));
+                t->links =
+                    xcalloc((size_t)fy_node_sequence_item_count(links), sizeof(struct topo_link));
                 void *li = NULL;
                 struct fy_node *l;
                 while ((l = fy_node_sequence_iterate(links, &li))) {
@@ -966,7 +971,8 @@ static int parse_doc(const char *name, const char *text, struct topo **ret,
                 if (errs->n == before)
                         parse_root(&c, NULL); /* an empty stream gives no document */
         } else {
-                if (fy_document_root(doc) && fy_node_get_type(fy_document_root(doc)) == FYNT_SCALAR &&
+                if (fy_document_root(doc) &&
+                    fy_node_get_type(fy_document_root(doc)) == FYNT_SCALAR &&
                     !*(fy_node_get_scalar0(fy_document_root(doc)) ?: ""))
                         parse_root(&c, NULL);
                 else

@@ -163,8 +163,7 @@ char *topo_to_yaml(const struct topo *t)
                         sb_printf(&b, "      endpoints:\n");
                 for (unsigned e = 0; e < n->mptcp.n_endpoints; e++) {
                         const struct topo_endpoint *ep = &n->mptcp.endpoints[e];
-                        static const char *const fl[] = {"signal", "subflow", "backup",
-                                                         "fullmesh"};
+                        static const char *const fl[] = {"signal", "subflow", "backup", "fullmesh"};
                         sb_printf(&b, "        - {dev: %s", ep->dev);
                         if (ep->addr.family)
                                 sb_printf(&b, ", addr: \"%s\"",

@@ -54,21 +54,21 @@ enum topo_ep_flag {
 };
 
 struct topo_endpoint {
-        char *dev;              /* interface name */
-        struct topo_addr addr;  /* family 0: the interface's first address */
-        unsigned flags;         /* enum topo_ep_flag */
-        unsigned id;            /* 0: kernel assigns */
-        unsigned port;          /* 0: none */
+        char *dev;             /* interface name */
+        struct topo_addr addr; /* family 0: the interface's first address */
+        unsigned flags;        /* enum topo_ep_flag */
+        unsigned id;           /* 0: kernel assigns */
+        unsigned port;         /* 0: none */
         struct topo_pos pos;
 };
 
 struct topo_mptcp {
-        bool enabled;               /* net.mptcp.enabled, default true */
+        bool enabled; /* net.mptcp.enabled, default true */
         bool has_limits;
         unsigned subflows, add_addr_accepted;
         struct topo_endpoint *endpoints;
         unsigned n_endpoints;
-        char *pm_type;              /* "kernel" or "userspace", NULL: leave */
+        char *pm_type; /* "kernel" or "userspace", NULL: leave */
 };
 
 struct topo_sysctl {
@@ -119,8 +119,8 @@ enum topo_proto { TOPO_PROTO_MPTCP, TOPO_PROTO_TCP };
 struct topo_workload {
         char *name;
         enum topo_tool tool;
-        char *mode; /* mptcpload: stream, rr, crr; iperf3: NULL */
-        unsigned from, to; /* node indexes */
+        char *mode;              /* mptcpload: stream, rr, crr; iperf3: NULL */
+        unsigned from, to;       /* node indexes */
         struct topo_addr target; /* family 0: first address of `to` */
         uint64_t duration_us;
         uint64_t warmup_us; /* measured but not counted (iperf3 -O) */

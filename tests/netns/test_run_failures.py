@@ -28,7 +28,7 @@ else:
     check(p.returncode == 3, "two-paths without netem exits 3 (got %d)" % p.returncode)
     check("no netem qdisc" in p.stderr and "link 1 asks for delay" in p.stderr,
           "the error names netem and the link that asked for delay")
-    check("two-paths.yaml:17:" in p.stderr, "and points at the shape in the file")
+    check("two-paths.yaml:18:13:" in p.stderr, "and points at the shape in the file")
     check(took < 10 and "workload" not in p.stderr, "it fails early (%.1fs), before any workload" % took)
     check(netns_list() == before, "nothing left after the netem failure")
 

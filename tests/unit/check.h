@@ -10,7 +10,7 @@ static int check_failures;
 #define CHECK(cond)                                                                                \
         do {                                                                                       \
                 if (!(cond)) {                                                                     \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);  \
+                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
                         check_failures++;                                                          \
                 }                                                                                  \
         } while (0)
@@ -19,8 +19,8 @@ static int check_failures;
         do {                                                                                       \
                 long long _a = (long long)(a), _b = (long long)(b);                                \
                 if (_a != _b) {                                                                    \
-                        fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, #a, \
-                                _a, _b);                                                           \
+                        fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__,  \
+                                #a, _a, _b);                                                       \
                         check_failures++;                                                          \
                 }                                                                                  \
         } while (0)

@@ -50,8 +50,11 @@ int main(void)
         free(err);
 
         /* argv: MPTCP through mptcpize on 3.12, through --mptcp where the binary has it */
-        struct topo_workload w = {.protocol = TOPO_PROTO_MPTCP, .duration_us = 10000000,
-                                  .warmup_us = 2000000, .flows = 4, .reverse = true};
+        struct topo_workload w = {.protocol = TOPO_PROTO_MPTCP,
+                                  .duration_us = 10000000,
+                                  .warmup_us = 2000000,
+                                  .flows = 4,
+                                  .reverse = true};
         struct iperf3_caps old = {.mptcp_flag = false, .mptcpize = true};
         struct iperf3_caps new = {.mptcp_flag = true, .mptcpize = true};
         struct iperf3_caps none = {false, false};
@@ -65,7 +68,8 @@ int main(void)
         int p = argv_has(a, "-P"), o = argv_has(a, "-O"), tt = argv_has(a, "-t");
         CHECK(p > 0 && streq(json_object_get_string(json_object_array_get_idx(a, p + 1)), "4"));
         CHECK(o > 0 && streq(json_object_get_string(json_object_array_get_idx(a, o + 1)), "2"));
-        CHECK(tt > 0 && streq(json_object_get_string(json_object_array_get_idx(a, tt + 1)), "10.000"));
+        CHECK(tt > 0 &&
+              streq(json_object_get_string(json_object_array_get_idx(a, tt + 1)), "10.000"));
         json_object_put(a);
         a = iperf3_client_argv(&w, "10.0.1.2", 5201, &new, &why);
         CHECK_STR(json_object_get_string(json_object_array_get_idx(a, 0)), "iperf3");
