@@ -16,22 +16,22 @@ static const struct {
         int err;
         const char *name;
 } errnames[] = {
-    {EINVAL, "EINVAL"},
-    {ENOENT, "ENOENT"},
-    {EEXIST, "EEXIST"},
-    {ENODEV, "ENODEV"},
-    {EPERM, "EPERM"},
-    {EACCES, "EACCES"},
-    {EOPNOTSUPP, "EOPNOTSUPP"},
-    {ENOSYS, "ENOSYS"},
-    {ETIMEDOUT, "ETIMEDOUT"},
-    {ESRCH, "ESRCH"},
-    {EBUSY, "EBUSY"},
-    {ERANGE, "ERANGE"},
-    {EADDRNOTAVAIL, "EADDRNOTAVAIL"},
-    {EPROTONOSUPPORT, "EPROTONOSUPPORT"},
-    {ENOMEM, "ENOMEM"},
-    {EPROTO, "EPROTO"},
+        {EINVAL, "EINVAL"},
+        {ENOENT, "ENOENT"},
+        {EEXIST, "EEXIST"},
+        {ENODEV, "ENODEV"},
+        {EPERM, "EPERM"},
+        {EACCES, "EACCES"},
+        {EOPNOTSUPP, "EOPNOTSUPP"},
+        {ENOSYS, "ENOSYS"},
+        {ETIMEDOUT, "ETIMEDOUT"},
+        {ESRCH, "ESRCH"},
+        {EBUSY, "EBUSY"},
+        {ERANGE, "ERANGE"},
+        {EADDRNOTAVAIL, "EADDRNOTAVAIL"},
+        {EPROTONOSUPPORT, "EPROTONOSUPPORT"},
+        {ENOMEM, "ENOMEM"},
+        {EPROTO, "EPROTO"},
 };
 
 int reply_error(struct reply *r, int err, const char *fmt, ...)
@@ -193,10 +193,10 @@ static int serve(struct agent *a, int sfd)
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-            {"stdio", no_argument, NULL, 's'},      {"listen", required_argument, NULL, 'l'},
-            {"port", required_argument, NULL, 'p'}, {"netns", required_argument, NULL, 'n'},
-            {"name", required_argument, NULL, 'N'}, {"debug", no_argument, NULL, 'd'},
-            {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+                {"stdio", no_argument, NULL, 's'},      {"listen", required_argument, NULL, 'l'},
+                {"port", required_argument, NULL, 'p'}, {"netns", required_argument, NULL, 'n'},
+                {"name", required_argument, NULL, 'N'}, {"debug", no_argument, NULL, 'd'},
+                {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
         };
         const char *listen_path = NULL, *port = NULL, *netns = NULL;
         struct agent a = {.node = "node",
@@ -268,13 +268,36 @@ int main(int argc, char **argv)
                 log_errno(LOG_LVL_ERROR, lfd, "cannot listen on %s", listen_path);
                 r = lfd;
         } else if (port) {
-                int fd = open(port, O_RDWR | O_CLOEXEC | O_NOCTTY);
-                if (fd < 0)
-                        r = log_errno(LOG_LVL_ERROR, -errno, "cannot open %s", port);
-                a.in_fd = a.out_fd = fd;
+                /* probe while nobody is connected yet: hello is then instant */
+                struct reply pre = {0};
+                agent_dispatch(&a, 0, "hello", NULL, &pre);
+                json_object_put(pre.result);
+                free(pre.message);
+                _cleanup_free_ char *up = NULL;
+                if (read_file("/proc/uptime", &up, NULL) == 0)
+                        log_info("ready to serve %s at uptime %.*s", port, (int)strcspn(up, " "),
+                                 up);
         }
-        /* serve: stdio and ports once; a unix socket one client after another */
+        /* serve: stdio once; a unix socket or a port one client after another */
         while (r >= 0) {
+                if (port) {
+                        /* a virtio port reads EOF while the host end is closed: reopen
+                         * and wait, keeping what this agent changed and runs */
+                        int fd = open(port, O_RDWR | O_CLOEXEC | O_NOCTTY);
+                        if (fd < 0) {
+                                r = log_errno(LOG_LVL_ERROR, -errno, "cannot open %s", port);
+                                break;
+                        }
+                        a.in_fd = a.out_fd = fd;
+                        a.quit = false;
+                        r = serve(&a, sfd);
+                        close(fd);
+                        if (r == -EINTR || a.quit)
+                                break;
+                        r = 0;
+                        usleep(50000);
+                        continue;
+                }
                 if (lfd >= 0) {
                         struct pollfd p[2] = {{.fd = lfd, .events = POLLIN},
                                               {.fd = sfd, .events = POLLIN}};
@@ -304,6 +327,7 @@ int main(int argc, char **argv)
         }
         mpm_close(a.mpm);
         nlr_close(a.nl);
+        json_object_put(a.hello);
         if (netns)
                 netns_release(netns);
         free(prog);

@@ -49,6 +49,7 @@ struct agent {
         bool quit;
         /* cached capability probes: -1 unknown */
         int have_netem, have_tbf, have_htb;
+        struct json_object *hello; /* computed once: probes cost time on a TCG guest */
 };
 
 /* A reply on its way out: result or error. Handlers fill one of them. */

@@ -135,8 +135,20 @@ int agent_call(struct agent_conn *c, const char *op, struct json_object *args, i
                         *ret_error = xasprintf("no reply to %s within %d ms", op, timeout_ms);
                         return -ETIMEDOUT;
                 }
+                if (c->health) {
+                        char *why = NULL;
+                        if (c->health(c->health_user, &why) < 0) {
+                                c->broken = true;
+                                *ret_error = xasprintf("%s during %s", why ? why : "node died", op);
+                                free(why);
+                                return -EHOSTDOWN;
+                        }
+                }
+                int slice = (int)((deadline - now) / 1000 + 1);
+                if (c->health && slice > 500)
+                        slice = 500;
                 char *line = NULL;
-                r = line_reader_next(&c->lr, (int)((deadline - now) / 1000 + 1), &line);
+                r = line_reader_next(&c->lr, slice, &line);
                 if (r == -EINTR || r == -ETIMEDOUT)
                         continue;
                 if (r <= 0) {
@@ -147,6 +159,7 @@ int agent_call(struct agent_conn *c, const char *op, struct json_object *args, i
                 }
                 struct json_object *rep = json_tokener_parse(line);
                 int64_t rid = -2;
+                log_debug("%s: got %.80s", c->node, line);
                 if (!rep || !jint(rep, "id", &rid) || rid != id) {
                         log_debug("%s: ignoring line from agent: %.200s", c->node, line);
                         json_object_put(rep);

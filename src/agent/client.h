@@ -12,6 +12,11 @@ struct agent_conn {
         struct line_reader lr;
         int64_t next_id;
         bool broken;
+        /* Asked every half second while a call waits: a backend that can tell the
+         * node is dead (domain gone, kernel panic on its console) says so here,
+         * and the call fails at once instead of at its deadline. */
+        int (*health)(void *user, char **why);
+        void *health_user;
 };
 
 /* Set by the controller's SIGINT/SIGTERM handler; calls return -EINTR once it is. */

@@ -91,6 +91,10 @@ static int qdisc_cached(int *cache, const char *kind)
 
 static int op_hello(struct agent *a, struct json_object *args, struct reply *r)
 {
+        if (a->hello) {
+                r->result = json_object_get(a->hello);
+                return 0;
+        }
         struct json_object *o = json_object_new_object();
         struct utsname u;
         uname(&u);
@@ -138,9 +142,11 @@ static int op_hello(struct agent *a, struct json_object *args, struct reply *r)
         }
         json_object_object_add(o, "iperf3", ip);
         json_object_object_add(
-            o, "mptcpize", json_object_new_boolean(have_program("mptcpize", path, sizeof path)));
+                o, "mptcpize",
+                json_object_new_boolean(have_program("mptcpize", path, sizeof path)));
         json_object_object_add(
-            o, "mptcpload", json_object_new_boolean(have_program("mptcpload", path, sizeof path)));
+                o, "mptcpload",
+                json_object_new_boolean(have_program("mptcpload", path, sizeof path)));
         r->result = o;
         return 0;
 }
@@ -447,10 +453,10 @@ static int op_qdisc_set(struct agent *a, struct json_object *args, struct reply 
         bool netem = s.delay_us || s.jitter_us || s.loss_pct > 0;
         if (netem && qdisc_cached(&a->have_netem, "netem") <= 0)
                 return reply_error(
-                    r, -EOPNOTSUPP,
-                    "%s: delay, jitter and loss need the netem qdisc, and this kernel "
-                    "has none (sch_netem not built or not loadable)",
-                    dev);
+                        r, -EOPNOTSUPP,
+                        "%s: delay, jitter and loss need the netem qdisc, and this kernel "
+                        "has none (sch_netem not built or not loadable)",
+                        dev);
         if (!netem && s.rate_bps && qdisc_cached(&a->have_tbf, "tbf") <= 0)
                 return reply_error(r, -EOPNOTSUPP,
                                    "%s: a rate needs the tbf qdisc, and this kernel has none", dev);
@@ -943,35 +949,35 @@ static const struct {
         const char *name;
         op_fn fn;
 } ops[] = {
-    {"hello", op_hello},
-    {"link_get", op_link_get},
-    {"link_list", op_link_list},
-    {"link_set", op_link_set},
-    {"link_wait", op_link_wait},
-    {"addr_add", op_addr_add},
-    {"addr_del", op_addr_del},
-    {"addr_list", op_addr_list},
-    {"route_add", op_route_add},
-    {"route_del", op_route_del},
-    {"route_list", op_route_list},
-    {"rule_add", op_rule_add},
-    {"rule_del", op_rule_del},
-    {"qdisc_set", op_qdisc_set},
-    {"qdisc_reset", op_qdisc_reset},
-    {"qdisc_list", op_qdisc_list},
-    {"mptcp_limits", op_mptcp_limits},
-    {"mptcp_endpoint_add", op_mptcp_endpoint_add},
-    {"mptcp_endpoint_del", op_mptcp_endpoint_del},
-    {"mptcp_endpoint_flush", op_mptcp_endpoint_flush},
-    {"mptcp_endpoint_list", op_mptcp_endpoint_list},
-    {"sysctl_get", op_sysctl_get},
-    {"sysctl_set", op_sysctl_set},
-    {"counters", op_counters},
-    {"wait_listen", op_wait_listen},
-    {"spawn", op_spawn},
-    {"kill", op_kill},
-    {"reset", op_reset},
-    {"bye", op_bye},
+        {"hello", op_hello},
+        {"link_get", op_link_get},
+        {"link_list", op_link_list},
+        {"link_set", op_link_set},
+        {"link_wait", op_link_wait},
+        {"addr_add", op_addr_add},
+        {"addr_del", op_addr_del},
+        {"addr_list", op_addr_list},
+        {"route_add", op_route_add},
+        {"route_del", op_route_del},
+        {"route_list", op_route_list},
+        {"rule_add", op_rule_add},
+        {"rule_del", op_rule_del},
+        {"qdisc_set", op_qdisc_set},
+        {"qdisc_reset", op_qdisc_reset},
+        {"qdisc_list", op_qdisc_list},
+        {"mptcp_limits", op_mptcp_limits},
+        {"mptcp_endpoint_add", op_mptcp_endpoint_add},
+        {"mptcp_endpoint_del", op_mptcp_endpoint_del},
+        {"mptcp_endpoint_flush", op_mptcp_endpoint_flush},
+        {"mptcp_endpoint_list", op_mptcp_endpoint_list},
+        {"sysctl_get", op_sysctl_get},
+        {"sysctl_set", op_sysctl_set},
+        {"counters", op_counters},
+        {"wait_listen", op_wait_listen},
+        {"spawn", op_spawn},
+        {"kill", op_kill},
+        {"reset", op_reset},
+        {"bye", op_bye},
 };
 
 int agent_dispatch(struct agent *a, int64_t id, const char *op, struct json_object *args,

@@ -115,8 +115,8 @@ unsigned undo_all(struct agent *a, struct json_object *log)
                         log_warn("%s: cannot revert %s: %s", a->node, what, strerror(-r));
                 }
                 if (log) {
-                        char *line =
-                            xasprintf("%s%s%s", what, r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
+                        char *line = xasprintf("%s%s%s", what, r < 0 ? ": " : "",
+                                               r < 0 ? strerror(-r) : "");
                         json_object_array_add(log, json_object_new_string(line));
                         free(line);
                 }

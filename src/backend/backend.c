@@ -2,7 +2,8 @@
 #include "../shared/util.h"
 
 static const struct backend_ops *const backends[] = {
-    &backend_netns,
+        &backend_libvirt,
+        &backend_netns,
 };
 
 const struct backend_ops *backend_find(const char *name)

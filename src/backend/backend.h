@@ -12,6 +12,15 @@ struct lab_node {
         struct agent_conn *agent;
         struct json_object *hello; /* the agent's hello reply */
         char *netns;               /* netns backend: the namespace's name */
+        char *console;             /* VM backends: the console log's path */
+        char *kernel;              /* what the node boots (spec as given), NULL: the host's */
+        double ready_s;            /* from the start of the run to the agent's hello */
+};
+
+struct lab_crash {
+        char *node;
+        char *what;  /* "kernel panic", "oops", "BUG", "WARNING", "domain died", ... */
+        char *trace; /* excerpt of the node's console */
 };
 
 struct backend_ops;
@@ -23,6 +32,12 @@ struct lab {
         const struct backend_ops *ops;
         struct lab_node *nodes;
         void *priv;
+        const char *kernel;    /* --kernel, NULL: the topology's or the backend's default */
+        const char *uri;       /* libvirt URI */
+        const char *link_mode; /* libvirt: udp (default) or bridge */
+        char *run_dir;         /* where this run's files go (console logs, sockets) */
+        uint64_t t0;           /* monotonic start of the run, usec */
+        struct lab_crash crash;
 };
 
 struct backend_ops {
@@ -39,5 +54,6 @@ struct backend_ops {
 };
 
 extern const struct backend_ops backend_netns;
+extern const struct backend_ops backend_libvirt;
 const struct backend_ops *backend_find(const char *name);
 void backend_list(FILE *f);

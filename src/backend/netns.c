@@ -116,10 +116,10 @@ static void netns_destroy(struct lab *lab)
 }
 
 const struct backend_ops backend_netns = {
-    .name = "netns",
-    .summary = "network namespaces and veth pairs on this host (shares the host kernel)",
-    .preflight = netns_preflight,
-    .create = netns_create,
-    .wire = netns_wire,
-    .destroy = netns_destroy,
+        .name = "netns",
+        .summary = "network namespaces and veth pairs on this host (shares the host kernel)",
+        .preflight = netns_preflight,
+        .create = netns_create,
+        .wire = netns_wire,
+        .destroy = netns_destroy,
 };

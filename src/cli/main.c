@@ -14,15 +14,20 @@
 
 static void usage(FILE *f)
 {
-        fprintf(f, "usage: mptcplab VERB [OPTIONS]\n"
-                   "  validate FILE...             check topology files (exit 0 valid, 2 not)\n"
-                   "           --dump              print the parsed model as canonical YAML\n"
-                   "  run FILE [--backend NAME] [--json OUT]\n"
-                   "                               bring the topology up, run its workloads,\n"
-                   "                               print a table (stdout), tear down\n"
-                   "  backends                     list the backends\n"
-                   "  cleanup                      remove what killed runs left behind\n"
-                   "exit codes: 0 ok, 2 bad input, 3 infrastructure failure\n");
+        fprintf(f,
+                "usage: mptcplab VERB [OPTIONS]\n"
+                "  validate FILE...             check topology files (exit 0 valid, 2 not)\n"
+                "           --dump              print the parsed model as canonical YAML\n"
+                "  run FILE [--backend libvirt|netns] [--json OUT] [--kernel K] [--uri URI]\n"
+                "           [--run-dir DIR]     bring the topology up, run its workloads,\n"
+                "                               print a table (stdout), tear down\n"
+                "     K: a Debian kernel release (6.1.0-56-cloud-amd64), a bzImage[:MODROOT],\n"
+                "        or a kernel build tree[:MODROOT] (MODROOT: make modules_install\n"
+                "        INSTALL_MOD_PATH=MODROOT); default: the newest /boot/vmlinuz-*-cloud-*\n"
+                "  backends                     list the backends\n"
+                "  cleanup                      remove what killed runs left behind\n"
+                "exit codes: 0 ok, 1 a node's kernel crashed, 2 bad input, 3 infrastructure "
+                "failure\n");
 }
 
 /* The agent next to this binary (installed or build tree), else the one in PATH. */
@@ -90,14 +95,14 @@ static int verb_validate(int argc, char **argv)
 static int verb_run(int argc, char **argv)
 {
         static const struct option opts[] = {
-            {"backend", required_argument, NULL, 'b'},
-            {"json", required_argument, NULL, 'j'},
-            {"agent", required_argument, NULL, 'a'},
-            {"verbose", no_argument, NULL, 'v'},
-            {NULL, 0, NULL, 0},
+                {"backend", required_argument, NULL, 'b'},
+                {"json", required_argument, NULL, 'j'},
+                {"agent", required_argument, NULL, 'a'},
+                {"verbose", no_argument, NULL, 'v'},
+                {NULL, 0, NULL, 0},
         };
         char agent_buf[PATH_MAX];
-        struct run_opts o = {.backend = "netns"};
+        struct run_opts o = {.backend = "libvirt"};
         int c;
         optind = 1;
         while ((c = getopt_long(argc, argv, "b:j:a:v", opts, NULL)) >= 0) {
@@ -113,6 +118,15 @@ static int verb_run(int argc, char **argv)
                         break;
                 case 'v':
                         log_set_level(LOG_LVL_DEBUG);
+                        break;
+                case 'k':
+                        o.kernel = optarg;
+                        break;
+                case 'u':
+                        o.uri = optarg;
+                        break;
+                case 'd':
+                        o.run_dir = optarg;
                         break;
                 default:
                         usage(stderr);
@@ -217,10 +231,10 @@ static const struct {
         const char *name;
         int (*fn)(int argc, char **argv);
 } verbs[] = {
-    {"validate", verb_validate},
-    {"run", verb_run},
-    {"backends", verb_backends},
-    {"cleanup", verb_cleanup},
+        {"validate", verb_validate},
+        {"run", verb_run},
+        {"backends", verb_backends},
+        {"cleanup", verb_cleanup},
 };
 
 int main(int argc, char **argv)

@@ -6,7 +6,8 @@
 
 static const char *status_name(enum wl_status s)
 {
-        return s == WL_OK ? "ok" : s == WL_INVALID ? "invalid" : "failed";
+        static const char *const names[] = {"ok", "invalid", "failed", "crashed"};
+        return names[s];
 }
 
 /* Share of the sender's bytes per interface, e.g. "eth0 51% eth1 49%". */
@@ -48,7 +49,19 @@ void report_table(FILE *f, const struct topo *t, const struct run_result *r)
                         (long long)w->retransmits, w->cpu_client_pct, w->cpu_server_pct, sub, paths,
                         status_name(w->status), w->reason ? ": " : "", w->reason ? w->reason : "");
         }
-        fprintf(f, "# setup %.1fs, wall time %.1fs\n", r->setup_s, r->wall_s);
+        struct json_object *n;
+        for (unsigned i = 0; i < t->n_nodes; i++)
+                if (json_object_object_get_ex(r->nodes, t->nodes[i].name, &n))
+                        fprintf(f, "# node %-10s kernel %-24s ready at %.1fs\n", t->nodes[i].name,
+                                jstr(jobj(n, "hello"), "kernel") ?: "?",
+                                jpath_double(n, 0, "ready_s", NULL));
+        if (r->crash_node)
+                fprintf(f, "# CRASHED: node %s, %s (console excerpt in the JSON and %s)\n",
+                        r->crash_node, r->crash_what, r->run_dir);
+        else if (r->error)
+                fprintf(f, "# STOPPED: %s\n", r->error);
+        fprintf(f, "# setup %.1fs, wall time %.1fs, files in %s\n", r->setup_s, r->wall_s,
+                r->run_dir);
 }
 
 #define S(x) json_object_new_string(x)

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define CALL_MS 15000
@@ -74,13 +75,14 @@ static int check_capabilities(struct run *r, char **err)
                                                    : sh->jitter_us ? "jitter"
                                                                    : "loss";
                                 *err = xasprintf(
-                                    "%s:%d:%d: link %u asks for %s on %s:%s, but the kernel of "
-                                    "node %s (%s) has no netem qdisc (sch_netem): delay, jitter "
-                                    "and loss cannot be shaped there. Use a rate-only topology "
-                                    "(e.g. topologies/two-paths-rate.yaml) or a backend whose "
-                                    "kernel has netem (--backend libvirt)",
-                                    t->file, sh->pos.line, sh->pos.col, i + 1, what, n->tn->name,
-                                    dev, n->tn->name, kernel ? kernel : "?");
+                                        "%s:%d:%d: link %u asks for %s on %s:%s, but the kernel of "
+                                        "node %s (%s) has no netem qdisc (sch_netem): delay, "
+                                        "jitter "
+                                        "and loss cannot be shaped there. Use a rate-only topology "
+                                        "(e.g. topologies/two-paths-rate.yaml) or a backend whose "
+                                        "kernel has netem (--backend libvirt)",
+                                        t->file, sh->pos.line, sh->pos.col, i + 1, what,
+                                        n->tn->name, dev, n->tn->name, kernel ? kernel : "?");
                                 return -EOPNOTSUPP;
                         }
                         if (sh->set && sh->rate_bps && !topo_shape_needs_netem(sh) &&
@@ -232,17 +234,17 @@ static int configure_node(struct run *r, unsigned ni, char **err)
         for (unsigned i = 0; i < tn->n_ifaces; i++) {
                 const struct topo_iface *ifc = &tn->ifaces[i];
                 for (unsigned a = 0; a < ifc->n_addrs; a++)
-                        if ((e = node_call(
-                                 n, "addresses", "addr_add",
-                                 agent_args("dev", S(ifc->name), "addr",
-                                            S(topo_addr_str(&ifc->addrs[a], true, buf, sizeof buf)),
-                                            NULL),
-                                 CALL_MS, NULL, err)) < 0)
+                        if ((e = node_call(n, "addresses", "addr_add",
+                                           agent_args("dev", S(ifc->name), "addr",
+                                                      S(topo_addr_str(&ifc->addrs[a], true, buf,
+                                                                      sizeof buf)),
+                                                      NULL),
+                                           CALL_MS, NULL, err)) < 0)
                                 return e;
-                if ((e = node_call(
-                         n, "links", "link_set",
-                         agent_args("dev", S(ifc->name), "up", json_object_new_boolean(true), NULL),
-                         CALL_MS, NULL, err)) < 0)
+                if ((e = node_call(n, "links", "link_set",
+                                   agent_args("dev", S(ifc->name), "up",
+                                              json_object_new_boolean(true), NULL),
+                                   CALL_MS, NULL, err)) < 0)
                         return e;
         }
         return 0;
@@ -259,9 +261,9 @@ static int configure_node_paths(struct run *r, unsigned ni, char **err)
 
         for (unsigned i = 0; i < tn->n_ifaces; i++)
                 if ((e = node_call(
-                         n, "links", "link_wait",
-                         agent_args("dev", S(tn->ifaces[i].name), "timeout_ms", I(10000), NULL),
-                         CALL_MS, NULL, err)) < 0)
+                             n, "links", "link_wait",
+                             agent_args("dev", S(tn->ifaces[i].name), "timeout_ms", I(10000), NULL),
+                             CALL_MS, NULL, err)) < 0)
                         return e;
 
         /* 3. routes: main table (first route per destination), and per-interface
@@ -314,7 +316,7 @@ static int configure_node_paths(struct run *r, unsigned ni, char **err)
                         if (l->end[s].node != ni || !sh->set)
                                 continue;
                         struct json_object *args =
-                            agent_args("dev", S(tn->ifaces[l->end[s].iface].name), NULL);
+                                agent_args("dev", S(tn->ifaces[l->end[s].iface].name), NULL);
                         if (sh->rate_bps)
                                 json_object_object_add(args, "rate_bps", I(sh->rate_bps));
                         if (sh->delay_us)
@@ -347,8 +349,8 @@ static int configure_node_paths(struct run *r, unsigned ni, char **err)
                         if (ep->flags & (1u << f))
                                 json_object_array_add(flags, S(names[f]));
                 struct json_object *args =
-                    agent_args("addr", S(topo_addr_str(a, false, buf, sizeof buf)), "dev",
-                               S(ep->dev), "flags", flags, NULL);
+                        agent_args("addr", S(topo_addr_str(a, false, buf, sizeof buf)), "dev",
+                                   S(ep->dev), "flags", flags, NULL);
                 if (ep->id)
                         json_object_object_add(args, "id", I(ep->id));
                 if (ep->port)
@@ -436,14 +438,14 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
                                               : first_addr(sn->tn, tbuf, sizeof tbuf);
         unsigned port = w->port ? w->port : 5201 + wi;
         struct iperf3_caps caps = {
-            hello_bool(cn, "iperf3", "mptcp_flag") && hello_bool(sn, "iperf3", "mptcp_flag"),
-            hello_bool(cn, "mptcpize", NULL) && hello_bool(sn, "mptcpize", NULL)};
+                hello_bool(cn, "iperf3", "mptcp_flag") && hello_bool(sn, "iperf3", "mptcp_flag"),
+                hello_bool(cn, "mptcpize", NULL) && hello_bool(sn, "mptcpize", NULL)};
         const char *why = NULL;
         res->target = xstrdup(target);
         res->method = xstrdup(iperf3_mptcp_method(w, &caps));
         res->expected_subflows = expected_subflows(t, w);
         res->path_rate_bps =
-            topo_path_rate_sum(t, w->reverse ? w->to : w->from, w->reverse ? w->from : w->to);
+                topo_path_rate_sum(t, w->reverse ? w->to : w->from, w->reverse ? w->from : w->to);
         struct json_object *sargv = iperf3_server_argv(w, port, &caps, &why);
         struct json_object *cargv = iperf3_client_argv(w, target, port, &caps, &why);
         if (!sargv || !cargv) {
@@ -529,8 +531,8 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         if (iperf3_parse(out ? out : "", &ir, &perr) < 0) {
                 const char *serr = jstr(cres, "stderr");
                 res->status = WL_FAILED;
-                res->reason =
-                    xasprintf("%s%s%s", perr, serr && *serr ? "; stderr: " : "", serr ? serr : "");
+                res->reason = xasprintf("%s%s%s", perr, serr && *serr ? "; stderr: " : "",
+                                        serr ? serr : "");
                 free(perr);
                 e = 0;
                 goto out;
@@ -563,11 +565,11 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         res->connections = (unsigned)res->mp_capable;
         if (w->protocol == TOPO_PROTO_MPTCP) {
                 res->subflows_per_conn =
-                    res->mp_capable ? 1.0 + (double)res->mp_join / (double)res->mp_capable : 0;
+                        res->mp_capable ? 1.0 + (double)res->mp_join / (double)res->mp_capable : 0;
                 if (res->mp_capable == 0) {
                         res->status = WL_INVALID;
                         res->reason =
-                            xstrdup("fell back to TCP: no MP_CAPABLE SYN/ACK was received");
+                                xstrdup("fell back to TCP: no MP_CAPABLE SYN/ACK was received");
                 } else if (res->fallbacks > 0) {
                         res->status = WL_INVALID;
                         res->reason = xasprintf("%lld connection(s) fell back to TCP",
@@ -615,6 +617,28 @@ static char *iso_now(void)
         return xstrdup(buf);
 }
 
+static int mkdir_p(const char *path)
+{
+        _cleanup_free_ char *p = xstrdup(path);
+        for (char *s = p + 1; *s; s++)
+                if (*s == '/') {
+                        *s = 0;
+                        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                                return -errno;
+                        *s = '/';
+                }
+        return mkdir(p, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+static char *default_run_dir(const char *run_id)
+{
+        const char *x = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+        if (x && *x)
+                return xasprintf("%s/mptcplab/runs/%s", x, run_id);
+        return xasprintf("%s/.local/share/mptcplab/runs/%s", home && *home ? home : "/var/lib",
+                         run_id);
+}
+
 struct run_result *run_result_free(struct run_result *r)
 {
         if (!r)
@@ -632,6 +656,11 @@ struct run_result *run_result_free(struct run_result *r)
         }
         free(r->wl);
         free(r->started_at);
+        free(r->run_dir);
+        free(r->crash_node);
+        free(r->crash_what);
+        free(r->crash_trace);
+        free(r->error);
         json_object_put(r->nodes);
         free(r);
         return NULL;
@@ -646,16 +675,30 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
                 return EXIT_INPUT;
         }
         struct run r = {.t0 = now_usec()};
-        r.lab = (struct lab){.t = t, .agent_path = o->agent_path, .ops = be};
+        r.lab = (struct lab){.t = t,
+                             .agent_path = o->agent_path,
+                             .ops = be,
+                             .kernel = o->kernel,
+                             .uri = o->uri,
+                             .t0 = r.t0};
         snprintf(r.lab.run_id, sizeof r.lab.run_id, "%08x",
                  (unsigned)(getpid() ^ (unsigned)time(NULL) ^ (unsigned)(now_usec() << 8)));
         char *err = NULL;
+        int e;
         if (be->preflight && be->preflight(&r.lab, &err) < 0) {
                 log_error("%s", err);
                 free(err);
                 return EXIT_INFRA;
         }
+        r.lab.run_dir = o->run_dir ? xasprintf("%s/%s", o->run_dir, r.lab.run_id)
+                                   : default_run_dir(r.lab.run_id);
+        if ((e = mkdir_p(r.lab.run_dir)) < 0) {
+                log_errno(LOG_LVL_ERROR, e, "cannot create the run directory %s", r.lab.run_dir);
+                free(r.lab.run_dir);
+                return EXIT_INFRA;
+        }
         struct run_result *res = xcalloc(1, sizeof *res);
+        res->run_dir = xstrdup(r.lab.run_dir);
         memcpy(res->run_id, r.lab.run_id, sizeof res->run_id);
         res->backend = be->name;
         res->started_at = iso_now();
@@ -672,18 +715,39 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
         sigaction(SIGTERM, &sa, &old_term);
         sigaction(SIGHUP, &sa, &old_hup);
 
-        int rc = EXIT_OK, e;
+        int rc = EXIT_OK;
         r.lab.nodes = xcalloc(t->n_nodes, sizeof *r.lab.nodes);
         for (unsigned i = 0; i < t->n_nodes; i++)
                 r.lab.nodes[i].tn = &t->nodes[i];
 
         progress(&r, "run %s: %s on %s, %u node(s), %u link(s)", r.lab.run_id, t->name, be->name,
                  t->n_nodes, t->n_links);
-        if ((e = be->create(&r.lab, &err)) < 0)
+        e = be->create(&r.lab, &err);
+        for (unsigned i = 0; i < t->n_nodes; i++) {
+                struct lab_node *n = &r.lab.nodes[i];
+                if (!n->hello)
+                        continue;
+                struct json_object *o2 = json_object_new_object();
+                json_object_object_add(o2, "hello", json_object_get(n->hello));
+                json_object_object_add(o2, "ready_s", json_object_new_double(n->ready_s));
+                if (n->kernel)
+                        json_object_object_add(o2, "kernel_spec", S(n->kernel));
+                if (n->console)
+                        json_object_object_add(o2, "console", S(n->console));
+                json_object_object_add(res->nodes, t->nodes[i].name, o2);
+        }
+        if (e < 0)
                 goto fail;
-        for (unsigned i = 0; i < t->n_nodes; i++)
-                json_object_object_add(res->nodes, t->nodes[i].name,
-                                       json_object_get(r.lab.nodes[i].hello));
+        if (be == &backend_libvirt) {
+                char line[1024] = "";
+                for (unsigned i = 0; i < t->n_nodes; i++) {
+                        size_t n = strlen(line);
+                        snprintf(line + n, sizeof line - n, "%s%s %s ready at %.1fs", i ? ", " : "",
+                                 t->nodes[i].name, jstr(r.lab.nodes[i].hello, "kernel"),
+                                 r.lab.nodes[i].ready_s);
+                }
+                progress(&r, "%s", line);
+        }
         if ((e = check_capabilities(&r, &err)) < 0) {
                 rc = EXIT_INFRA;
                 goto fail;
@@ -722,6 +786,15 @@ fail:
                 log_error("interrupted by signal %d; tearing down", (int)got_signal);
         else
                 log_error("%s", err ? err : "run failed");
+        res->error = xstrdup(got_signal ? "interrupted" : err ? err : "run failed");
+        if (r.lab.crash.node) {
+                log_error("node %s crashed (%s); console excerpt:\n%s", r.lab.crash.node,
+                          r.lab.crash.what, r.lab.crash.trace);
+                res->crash_node = TAKE_PTR(r.lab.crash.node);
+                res->crash_what = TAKE_PTR(r.lab.crash.what);
+                res->crash_trace = TAKE_PTR(r.lab.crash.trace);
+                rc = EXIT_REGRESSION;
+        }
         if (rc == EXIT_OK)
                 rc = EXIT_INFRA;
 done:
@@ -729,15 +802,24 @@ done:
         progress(&r, "tearing down");
         agent_interrupted = 0;
         be->destroy(&r.lab);
-        for (unsigned i = 0; i < t->n_nodes; i++)
+        for (unsigned i = 0; i < t->n_nodes; i++) {
                 json_object_put(r.lab.nodes[i].hello);
+                free(r.lab.nodes[i].console);
+                free(r.lab.nodes[i].kernel);
+        }
         free(r.lab.nodes);
+        free(r.lab.run_dir);
+        free(r.lab.crash.node);
+        free(r.lab.crash.what);
+        free(r.lab.crash.trace);
         res->wall_s = (double)(now_usec() - r.t0) / 1e6;
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
         sigaction(SIGHUP, &old_hup, NULL);
         for (unsigned i = 0; i < res->n_wl; i++)
-                if (res->wl[i].status == WL_FAILED && rc == EXIT_OK)
+                if (res->wl[i].status == WL_FAILED && res->crash_node)
+                        res->wl[i].status = WL_CRASHED;
+                else if (res->wl[i].status == WL_FAILED && rc == EXIT_OK)
                         rc = EXIT_INFRA;
         if (got_signal && rc == EXIT_OK)
                 rc = EXIT_INFRA;

@@ -4,6 +4,7 @@
 #include "../backend/backend.h"
 #include "../topo/topo.h"
 
+/* 1: a regression (compare, check) or, for run, a node's kernel crashed */
 enum { EXIT_OK = 0, EXIT_REGRESSION = 1, EXIT_INPUT = 2, EXIT_INFRA = 3 };
 
 struct iface_bytes {
@@ -11,7 +12,7 @@ struct iface_bytes {
         uint64_t tx_bytes, rx_bytes;
 };
 
-enum wl_status { WL_OK, WL_INVALID, WL_FAILED };
+enum wl_status { WL_OK, WL_INVALID, WL_FAILED, WL_CRASHED };
 
 struct wl_result {
         const struct topo_workload *w;
@@ -40,13 +41,19 @@ struct run_result {
         double wall_s, setup_s;
         struct wl_result *wl;
         unsigned n_wl;
-        struct json_object *nodes; /* name -> hello */
+        struct json_object *nodes; /* name -> {hello, ready_s, kernel_spec, console} */
+        char *run_dir;
+        char *crash_node, *crash_what, *crash_trace; /* set when a node's kernel crashed */
+        char *error;                                 /* why the run stopped, if it did */
 };
 
 struct run_opts {
         const char *backend;
         const char *agent_path;
         const char *json_out;
+        const char *kernel;  /* --kernel */
+        const char *uri;     /* --uri (libvirt) */
+        const char *run_dir; /* --run-dir */
 };
 
 /* Returns an exit code (EXIT_*); *ret is filled when workloads ran. */

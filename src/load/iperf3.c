@@ -124,9 +124,9 @@ int iperf3_parse(const char *text, struct iperf3_result *ret, char **err)
         ret->retransmits = jint(sent, "retransmits", &rt) ? rt : -1;
         ret->seconds = jpath_double(recv, 0, "seconds", NULL);
         ret->cpu_host_pct =
-            jpath_double(o, -1, "end", "cpu_utilization_percent", "host_total", NULL);
+                jpath_double(o, -1, "end", "cpu_utilization_percent", "host_total", NULL);
         ret->cpu_remote_pct =
-            jpath_double(o, -1, "end", "cpu_utilization_percent", "remote_total", NULL);
+                jpath_double(o, -1, "end", "cpu_utilization_percent", "remote_total", NULL);
         const char *v = json_object_get_string(jpath(o, "start", "version", NULL));
         ret->version = v ? xstrdup(v) : NULL;
         return 0;

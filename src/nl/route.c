@@ -35,14 +35,14 @@ int nl_to_errno(int nlerr)
         static const struct {
                 int nle, err;
         } map[] = {
-            {NLE_EXIST, EEXIST},        {NLE_OBJ_NOTFOUND, ENOENT},
-            {NLE_NOACCESS, EACCES},     {NLE_PERM, EPERM},
-            {NLE_INVAL, EINVAL},        {NLE_OPNOTSUPP, EOPNOTSUPP},
-            {NLE_NODEV, ENODEV},        {NLE_NOADDR, EADDRNOTAVAIL},
-            {NLE_BUSY, EBUSY},          {NLE_RANGE, ERANGE},
-            {NLE_AGAIN, EAGAIN},        {NLE_NOMEM, ENOMEM},
-            {NLE_MSGSIZE, EMSGSIZE},    {NLE_AF_NOSUPPORT, EAFNOSUPPORT},
-            {NLE_MISSING_ATTR, EINVAL}, {NLE_PROTO_MISMATCH, EPROTO},
+                {NLE_EXIST, EEXIST},        {NLE_OBJ_NOTFOUND, ENOENT},
+                {NLE_NOACCESS, EACCES},     {NLE_PERM, EPERM},
+                {NLE_INVAL, EINVAL},        {NLE_OPNOTSUPP, EOPNOTSUPP},
+                {NLE_NODEV, ENODEV},        {NLE_NOADDR, EADDRNOTAVAIL},
+                {NLE_BUSY, EBUSY},          {NLE_RANGE, ERANGE},
+                {NLE_AGAIN, EAGAIN},        {NLE_NOMEM, ENOMEM},
+                {NLE_MSGSIZE, EMSGSIZE},    {NLE_AF_NOSUPPORT, EAFNOSUPPORT},
+                {NLE_MISSING_ATTR, EINVAL}, {NLE_PROTO_MISMATCH, EPROTO},
         };
         if (nlerr >= 0)
                 return nlerr;
@@ -569,8 +569,8 @@ int nlr_qdisc_available(const char *kind)
                 if (!q)
                         _exit(1);
                 if (streq(kind, "tbf"))
-                        rtnl_qdisc_tbf_set_rate(q, 1000000, 32768, 0),
-                            rtnl_qdisc_tbf_set_limit(q, 100000);
+                        rtnl_qdisc_tbf_set_rate(q, 1000000, 131072, 0),
+                                rtnl_qdisc_tbf_set_limit(q, 100000);
                 int r = rtnl_qdisc_add(h->sk, q, NLM_F_CREATE);
                 _exit(r < 0 ? 1 : 0);
         }

@@ -167,7 +167,7 @@ int spawn_run(char *const *argv, int timeout_ms, char **ret_out, char **ret_err,
 {
         struct spawn s;
         struct spawn_opts o = {
-            .argv = argv, .pipe_stdout = true, .pipe_stderr = true, .pdeathsig = SIGKILL};
+                .argv = argv, .pipe_stdout = true, .pipe_stderr = true, .pdeathsig = SIGKILL};
         int r = spawn_start(&o, &s);
         if (r < 0)
                 return r;

@@ -815,21 +815,23 @@ static void check_model(struct ctx *c)
                                         for (unsigned g = j == i ? f + 1 : 0;
                                              g < t->nodes[j].n_ifaces; g++)
                                                 if (iface_has_addr(
-                                                        &t->nodes[j].ifaces[g],
-                                                        &t->nodes[i].ifaces[f].addrs[a])) {
+                                                            &t->nodes[j].ifaces[g],
+                                                            &t->nodes[i].ifaces[f].addrs[a])) {
                                                         char buf[64];
-                                                        err_pos(
-                                                            c,
-                                                            t->links[t->nodes[j].ifaces[g].link]
-                                                                .pos,
-                                                            "address %s is on both %s:%s and %s:%s",
-                                                            topo_addr_str(
-                                                                &t->nodes[i].ifaces[f].addrs[a],
-                                                                false, buf, sizeof buf),
-                                                            t->nodes[i].name,
-                                                            t->nodes[i].ifaces[f].name,
-                                                            t->nodes[j].name,
-                                                            t->nodes[j].ifaces[g].name);
+                                                        err_pos(c,
+                                                                t->links[t->nodes[j].ifaces[g].link]
+                                                                        .pos,
+                                                                "address %s is on both %s:%s and "
+                                                                "%s:%s",
+                                                                topo_addr_str(&t->nodes[i]
+                                                                                       .ifaces[f]
+                                                                                       .addrs[a],
+                                                                              false, buf,
+                                                                              sizeof buf),
+                                                                t->nodes[i].name,
+                                                                t->nodes[i].ifaces[f].name,
+                                                                t->nodes[j].name,
+                                                                t->nodes[j].ifaces[g].name);
                                                 }
         for (unsigned i = 0; i < t->n_workloads; i++)
                 for (unsigned j = 0; j < i; j++)
@@ -920,8 +922,8 @@ static void parse_root(struct ctx *c, struct fy_node *root)
         if (t->n_nodes < 2)
                 err_at(c, nodes, "nodes: a topology needs at least 2 nodes");
         if (links && expect_type(c, links, FYNT_SEQUENCE, "links")) {
-                t->links =
-                    xcalloc((size_t)fy_node_sequence_item_count(links), sizeof(struct topo_link));
+                t->links = xcalloc((size_t)fy_node_sequence_item_count(links),
+                                   sizeof(struct topo_link));
                 void *li = NULL;
                 struct fy_node *l;
                 while ((l = fy_node_sequence_iterate(links, &li))) {

@@ -48,9 +48,9 @@ static int lookup(const struct unit *units, const char *u, double *mult)
 int parse_rate(const char *s, uint64_t *ret_bps, const char **why)
 {
         static const struct unit units[] = {
-            {"bit", 1},           {"kbit", 1e3},           {"mbit", 1e6},
-            {"gbit", 1e9},        {"tbit", 1e12},          {"kibit", 1024.0},
-            {"mibit", 1048576.0}, {"gibit", 1073741824.0}, {NULL, 0},
+                {"bit", 1},           {"kbit", 1e3},           {"mbit", 1e6},
+                {"gbit", 1e9},        {"tbit", 1e12},          {"kibit", 1024.0},
+                {"mibit", 1048576.0}, {"gibit", 1073741824.0}, {NULL, 0},
         };
         double v, mult;
         const char *u;
@@ -65,8 +65,8 @@ int parse_rate(const char *s, uint64_t *ret_bps, const char **why)
                 size_t n = strlen(u);
                 /* tc reads "mbps" as megabytes per second: a classic factor-8 mistake. */
                 *why = n >= 3 && strcasecmp(u + n - 3, "bps") == 0
-                           ? "uses a bytes-per-second unit (write bits: kbit, mbit, gbit)"
-                           : "has an unknown unit (expected bit, kbit, mbit, gbit)";
+                               ? "uses a bytes-per-second unit (write bits: kbit, mbit, gbit)"
+                               : "has an unknown unit (expected bit, kbit, mbit, gbit)";
                 return -EINVAL;
         }
         double bps = v * mult;
@@ -81,8 +81,8 @@ int parse_rate(const char *s, uint64_t *ret_bps, const char **why)
 int parse_time(const char *s, uint64_t *ret_usec, const char **why)
 {
         static const struct unit units[] = {
-            {"us", 1},  {"usec", 1},  {"ms", 1e3},  {"msec", 1e3},
-            {"s", 1e6}, {"sec", 1e6}, {"min", 6e7}, {NULL, 0},
+                {"us", 1},  {"usec", 1},  {"ms", 1e3},  {"msec", 1e3},
+                {"s", 1e6}, {"sec", 1e6}, {"min", 6e7}, {NULL, 0},
         };
         double v, mult;
         const char *u;
@@ -128,8 +128,8 @@ int parse_percent(const char *s, double *ret_pct, const char **why)
 int parse_size(const char *s, uint64_t *ret_bytes, const char **why)
 {
         static const struct unit units[] = {
-            {"B", 1},      {"KiB", 1024.0},  {"MiB", 1048576.0},  {"GiB", 1073741824.0},
-            {"K", 1024.0}, {"M", 1048576.0}, {"G", 1073741824.0}, {NULL, 0},
+                {"B", 1},      {"KiB", 1024.0},  {"MiB", 1048576.0},  {"GiB", 1073741824.0},
+                {"K", 1024.0}, {"M", 1048576.0}, {"G", 1073741824.0}, {NULL, 0},
         };
         double v, mult;
         const char *u;
