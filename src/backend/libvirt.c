@@ -14,6 +14,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -30,6 +31,8 @@ struct lv_node {
         char *name;  /* domain name */
         char *sock;  /* agent channel */
         char *image; /* initramfs */
+        virConnectPtr conn;
+        char *xml, *create_error;
         struct kernel_spec ks;
         uint64_t created_us;
         off_t scanned; /* console bytes already looked at */
@@ -106,10 +109,10 @@ static int build_image(struct lab *lab, struct lv_node *ln, char **err)
         }
         out[strcspn(out, "\n")] = 0;
         ln->image = out;
-        if (errout && *errout)
-                log_info("%s", errout[strlen(errout) - 1] == '\n'
-                                       ? strndupa(errout, strlen(errout) - 1)
-                                       : errout);
+        if (errout && *errout) {
+                errout[strcspn(errout, "\n")] = 0;
+                log_info("%s", errout);
+        }
         free(errout);
         return 0;
 }
@@ -193,14 +196,15 @@ static char *domain_xml(struct lab *lab, struct lv *lv, struct lv_node *ln)
         const struct topo_node *tn = lab->nodes[ln->index].tn;
         const struct topo *t = lab->t;
         struct sb b = {NULL, 0};
-        _cleanup_free_ char *img = xml_escape(ln->ks.image), *initrd = xml_escape(ln->image);
+        _cleanup_free_ char *img = xml_escape(ln->ks.image);
+        _cleanup_free_ char *initrd = xml_escape(ln->image);
         _cleanup_free_ char *con = xml_escape(lab->nodes[ln->index].console);
         _cleanup_free_ char *sock = xml_escape(ln->sock);
         sb_add(&b, "<domain type='%s'>\n  <name>%s</name>\n", lv->kvm ? "kvm" : "qemu", ln->name);
         sb_add(&b, "  <memory unit='KiB'>%llu</memory>\n  <vcpu>%u</vcpu>\n",
                (unsigned long long)(tn->memory >> 10), tn->cpus);
         sb_add(&b, "  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n");
-        /* qboot loads a kernel about a second sooner than SeaBIOS under TCG */
+        /* qboot loads a kernel sooner than SeaBIOS under TCG */
         if (access(QBOOT_ROM, R_OK) == 0)
                 sb_add(&b, "    <loader readonly='yes' type='rom'>" QBOOT_ROM "</loader>\n");
         sb_add(&b, "    <kernel>%s</kernel>\n    <initrd>%s</initrd>\n", img, initrd);
@@ -216,9 +220,10 @@ static char *domain_xml(struct lab *lab, struct lv *lv, struct lv_node *ln)
                 sb_add(&b, "%s%s@%s", i ? "," : "", tn->ifaces[i].name, mac);
         }
         sb_add(&b, "</cmdline>\n  </os>\n");
-        /* ACPI costs about 0.5 s of boot under TCG; one vCPU does not need it */
-        if (tn->cpus > 1 || lv->probing)
-                sb_add(&b, "  <features><acpi/><apic/></features>\n");
+        /* ACPI costs about 0.5 s of boot under TCG, but without it (no HPET, no PM
+         * timer) the guest cannot calibrate its TSC against the PIT and calls its
+         * clock unstable: timekeeping matters more in a performance lab */
+        sb_add(&b, "  <features><acpi/><apic/></features>\n");
         sb_add(&b, lv->kvm ? "  <cpu mode='host-passthrough'/>\n" : "  <cpu mode='maximum'/>\n");
         sb_add(&b, "  <clock offset='utc'/>\n  <on_poweroff>destroy</on_poweroff>\n"
                    "  <on_reboot>destroy</on_reboot>\n  <on_crash>destroy</on_crash>\n"
@@ -395,6 +400,16 @@ static bool kvm_boots(struct lab *lab, struct lv *lv, struct lv_node *ln, const 
         return ok;
 }
 
+static void *create_domain(void *arg)
+{
+        struct lv_node *ln = arg;
+        ln->created_us = now_usec();
+        ln->dom = virDomainCreateXML(ln->conn, ln->xml, VIR_DOMAIN_START_AUTODESTROY);
+        if (!ln->dom)
+                ln->create_error = xstrdup(virGetLastErrorMessage());
+        return NULL;
+}
+
 static int connect_agent(struct lv_node *ln, int timeout_ms, int *ret_fd)
 {
         uint64_t until = now_usec() + (uint64_t)timeout_ms * 1000;
@@ -468,28 +483,40 @@ static int lv_create(struct lab *lab, char **err)
         lv->kvm = kvm_usable(&lv->kvm_why) && kvm_boots(lab, lv, &lv->n[0], &lv->kvm_why);
         log_info("guests run under %s%s%s", lv->kvm ? "KVM" : "TCG (software emulation)",
                  lv->kvm ? "" : ": ", lv->kvm ? "" : lv->kvm_why);
-        /* then every domain, and only then wait: they boot in parallel */
+        /* then every domain at once (libvirt connections are thread-safe), and
+         * only then wait: they boot in parallel */
+        pthread_t *th = xcalloc(t->n_nodes, sizeof *th);
+        bool *started = xcalloc(t->n_nodes, sizeof *started);
         for (unsigned i = 0; i < t->n_nodes; i++) {
                 struct lv_node *ln = &lv->n[i];
-                _cleanup_free_ char *xml = domain_xml(lab, lv, ln);
+                ln->conn = lv->conn;
+                ln->xml = domain_xml(lab, lv, ln);
                 _cleanup_free_ char *xml_path =
                         xasprintf("%s/%s.xml", lab->run_dir, lab->nodes[i].tn->name);
                 FILE *f = fopen(xml_path, "we");
                 if (f) {
-                        fputs(xml, f);
+                        fputs(ln->xml, f);
                         fclose(f);
                 }
-                ln->created_us = now_usec();
                 log_debug("node %s: creating its domain at %.2fs", lab->nodes[i].tn->name,
-                          (double)(ln->created_us - lab->t0) / 1e6);
-                ln->dom = virDomainCreateXML(lv->conn, xml, VIR_DOMAIN_START_AUTODESTROY);
-                if (!ln->dom) {
-                        *err = xasprintf("node %s: cannot start its VM: %s (domain XML in %s)",
-                                         lab->nodes[i].tn->name, virGetLastErrorMessage(),
-                                         xml_path);
+                          (double)(now_usec() - lab->t0) / 1e6);
+                started[i] = pthread_create(&th[i], NULL, create_domain, ln) == 0;
+                if (!started[i])
+                        create_domain(ln);
+        }
+        for (unsigned i = 0; i < t->n_nodes; i++)
+                if (started[i])
+                        pthread_join(th[i], NULL);
+        free(th);
+        free(started);
+        for (unsigned i = 0; i < t->n_nodes; i++)
+                if (lv->n[i].create_error) {
+                        *err = xasprintf(
+                                "node %s: cannot start its VM: %s (domain XML in %s/%s.xml)",
+                                lab->nodes[i].tn->name, lv->n[i].create_error, lab->run_dir,
+                                lab->nodes[i].tn->name);
                         return -EIO;
                 }
-        }
         for (unsigned i = 0; i < t->n_nodes; i++) {
                 struct lv_node *ln = &lv->n[i];
                 struct lab_node *n = &lab->nodes[i];
@@ -546,6 +573,8 @@ static void lv_destroy(struct lab *lab)
                 free(ln->sock);
                 free(ln->name);
                 free(ln->image);
+                free(ln->xml);
+                free(ln->create_error);
                 kernel_spec_clear(&ln->ks);
         }
         if (lv->conn)
