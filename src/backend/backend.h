@@ -38,6 +38,7 @@ struct lab {
         char *run_dir;         /* where this run's files go (console logs, sockets) */
         uint64_t t0;           /* monotonic start of the run, usec */
         struct lab_crash crash;
+        bool input_error; /* the failure is the user's input (a kernel path...): exit 2 */
 };
 
 struct backend_ops {

@@ -470,6 +470,7 @@ static int lv_create(struct lab *lab, char **err)
                         char *e = xasprintf("node %s: %s", n->tn->name, *err);
                         free(*err);
                         *err = e;
+                        lab->input_error = true;
                         return r;
                 }
                 n->kernel = xstrdup(spec);

@@ -99,6 +99,9 @@ static int verb_run(int argc, char **argv)
                 {"json", required_argument, NULL, 'j'},
                 {"agent", required_argument, NULL, 'a'},
                 {"verbose", no_argument, NULL, 'v'},
+                {"kernel", required_argument, NULL, 'k'},
+                {"uri", required_argument, NULL, 'u'},
+                {"run-dir", required_argument, NULL, 'd'},
                 {NULL, 0, NULL, 0},
         };
         char agent_buf[PATH_MAX];

@@ -82,15 +82,30 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
         json_object_object_add(topo, "file", S(t->file));
         json_object_object_add(o, "topology", topo);
         struct json_object *nodes = json_object_new_array();
-        json_object_object_foreach (r->nodes, name, hello) {
-                struct json_object *n = json_object_new_object();
+        json_object_object_foreach (r->nodes, name, info) {
+                struct json_object *n = json_object_new_object(), *hello = jobj(info, "hello");
                 json_object_object_add(n, "name", S(name));
                 json_object_object_add(n, "kernel", json_object_get(jpath(hello, "kernel", NULL)));
+                json_object_object_add(n, "kernel_spec",
+                                       json_object_get(jpath(info, "kernel_spec", NULL)));
+                json_object_object_add(n, "ready_s", json_object_get(jpath(info, "ready_s", NULL)));
+                json_object_object_add(n, "console", json_object_get(jpath(info, "console", NULL)));
                 json_object_object_add(n, "qdiscs", json_object_get(jpath(hello, "qdiscs", NULL)));
                 json_object_object_add(n, "iperf3", json_object_get(jpath(hello, "iperf3", NULL)));
                 json_object_array_add(nodes, n);
         }
         json_object_object_add(o, "nodes", nodes);
+        json_object_object_add(o, "run_dir", S(r->run_dir));
+        json_object_object_add(o, "status",
+                               S(r->crash_node ? "crashed" : r->error ? "failed" : "ok"));
+        json_object_object_add(o, "error", r->error ? S(r->error) : NULL);
+        if (r->crash_node) {
+                struct json_object *c = json_object_new_object();
+                json_object_object_add(c, "node", S(r->crash_node));
+                json_object_object_add(c, "what", S(r->crash_what));
+                json_object_object_add(c, "trace", S(r->crash_trace));
+                json_object_object_add(o, "crash", c);
+        }
         for (unsigned i = 0; i < r->n_wl; i++) {
                 const struct wl_result *w = &r->wl[i];
                 if (!w->w)

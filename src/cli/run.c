@@ -796,7 +796,7 @@ fail:
                 rc = EXIT_REGRESSION;
         }
         if (rc == EXIT_OK)
-                rc = EXIT_INFRA;
+                rc = r.lab.input_error ? EXIT_INPUT : EXIT_INFRA;
 done:
         free(err);
         progress(&r, "tearing down");
