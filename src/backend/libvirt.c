@@ -312,26 +312,42 @@ static bool scan_console(struct lab *lab, struct lv_node *ln)
         return true;
 }
 
-static int lv_health(void *user, char **why)
+/* One node: a crash pattern on its console, or a domain that stopped running. */
+static int node_health(struct lab *lab, struct lv_node *ln, char **why)
 {
-        struct lv_node *ln = user;
-        struct lab *lab = ln->lab;
-        if (scan_console(lab, ln) ||
-            (lab->crash.node && streq(lab->crash.node, lab->nodes[ln->index].tn->name))) {
+        const char *name = lab->nodes[ln->index].tn->name;
+        if (scan_console(lab, ln) || (lab->crash.node && streq(lab->crash.node, name))) {
                 *why = xasprintf("node %s: %s on its console", lab->crash.node, lab->crash.what);
                 return -EHOSTDOWN;
         }
         int state = 0, reason = 0;
+        if (!ln->dom)
+                return 0;
         if (virDomainGetState(ln->dom, &state, &reason, 0) < 0 || state != VIR_DOMAIN_RUNNING) {
                 scan_console(lab, ln);
                 if (!lab->crash.node) {
-                        lab->crash.node = xstrdup(lab->nodes[ln->index].tn->name);
+                        lab->crash.node = xstrdup(name);
                         lab->crash.what = xstrdup("domain died");
                         lab->crash.trace = xstrdup("");
                 }
-                *why = xasprintf("node %s: its VM is not running any more (%s)",
-                                 lab->nodes[ln->index].tn->name, lab->crash.what);
+                *why = xasprintf("node %s: its VM is not running any more (%s)", name,
+                                 lab->crash.what);
                 return -EHOSTDOWN;
+        }
+        return 0;
+}
+
+/* Asked while any agent call waits: every node, since the one that dies is often
+ * not the one being waited for (a crashed server stalls the client's iperf3). */
+static int lv_health(void *user, char **why)
+{
+        struct lv_node *me = user;
+        struct lab *lab = me->lab;
+        struct lv *lv = lab->priv;
+        for (unsigned i = 0; i < lab->t->n_nodes; i++) {
+                int r = node_health(lab, &lv->n[i], why);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -462,6 +478,7 @@ static int lv_create(struct lab *lab, char **err)
                                 *err = xasprintf(
                                         "no kernel given (--kernel) and no Debian cloud "
                                         "kernel in /boot (apt install linux-image-cloud-amd64)");
+                                lab->input_error = true;
                                 return -ENOENT;
                         }
                         spec = dflt;

@@ -3,6 +3,7 @@
 #include "../shared/util.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <getopt.h>
 #include <sys/mount.h>
 #include <libgen.h>
@@ -95,14 +96,10 @@ static int verb_validate(int argc, char **argv)
 static int verb_run(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"backend", required_argument, NULL, 'b'},
-                {"json", required_argument, NULL, 'j'},
-                {"agent", required_argument, NULL, 'a'},
-                {"verbose", no_argument, NULL, 'v'},
-                {"kernel", required_argument, NULL, 'k'},
-                {"uri", required_argument, NULL, 'u'},
-                {"run-dir", required_argument, NULL, 'd'},
-                {NULL, 0, NULL, 0},
+                {"backend", required_argument, NULL, 'b'}, {"json", required_argument, NULL, 'j'},
+                {"agent", required_argument, NULL, 'a'},   {"verbose", no_argument, NULL, 'v'},
+                {"kernel", required_argument, NULL, 'k'},  {"uri", required_argument, NULL, 'u'},
+                {"run-dir", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0},
         };
         char agent_buf[PATH_MAX];
         struct run_opts o = {.backend = "libvirt"};
@@ -243,6 +240,8 @@ static const struct {
 int main(int argc, char **argv)
 {
         log_set_program("mptcplab");
+        /* an agent or a VM that goes away must give EPIPE on write, not kill us */
+        signal(SIGPIPE, SIG_IGN);
         if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h") ||
             streq(argv[1], "help")) {
                 usage(argc < 2 ? stderr : stdout);

@@ -97,7 +97,9 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
         json_object_object_add(o, "nodes", nodes);
         json_object_object_add(o, "run_dir", S(r->run_dir));
         json_object_object_add(o, "status",
-                               S(r->crash_node ? "crashed" : r->error ? "failed" : "ok"));
+                               S(r->crash_node ? "crashed"
+                                 : r->error    ? "failed"
+                                               : "ok"));
         json_object_object_add(o, "error", r->error ? S(r->error) : NULL);
         if (r->crash_node) {
                 struct json_object *c = json_object_new_object();

@@ -1,0 +1,110 @@
+"""The libvirt backend with real TCG (or KVM) guests booting Debian's cloud
+kernel: a two-node run, a kernel panic injected with SysRq, a controller killed
+with SIGKILL, and bad kernels. Skips (77) where libvirt cannot be reached."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from labtest import MPTCPLAB, SRC, check, done, need_root, run_lab, wait_until  # noqa: E402
+
+need_root()
+if subprocess.run(["virsh", "-q", "-c", "qemu:///system", "version"], capture_output=True,
+                  timeout=60).returncode != 0:
+    print("SKIP: libvirtd does not answer on qemu:///system (lab/setup-libvirt starts it)")
+    sys.exit(77)
+
+
+def domains():
+    out = subprocess.run(["virsh", "-q", "-c", "qemu:///system", "list", "--name"],
+                         capture_output=True, text=True).stdout
+    return [d for d in out.split() if d.startswith("mptcplab-")]
+
+
+before = domains()
+tmp = tempfile.mkdtemp()
+
+# 1. two nodes, two shaped paths with netem in the guests
+out = os.path.join(tmp, "run.json")
+p = run_lab("run", os.path.join(SRC, "topologies/two-paths.yaml"), "--backend", "libvirt",
+            "--json", out, "--run-dir", tmp, timeout=600)
+print(p.stdout)
+print(p.stderr[-3000:], file=sys.stderr)
+check(p.returncode == 0, "two-paths on VMs exits 0 (got %d)" % p.returncode)
+r = json.load(open(out))
+check(r["status"] == "ok" and r["backend"] == "libvirt", "run status ok on libvirt")
+for n in r["nodes"]:
+    check(n["kernel"] and n["kernel"] != os.uname().release, "node %s ran its own kernel %s" % (n["name"], n["kernel"]))
+    check(0 < n["ready_s"] < 90, "node %s boot time recorded: %.1fs" % (n["name"], n["ready_s"]))
+    check(os.path.getsize(n["console"]) > 0, "node %s console kept in %s" % (n["name"], n["console"]))
+wl = {w["name"]: w for w in r["workloads"]}
+mp = wl["bulk-mptcp"]
+check(mp["status"] == "ok" and abs(mp["mptcp"]["subflows_per_connection"] - 3) < 0.01,
+      "MPTCP valid with 3 subflows per connection")
+tx = {i["dev"]: i["tx_bytes"] for i in mp["interfaces"] if i["node"] == "client"}
+check(min(tx.values()) > 0.3 * sum(tx.values()), "both paths carried MPTCP traffic: %s" % tx)
+check(mp["goodput"]["receiver_bps"] <= 40e6 and wl["bulk-tcp"]["goodput"]["receiver_bps"] <= 20e6,
+      "netem's rate holds in the guests")
+check(domains() == before, "no domain left after the run")
+print("# measured: tcp %.2f mptcp %.2f Mbit/s, ready %s, wall %.1fs" % (
+    wl["bulk-tcp"]["goodput"]["receiver_bps"] / 1e6, mp["goodput"]["receiver_bps"] / 1e6,
+    ", ".join("%s %.1fs" % (n["name"], n["ready_s"]) for n in r["nodes"]), r["wall_s"]))
+
+
+def start(topo, *extra):
+    p = subprocess.Popen([MPTCPLAB, "run", topo, "--backend", "libvirt", "--run-dir", tmp, *extra],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    rid, lines = None, []
+    while True:
+        line = p.stderr.readline()
+        if not line:
+            break
+        lines.append(line)
+        if " run " in line and rid is None:
+            rid = line.split(" run ")[1].split(":")[0]
+        if "workload 1/" in line:
+            break
+    return p, rid, lines
+
+
+# 2. a panic in the server (SysRq c) while the client sends to it
+out = os.path.join(tmp, "crash.json")
+p, rid, _ = start(os.path.join(SRC, "tests/vm/crash.yaml"), "--json", out)
+time.sleep(3)
+t0 = time.monotonic()
+k = subprocess.run(["virsh", "-q", "-c", "qemu:///system", "send-key", "mptcplab-%s-server" % rid,
+                    "KEY_LEFTALT", "KEY_SYSRQ", "KEY_C"], capture_output=True, text=True)
+check(k.returncode == 0, "SysRq c sent to the server: %s" % k.stderr.strip())
+_, err = p.communicate(timeout=120)
+took = time.monotonic() - t0
+check(p.returncode == 1, "a crashed node: exit 1 (got %d)" % p.returncode)
+check(took < 20, "crash noticed and the run over within %.1fs" % took)
+r = json.load(open(out))
+check(r["status"] == "crashed" and r["crash"]["node"] == "server", "result marked crashed on node server")
+check("sysrq" in r["crash"]["trace"].lower() and "panic" in r["crash"]["trace"].lower(),
+      "the trace excerpt is in the result: %r" % r["crash"]["trace"][:200])
+check(r["workloads"][0]["status"] == "crashed", "the workload is marked crashed")
+check(wait_until(lambda: not [d for d in domains() if rid in d], 10), "no domain of the crashed run left")
+
+# 3. the controller killed with SIGKILL: libvirt's autodestroy removes the domains
+p, rid, _ = start(os.path.join(SRC, "topologies/two-paths.yaml"))
+check(len([d for d in domains() if rid in d]) == 2, "two domains running for %s" % rid)
+p.send_signal(signal.SIGKILL)
+p.wait()
+gone = wait_until(lambda: not [d for d in domains() if rid in d], 15)
+check(gone, "SIGKILL: the domains of %s are gone (left: %s)" % (rid, [d for d in domains() if rid in d]))
+
+# 4. bad kernels: exit 2, a clear error, no domain ever made
+for spec, words in (("/nonexistent/bzImage", "No such file"),
+                    ("/etc/hostname", "not an x86 bzImage"),
+                    ("9.9.9-nosuch-amd64", "/boot/vmlinuz-9.9.9-nosuch-amd64 not found")):
+    p = run_lab("run", os.path.join(SRC, "topologies/two-paths.yaml"), "--backend", "libvirt",
+                "--kernel", spec, "--run-dir", tmp, timeout=120)
+    check(p.returncode == 2 and words in p.stderr and "node client" in p.stderr,
+          "--kernel %s: exit 2 and says %r" % (spec, words))
+check(domains() == before, "nothing left at the end")
+done()
