@@ -1,0 +1,283 @@
+#include "stats.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_double(const void *x, const void *y)
+{
+        double a = *(const double *)x, b = *(const double *)y;
+        return a < b ? -1 : a > b;
+}
+
+static double *sorted_copy(const double *v, size_t n)
+{
+        double *c = malloc((n ? n : 1) * sizeof *c);
+        if (!c)
+                abort();
+        memcpy(c, v, n * sizeof *c);
+        qsort(c, n, sizeof *c, cmp_double);
+        return c;
+}
+
+double stats_median(const double *v, size_t n)
+{
+        if (!n)
+                return NAN;
+        double *c = sorted_copy(v, n);
+        double m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+        free(c);
+        return m;
+}
+
+double stats_mean(const double *v, size_t n)
+{
+        double s = 0;
+        for (size_t i = 0; i < n; i++)
+                s += v[i];
+        return n ? s / (double)n : NAN;
+}
+
+double stats_stddev(const double *v, size_t n)
+{
+        if (n < 2)
+                return 0;
+        double m = stats_mean(v, n), s = 0;
+        for (size_t i = 0; i < n; i++)
+                s += (v[i] - m) * (v[i] - m);
+        return sqrt(s / (double)(n - 1));
+}
+
+double stats_cv(const double *v, size_t n)
+{
+        double m = stats_mean(v, n);
+        return n < 2 || m == 0 ? 0 : stats_stddev(v, n) / fabs(m);
+}
+
+double stats_mann_whitney_u(const double *a, size_t n, const double *b, size_t m)
+{
+        double u = 0;
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < m; j++)
+                        u += b[j] > a[i] ? 1 : b[j] == a[i] ? 0.5 : 0;
+        return u;
+}
+
+static bool has_ties(const double *a, size_t n, const double *b, size_t m)
+{
+        double *all = malloc((n + m) * sizeof *all);
+        if (!all)
+                abort();
+        memcpy(all, a, n * sizeof *a);
+        memcpy(all + n, b, m * sizeof *b);
+        qsort(all, n + m, sizeof *all, cmp_double);
+        bool ties = false;
+        for (size_t i = 1; i < n + m; i++)
+                ties |= all[i] == all[i - 1];
+        free(all);
+        return ties;
+}
+
+/* P(U <= k) under H0 for sample sizes n, m: the number of arrangements with
+ * U = u over C(n+m, n), by the recurrence f(n, m, u) = f(n-1, m, u-m) + f(n, m-1, u). */
+static double exact_cdf(size_t n, size_t m, size_t k)
+{
+        size_t umax = n * m;
+        /* f[i][j][u] rolled over i: f[j][u] for the current i */
+        double *prev = calloc((m + 1) * (umax + 1), sizeof(double));
+        double *cur = calloc((m + 1) * (umax + 1), sizeof(double));
+        if (!prev || !cur)
+                abort();
+#define F(t, j, u) (t)[(j) * (umax + 1) + (u)]
+        for (size_t j = 0; j <= m; j++)
+                F(prev, j, 0) = 1; /* i = 0: one arrangement, U = 0 */
+        for (size_t i = 1; i <= n; i++) {
+                memset(cur, 0, (m + 1) * (umax + 1) * sizeof(double));
+                F(cur, 0, 0) = 1;
+                for (size_t j = 1; j <= m; j++)
+                        for (size_t u = 0; u <= i * j; u++)
+                                F(cur, j, u) = (u >= j ? F(prev, j, u - j) : 0) + F(cur, j - 1, u);
+                double *t = prev;
+                prev = cur;
+                cur = t;
+        }
+        double total = 0, below = 0;
+        for (size_t u = 0; u <= umax; u++) {
+                total += F(prev, m, u);
+                if (u <= k)
+                        below += F(prev, m, u);
+        }
+#undef F
+        free(prev);
+        free(cur);
+        return below / total;
+}
+
+static double normal_cdf(double z)
+{
+        return 0.5 * erfc(-z / sqrt(2));
+}
+
+/* Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9
+ * after one Halley step). */
+static double normal_quantile(double p)
+{
+        static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
+                                   -2.759285104469687e+02, 1.383577518672690e+02,
+                                   -3.066479806614716e+01, 2.506628277459239e+00};
+        static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02,
+                                   -1.556989798598866e+02, 6.680131188771972e+01,
+                                   -1.328068155288572e+01};
+        static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
+                                   -2.400758277161838e+00, -2.549732539343734e+00,
+                                   4.374664141464968e+00,  2.938163982698783e+00};
+        static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
+                                   2.445134137142996e+00, 3.754408661907416e+00};
+        double q, r, x;
+        if (p <= 0)
+                return -INFINITY;
+        if (p >= 1)
+                return INFINITY;
+        if (p < 0.02425) {
+                q = sqrt(-2 * log(p));
+                x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+                    ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+        } else if (p > 1 - 0.02425) {
+                q = sqrt(-2 * log(1 - p));
+                x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+                    ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+        } else {
+                q = p - 0.5;
+                r = q * q;
+                x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+                    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+        }
+        double e = normal_cdf(x) - p, u = e * sqrt(2 * M_PI) * exp(x * x / 2);
+        return x - u / (1 + x * u / 2);
+}
+
+static bool use_exact(const double *a, size_t n, const double *b, size_t m)
+{
+        return n <= 20 && m <= 20 && !has_ties(a, n, b, m);
+}
+
+double stats_mann_whitney_p(const double *a, size_t n, const double *b, size_t m)
+{
+        if (!n || !m)
+                return 1;
+        double u = stats_mann_whitney_u(a, n, b, m), mu = (double)(n * m) / 2;
+        if (use_exact(a, n, b, m)) {
+                /* symmetric distribution: two-sided p = 2 P(U <= min(u, nm - u)) */
+                double lo = fmin(u, (double)(n * m) - u);
+                double p = 2 * exact_cdf(n, m, (size_t)lo);
+                return p > 1 ? 1 : p;
+        }
+        /* normal approximation with tie correction and continuity correction */
+        double *all = malloc((n + m) * sizeof *all);
+        if (!all)
+                abort();
+        memcpy(all, a, n * sizeof *a);
+        memcpy(all + n, b, m * sizeof *b);
+        qsort(all, n + m, sizeof *all, cmp_double);
+        double tie = 0, N = (double)(n + m);
+        for (size_t i = 0; i < n + m;) {
+                size_t j = i;
+                while (j < n + m && all[j] == all[i])
+                        j++;
+                double t = (double)(j - i);
+                tie += t * t * t - t;
+                i = j;
+        }
+        free(all);
+        double var = (double)(n * m) / 12 * ((N + 1) - tie / (N * (N - 1)));
+        if (var <= 0)
+                return 1;
+        double z = (fabs(u - mu) - 0.5) / sqrt(var);
+        if (z < 0)
+                z = 0;
+        return 2 * (1 - normal_cdf(z));
+}
+
+int stats_shift(const double *a, size_t n, const double *b, size_t m, double level,
+                struct shift *ret)
+{
+        if (n < 2 || m < 2)
+                return -EINVAL;
+        size_t nm = n * m;
+        double *d = malloc(nm * sizeof *d);
+        if (!d)
+                abort();
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < m; j++)
+                        d[i * m + j] = b[j] - a[i];
+        qsort(d, nm, sizeof *d, cmp_double);
+        ret->estimate = nm % 2 ? d[nm / 2] : (d[nm / 2 - 1] + d[nm / 2]) / 2;
+        double alpha = 1 - level;
+        /* k: the largest count with P(U <= k - 1) <= alpha / 2; the interval is
+         * [d(k), d(nm - k + 1)] in 1-based order statistics */
+        size_t k = 0;
+        if (use_exact(a, n, b, m)) {
+                while (k < nm / 2 && exact_cdf(n, m, k) <= alpha / 2)
+                        k++;
+                ret->confidence = k ? 1 - 2 * exact_cdf(n, m, k - 1) : 0;
+        } else {
+                double z = normal_quantile(1 - alpha / 2);
+                double c = (double)nm / 2 - z * sqrt((double)nm * (double)(n + m + 1) / 12);
+                k = c < 1 ? 0 : (size_t)floor(c + 0.5);
+                ret->confidence = level;
+        }
+        if (k == 0) {
+                /* the samples are too small for this level: the whole range */
+                ret->lo = d[0];
+                ret->hi = d[nm - 1];
+                if (ret->confidence == 0)
+                        ret->confidence = 1;
+        } else {
+                ret->lo = d[k - 1];
+                ret->hi = d[nm - k];
+        }
+        ret->p = stats_mann_whitney_p(a, n, b, m);
+        free(d);
+        return 0;
+}
+
+const char *verdict_name(enum verdict v)
+{
+        static const char *const names[] = {"same", "regression", "improvement", "noisy",
+                                            "insufficient"};
+        return names[v];
+}
+
+void stats_judge(const double *base, size_t n, const double *cand, size_t m, bool higher_is_better,
+                 double threshold, size_t min_samples, struct judgement *ret)
+{
+        memset(ret, 0, sizeof *ret);
+        ret->base_median = stats_median(base, n);
+        ret->cand_median = stats_median(cand, m);
+        ret->base_cv = stats_cv(base, n);
+        ret->cand_cv = stats_cv(cand, m);
+        if (n < min_samples || m < min_samples || n < 2 || m < 2 || ret->base_median == 0) {
+                ret->verdict = VERDICT_INSUFFICIENT;
+                return;
+        }
+        stats_shift(base, n, cand, m, 0.95, &ret->shift);
+        double scale = fabs(ret->base_median);
+        ret->rel_change = ret->shift.estimate / scale;
+        ret->rel_lo = ret->shift.lo / scale;
+        ret->rel_hi = ret->shift.hi / scale;
+        /* "worse" in the metric's own direction */
+        double worse_lo = higher_is_better ? -ret->rel_hi : ret->rel_lo;
+        double worse_hi = higher_is_better ? -ret->rel_lo : ret->rel_hi;
+        double worse = higher_is_better ? -ret->rel_change : ret->rel_change;
+        if (worse_lo > 0 && worse >= threshold)
+                ret->verdict = VERDICT_REGRESSION;
+        else if (worse_hi < 0 && -worse >= threshold)
+                ret->verdict = VERDICT_IMPROVEMENT;
+        else if (worse_hi <= threshold && worse_lo >= -threshold)
+                ret->verdict = VERDICT_SAME;
+        else if (worse_lo > 0 || worse_hi < 0)
+                ret->verdict = VERDICT_SAME; /* real but smaller than what matters */
+        else
+                ret->verdict = VERDICT_NOISY;
+}

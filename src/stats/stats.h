@@ -1,0 +1,55 @@
+/* stats.h - the statistics behind a verdict. Pure functions, no I/O.
+ *
+ * A change is measured as the Hodges-Lehmann estimate of the shift between
+ * two samples (the median of all pairwise differences B_j - A_i), with the
+ * distribution-free confidence interval that inverts the Mann-Whitney test
+ * (Hollander & Wolfe, Nonparametric Statistical Methods, 3rd ed., 4.3):
+ * exact for samples without ties up to 20 per side, normal approximation
+ * otherwise. Nothing here assumes normal data: run-to-run lab noise is not. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+double stats_median(const double *v, size_t n);
+double stats_mean(const double *v, size_t n);
+double stats_stddev(const double *v, size_t n); /* sample (n - 1) */
+/* Coefficient of variation: stddev / |mean|; 0 for fewer than 2 values. */
+double stats_cv(const double *v, size_t n);
+
+/* Mann-Whitney U of B over A (pairs with B > A, ties counting 1/2) and the
+ * two-sided p-value: exact when there are no ties and n, m <= 20. */
+double stats_mann_whitney_u(const double *a, size_t n, const double *b, size_t m);
+double stats_mann_whitney_p(const double *a, size_t n, const double *b, size_t m);
+
+struct shift {
+        double estimate;   /* Hodges-Lehmann shift B - A */
+        double lo, hi;     /* confidence interval of the shift */
+        double confidence; /* achieved level (exact intervals are not exactly 95%) */
+        double p;          /* two-sided Mann-Whitney p-value */
+};
+/* Returns 0, or -EINVAL with fewer than 2 values on a side (no interval then). */
+int stats_shift(const double *a, size_t n, const double *b, size_t m, double level,
+                struct shift *ret);
+
+enum verdict {
+        VERDICT_SAME,        /* the interval lies within +-threshold: no change that matters */
+        VERDICT_REGRESSION,  /* significant, and worse by at least the threshold */
+        VERDICT_IMPROVEMENT, /* significant, and better by at least the threshold */
+        VERDICT_NOISY,       /* the interval is too wide to say either */
+        VERDICT_INSUFFICIENT /* too few valid samples */
+};
+const char *verdict_name(enum verdict v);
+
+struct judgement {
+        enum verdict verdict;
+        double base_median, cand_median;
+        double rel_change, rel_lo, rel_hi; /* shift and interval relative to the baseline median */
+        double base_cv, cand_cv;
+        struct shift shift;
+};
+
+/* higher_is_better: goodput yes, CPU no. threshold: the smallest relative change
+ * that matters (0.02 = 2%). min_samples: fewer valid samples on a side is
+ * VERDICT_INSUFFICIENT. */
+void stats_judge(const double *base, size_t n, const double *cand, size_t m, bool higher_is_better,
+                 double threshold, size_t min_samples, struct judgement *ret);
