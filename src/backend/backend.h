@@ -50,6 +50,8 @@ struct backend_ops {
         int (*create)(struct lab *lab, char **err);
         /* The links between nodes exist (interfaces named as in the topology). */
         int (*wire)(struct lab *lab, char **err);
+        /* CPU time a node's VM has used so far (ns); NULL where that means nothing. */
+        int (*cpu_time)(struct lab *lab, unsigned node, uint64_t *ret_ns);
         /* Everything created goes away; safe on a half-built lab. */
         void (*destroy)(struct lab *lab);
 };

@@ -602,7 +602,18 @@ static void lv_destroy(struct lab *lab)
         lab->priv = NULL;
 }
 
+static int lv_cpu_time(struct lab *lab, unsigned node, uint64_t *ret_ns)
+{
+        struct lv *lv = lab->priv;
+        virDomainInfo info;
+        if (!lv || !lv->n[node].dom || virDomainGetInfo(lv->n[node].dom, &info) < 0)
+                return -EIO;
+        *ret_ns = info.cpuTime;
+        return 0;
+}
+
 const struct backend_ops backend_libvirt = {
+        .cpu_time = lv_cpu_time,
         .name = "libvirt",
         .summary = "a VM per node booting the kernel under test (KVM where it works, else TCG)",
         .preflight = lv_preflight,

@@ -1,5 +1,5 @@
 /* main.c - the mptcplab command: a table of verbs. */
-#include "run.h"
+#include "series.h"
 #include "../shared/util.h"
 
 #include <dirent.h>
@@ -93,19 +93,54 @@ static int verb_validate(int argc, char **argv)
         return rc;
 }
 
-static int verb_run(int argc, char **argv)
+static char **add_set(char **v, unsigned *n, const char *s)
 {
+        v = xreallocarray(v, *n + 1, sizeof(char *));
+        v[(*n)++] = (char *)s;
+        return v;
+}
+
+/* run, compare and check share their options. */
+static int run_like(int argc, char **argv, const char *verb)
+{
+        enum {
+                O_RUNS = 256,
+                O_SET,
+                O_SET_A,
+                O_SET_B,
+                O_KA,
+                O_KB,
+                O_DB,
+                O_NOSTORE,
+                O_BISECT,
+                O_BASELINE
+        };
         static const struct option opts[] = {
-                {"backend", required_argument, NULL, 'b'}, {"json", required_argument, NULL, 'j'},
-                {"agent", required_argument, NULL, 'a'},   {"verbose", no_argument, NULL, 'v'},
-                {"kernel", required_argument, NULL, 'k'},  {"uri", required_argument, NULL, 'u'},
-                {"run-dir", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0},
+                {"backend", required_argument, NULL, 'b'},
+                {"json", required_argument, NULL, 'j'},
+                {"agent", required_argument, NULL, 'a'},
+                {"verbose", no_argument, NULL, 'v'},
+                {"kernel", required_argument, NULL, 'k'},
+                {"uri", required_argument, NULL, 'u'},
+                {"run-dir", required_argument, NULL, 'd'},
+                {"runs", required_argument, NULL, O_RUNS},
+                {"set", required_argument, NULL, O_SET},
+                {"set-a", required_argument, NULL, O_SET_A},
+                {"set-b", required_argument, NULL, O_SET_B},
+                {"kernel-a", required_argument, NULL, O_KA},
+                {"kernel-b", required_argument, NULL, O_KB},
+                {"db", required_argument, NULL, O_DB},
+                {"no-store", no_argument, NULL, O_NOSTORE},
+                {"bisect", no_argument, NULL, O_BISECT},
+                {"baseline", required_argument, NULL, O_BASELINE},
+                {NULL, 0, NULL, 0},
         };
         char agent_buf[PATH_MAX];
-        struct run_opts o = {.backend = "libvirt"};
-        int c;
+        struct series_opts o = {.backend = "libvirt", .compare = streq(verb, "compare")};
+        int c, rc;
+        char *end;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "b:j:a:v", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "b:j:a:vk:u:d:", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'b':
                         o.backend = optarg;
@@ -120,7 +155,7 @@ static int verb_run(int argc, char **argv)
                         log_set_level(LOG_LVL_DEBUG);
                         break;
                 case 'k':
-                        o.kernel = optarg;
+                        o.kernel_a = o.kernel_b = optarg;
                         break;
                 case 'u':
                         o.uri = optarg;
@@ -128,47 +163,92 @@ static int verb_run(int argc, char **argv)
                 case 'd':
                         o.run_dir = optarg;
                         break;
+                case O_RUNS:
+                        o.runs = (unsigned)strtoul(optarg, &end, 10);
+                        if (*end || o.runs < 1 || o.runs > 1000) {
+                                log_error("%s: --runs %s is not a number from 1 to 1000", verb,
+                                          optarg);
+                                return EXIT_INPUT;
+                        }
+                        break;
+                case O_SET:
+                        o.sets_a = add_set(o.sets_a, &o.n_sets_a, optarg);
+                        o.sets_b = add_set(o.sets_b, &o.n_sets_b, optarg);
+                        break;
+                case O_SET_A:
+                        o.sets_a = add_set(o.sets_a, &o.n_sets_a, optarg);
+                        break;
+                case O_SET_B:
+                        o.sets_b = add_set(o.sets_b, &o.n_sets_b, optarg);
+                        break;
+                case O_KA:
+                        o.kernel_a = optarg;
+                        break;
+                case O_KB:
+                        o.kernel_b = optarg;
+                        break;
+                case O_DB:
+                        o.db = optarg;
+                        break;
+                case O_NOSTORE:
+                        o.no_store = true;
+                        break;
+                case O_BISECT:
+                        o.bisect = true;
+                        break;
+                case O_BASELINE:
+                        o.baseline = optarg;
+                        break;
                 default:
                         usage(stderr);
                         return EXIT_INPUT;
                 }
         }
         if (optind + 1 != argc) {
-                log_error("run: expected one topology file");
-                return EXIT_INPUT;
+                log_error("%s: expected one topology file", verb);
+                rc = EXIT_INPUT;
+                goto out;
         }
+        o.file = argv[optind];
+        if (o.compare &&
+            (o.n_sets_a == o.n_sets_b &&
+             !memcmp(o.sets_a, o.sets_b, o.n_sets_a * sizeof(char *))) &&
+            !o.kernel_a && !o.kernel_b)
+                log_warn("compare: both sides are the same (an A/A comparison)");
+        if (streq(verb, "check") && !o.baseline) {
+                log_error("check: --baseline NAME is required");
+                rc = EXIT_INPUT;
+                goto out;
+        }
+        if ((o.compare || o.baseline) && o.no_store && o.baseline) {
+                log_error("check needs the database (--no-store)");
+                rc = EXIT_INPUT;
+                goto out;
+        }
+        if ((o.compare || o.baseline) && !o.runs)
+                o.runs = 5;
         if (!o.agent_path)
                 o.agent_path = find_agent(agent_buf, sizeof agent_buf);
-        struct topo *t = NULL;
-        struct topo_errors errs = {0};
-        if (topo_parse_file(argv[optind], &t, &errs) < 0) {
-                print_errors(&errs);
-                topo_errors_clear(&errs);
-                return EXIT_INPUT;
-        }
-        struct run_result *res = NULL;
-        int rc = lab_run(t, &o, &res);
-        if (res) {
-                report_table(stdout, t, res);
-                fflush(stdout);
-                if (o.json_out) {
-                        struct json_object *j = report_json(t, res);
-                        /* write to a temporary name and rename: never a half-written file */
-                        char *tmp = xasprintf("%s.tmp.%d", o.json_out, (int)getpid());
-                        if (json_object_to_file_ext(tmp, j, JSON_C_TO_STRING_PRETTY) < 0 ||
-                            rename(tmp, o.json_out) < 0) {
-                                log_error("cannot write %s: %s", o.json_out, strerror(errno));
-                                unlink(tmp);
-                                if (rc == EXIT_OK)
-                                        rc = EXIT_INFRA;
-                        }
-                        free(tmp);
-                        json_object_put(j);
-                }
-        }
-        run_result_free(res);
-        topo_free(t);
+        rc = series_run(&o);
+out:
+        free(o.sets_a);
+        free(o.sets_b);
         return rc;
+}
+
+static int verb_run(int argc, char **argv)
+{
+        return run_like(argc, argv, "run");
+}
+
+static int verb_compare(int argc, char **argv)
+{
+        return run_like(argc, argv, "compare");
+}
+
+static int verb_check(int argc, char **argv)
+{
+        return run_like(argc, argv, "check");
 }
 
 /* Is a live process an agent for this namespace (its argv names it)? */
@@ -231,10 +311,9 @@ static const struct {
         const char *name;
         int (*fn)(int argc, char **argv);
 } verbs[] = {
-        {"validate", verb_validate},
-        {"run", verb_run},
-        {"backends", verb_backends},
-        {"cleanup", verb_cleanup},
+        {"validate", verb_validate}, {"run", verb_run},           {"backends", verb_backends},
+        {"cleanup", verb_cleanup},   {"compare", verb_compare},   {"check", verb_check},
+        {"history", verb_history},   {"baseline", verb_baseline},
 };
 
 int main(int argc, char **argv)

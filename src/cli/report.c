@@ -136,6 +136,12 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                 json_object_object_add(cpu, "server_pct", D(w->cpu_server_pct));
                 json_object_object_add(cpu, "client_s", D(w->cpu_client_s));
                 json_object_object_add(cpu, "server_s", D(w->cpu_server_s));
+                json_object_object_add(cpu, "node_client_pct", D(w->node_cpu_client_pct));
+                json_object_object_add(cpu, "node_server_pct", D(w->node_cpu_server_pct));
+                json_object_object_add(cpu, "vm_client_s",
+                                       w->vm_cpu_client_s >= 0 ? D(w->vm_cpu_client_s) : NULL);
+                json_object_object_add(cpu, "vm_server_s",
+                                       w->vm_cpu_server_s >= 0 ? D(w->vm_cpu_server_s) : NULL);
                 json_object_object_add(j, "cpu", cpu);
                 struct json_object *mp = json_object_new_object();
                 json_object_object_add(mp, "mp_capable", I(w->mp_capable));

@@ -428,6 +428,24 @@ static struct json_object *job_wait(struct lab_node *n, const char *step, int64_
         return res;
 }
 
+/* Busy share of all CPUs between two /proc/stat readings (user..steal), in %. */
+static double node_busy_pct(struct json_object *before, struct json_object *after)
+{
+        struct json_object *a = jpath(before, "cpu", "cpu", NULL),
+                           *b = jpath(after, "cpu", "cpu", NULL);
+        if (!a || !b || json_object_array_length(a) < 8 || json_object_array_length(b) < 8)
+                return -1;
+        double total = 0, idle = 0;
+        for (size_t i = 0; i < 8; i++) {
+                double d = (double)(json_object_get_int64(json_object_array_get_idx(b, i)) -
+                                    json_object_get_int64(json_object_array_get_idx(a, i)));
+                total += d;
+                if (i == 3 || i == 4) /* idle, iowait */
+                        idle += d;
+        }
+        return total > 0 ? 100.0 * (total - idle) / total : -1;
+}
+
 static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **err)
 {
         struct topo *t = r->lab.t;
@@ -494,6 +512,10 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
                 json_object_put(cargv);
                 goto out;
         }
+        uint64_t vm0[2] = {0, 0}, vm1[2] = {0, 0};
+        bool have_vm = r->lab.ops->cpu_time &&
+                       r->lab.ops->cpu_time(&r->lab, w->from, &vm0[0]) == 0 &&
+                       r->lab.ops->cpu_time(&r->lab, w->to, &vm0[1]) == 0;
         uint64_t t0 = now_usec();
         if ((e = node_call(cn, "iperf3 client", "spawn",
                            agent_args("argv", cargv, "timeout_ms", I(dur_ms + 30000), NULL),
@@ -506,6 +528,10 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
                 goto out;
         }
         res->wall_s = (double)(now_usec() - t0) / 1e6;
+        have_vm = have_vm && r->lab.ops->cpu_time(&r->lab, w->from, &vm1[0]) == 0 &&
+                  r->lab.ops->cpu_time(&r->lab, w->to, &vm1[1]) == 0;
+        res->vm_cpu_client_s = have_vm ? (double)(vm1[0] - vm0[0]) / 1e9 : -1;
+        res->vm_cpu_server_s = have_vm ? (double)(vm1[1] - vm0[1]) / 1e9 : -1;
         if (!(sres = job_wait(sn, "iperf3 server", sjob, 20000, err))) {
                 e = -ETIMEDOUT;
                 goto out;
@@ -556,6 +582,8 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         jdouble(sres, "stime_s", &s);
         res->cpu_server_s = u + s;
 
+        res->node_cpu_client_pct = node_busy_pct(before_c, after_c);
+        res->node_cpu_server_pct = node_busy_pct(before_s, after_s);
         res->mp_capable = delta(before_c, after_c, "MPTcpExt", "MPCapableSYNACKRX");
         res->mp_join = delta(before_s, after_s, "MPTcpExt", "MPJoinAckRx") +
                        delta(before_c, after_c, "MPTcpExt", "MPJoinAckRx");

@@ -22,8 +22,10 @@ struct wl_result {
         char *target;
         double sent_bps, recv_bps;
         int64_t retransmits;
-        double cpu_client_pct, cpu_server_pct; /* iperf3's own accounting */
-        double cpu_client_s, cpu_server_s;     /* rusage of the two processes */
+        double cpu_client_pct, cpu_server_pct;           /* iperf3's own accounting */
+        double cpu_client_s, cpu_server_s;               /* rusage of the two processes */
+        double node_cpu_client_pct, node_cpu_server_pct; /* /proc/stat busy share, whole node */
+        double vm_cpu_client_s, vm_cpu_server_s;         /* the VMs' CPU time (libvirt), -1: none */
         int64_t mp_capable, mp_join, add_addr, fallbacks;
         unsigned connections; /* MPTCP connections the client opened (MP_CAPABLE SYN/ACKs) */
         double subflows_per_conn;

@@ -54,7 +54,10 @@ _printf_(3, 4) static void err_pos(struct ctx *c, struct topo_pos p, const char 
         if (vasprintf(&m, fmt, ap) < 0)
                 abort();
         va_end(ap);
-        add_error(c->errs, xasprintf("%s:%d:%d: %s", c->file, p.line, p.col, m));
+        if (p.line)
+                add_error(c->errs, xasprintf("%s:%d:%d: %s", c->file, p.line, p.col, m));
+        else /* a value from --set has no place in the file */
+                add_error(c->errs, xasprintf("%s (--set): %s", c->file, m));
 }
 
 #define err_at(c, n, ...) err_pos((c), node_pos(n), __VA_ARGS__)
@@ -946,8 +949,60 @@ static void parse_root(struct ctx *c, struct fy_node *root)
         check_model(c);
 }
 
-static int parse_doc(const char *name, const char *text, struct topo **ret,
+/* PATH=VALUE: dotted keys and list indexes ("links.1.shape.rate=19.4mbit"). */
+static int apply_set(struct fy_document *doc, const char *file, const char *set,
                      struct topo_errors *errs)
+{
+        const char *eq = strchr(set, '=');
+        if (!eq || eq == set) {
+                add_error(errs, xasprintf("--set %s: expected PATH=VALUE", set));
+                return -EINVAL;
+        }
+        _cleanup_free_ char *path = strndup(set, (size_t)(eq - set));
+        struct fy_node *cur = fy_document_root(doc), *parent = NULL;
+        char *save = NULL, *seg = strtok_r(path, ".", &save), *last = NULL;
+        while (seg) {
+                char *next = strtok_r(NULL, ".", &save);
+                if (!next) {
+                        last = seg;
+                        break;
+                }
+                parent = cur;
+                if (cur && fy_node_is_sequence(cur)) {
+                        char *end;
+                        long i = strtol(seg, &end, 10);
+                        cur = *end || i < 0 ? NULL : fy_node_sequence_get_by_index(cur, (int)i);
+                } else if (cur && fy_node_is_mapping(cur))
+                        cur = fy_node_mapping_lookup_by_string(cur, seg, -1);
+                else
+                        cur = NULL;
+                if (!cur) {
+                        add_error(errs,
+                                  xasprintf("--set %s: %s has nothing at \"%s\"", set, file, seg));
+                        return -EINVAL;
+                }
+                seg = next;
+        }
+        (void)parent;
+        struct fy_node *v = fy_node_create_scalar_copy(doc, eq + 1, strlen(eq + 1));
+        if (!last || !cur || !v) {
+                add_error(errs, xasprintf("--set %s: expected PATH=VALUE", set));
+                return -EINVAL;
+        }
+        if (fy_node_is_mapping(cur)) {
+                struct fy_node_pair *pair = fy_node_mapping_lookup_pair_by_string(cur, last, -1);
+                if (pair)
+                        return fy_node_pair_set_value(pair, v) == 0 ? 0 : -EINVAL;
+                struct fy_node *k = fy_node_create_scalar_copy(doc, last, strlen(last));
+                return fy_node_mapping_append(cur, k, v) == 0 ? 0 : -EINVAL;
+        }
+        add_error(errs,
+                  xasprintf("--set %s: \"%s\" is not inside a mapping in %s", set, last, file));
+        return -EINVAL;
+}
+
+static int parse_doc(const char *name, const char *text, char *const *sets, unsigned n_sets,
+                     struct topo **ret, struct topo_errors *errs)
 {
         struct fy_diag_cfg dcfg;
         fy_diag_cfg_default(&dcfg);
@@ -973,9 +1028,13 @@ static int parse_doc(const char *name, const char *text, struct topo **ret,
                 if (errs->n == before)
                         parse_root(&c, NULL); /* an empty stream gives no document */
         } else {
-                if (fy_document_root(doc) &&
-                    fy_node_get_type(fy_document_root(doc)) == FYNT_SCALAR &&
-                    !*(fy_node_get_scalar0(fy_document_root(doc)) ?: ""))
+                for (unsigned i = 0; i < n_sets; i++)
+                        apply_set(doc, name, sets[i], errs);
+                if (errs->n)
+                        ;
+                else if (fy_document_root(doc) &&
+                         fy_node_get_type(fy_document_root(doc)) == FYNT_SCALAR &&
+                         !*(fy_node_get_scalar0(fy_document_root(doc)) ?: ""))
                         parse_root(&c, NULL);
                 else
                         parse_root(&c, fy_document_root(doc));
@@ -997,11 +1056,22 @@ int topo_parse_file(const char *path, struct topo **ret, struct topo_errors *err
                 add_error(errs, xasprintf("%s: cannot read: %s", path, strerror(errno)));
                 return r;
         }
-        return parse_doc(path, NULL, ret, errs);
+        return parse_doc(path, NULL, NULL, 0, ret, errs);
+}
+
+int topo_parse_file_set(const char *path, char *const *sets, unsigned n_sets, struct topo **ret,
+                        struct topo_errors *errs)
+{
+        if (access(path, R_OK) < 0) {
+                int r = -errno;
+                add_error(errs, xasprintf("%s: cannot read: %s", path, strerror(errno)));
+                return r;
+        }
+        return parse_doc(path, NULL, sets, n_sets, ret, errs);
 }
 
 int topo_parse_string(const char *name, const char *yaml, struct topo **ret,
                       struct topo_errors *errs)
 {
-        return parse_doc(name, yaml, ret, errs);
+        return parse_doc(name, yaml, NULL, 0, ret, errs);
 }

@@ -156,6 +156,10 @@ void topo_errors_clear(struct topo_errors *e);
 int topo_parse_file(const char *path, struct topo **ret, struct topo_errors *errs);
 int topo_parse_string(const char *name, const char *yaml, struct topo **ret,
                       struct topo_errors *errs);
+/* The same, with PATH=VALUE overrides applied to the document first
+ * ("links.1.shape.rate=19.4mbit": dotted keys, list indexes from 0). */
+int topo_parse_file_set(const char *path, char *const *sets, unsigned n_sets, struct topo **ret,
+                        struct topo_errors *errs);
 struct topo *topo_free(struct topo *t);
 
 /* Model back to a canonical YAML text (for round-trip tests and the run record). */

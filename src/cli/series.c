@@ -1,0 +1,584 @@
+/* series.c - repetitions, the results database, and verdicts: run --runs N,
+ * compare (two kernels or settings, interleaved A B A B), check (against a
+ * saved baseline), history and baselines. */
+#include "series.h"
+#include "../shared/util.h"
+#include "../stats/stats.h"
+#include "../store/store.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <time.h>
+
+/* What is judged: direction and the smallest relative change that matters. */
+static const struct metric_def {
+        const char *name, *unit;
+        bool higher_is_better;
+        double threshold;
+} metrics[] = {
+        {"goodput_mbps", "Mbit/s", true, 0.01},
+        {"aggregation_efficiency", "", true, 0.01},
+        {"cpu_s", "s", false, 0.05},
+        {"cpu_s_per_gbit", "s/Gbit", false, 0.05},
+        {"node_cpu_client_pct", "%", false, 0.05},
+        {"node_cpu_server_pct", "%", false, 0.05},
+        {"vm_cpu_client_s", "s", false, 0.05},
+        {"vm_cpu_server_s", "s", false, 0.05},
+        {"retransmits", "", false, 0.25},
+};
+
+static const struct metric_def *metric_find(const char *name)
+{
+        for (unsigned i = 0; i < ELEMENTSOF(metrics); i++)
+                if (streq(metrics[i].name, name))
+                        return &metrics[i];
+        return NULL;
+}
+
+/* The samples of one run: every metric of every workload, valid or not. */
+static unsigned run_samples(const struct run_result *res, struct store_sample *out, unsigned max)
+{
+        unsigned n = 0;
+        for (unsigned i = 0; i < res->n_wl; i++) {
+                const struct wl_result *w = &res->wl[i];
+                if (!w->w)
+                        continue;
+                bool valid = w->status == WL_OK;
+                const char *reason = valid ? NULL : w->reason ? w->reason : "not valid";
+                if (res->crash_node)
+                        valid = false, reason = "a node crashed";
+                double gbit = w->recv_bps * (double)w->w->duration_us / 1e6 / 1e9;
+                double cpu = w->cpu_client_s + w->cpu_server_s;
+                struct {
+                        const char *m;
+                        double v;
+                        bool have;
+                } v[] = {
+                        {"goodput_mbps", w->recv_bps / 1e6, true},
+                        {"aggregation_efficiency",
+                         w->path_rate_bps ? w->recv_bps / (double)w->path_rate_bps : 0,
+                         w->path_rate_bps > 0},
+                        {"cpu_s", cpu, true},
+                        {"cpu_s_per_gbit", gbit > 0 ? cpu / gbit : 0, gbit > 0},
+                        {"node_cpu_client_pct", w->node_cpu_client_pct,
+                         w->node_cpu_client_pct >= 0},
+                        {"node_cpu_server_pct", w->node_cpu_server_pct,
+                         w->node_cpu_server_pct >= 0},
+                        {"vm_cpu_client_s", w->vm_cpu_client_s, w->vm_cpu_client_s >= 0},
+                        {"vm_cpu_server_s", w->vm_cpu_server_s, w->vm_cpu_server_s >= 0},
+                        {"retransmits", (double)w->retransmits, w->retransmits >= 0},
+                        {"subflows_per_connection", w->subflows_per_conn, true},
+                };
+                for (unsigned k = 0; k < ELEMENTSOF(v) && n < max; k++)
+                        if (v[k].have)
+                                out[n++] = (struct store_sample){w->w->name, v[k].m, v[k].v, valid,
+                                                                 reason};
+        }
+        return n;
+}
+
+static char *iso_now(void)
+{
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        char buf[32];
+        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        return xstrdup(buf);
+}
+
+/* FNV-1a over the topology file and the overrides: which experiment this was. */
+static char *topo_hash(const char *file, char *const *sets, unsigned n)
+{
+        _cleanup_free_ char *text = NULL;
+        uint64_t h = 1469598103934665603ULL;
+        if (read_file(file, &text, NULL) == 0)
+                for (const char *p = text; *p; p++)
+                        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        for (unsigned i = 0; i < n; i++)
+                for (const char *p = sets[i]; *p; p++)
+                        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        return xasprintf("%016llx", (unsigned long long)h);
+}
+
+static int write_json(const char *path, struct json_object *j)
+{
+        if (!path)
+                return 0;
+        char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+        int r = json_object_to_file_ext(tmp, j, JSON_C_TO_STRING_PRETTY) < 0 ||
+                                rename(tmp, path) < 0
+                        ? -EIO
+                        : 0;
+        if (r < 0) {
+                log_error("cannot write %s", path);
+                unlink(tmp);
+        }
+        free(tmp);
+        return r;
+}
+
+struct side {
+        const char *name; /* "A", "B", or NULL */
+        const char *kernel;
+        char **sets;
+        unsigned n_sets;
+};
+
+/* One run of the topology, stored. Returns the run's exit code. */
+static int one_run(const struct series_opts *o, const struct side *sd, const char *series,
+                   bool warmup, struct store *db, struct json_object *all, bool print_table)
+{
+        struct topo *t = NULL;
+        struct topo_errors errs = {0};
+        if (topo_parse_file_set(o->file, sd->sets, sd->n_sets, &t, &errs) < 0) {
+                for (unsigned i = 0; i < errs.n; i++)
+                        fprintf(stderr, "%s\n", errs.msgs[i]);
+                topo_errors_clear(&errs);
+                return EXIT_INPUT;
+        }
+        struct run_opts ro = {.backend = o->backend,
+                              .agent_path = o->agent_path,
+                              .kernel = sd->kernel,
+                              .uri = o->uri,
+                              .run_dir = o->run_dir};
+        struct run_result *res = NULL;
+        char *started = iso_now();
+        int rc = lab_run(t, &ro, &res);
+        if (res && print_table)
+                report_table(stdout, t, res);
+        if (res && o->json_out && !o->runs && !o->compare && !o->baseline) {
+                /* a single run: its own report is the JSON asked for */
+                struct json_object *j = report_json(t, res);
+                if (write_json(o->json_out, j) < 0 && rc == EXIT_OK)
+                        rc = EXIT_INFRA;
+                json_object_put(j);
+        }
+        if (res && db && rc != EXIT_INPUT &&
+            !(rc == EXIT_INFRA && !res->crash_node && res->error &&
+              streq(res->error, "interrupted"))) {
+                struct store_sample samples[256];
+                unsigned n = run_samples(res, samples, ELEMENTSOF(samples));
+                struct json_object *rj = report_json(t, res), *kernels = json_object_new_object();
+                json_object_object_foreach (res->nodes, name, info)
+                        json_object_object_add(
+                                kernels, name,
+                                json_object_get(jpath(info, "hello", "kernel", NULL)));
+                _cleanup_free_ char *hash = topo_hash(o->file, sd->sets, sd->n_sets);
+                _cleanup_free_ char *ended = iso_now();
+                char host[256] = "";
+                gethostname(host, sizeof host - 1);
+                const char *status = res->crash_node ? "crashed" : res->error ? "failed" : "ok";
+                struct store_run sr = {.run_id = res->run_id,
+                                       .series = series,
+                                       .side = sd->name,
+                                       .topology = t->name,
+                                       .topology_file = o->file,
+                                       .topology_hash = hash,
+                                       .backend = res->backend,
+                                       .host = host,
+                                       .started_at = started,
+                                       .ended_at = ended,
+                                       .status = status,
+                                       .error = res->error,
+                                       .kernels = json_object_to_json_string(kernels),
+                                       .tools = NULL,
+                                       .result_json = json_object_to_json_string(rj),
+                                       .warmup = warmup,
+                                       .samples = samples,
+                                       .n_samples = n};
+                char *err = NULL;
+                if (store_add_run(db, &sr, &err) < 0) {
+                        log_error("%s", err);
+                        free(err);
+                        rc = EXIT_INFRA;
+                }
+                for (unsigned i = 0; i < n && all && !warmup; i++) {
+                        struct json_object *x = json_object_new_object();
+                        json_object_object_add(x, "run", json_object_new_string(res->run_id));
+                        json_object_object_add(x, "side",
+                                               sd->name ? json_object_new_string(sd->name) : NULL);
+                        json_object_object_add(x, "workload",
+                                               json_object_new_string(samples[i].workload));
+                        json_object_object_add(x, "metric",
+                                               json_object_new_string(samples[i].metric));
+                        json_object_object_add(x, "value",
+                                               json_object_new_double(samples[i].value));
+                        json_object_object_add(x, "valid",
+                                               json_object_new_boolean(samples[i].valid));
+                        if (samples[i].reason)
+                                json_object_object_add(x, "reason",
+                                                       json_object_new_string(samples[i].reason));
+                        json_object_array_add(all, x);
+                }
+                json_object_put(rj);
+                json_object_put(kernels);
+        }
+        /* one line per run for the record on stderr */
+        if (res) {
+                fprintf(stderr, "mptcplab: %s run %s%s%s%s:", warmup ? "warm-up" : "counted",
+                        res->run_id, sd->name ? " side " : "", sd->name ? sd->name : "",
+                        sd->kernel ? "" : "");
+                for (unsigned i = 0; i < res->n_wl; i++)
+                        if (res->wl[i].w)
+                                fprintf(stderr, " %s %.2f Mbit/s%s", res->wl[i].w->name,
+                                        res->wl[i].recv_bps / 1e6,
+                                        res->wl[i].status == WL_OK ? "" : " (not valid)");
+                fprintf(stderr, "%s\n", res->crash_node ? " CRASHED" : "");
+        }
+        free(started);
+        run_result_free(res);
+        topo_free(t);
+        return rc;
+}
+
+/* ---- verdicts ---- */
+
+static void collect(struct json_object *samples, const char *side, const char *wl,
+                    const char *metric, bool valid, double **v, size_t *n)
+{
+        *n = 0;
+        *v = xcalloc(json_object_array_length(samples) + 1, sizeof(double));
+        for (size_t i = 0; i < json_object_array_length(samples); i++) {
+                struct json_object *x = json_object_array_get_idx(samples, i);
+                const char *s = jstr(x, "side");
+                bool ok = false;
+                jbool(x, "valid", &ok);
+                if ((side && (!s || !streq(s, side))) || !streq(jstr(x, "workload"), wl) ||
+                    !streq(jstr(x, "metric"), metric) || ok != valid)
+                        continue;
+                double d = 0;
+                jdouble(x, "value", &d);
+                (*v)[(*n)++] = d;
+        }
+}
+
+/* Judges every (workload, metric) present on both sides; KTAP on stdout. */
+static int judge(struct json_object *base, const char *base_side, struct json_object *cand,
+                 const char *cand_side, const char *what, struct json_object **ret_json)
+{
+        /* the workloads, in order of appearance */
+        char *wls[64];
+        unsigned n_wl = 0;
+        for (size_t i = 0; i < json_object_array_length(cand); i++) {
+                const char *w = jstr(json_object_array_get_idx(cand, i), "workload");
+                bool seen = false;
+                for (unsigned k = 0; k < n_wl; k++)
+                        seen |= streq(wls[k], w);
+                if (!seen && n_wl < ELEMENTSOF(wls))
+                        wls[n_wl++] = (char *)w;
+        }
+        struct json_object *tests = json_object_new_array();
+        unsigned regressions = 0;
+        for (unsigned w = 0; w < n_wl; w++)
+                for (unsigned m = 0; m < ELEMENTSOF(metrics); m++) {
+                        double *a, *b, *ai, *bi;
+                        size_t na, nb, nai, nbi;
+                        collect(base, base_side, wls[w], metrics[m].name, true, &a, &na);
+                        collect(cand, cand_side, wls[w], metrics[m].name, true, &b, &nb);
+                        collect(base, base_side, wls[w], metrics[m].name, false, &ai, &nai);
+                        collect(cand, cand_side, wls[w], metrics[m].name, false, &bi, &nbi);
+                        free(ai);
+                        free(bi);
+                        if (na + nai == 0 || nb + nbi == 0) {
+                                free(a);
+                                free(b);
+                                continue;
+                        }
+                        struct judgement j;
+                        stats_judge(a, na, b, nb, metrics[m].higher_is_better, metrics[m].threshold,
+                                    3, &j);
+                        struct json_object *t = json_object_new_object();
+                        char *name = xasprintf("%s.%s", wls[w], metrics[m].name);
+                        json_object_object_add(t, "name", json_object_new_string(name));
+                        json_object_object_add(t, "verdict",
+                                               json_object_new_string(verdict_name(j.verdict)));
+                        json_object_object_add(t, "base_median",
+                                               json_object_new_double(j.base_median));
+                        json_object_object_add(t, "cand_median",
+                                               json_object_new_double(j.cand_median));
+                        json_object_object_add(t, "change", json_object_new_double(j.rel_change));
+                        json_object_object_add(t, "ci_low", json_object_new_double(j.rel_lo));
+                        json_object_object_add(t, "ci_high", json_object_new_double(j.rel_hi));
+                        json_object_object_add(t, "confidence",
+                                               json_object_new_double(j.shift.confidence));
+                        json_object_object_add(t, "p", json_object_new_double(j.shift.p));
+                        json_object_object_add(t, "threshold",
+                                               json_object_new_double(metrics[m].threshold));
+                        json_object_object_add(t, "base_cv", json_object_new_double(j.base_cv));
+                        json_object_object_add(t, "cand_cv", json_object_new_double(j.cand_cv));
+                        json_object_object_add(t, "base_valid", json_object_new_int((int)na));
+                        json_object_object_add(t, "base_invalid", json_object_new_int((int)nai));
+                        json_object_object_add(t, "cand_valid", json_object_new_int((int)nb));
+                        json_object_object_add(t, "cand_invalid", json_object_new_int((int)nbi));
+                        json_object_array_add(tests, t);
+                        free(name);
+                        free(a);
+                        free(b);
+                }
+        size_t n = json_object_array_length(tests);
+        printf("KTAP version 1\n1..%zu\n# %s\n", n, what);
+        for (size_t i = 0; i < n; i++) {
+                struct json_object *t = json_object_array_get_idx(tests, i);
+                const char *v = jstr(t, "verdict"), *name = jstr(t, "name");
+                const struct metric_def *md = metric_find(strchr(name, '.') + 1);
+                double bm = 0, cm = 0, ch = 0, lo = 0, hi = 0, th = 0, bcv = 0, ccv = 0, conf = 0;
+                int64_t bv = 0, bi = 0, cv = 0, ci = 0;
+                jdouble(t, "base_median", &bm);
+                jdouble(t, "cand_median", &cm);
+                jdouble(t, "change", &ch);
+                jdouble(t, "ci_low", &lo);
+                jdouble(t, "ci_high", &hi);
+                jdouble(t, "threshold", &th);
+                jdouble(t, "base_cv", &bcv);
+                jdouble(t, "cand_cv", &ccv);
+                jdouble(t, "confidence", &conf);
+                jint(t, "base_valid", &bv);
+                jint(t, "base_invalid", &bi);
+                jint(t, "cand_valid", &cv);
+                jint(t, "cand_invalid", &ci);
+                bool regression = streq(v, "regression");
+                regressions += regression;
+                const char *skip =
+                        streq(v, "noisy") || streq(v, "insufficient") ? " # SKIP " : " # ";
+                printf("%s %zu %s%s%s: %.4g -> %.4g %s, change %+.2f%% [%.0f%% CI %+.2f%%, "
+                       "%+.2f%%], "
+                       "threshold %.0f%%\n",
+                       regression ? "not ok" : "ok", i + 1, name, skip, v, bm, cm,
+                       md ? md->unit : "", 100 * ch, 100 * conf, 100 * lo, 100 * hi, 100 * th);
+                printf("#   samples: base %lld valid, %lld invalid; candidate %lld valid, %lld "
+                       "invalid; "
+                       "CV base %.2f%%, candidate %.2f%%\n",
+                       (long long)bv, (long long)bi, (long long)cv, (long long)ci, 100 * bcv,
+                       100 * ccv);
+        }
+        printf("# %u regression(s) in %zu test(s)\n", regressions, n);
+        *ret_json = tests;
+        return regressions ? EXIT_REGRESSION : EXIT_OK;
+}
+
+static void invalid_notes(struct json_object *samples)
+{
+        /* the verdict says why samples were left out */
+        struct json_object *seen = json_object_new_object();
+        for (size_t i = 0; i < json_object_array_length(samples); i++) {
+                struct json_object *x = json_object_array_get_idx(samples, i);
+                bool ok = true;
+                jbool(x, "valid", &ok);
+                const char *run = jstr(x, "run"), *why = jstr(x, "reason");
+                if (ok || !run || json_object_object_get_ex(seen, run, NULL))
+                        continue;
+                json_object_object_add(seen, run, NULL);
+                printf("# left out: run %s%s%s (%s): %s\n", run, jstr(x, "side") ? " side " : "",
+                       jstr(x, "side") ?: "", jstr(x, "workload"), why ? why : "not valid");
+        }
+        json_object_put(seen);
+}
+
+static int finish(const struct series_opts *o, int rc)
+{
+        if (o->bisect)
+                return rc == EXIT_INFRA ? 125 : rc == EXIT_INPUT ? 128 : rc;
+        return rc;
+}
+
+int series_run(const struct series_opts *o)
+{
+        char *err = NULL;
+        struct store *db = NULL;
+        if (!o->no_store && store_open(o->db, &db, &err) < 0) {
+                log_error("%s", err);
+                free(err);
+                return finish(o, EXIT_INFRA);
+        }
+        char series[32];
+        snprintf(series, sizeof series, "s%08x",
+                 (unsigned)(getpid() ^ (unsigned)time(NULL) ^ (unsigned)(now_usec() << 4)));
+        struct side a = {o->compare ? "A" : NULL, o->kernel_a, o->sets_a, o->n_sets_a};
+        struct side b = {"B", o->kernel_b, o->sets_b, o->n_sets_b};
+        struct json_object *samples = json_object_new_array();
+        int rc = EXIT_OK;
+        unsigned runs = o->runs ? o->runs : 1;
+        bool warmup = o->runs > 0;
+        if (db)
+                fprintf(stderr, "mptcplab: series %s, %u run(s)%s, results in %s\n", series, runs,
+                        warmup ? " after a warm-up" : "", store_path(db));
+        /* warm-ups first (not counted), then A B A B ... so drift hits both sides */
+        for (int i = warmup ? -1 : 0; i < (int)runs && rc != EXIT_INFRA && rc != EXIT_INPUT; i++) {
+                int r1 = one_run(o, &a, series, i < 0, db, samples, !o->compare && !o->baseline);
+                if (r1 == EXIT_INFRA || r1 == EXIT_INPUT)
+                        rc = r1;
+                if (o->compare && rc == EXIT_OK) {
+                        int r2 = one_run(o, &b, series, i < 0, db, samples, false);
+                        if (r2 == EXIT_INFRA || r2 == EXIT_INPUT)
+                                rc = r2;
+                }
+        }
+        struct json_object *out = json_object_new_object(), *tests = NULL;
+        json_object_object_add(out, "schema", json_object_new_string("mptcplab.series/1"));
+        json_object_object_add(out, "series", json_object_new_string(series));
+        json_object_object_add(out, "topology", json_object_new_string(o->file));
+        if (rc == EXIT_OK && o->compare) {
+                _cleanup_free_ char *what = xasprintf(
+                        "compare %s: A = %s%s, B = %s%s; %u runs each, interleaved, series %s",
+                        o->file, o->kernel_a ? o->kernel_a : "default kernel",
+                        o->n_sets_a ? " (+--set)" : "",
+                        o->kernel_b ? o->kernel_b : "default kernel",
+                        o->n_sets_b ? " (+--set)" : "", runs, series);
+                invalid_notes(samples);
+                rc = judge(samples, "A", samples, "B", what, &tests);
+        } else if (rc == EXIT_OK && o->baseline) {
+                struct json_object *base = NULL;
+                if (store_samples(db, o->baseline, "baseline", true, &base, &err) < 0 ||
+                    json_object_array_length(base) == 0) {
+                        log_error("%s",
+                                  err ? err
+                                      : "the baseline has no samples (mptcplab baseline list)");
+                        free(err);
+                        json_object_put(base);
+                        rc = EXIT_INPUT;
+                } else {
+                        _cleanup_free_ char *what =
+                                xasprintf("check %s against baseline %s; %u runs, series %s",
+                                          o->file, o->baseline, runs, series);
+                        invalid_notes(samples);
+                        rc = judge(base, NULL, samples, NULL, what, &tests);
+                        json_object_object_add(out, "baseline",
+                                               json_object_new_string(o->baseline));
+                }
+                json_object_put(base);
+        } else if (rc == EXIT_OK && runs > 1) {
+                /* a plain series: per metric median and spread */
+                printf("# series %s: %u runs\n", series, runs);
+                for (unsigned m = 0; m < ELEMENTSOF(metrics); m++) {
+                        const char *last = NULL;
+                        for (size_t i = 0; i < json_object_array_length(samples); i++) {
+                                const char *w =
+                                        jstr(json_object_array_get_idx(samples, i), "workload");
+                                if (last && streq(last, w))
+                                        continue;
+                                bool dup = false;
+                                for (size_t k = 0; k < i; k++)
+                                        dup |= streq(jstr(json_object_array_get_idx(samples, k),
+                                                          "workload"),
+                                                     w);
+                                if (dup)
+                                        continue;
+                                last = w;
+                                double *v;
+                                size_t n;
+                                collect(samples, NULL, w, metrics[m].name, true, &v, &n);
+                                if (n)
+                                        printf("# %-14s %-24s median %10.4g  CV %6.2f%%  (%zu "
+                                               "valid)\n",
+                                               w, metrics[m].name, stats_median(v, n),
+                                               100 * stats_cv(v, n), n);
+                                free(v);
+                        }
+                }
+        }
+        if (tests)
+                json_object_object_add(out, "tests", tests);
+        json_object_object_add(out, "samples", samples);
+        json_object_object_add(out, "exit", json_object_new_int(rc));
+        if ((o->runs || o->compare || o->baseline) && write_json(o->json_out, out) < 0 &&
+            rc == EXIT_OK)
+                rc = EXIT_INFRA;
+        json_object_put(out);
+        store_close(db);
+        return finish(o, rc);
+}
+
+int verb_history(int argc, char **argv)
+{
+        const char *dbp = NULL, *topo = NULL;
+        for (int i = 1; i < argc; i++) {
+                if (streq(argv[i], "--db") && i + 1 < argc)
+                        dbp = argv[++i];
+                else if (argv[i][0] != '-')
+                        topo = argv[i];
+                else {
+                        log_error("history: unknown option %s", argv[i]);
+                        return EXIT_INPUT;
+                }
+        }
+        struct store *db;
+        struct json_object *rows;
+        char *err = NULL;
+        if (store_open(dbp, &db, &err) < 0 || store_history(db, topo, 50, &rows, &err) < 0) {
+                log_error("%s", err);
+                free(err);
+                return EXIT_INFRA;
+        }
+        printf("%-10s %-10s %-4s %-18s %-8s %-21s %-8s %-7s %s\n", "run", "series", "side",
+               "topology", "backend", "started", "status", "warmup", "kernels");
+        for (size_t i = 0; i < json_object_array_length(rows); i++) {
+                struct json_object *r = json_object_array_get_idx(rows, i);
+                printf("%-10s %-10s %-4s %-18s %-8s %-21s %-8s %-7s %s\n", jstr(r, "run_id"),
+                       jstr(r, "series"), jstr(r, "side") ?: "-", jstr(r, "topology"),
+                       jstr(r, "backend"), jstr(r, "started_at"), jstr(r, "status"),
+                       streq(jstr(r, "warmup") ?: "0", "1") ? "yes" : "no",
+                       jstr(r, "kernels") ?: "");
+        }
+        json_object_put(rows);
+        store_close(db);
+        return EXIT_OK;
+}
+
+int verb_baseline(int argc, char **argv)
+{
+        const char *dbp = NULL, *run = NULL, *name = NULL, *sub = argc > 1 ? argv[1] : NULL;
+        for (int i = 2; i < argc; i++) {
+                if (streq(argv[i], "--db") && i + 1 < argc)
+                        dbp = argv[++i];
+                else if (streq(argv[i], "--run") && i + 1 < argc)
+                        run = argv[++i];
+                else if (argv[i][0] != '-' && !name)
+                        name = argv[i];
+                else {
+                        log_error("baseline: unexpected %s", argv[i]);
+                        return EXIT_INPUT;
+                }
+        }
+        if (!sub || (!streq(sub, "save") && !streq(sub, "list")) ||
+            (streq(sub, "save") && (!name || !run))) {
+                log_error("usage: mptcplab baseline save NAME --run SERIES|RUN [--db PATH] | "
+                          "baseline list [--db PATH]");
+                return EXIT_INPUT;
+        }
+        struct store *db;
+        char *err = NULL;
+        if (store_open(dbp, &db, &err) < 0) {
+                log_error("%s", err);
+                free(err);
+                return EXIT_INFRA;
+        }
+        int rc = EXIT_OK;
+        if (streq(sub, "save")) {
+                int n = store_baseline_save(db, name, run, &err);
+                if (n < 0) {
+                        log_error("%s", err);
+                        free(err);
+                        rc = n == -ENOENT ? EXIT_INPUT : EXIT_INFRA;
+                } else
+                        printf("baseline %s: %d run(s) from %s\n", name, n, run);
+        } else {
+                struct json_object *rows;
+                if (store_baseline_list(db, &rows, &err) < 0) {
+                        log_error("%s", err);
+                        free(err);
+                        rc = EXIT_INFRA;
+                } else {
+                        for (size_t i = 0; i < json_object_array_length(rows); i++) {
+                                struct json_object *r = json_object_array_get_idx(rows, i);
+                                printf("%-20s %-21s %-12s %3s runs  %s\n", jstr(r, "name"),
+                                       jstr(r, "created_at"), jstr(r, "source"), jstr(r, "runs"),
+                                       jstr(r, "topology") ?: "");
+                        }
+                        json_object_put(rows);
+                }
+        }
+        store_close(db);
+        return rc;
+}

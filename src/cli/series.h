@@ -1,0 +1,20 @@
+/* series.h - repetitions and verdicts on top of single runs. */
+#pragma once
+#include "run.h"
+
+struct series_opts {
+        const char *file;
+        char **sets_a, **sets_b; /* --set applies to both; --set-a / --set-b to one side */
+        unsigned n_sets_a, n_sets_b;
+        const char *kernel_a, *kernel_b;
+        unsigned runs; /* counted runs per side; 0: a single run, no warm-up */
+        bool compare, bisect, no_store;
+        const char *baseline; /* check: compare against this baseline */
+        const char *backend, *agent_path, *uri, *run_dir, *db, *json_out;
+};
+
+/* run --runs N, compare and check. Returns the exit code (mapped for git bisect
+ * run with bisect: 3 -> 125, 2 -> 128). */
+int series_run(const struct series_opts *o);
+int verb_history(int argc, char **argv);
+int verb_baseline(int argc, char **argv);

@@ -1,0 +1,47 @@
+/* store.h - the results database (SQLite, WAL). A run and all its samples go
+ * in one transaction, at the end of the run: a controller killed mid-run
+ * leaves the database as it was. Schema versioned with PRAGMA user_version
+ * and migrated forward on open. */
+#pragma once
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct store;
+
+/* NULL path: $XDG_DATA_HOME/mptcplab/results.db (~/.local/share/...). */
+int store_open(const char *path, struct store **ret, char **err);
+struct store *store_close(struct store *s);
+const char *store_path(const struct store *s);
+
+struct store_sample {
+        const char *workload, *metric;
+        double value;
+        bool valid;
+        const char *reason; /* why not valid */
+};
+
+struct store_run {
+        const char *run_id, *series, *side, *topology, *topology_file, *topology_hash;
+        const char *backend, *host, *started_at, *ended_at, *status, *error;
+        const char *kernels;     /* JSON object: node -> kernel release */
+        const char *tools;       /* JSON object: tool versions */
+        const char *result_json; /* the run's whole JSON report */
+        bool warmup;
+        const struct store_sample *samples;
+        unsigned n_samples;
+};
+
+/* One transaction; returns the row id or -errno with *err. */
+int64_t store_add_run(struct store *s, const struct store_run *r, char **err);
+
+/* Samples of a series (or a single run id, or a baseline name): valid ones only
+ * unless all is set. Fills a JSON array of {run, side, workload, metric, value, valid, reason}. */
+int store_samples(struct store *s, const char *what, const char *kind, bool all,
+                  struct json_object **ret, char **err);
+/* kind: "series", "run" or "baseline" */
+
+int store_baseline_save(struct store *s, const char *name, const char *id, char **err);
+int store_baseline_list(struct store *s, struct json_object **ret, char **err);
+int store_history(struct store *s, const char *topology, unsigned limit, struct json_object **ret,
+                  char **err);
