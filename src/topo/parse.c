@@ -12,6 +12,8 @@ struct ctx {
         const char *file;
         struct topo_errors *errs;
         struct topo *t;
+        struct fy_node *set_nodes[64]; /* values that came from --set, not from the file */
+        unsigned n_set_nodes;
 };
 
 static struct topo_pos node_pos(struct fy_node *n)
@@ -60,7 +62,15 @@ _printf_(3, 4) static void err_pos(struct ctx *c, struct topo_pos p, const char 
                 add_error(c->errs, xasprintf("%s (--set): %s", c->file, m));
 }
 
-#define err_at(c, n, ...) err_pos((c), node_pos(n), __VA_ARGS__)
+static struct topo_pos ctx_pos(struct ctx *c, struct fy_node *n)
+{
+        for (unsigned i = 0; i < c->n_set_nodes; i++)
+                if (c->set_nodes[i] == n)
+                        return (struct topo_pos){0, 0};
+        return node_pos(n);
+}
+
+#define err_at(c, n, ...) err_pos((c), ctx_pos((c), (n)), __VA_ARGS__)
 
 void topo_errors_clear(struct topo_errors *e)
 {
@@ -950,7 +960,7 @@ static void parse_root(struct ctx *c, struct fy_node *root)
 }
 
 /* PATH=VALUE: dotted keys and list indexes ("links.1.shape.rate=19.4mbit"). */
-static int apply_set(struct fy_document *doc, const char *file, const char *set,
+static int apply_set(struct ctx *c, struct fy_document *doc, const char *file, const char *set,
                      struct topo_errors *errs)
 {
         const char *eq = strchr(set, '=');
@@ -985,6 +995,8 @@ static int apply_set(struct fy_document *doc, const char *file, const char *set,
         }
         (void)parent;
         struct fy_node *v = fy_node_create_scalar_copy(doc, eq + 1, strlen(eq + 1));
+        if (v && c->n_set_nodes < ELEMENTSOF(c->set_nodes))
+                c->set_nodes[c->n_set_nodes++] = v;
         if (!last || !cur || !v) {
                 add_error(errs, xasprintf("--set %s: expected PATH=VALUE", set));
                 return -EINVAL;
@@ -1029,7 +1041,7 @@ static int parse_doc(const char *name, const char *text, char *const *sets, unsi
                         parse_root(&c, NULL); /* an empty stream gives no document */
         } else {
                 for (unsigned i = 0; i < n_sets; i++)
-                        apply_set(doc, name, sets[i], errs);
+                        apply_set(&c, doc, name, sets[i], errs);
                 if (errs->n)
                         ;
                 else if (fy_document_root(doc) &&

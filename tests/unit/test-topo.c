@@ -134,6 +134,38 @@ static void check_two_paths(void)
         topo_free(t);
 }
 
+/* --set overrides: applied to the document, errors named. */
+static void check_sets(void)
+{
+        char *path = xasprintf("%s/topologies/two-paths.yaml", src_dir);
+        char *ok[] = {"links.1.shape.rate=19.4mbit", "nodes.client.cpus=2"};
+        struct topo *t = NULL;
+        struct topo_errors errs = {0};
+        CHECK_EQ_INT(topo_parse_file_set(path, ok, 2, &t, &errs), 0);
+        if (t) {
+                CHECK_EQ_INT(t->links[1].shape[0].rate_bps, 19400000);
+                CHECK_EQ_INT(t->links[1].shape[1].rate_bps, 19400000);
+                CHECK_EQ_INT(t->links[1].shape[0].delay_us, 10000);
+                CHECK_EQ_INT(t->links[0].shape[0].rate_bps, 20000000);
+                CHECK_EQ_INT(t->nodes[topo_find_node(t, "client")].cpus, 2);
+        }
+        t = topo_free(t);
+        char *nowhere[] = {"links.7.shape.rate=1mbit"};
+        CHECK(topo_parse_file_set(path, nowhere, 1, &t, &errs) < 0);
+        CHECK(errs.n == 1 && strstr(errs.msgs[0], "--set links.7.shape.rate=1mbit") &&
+              strstr(errs.msgs[0], "\"7\""));
+        topo_errors_clear(&errs);
+        char *bad[] = {"links.0.shape.rate=fast"};
+        CHECK(topo_parse_file_set(path, bad, 1, &t, &errs) < 0);
+        CHECK(errs.n == 1 && strstr(errs.msgs[0], "(--set)") && strstr(errs.msgs[0], "\"fast\""));
+        topo_errors_clear(&errs);
+        char *noeq[] = {"links.0.shape.rate"};
+        CHECK(topo_parse_file_set(path, noeq, 1, &t, &errs) < 0 && errs.n == 1 &&
+              strstr(errs.msgs[0], "PATH=VALUE"));
+        topo_errors_clear(&errs);
+        free(path);
+}
+
 int main(int argc, char **argv)
 {
         src_dir = argc > 1 ? argv[1] : ".";
@@ -171,5 +203,6 @@ int main(int argc, char **argv)
         }
         free(std);
         check_two_paths();
+        check_sets();
         return CHECK_DONE();
 }

@@ -1,0 +1,105 @@
+"""The results database and verdicts on the netns backend: a series is stored
+run by run, a controller killed mid-run leaves earlier runs intact and no trace
+of the interrupted one, baselines are saved and checked against, a real
+regression is reported as `not ok` with exit 1, and --bisect maps exit codes."""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from labtest import MPTCPLAB, SRC, check, done, need_root, netns_list, run_lab, wait_until  # noqa: E402
+
+need_root()
+tmp = tempfile.mkdtemp()
+db = os.path.join(tmp, "results.db")
+topo = os.path.join(SRC, "tests/netns/short.yaml")
+before = netns_list()
+common = ["--backend", "netns", "--db", db, "--run-dir", tmp]
+
+# 1. a series of 3 counted runs after a warm-up
+out = os.path.join(tmp, "series.json")
+p = run_lab("run", topo, "--runs", "3", "--json", out, *common)
+check(p.returncode == 0, "run --runs 3 exits 0 (got %d): %s" % (p.returncode, p.stderr[-500:]))
+s = json.load(open(out))
+series = s["series"]
+con = sqlite3.connect(db)
+rows = con.execute("SELECT warmup, status FROM runs WHERE series = ?", (series,)).fetchall()
+check(sorted(rows) == [(0, "ok")] * 3 + [(1, "ok")], "warm-up and 3 counted runs stored: %s" % rows)
+n = con.execute("SELECT count(*) FROM samples s JOIN runs r ON r.id = s.run WHERE r.series = ? AND"
+                " s.metric = 'goodput_mbps' AND r.warmup = 0", (series,)).fetchone()[0]
+check(n == 3, "one goodput sample per counted run (%d)" % n)
+g = [x["value"] for x in s["samples"] if x["metric"] == "goodput_mbps"]
+check(len(g) == 3 and all(15 < v < 20 for v in g), "goodput samples measured at 20mbit: %s" % g)
+check(con.execute("PRAGMA journal_mode").fetchone()[0] == "wal", "the database is in WAL mode")
+check(con.execute("PRAGMA user_version").fetchone()[0] == 1, "schema version 1")
+con.close()
+
+# 2. baseline save / list, check against it
+p = run_lab("baseline", "save", "base", "--run", series, "--db", db)
+check(p.returncode == 0 and "3 run(s)" in p.stdout, "baseline saved from the series: %s" % p.stdout.strip())
+p = run_lab("baseline", "save", "nope", "--run", "s-nosuch", "--db", db)
+check(p.returncode == 2 and "s-nosuch" in p.stderr, "unknown series: exit 2")
+p = run_lab("baseline", "list", "--db", db)
+check("base" in p.stdout and "short" in p.stdout, "baseline list shows it")
+p = run_lab("check", topo, "--baseline", "base", "--runs", "3", *common)
+lines = p.stdout.splitlines()
+check(lines[:1] == ["KTAP version 1"] and lines[1].startswith("1.."), "check prints KTAP")
+plan = int(lines[1][3:])
+results = [l for l in lines if l.startswith("ok ") or l.startswith("not ok ")]
+check(plan == len(results) and plan >= 3, "the plan matches the %d results" % len(results))
+check(any("bulk-tcp.goodput_mbps" in l for l in results), "goodput is judged")
+check(p.returncode in (0, 1) and (p.returncode == 1) == any(l.startswith("not ok") for l in results),
+      "exit code follows the results (%d)" % p.returncode)
+
+# 3. a real regression: the path at half its rate
+p = run_lab("check", topo, "--baseline", "base", "--runs", "3", "--set", "links.0.shape.rate=10mbit",
+            "--json", os.path.join(tmp, "check.json"), *common)
+print(p.stdout)
+check(p.returncode == 1, "halved rate: exit 1 (got %d)" % p.returncode)
+reg = [l for l in p.stdout.splitlines() if l.startswith("not ok") and "bulk-tcp.goodput_mbps" in l]
+check(reg and "regression" in reg[0] and "change -" in reg[0], "not ok for goodput: %s" % reg)
+j = json.load(open(os.path.join(tmp, "check.json")))
+t = [x for x in j["tests"] if x["name"] == "bulk-tcp.goodput_mbps"][0]
+check(t["verdict"] == "regression" and -0.55 < t["change"] < -0.40, "change about -50%%: %.3f" % t["change"])
+
+# 4. --bisect: exit 2 stays a stop (128), infrastructure failure becomes skip (125)
+p = run_lab("run", os.path.join(SRC, "tests/topo/bad/06-rate-mbps.yaml"), "--bisect", *common)
+check(p.returncode == 128, "--bisect: bad input -> 128 (got %d)" % p.returncode)
+p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", MPTCPLAB, "run", topo,
+                    "--backend", "netns", "--no-store", "--bisect"], capture_output=True, text=True)
+check(p.returncode == 125, "--bisect: infrastructure failure -> 125 (got %d)" % p.returncode)
+
+# 5. killed in the middle of the second counted run
+proc = subprocess.Popen([MPTCPLAB, "run", topo, "--runs", "3", *common], stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE, text=True)
+counted = 0
+killed_run = None
+while True:
+    line = proc.stderr.readline()
+    if not line:
+        break
+    if "counted run" in line:
+        counted += 1
+    if counted == 1 and ": short on" in line:
+        killed_run = line.split(" run ")[1].split(":")[0]
+    if counted == 1 and killed_run and "workload 1/1" in line:
+        break
+time.sleep(1)
+proc.send_signal(signal.SIGKILL)
+proc.wait()
+con = sqlite3.connect(db)
+check(con.execute("PRAGMA integrity_check").fetchone()[0] == "ok", "integrity check ok after SIGKILL")
+sid = con.execute("SELECT series FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0]
+rows = con.execute("SELECT run_id, warmup, (SELECT count(*) FROM samples WHERE run = runs.id)"
+                   " FROM runs WHERE series = ?", (sid,)).fetchall()
+check(len(rows) == 2 and all(r[2] > 0 for r in rows), "warm-up and the finished run are intact: %s" % rows)
+check(killed_run and not con.execute("SELECT 1 FROM runs WHERE run_id = ?", (killed_run,)).fetchall(),
+      "the interrupted run %s is absent" % killed_run)
+con.close()
+check(wait_until(lambda: netns_list() == before, 15), "no namespace left")
+done()
