@@ -635,29 +635,6 @@ static void on_signal(int sig)
         agent_interrupted = 1;
 }
 
-static char *iso_now(void)
-{
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        char buf[32];
-        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        return xstrdup(buf);
-}
-
-static int mkdir_p(const char *path)
-{
-        _cleanup_free_ char *p = xstrdup(path);
-        for (char *s = p + 1; *s; s++)
-                if (*s == '/') {
-                        *s = 0;
-                        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                                return -errno;
-                        *s = '/';
-                }
-        return mkdir(p, 0755) < 0 && errno != EEXIST ? -errno : 0;
-}
-
 static char *default_run_dir(const char *run_id)
 {
         const char *x = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
@@ -729,7 +706,7 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
         res->run_dir = xstrdup(r.lab.run_dir);
         memcpy(res->run_id, r.lab.run_id, sizeof res->run_id);
         res->backend = be->name;
-        res->started_at = iso_now();
+        res->started_at = iso8601_now();
         res->n_wl = t->n_workloads;
         res->wl = xcalloc(t->n_workloads, sizeof *res->wl);
         res->nodes = json_object_new_object();

@@ -78,16 +78,6 @@ static unsigned run_samples(const struct run_result *res, struct store_sample *o
         return n;
 }
 
-static char *iso_now(void)
-{
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        char buf[32];
-        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        return xstrdup(buf);
-}
-
 /* FNV-1a over the topology file and the overrides: which experiment this was. */
 static char *topo_hash(const char *file, char *const *sets, unsigned n)
 {
@@ -144,7 +134,7 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                               .uri = o->uri,
                               .run_dir = o->run_dir};
         struct run_result *res = NULL;
-        char *started = iso_now();
+        char *started = iso8601_now();
         int rc = lab_run(t, &ro, &res);
         if (res && print_table)
                 report_table(stdout, t, res);
@@ -166,7 +156,7 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                                 kernels, name,
                                 json_object_get(jpath(info, "hello", "kernel", NULL)));
                 _cleanup_free_ char *hash = topo_hash(o->file, sd->sets, sd->n_sets);
-                _cleanup_free_ char *ended = iso_now();
+                _cleanup_free_ char *ended = iso8601_now();
                 char host[256] = "";
                 gethostname(host, sizeof host - 1);
                 const char *status = res->crash_node ? "crashed" : res->error ? "failed" : "ok";
@@ -243,8 +233,7 @@ static void collect(struct json_object *samples, const char *side, const char *w
         for (size_t i = 0; i < json_object_array_length(samples); i++) {
                 struct json_object *x = json_object_array_get_idx(samples, i);
                 const char *s = jstr(x, "side");
-                bool ok = false;
-                jbool(x, "valid", &ok);
+                bool ok = json_object_get_boolean(jpath(x, "valid", NULL));
                 if ((side && (!s || !streq(s, side))) || !streq(jstr(x, "workload"), wl) ||
                     !streq(jstr(x, "metric"), metric) || ok != valid)
                         continue;
@@ -364,8 +353,7 @@ static void invalid_notes(struct json_object *samples)
         struct json_object *seen = json_object_new_object();
         for (size_t i = 0; i < json_object_array_length(samples); i++) {
                 struct json_object *x = json_object_array_get_idx(samples, i);
-                bool ok = true;
-                jbool(x, "valid", &ok);
+                bool ok = json_object_get_boolean(jpath(x, "valid", NULL));
                 const char *run = jstr(x, "run"), *why = jstr(x, "reason");
                 if (ok || !run || json_object_object_get_ex(seen, run, NULL))
                         continue;
@@ -518,7 +506,7 @@ int verb_history(int argc, char **argv)
                 printf("%-10s %-10s %-4s %-18s %-8s %-21s %-8s %-7s %s\n", jstr(r, "run_id"),
                        jstr(r, "series"), jstr(r, "side") ?: "-", jstr(r, "topology"),
                        jstr(r, "backend"), jstr(r, "started_at"), jstr(r, "status"),
-                       streq(jstr(r, "warmup") ?: "0", "1") ? "yes" : "no",
+                       json_object_get_int(jpath(r, "warmup", NULL)) ? "yes" : "no",
                        jstr(r, "kernels") ?: "");
         }
         json_object_put(rows);
@@ -572,8 +560,9 @@ int verb_baseline(int argc, char **argv)
                 } else {
                         for (size_t i = 0; i < json_object_array_length(rows); i++) {
                                 struct json_object *r = json_object_array_get_idx(rows, i);
-                                printf("%-20s %-21s %-12s %3s runs  %s\n", jstr(r, "name"),
-                                       jstr(r, "created_at"), jstr(r, "source"), jstr(r, "runs"),
+                                printf("%-20s %-21s %-12s %3d runs  %s\n", jstr(r, "name"),
+                                       jstr(r, "created_at"), jstr(r, "source"),
+                                       json_object_get_int(jpath(r, "runs", NULL)),
                                        jstr(r, "topology") ?: "");
                         }
                         json_object_put(rows);

@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static const char *program = "mptcplab";
@@ -84,6 +85,29 @@ void *xreallocarray(void *p, size_t n, size_t size)
         if (!r)
                 abort();
         return r;
+}
+
+char *iso8601_now(void)
+{
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        char buf[32];
+        strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        return xstrdup(buf);
+}
+
+int mkdir_p(const char *path)
+{
+        _cleanup_free_ char *p = xstrdup(path);
+        for (char *s = p + 1; *s; s++)
+                if (*s == '/') {
+                        *s = 0;
+                        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                                return -errno;
+                        *s = '/';
+                }
+        return mkdir(p, 0755) < 0 && errno != EEXIST ? -errno : 0;
 }
 
 uint64_t now_usec(void)

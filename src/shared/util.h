@@ -67,6 +67,11 @@ char *xstrdup(const char *s);
 void *xcalloc(size_t n, size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
 
+/* Now as "2026-11-22T12:00:00Z" (malloc'd). */
+char *iso8601_now(void);
+/* mkdir -p with mode 0755; existing directories are fine. */
+int mkdir_p(const char *path);
+
 /* Monotonic time in microseconds. */
 uint64_t now_usec(void);
 

@@ -64,7 +64,8 @@ double stats_mann_whitney_u(const double *a, size_t n, const double *b, size_t m
         return u;
 }
 
-static bool has_ties(const double *a, size_t n, const double *b, size_t m)
+/* Both samples in one sorted array (caller frees). */
+static double *pooled_sorted(const double *a, size_t n, const double *b, size_t m)
 {
         double *all = malloc((n + m) * sizeof *all);
         if (!all)
@@ -72,6 +73,12 @@ static bool has_ties(const double *a, size_t n, const double *b, size_t m)
         memcpy(all, a, n * sizeof *a);
         memcpy(all + n, b, m * sizeof *b);
         qsort(all, n + m, sizeof *all, cmp_double);
+        return all;
+}
+
+static bool has_ties(const double *a, size_t n, const double *b, size_t m)
+{
+        double *all = pooled_sorted(a, n, b, m);
         bool ties = false;
         for (size_t i = 1; i < n + m; i++)
                 ties |= all[i] == all[i - 1];
@@ -174,12 +181,7 @@ double stats_mann_whitney_p(const double *a, size_t n, const double *b, size_t m
                 return p > 1 ? 1 : p;
         }
         /* normal approximation with tie correction and continuity correction */
-        double *all = malloc((n + m) * sizeof *all);
-        if (!all)
-                abort();
-        memcpy(all, a, n * sizeof *a);
-        memcpy(all + n, b, m * sizeof *b);
-        qsort(all, n + m, sizeof *all, cmp_double);
+        double *all = pooled_sorted(a, n, b, m);
         double tie = 0, N = (double)(n + m);
         for (size_t i = 0; i < n + m;) {
                 size_t j = i;

@@ -53,19 +53,6 @@ static int exec(struct store *s, const char *sql, char **err)
         return 0;
 }
 
-static int mkdir_parents(const char *path)
-{
-        _cleanup_free_ char *p = xstrdup(path);
-        for (char *c = p + 1; *c; c++)
-                if (*c == '/') {
-                        *c = 0;
-                        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                                return -errno;
-                        *c = '/';
-                }
-        return 0;
-}
-
 int store_open(const char *path, struct store **ret, char **err)
 {
         struct store *s = xcalloc(1, sizeof *s);
@@ -77,7 +64,10 @@ int store_open(const char *path, struct store **ret, char **err)
                                   : xasprintf("%s/.local/share/mptcplab/results.db",
                                               home && *home ? home : "/var/lib");
         }
-        int r = mkdir_parents(s->path);
+        _cleanup_free_ char *dir = xstrdup(s->path);
+        if (strrchr(dir, '/'))
+                *strrchr(dir, '/') = 0;
+        int r = strchr(s->path, '/') ? mkdir_p(dir) : 0;
         if (r < 0) {
                 *err = xasprintf("%s: cannot create its directory: %s", s->path, strerror(-r));
                 store_close(s);
@@ -202,49 +192,22 @@ fail:
         return rc;
 }
 
+static int query_json(struct store *s, const char *sql, const char *arg, unsigned limit,
+                      struct json_object **ret, char **err);
+
 int store_samples(struct store *s, const char *what, const char *kind, bool all,
                   struct json_object **ret, char **err)
 {
         const char *where = streq(kind, "series") ? "r.series = ?1"
-                            : streq(kind, "run")
-                                    ? "r.run_id = ?1"
-                                    : "r.id IN (SELECT run FROM baseline_runs WHERE baseline = ?1)";
+                            : streq(kind, "run")  ? "r.run_id = ?1"
+                                                  : "r.id IN (SELECT run FROM baseline_runs WHERE "
+                                                    "baseline = ?1)";
         _cleanup_free_ char *sql = xasprintf(
-                "SELECT r.run_id, r.side, s.workload, s.metric, s.value, s.valid, s.reason"
+                "SELECT r.run_id AS run, r.side, s.workload, s.metric, s.value, s.valid, s.reason"
                 " FROM samples s JOIN runs r ON r.id = s.run WHERE %s AND r.warmup = 0%s"
                 " ORDER BY r.id",
                 where, all ? "" : " AND s.valid = 1");
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-                return fail(s, err, "cannot read samples");
-        sqlite3_bind_text(st, 1, what, -1, SQLITE_TRANSIENT);
-        struct json_object *arr = json_object_new_array();
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                struct json_object *o = json_object_new_object();
-                const char *names[] = {"run", "side", "workload", "metric"};
-                for (int i = 0; i < 4; i++) {
-                        const unsigned char *t = sqlite3_column_text(st, i);
-                        json_object_object_add(o, names[i],
-                                               t ? json_object_new_string((const char *)t) : NULL);
-                }
-                json_object_object_add(o, "value",
-                                       json_object_new_double(sqlite3_column_double(st, 4)));
-                json_object_object_add(o, "valid",
-                                       json_object_new_boolean(sqlite3_column_int(st, 5)));
-                const unsigned char *why = sqlite3_column_text(st, 6);
-                if (why)
-                        json_object_object_add(o, "reason",
-                                               json_object_new_string((const char *)why));
-                json_object_array_add(arr, o);
-        }
-        sqlite3_finalize(st);
-        if (rc != SQLITE_DONE) {
-                json_object_put(arr);
-                return fail(s, err, "cannot read samples");
-        }
-        *ret = arr;
-        return 0;
+        return query_json(s, sql, what, 0, ret, err);
 }
 
 int store_baseline_save(struct store *s, const char *name, const char *id, char **err)
@@ -310,11 +273,24 @@ static int query_json(struct store *s, const char *sql, const char *arg, unsigne
         struct json_object *arr = json_object_new_array();
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                struct json_object *o = json_object_new_object();
+                /* one object per row, the columns with their SQLite types */
+                struct json_object *o = json_object_new_object(), *v;
                 for (int i = 0; i < sqlite3_column_count(st); i++) {
-                        const unsigned char *t = sqlite3_column_text(st, i);
-                        json_object_object_add(o, sqlite3_column_name(st, i),
-                                               t ? json_object_new_string((const char *)t) : NULL);
+                        switch (sqlite3_column_type(st, i)) {
+                        case SQLITE_INTEGER:
+                                v = json_object_new_int64(sqlite3_column_int64(st, i));
+                                break;
+                        case SQLITE_FLOAT:
+                                v = json_object_new_double(sqlite3_column_double(st, i));
+                                break;
+                        case SQLITE_NULL:
+                                v = NULL;
+                                break;
+                        default:
+                                v = json_object_new_string(
+                                        (const char *)sqlite3_column_text(st, i));
+                        }
+                        json_object_object_add(o, sqlite3_column_name(st, i), v);
                 }
                 json_object_array_add(arr, o);
         }
