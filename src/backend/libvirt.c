@@ -93,9 +93,24 @@ static int build_image(struct lab *lab, struct lv_node *ln, char **err)
 {
         _cleanup_free_ char *script = xasprintf("%s/build-image", guest_dir());
         _cleanup_free_ char *cache = cache_dir();
-        char *argv[] = {script,         "--release", ln->ks.release,          "--modroot",
-                        ln->ks.modroot, "--agent",   (char *)lab->agent_path, "--cache",
-                        cache,          NULL};
+        /* mptcpload lives next to the agent (build tree or install) */
+        _cleanup_free_ char *ml = xstrdup(lab->agent_path);
+        char *slash = strrchr(ml, '/');
+        _cleanup_free_ char *mlpath =
+                slash ? xasprintf("%.*s/mptcpload", (int)(slash - ml), ml) : xstrdup("mptcpload");
+        bool have_ml = access(mlpath, X_OK) == 0;
+        char *argv[] = {script,
+                        "--release",
+                        ln->ks.release,
+                        "--modroot",
+                        ln->ks.modroot,
+                        "--agent",
+                        (char *)lab->agent_path,
+                        "--cache",
+                        cache,
+                        have_ml ? "--extra" : NULL,
+                        mlpath,
+                        NULL};
         char *out = NULL, *errout = NULL;
         int st = 0;
         int r = spawn_run(argv, 120000, &out, &errout, &st);

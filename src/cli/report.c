@@ -166,6 +166,16 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                 }
                 json_object_object_add(j, "interfaces", ifs);
                 json_object_object_add(j, "wall_s", D(w->wall_s));
+                if (w->w->tool == TOPO_TOOL_MPTCPLOAD) {
+                        struct json_object *ml = json_object_new_object();
+                        json_object_object_add(ml, "transactions_per_s", D(w->tps));
+                        json_object_object_add(ml, "connections_per_s", D(w->cps));
+                        json_object_object_add(ml, "latency_p50_us", D(w->lat_p50_us));
+                        json_object_object_add(ml, "latency_p99_us", D(w->lat_p99_us));
+                        json_object_object_add(ml, "latency_p999_us", D(w->lat_p999_us));
+                        json_object_object_add(ml, "fallbacks_seen", I(w->tool_fallbacks));
+                        json_object_object_add(j, "mptcpload", ml);
+                }
                 json_object_array_add(wls, j);
         }
         json_object_object_add(o, "workloads", wls);

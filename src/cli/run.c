@@ -1,6 +1,7 @@
 /* run.c - bring a topology up, configure it, run its workloads, tear down. */
 #include "run.h"
 #include "../load/iperf3.h"
+#include "../load/mptcpload-driver.h"
 #include "../shared/util.h"
 #include "../topo/units.h"
 
@@ -106,11 +107,18 @@ static int check_capabilities(struct run *r, char **err)
         }
         for (unsigned i = 0; i < t->n_workloads; i++) {
                 const struct topo_workload *w = &t->workloads[i];
-                if (w->tool != TOPO_TOOL_IPERF3) {
-                        *err = xasprintf("%s:%d:%d: workload %s: tool mptcpload is not available "
-                                         "yet in this build",
-                                         t->file, w->pos.line, w->pos.col, w->name);
-                        return -EOPNOTSUPP;
+                if (w->tool == TOPO_TOOL_MPTCPLOAD) {
+                        for (unsigned side = 0; side < 2; side++)
+                                if (!hello_bool(&r->lab.nodes[side ? w->to : w->from], "mptcpload",
+                                                NULL)) {
+                                        *err = xasprintf(
+                                                "node %s: workload %s needs mptcpload, which "
+                                                "is not there",
+                                                r->lab.nodes[side ? w->to : w->from].tn->name,
+                                                w->name);
+                                        return -ENOENT;
+                                }
+                        continue;
                 }
                 for (unsigned side = 0; side < 2; side++) {
                         struct lab_node *n = &r->lab.nodes[side ? w->to : w->from];
@@ -460,12 +468,19 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
                 hello_bool(cn, "mptcpize", NULL) && hello_bool(sn, "mptcpize", NULL)};
         const char *why = NULL;
         res->target = xstrdup(target);
-        res->method = xstrdup(iperf3_mptcp_method(w, &caps));
+        bool ml = w->tool == TOPO_TOOL_MPTCPLOAD;
+        res->method = xstrdup(ml ? (w->protocol == TOPO_PROTO_MPTCP ? "mptcp" : "tcp")
+                                 : iperf3_mptcp_method(w, &caps));
         res->expected_subflows = expected_subflows(t, w);
         res->path_rate_bps =
                 topo_path_rate_sum(t, w->reverse ? w->to : w->from, w->reverse ? w->from : w->to);
-        struct json_object *sargv = iperf3_server_argv(w, port, &caps, &why);
-        struct json_object *cargv = iperf3_client_argv(w, target, port, &caps, &why);
+        /* mptcpload takes two ports: control on port, data on port + 1 */
+        if (ml && !w->port)
+                port = 5301 + 2 * wi;
+        struct json_object *sargv =
+                ml ? mptcpload_server_argv(w, port) : iperf3_server_argv(w, port, &caps, &why);
+        struct json_object *cargv = ml ? mptcpload_client_argv(w, target, port)
+                                       : iperf3_client_argv(w, target, port, &caps, &why);
         if (!sargv || !cargv) {
                 json_object_put(sargv);
                 json_object_put(cargv);
@@ -551,10 +566,12 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
                 }
 
         /* results */
-        struct iperf3_result ir;
+        struct iperf3_result ir = {0};
+        struct mptcpload_result mr;
         char *perr = NULL;
         const char *out = jstr(cres, "stdout");
-        if (iperf3_parse(out ? out : "", &ir, &perr) < 0) {
+        if (ml ? mptcpload_parse(out ? out : "", &mr, &perr) < 0
+               : iperf3_parse(out ? out : "", &ir, &perr) < 0) {
                 const char *serr = jstr(cres, "stderr");
                 res->status = WL_FAILED;
                 res->reason = xasprintf("%s%s%s", perr, serr && *serr ? "; stderr: " : "",
@@ -562,6 +579,15 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
                 free(perr);
                 e = 0;
                 goto out;
+        }
+        if (ml) {
+                ir.sent_bps = ir.recv_bps = mr.throughput_bps;
+                res->tps = mr.tps;
+                res->cps = mr.cps;
+                res->lat_p50_us = mr.p50_us;
+                res->lat_p99_us = mr.p99_us;
+                res->lat_p999_us = mr.p999_us;
+                res->tool_fallbacks = mr.fallbacks;
         }
         res->sent_bps = ir.sent_bps;
         res->recv_bps = ir.recv_bps;
@@ -598,11 +624,15 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
                         res->status = WL_INVALID;
                         res->reason =
                                 xstrdup("fell back to TCP: no MP_CAPABLE SYN/ACK was received");
-                } else if (res->fallbacks > 0) {
+                } else if (res->fallbacks > 0 || res->tool_fallbacks > 0) {
                         res->status = WL_INVALID;
                         res->reason = xasprintf("%lld connection(s) fell back to TCP",
-                                                (long long)res->fallbacks);
-                } else if (res->subflows_per_conn + 0.01 < res->expected_subflows) {
+                                                (long long)(res->fallbacks > res->tool_fallbacks
+                                                                    ? res->fallbacks
+                                                                    : res->tool_fallbacks));
+                } else if (res->subflows_per_conn + 0.01 < res->expected_subflows &&
+                           !(w->mode && streq(w->mode, "crr"))) {
+                        /* crr connections end before every subflow can join */
                         res->status = WL_INVALID;
                         res->reason = xasprintf("%.2f subflows per connection, the topology "
                                                 "implies %u",

@@ -29,6 +29,8 @@ struct wl_result {
         int64_t mp_capable, mp_join, add_addr, fallbacks;
         unsigned connections; /* MPTCP connections the client opened (MP_CAPABLE SYN/ACKs) */
         double subflows_per_conn;
+        double tps, cps, lat_p50_us, lat_p99_us, lat_p999_us; /* mptcpload rr/crr */
+        int64_t tool_fallbacks;                               /* what mptcpload saw itself */
         unsigned expected_subflows;
         uint64_t path_rate_bps; /* sum of shaped rates from -> to, 0 if unshaped */
         struct iface_bytes *ifaces;

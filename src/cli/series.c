@@ -26,6 +26,10 @@ static const struct metric_def {
         {"vm_cpu_client_s", "s", false, 0.05},
         {"vm_cpu_server_s", "s", false, 0.05},
         {"retransmits", "", false, 0.25},
+        {"transactions_per_s", "/s", true, 0.02},
+        {"connections_per_s", "/s", true, 0.02},
+        {"latency_p50_us", "us", false, 0.05},
+        {"latency_p99_us", "us", false, 0.10},
 };
 
 static const struct metric_def *metric_find(const char *name)
@@ -69,6 +73,10 @@ static unsigned run_samples(const struct run_result *res, struct store_sample *o
                         {"vm_cpu_server_s", w->vm_cpu_server_s, w->vm_cpu_server_s >= 0},
                         {"retransmits", (double)w->retransmits, w->retransmits >= 0},
                         {"subflows_per_connection", w->subflows_per_conn, true},
+                        {"transactions_per_s", w->tps, w->tps > 0},
+                        {"connections_per_s", w->cps, w->cps > 0},
+                        {"latency_p50_us", w->lat_p50_us, w->lat_p50_us > 0},
+                        {"latency_p99_us", w->lat_p99_us, w->lat_p99_us > 0},
                 };
                 for (unsigned k = 0; k < ELEMENTSOF(v) && n < max; k++)
                         if (v[k].have)
@@ -375,6 +383,15 @@ int series_run(const struct series_opts *o)
 {
         char *err = NULL;
         struct store *db = NULL;
+        /* privileges first: a user who cannot run the backend hears that, not a
+         * complaint about a database in someone else's home */
+        const struct backend_ops *be = backend_find(o->backend);
+        struct lab probe = {.uri = o->uri};
+        if (be && be->preflight && be->preflight(&probe, &err) < 0) {
+                log_error("%s", err);
+                free(err);
+                return finish(o, EXIT_INFRA);
+        }
         if (!o->no_store && store_open(o->db, &db, &err) < 0) {
                 log_error("%s", err);
                 free(err);
@@ -389,18 +406,22 @@ int series_run(const struct series_opts *o)
         int rc = EXIT_OK;
         unsigned runs = o->runs ? o->runs : 1;
         bool warmup = o->runs > 0;
+        unsigned crashed_a = 0, crashed_b = 0;
         if (db)
                 fprintf(stderr, "mptcplab: series %s, %u run(s)%s, results in %s\n", series, runs,
                         warmup ? " after a warm-up" : "", store_path(db));
         /* warm-ups first (not counted), then A B A B ... so drift hits both sides */
         for (int i = warmup ? -1 : 0; i < (int)runs && rc != EXIT_INFRA && rc != EXIT_INPUT; i++) {
+                /* exit 1 from a run: a node's kernel crashed there */
                 int r1 = one_run(o, &a, series, i < 0, db, samples, !o->compare && !o->baseline);
                 if (r1 == EXIT_INFRA || r1 == EXIT_INPUT)
                         rc = r1;
+                crashed_a += r1 == EXIT_REGRESSION;
                 if (o->compare && rc == EXIT_OK) {
                         int r2 = one_run(o, &b, series, i < 0, db, samples, false);
                         if (r2 == EXIT_INFRA || r2 == EXIT_INPUT)
                                 rc = r2;
+                        crashed_b += r2 == EXIT_REGRESSION;
                 }
         }
         struct json_object *out = json_object_new_object(), *tests = NULL;
@@ -466,6 +487,19 @@ int series_run(const struct series_opts *o)
                         }
                 }
         }
+        /* a kernel that crashes is the worst regression there is: the candidate is A
+         * in a plain run or a check, B in a compare */
+        unsigned crashed = o->compare ? crashed_b : crashed_a;
+        if (crashed && (rc == EXIT_OK || rc == EXIT_REGRESSION)) {
+                if (o->compare || o->baseline)
+                        printf("# the candidate's kernel crashed in %u run(s): see the runs' "
+                               "crash traces (mptcplab history)\n",
+                               crashed);
+                rc = EXIT_REGRESSION;
+        }
+        if (crashed_a && o->compare)
+                printf("# side A crashed in %u run(s)\n", crashed_a);
+        json_object_object_add(out, "crashed_runs", json_object_new_int((int)crashed));
         if (tests)
                 json_object_object_add(out, "tests", tests);
         json_object_object_add(out, "samples", samples);

@@ -305,13 +305,14 @@ static int query_json(struct store *s, const char *sql, const char *arg, unsigne
 
 int store_baseline_list(struct store *s, struct json_object **ret, char **err)
 {
-        return query_json(s,
-                          "SELECT b.name, b.created_at, b.source, count(br.run) AS runs,"
-                          " (SELECT topology FROM runs WHERE id ="
-                          "  (SELECT min(run) FROM baseline_runs WHERE baseline = b.name)) AS topology"
-                          " FROM baselines b LEFT JOIN baseline_runs br ON br.baseline = b.name"
-                          " GROUP BY b.name ORDER BY b.created_at",
-                          NULL, 0, ret, err);
+        return query_json(
+                s,
+                "SELECT b.name, b.created_at, b.source, count(br.run) AS runs,"
+                " (SELECT topology FROM runs WHERE id ="
+                "  (SELECT min(run) FROM baseline_runs WHERE baseline = b.name)) AS topology"
+                " FROM baselines b LEFT JOIN baseline_runs br ON br.baseline = b.name"
+                " GROUP BY b.name ORDER BY b.created_at",
+                NULL, 0, ret, err);
 }
 
 int store_history(struct store *s, const char *topology, unsigned limit, struct json_object **ret,

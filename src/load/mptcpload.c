@@ -1,0 +1,853 @@
+/* mptcpload - an MPTCP load generator shaped like neper: T threads, each with
+ * its own epoll set, F flows spread over them, one function table per mode.
+ *
+ *   mptcpload server [--port P] [--tcp] [--once]
+ *   mptcpload client --host H [--port P] [--mode stream|rr|crr] [--flows F]
+ *             [--threads T] [--duration S] [--warmup S] [--size N] [--response-size N]
+ *             [--interval S] [--tcp] [--bind ADDR] [--timeout S]
+ *
+ * A control connection (plain TCP, port P) carries the test's parameters and
+ * its end; data connections (port P+1) are MPTCP (IPPROTO_MPTCP) unless --tcp.
+ * The client prints JSON on stdout (every effective option, the summary, the
+ * per-interval series) and a short summary on stderr. Every wait has a
+ * deadline: a vanished peer is an error, never a hang. */
+#include "../shared/json.h"
+#include "../shared/util.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/mptcp.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+#ifndef SOL_MPTCP
+#define SOL_MPTCP 284
+#endif
+#ifndef MPTCP_INFO_FLAG_FALLBACK
+#define MPTCP_INFO_FLAG_FALLBACK 1
+#endif
+
+enum mode { MODE_STREAM, MODE_RR, MODE_CRR };
+static const char *const mode_names[] = {"stream", "rr", "crr"};
+
+struct opts {
+        bool server, tcp, once;
+        const char *host, *bind_addr;
+        unsigned port, flows, threads;
+        enum mode mode;
+        double duration, warmup, interval, timeout;
+        size_t size, resp_size;
+};
+
+/* ---- latency histogram: log-linear, 1 us .. ~100 s, 1% resolution ---- */
+#define HBUCKETS 2048
+struct hist {
+        uint64_t b[HBUCKETS];
+        uint64_t n;
+};
+
+static unsigned hbucket(uint64_t ns)
+{
+        double us = (double)ns / 1000.0;
+        if (us < 1)
+                return 0;
+        unsigned i = (unsigned)(log(us) / log(1.01)) + 1;
+        return i < HBUCKETS ? i : HBUCKETS - 1;
+}
+
+static double hvalue_us(unsigned i)
+{
+        return i == 0 ? 0.5 : pow(1.01, (double)i - 0.5);
+}
+
+static double hpercentile(const struct hist *h, double p)
+{
+        if (!h->n)
+                return 0;
+        uint64_t want = (uint64_t)ceil(p / 100.0 * (double)h->n), seen = 0;
+        for (unsigned i = 0; i < HBUCKETS; i++)
+                if ((seen += h->b[i]) >= want)
+                        return hvalue_us(i);
+        return hvalue_us(HBUCKETS - 1);
+}
+
+/* ---- flows and threads ---- */
+
+struct flow {
+        int fd;
+        size_t done; /* bytes of the current request or response */
+        bool sending;
+        uint64_t t_start;          /* this transaction's start, ns */
+        volatile bool established; /* MPTCP state is only asked of established connections */
+};
+
+struct thread {
+        pthread_t th;
+        unsigned id, first, count; /* flows [first, first + count) */
+        const struct opts *o;
+        struct sockaddr_storage addr;
+        socklen_t addrlen;
+        int ep;
+        struct flow *flows;
+        /* counters, read by the main thread between intervals (relaxed: a sample
+         * may be one transaction off, never torn: 64-bit aligned) */
+        volatile uint64_t bytes, transactions, connections, errors;
+        struct hist hist;
+        char *error;
+};
+
+static volatile int stop_flag, measuring;
+
+static uint64_t now_ns(void)
+{
+        return now_usec() * 1000ULL;
+}
+
+static int data_socket(const struct opts *o, int family)
+{
+        int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                        o->tcp ? IPPROTO_TCP : IPPROTO_MPTCP);
+        if (fd < 0)
+                return -errno;
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (o->bind_addr) {
+                struct addrinfo hints = {.ai_family = family, .ai_flags = AI_NUMERICHOST}, *res;
+                if (getaddrinfo(o->bind_addr, NULL, &hints, &res) == 0) {
+                        int r = bind(fd, res->ai_addr, res->ai_addrlen);
+                        freeaddrinfo(res);
+                        if (r < 0) {
+                                r = -errno;
+                                close(fd);
+                                return r;
+                        }
+                }
+        }
+        return fd;
+}
+
+static int flow_connect(struct thread *t, struct flow *f)
+{
+        int fd = data_socket(t->o, t->addr.ss_family);
+        if (fd < 0)
+                return fd;
+        if (connect(fd, (struct sockaddr *)&t->addr, t->addrlen) < 0 && errno != EINPROGRESS) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        f->fd = fd;
+        f->established = false;
+        f->done = 0;
+        f->sending = true;
+        f->t_start = now_ns();
+        struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = f};
+        epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev);
+        return 0;
+}
+
+static char zeros[1 << 16];
+static char sink[1 << 16];
+
+/* One event on a flow: the per-mode state machine. Returns <0 on a broken flow. */
+static int flow_event(struct thread *t, struct flow *f, uint32_t events)
+{
+        const struct opts *o = t->o;
+        if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN)) {
+                int err = 0;
+                socklen_t l = sizeof err;
+                getsockopt(f->fd, SOL_SOCKET, SO_ERROR, &err, &l);
+                return -(err ? err : ECONNRESET);
+        }
+        f->established = true;
+        if (o->mode == MODE_STREAM) {
+                ssize_t n = send(f->fd, zeros, sizeof zeros, MSG_NOSIGNAL);
+                if (n < 0)
+                        return errno == EAGAIN ? 0 : -errno;
+                if (measuring)
+                        t->bytes += (uint64_t)n;
+                return 0;
+        }
+        /* rr and crr: send a request of size bytes, read a response of resp_size */
+        if (f->sending) {
+                ssize_t n = send(f->fd, zeros, o->size - f->done, MSG_NOSIGNAL);
+                if (n < 0)
+                        return errno == EAGAIN ? 0 : -errno;
+                f->done += (size_t)n;
+                if (f->done == o->size) {
+                        f->sending = false;
+                        f->done = 0;
+                        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = f};
+                        epoll_ctl(t->ep, EPOLL_CTL_MOD, f->fd, &ev);
+                }
+                return 0;
+        }
+        ssize_t n = recv(f->fd, sink, o->resp_size - f->done, 0);
+        if (n == 0)
+                return -ECONNRESET;
+        if (n < 0)
+                return errno == EAGAIN ? 0 : -errno;
+        f->done += (size_t)n;
+        if (f->done < o->resp_size)
+                return 0;
+        uint64_t end = now_ns();
+        if (measuring) {
+                t->transactions++;
+                t->bytes += o->size + o->resp_size;
+                t->hist.b[hbucket(end - f->t_start)]++;
+                t->hist.n++;
+                if (o->mode == MODE_CRR)
+                        t->connections++;
+        }
+        if (o->mode == MODE_CRR) {
+                epoll_ctl(t->ep, EPOLL_CTL_DEL, f->fd, NULL);
+                close(f->fd);
+                f->fd = -1;
+                return flow_connect(t, f);
+        }
+        f->sending = true;
+        f->done = 0;
+        f->t_start = end;
+        struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = f};
+        epoll_ctl(t->ep, EPOLL_CTL_MOD, f->fd, &ev);
+        return 0;
+}
+
+static void *thread_main(void *arg)
+{
+        struct thread *t = arg;
+        t->ep = epoll_create1(EPOLL_CLOEXEC);
+        for (unsigned i = 0; i < t->count; i++) {
+                int r = flow_connect(t, &t->flows[i]);
+                if (r < 0) {
+                        t->error = xasprintf("connect: %s", strerror(-r));
+                        stop_flag = 1;
+                        return NULL;
+                }
+        }
+        struct epoll_event ev[64];
+        while (!stop_flag) {
+                int n = epoll_wait(t->ep, ev, 64, 100);
+                for (int i = 0; i < n && !stop_flag; i++) {
+                        struct flow *f = ev[i].data.ptr;
+                        int r = flow_event(t, f, ev[i].events);
+                        if (r < 0) {
+                                t->errors++;
+                                if (!t->error)
+                                        t->error = xasprintf("flow: %s", strerror(-r));
+                                stop_flag = 1;
+                        }
+                }
+        }
+        return NULL;
+}
+
+/* ---- MPTCP state of the client's connections ---- */
+
+struct mp_sample {
+        unsigned conns, mptcp, fallback;
+        double subflows; /* average subflows per MPTCP connection, the initial one included */
+};
+
+static void sample_mptcp(struct thread *th, unsigned nt, struct mp_sample *s)
+{
+        memset(s, 0, sizeof *s);
+        unsigned sub = 0;
+        for (unsigned i = 0; i < nt; i++)
+                for (unsigned k = 0; k < th[i].count; k++) {
+                        int fd = th[i].flows[k].fd;
+                        if (fd < 0 || !th[i].flows[k].established)
+                                continue;
+                        s->conns++;
+                        struct mptcp_info mi;
+                        socklen_t len = sizeof mi;
+                        memset(&mi, 0, sizeof mi);
+                        int r = getsockopt(fd, SOL_MPTCP, MPTCP_INFO, &mi, &len);
+                        /* a fallen-back socket answers SOL_MPTCP like TCP would (EOPNOTSUPP
+                         * or ENOPROTOOPT); newer kernels flag it instead; an old kernel may
+                         * return less than the whole struct: use what came */
+                        if (r < 0 || (len >= offsetof(struct mptcp_info, mptcpi_token) &&
+                                      (mi.mptcpi_flags & MPTCP_INFO_FLAG_FALLBACK))) {
+                                if (!th[i].o->tcp)
+                                        s->fallback++;
+                                continue;
+                        }
+                        s->mptcp++;
+                        sub += 1u + mi.mptcpi_subflows;
+                }
+        s->subflows = s->mptcp ? (double)sub / s->mptcp : 0;
+}
+
+/* ---- control connection ---- */
+
+static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss, socklen_t *len)
+{
+        char p[16];
+        snprintf(p, sizeof p, "%u", port);
+        struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+        int r = getaddrinfo(host, p, &hints, &res);
+        if (r)
+                return -EHOSTUNREACH;
+        memcpy(ss, res->ai_addr, res->ai_addrlen);
+        *len = res->ai_addrlen;
+        freeaddrinfo(res);
+        return 0;
+}
+
+static int ctl_connect(const struct opts *o, struct sockaddr_storage *ss, socklen_t len)
+{
+        int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+        struct timeval tv = {.tv_sec = (long)o->timeout};
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        if (connect(fd, (struct sockaddr *)ss, len) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+static struct json_object *ctl_read(struct line_reader *lr, double timeout, char **err)
+{
+        char *line = NULL;
+        int r = line_reader_next(lr, (int)(timeout * 1000), &line);
+        if (r <= 0) {
+                *err = xasprintf(r == 0 ? "the server closed the control connection"
+                                        : "no answer from the server: %s",
+                                 strerror(-r));
+                return NULL;
+        }
+        struct json_object *o = json_tokener_parse(line);
+        free(line);
+        if (!o)
+                *err = xasprintf("the server sent something that is not JSON");
+        return o;
+}
+
+static double rusage_s(void)
+{
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+               (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static int client(const struct opts *o)
+{
+        struct sockaddr_storage ss;
+        socklen_t sslen;
+        if (resolve(o->host, o->port, &ss, &sslen) < 0) {
+                log_error("cannot resolve %s", o->host);
+                return 2;
+        }
+        int cfd = ctl_connect(o, &ss, sslen);
+        if (cfd < 0) {
+                log_errno(LOG_LVL_ERROR, cfd, "control connection to %s port %u", o->host, o->port);
+                return 3;
+        }
+        struct json_object *req = json_object_new_object();
+        json_object_object_add(req, "mode", json_object_new_string(mode_names[o->mode]));
+        json_object_object_add(req, "size", json_object_new_int64((int64_t)o->size));
+        json_object_object_add(req, "response_size", json_object_new_int64((int64_t)o->resp_size));
+        json_object_object_add(req, "tcp", json_object_new_boolean(o->tcp));
+        json_object_object_add(req, "duration",
+                               json_object_new_double(o->duration + o->warmup + 5));
+        json_write_line(cfd, req);
+        json_object_put(req);
+        struct line_reader lr;
+        line_reader_init(&lr, cfd);
+        char *err = NULL;
+        struct json_object *rep = ctl_read(&lr, o->timeout, &err);
+        if (!rep || !json_object_get_boolean(jpath(rep, "ok", NULL))) {
+                log_error("server refused the test: %s", err ? err : jstr(rep, "error") ?: "?");
+                return 3;
+        }
+        json_object_put(rep);
+        struct sockaddr_storage ds = ss;
+        ((struct sockaddr_in *)&ds)->sin_port =
+                htons((uint16_t)(o->port + 1)); /* same offset for v6 */
+
+        struct thread *th = xcalloc(o->threads, sizeof *th);
+        struct flow *flows = xcalloc(o->flows, sizeof *flows);
+        for (unsigned i = 0; i < o->flows; i++)
+                flows[i].fd = -1;
+        for (unsigned i = 0, first = 0; i < o->threads; i++) {
+                unsigned cnt = o->flows / o->threads + (i < o->flows % o->threads);
+                th[i] = (struct thread){.id = i,
+                                        .first = first,
+                                        .count = cnt,
+                                        .o = o,
+                                        .addr = ds,
+                                        .addrlen = sslen,
+                                        .flows = flows + first};
+                first += cnt;
+        }
+        for (unsigned i = 0; i < o->threads; i++)
+                pthread_create(&th[i].th, NULL, thread_main, &th[i]);
+
+        struct json_object *series = json_object_new_array();
+        uint64_t t0 = now_ns(), prev_bytes = 0, prev_tx = 0, prev_conn = 0;
+        double cpu0 = 0;
+        uint64_t tm0 = 0;
+        struct mp_sample mp = {0}, mp_last = {0};
+        unsigned fallback_max = 0;
+        double sub_sum = 0;
+        unsigned sub_n = 0;
+        while (!stop_flag) {
+                usleep((useconds_t)(o->interval * 1e6));
+                double el = (double)(now_ns() - t0) / 1e9;
+                if (!measuring && el >= o->warmup) {
+                        measuring = 1;
+                        cpu0 = rusage_s();
+                        tm0 = now_ns();
+                        continue;
+                }
+                if (measuring) {
+                        uint64_t b = 0, tx = 0, cn = 0;
+                        for (unsigned i = 0; i < o->threads; i++) {
+                                b += th[i].bytes;
+                                tx += th[i].transactions;
+                                cn += th[i].connections;
+                        }
+                        sample_mptcp(th, o->threads, &mp);
+                        if (mp.fallback > fallback_max)
+                                fallback_max = mp.fallback;
+                        if (mp.mptcp) {
+                                sub_sum += mp.subflows;
+                                sub_n++;
+                                mp_last = mp;
+                        }
+                        struct json_object *s = json_object_new_object();
+                        json_object_object_add(s, "t", json_object_new_double(el - o->warmup));
+                        json_object_object_add(
+                                s, "bps",
+                                json_object_new_double((double)(b - prev_bytes) * 8 / o->interval));
+                        json_object_object_add(
+                                s, "tps",
+                                json_object_new_double((double)(tx - prev_tx) / o->interval));
+                        json_object_object_add(
+                                s, "cps",
+                                json_object_new_double((double)(cn - prev_conn) / o->interval));
+                        json_object_object_add(s, "mptcp_connections",
+                                               json_object_new_int((int)mp.mptcp));
+                        json_object_object_add(s, "fallbacks",
+                                               json_object_new_int((int)mp.fallback));
+                        json_object_object_add(s, "subflows", json_object_new_double(mp.subflows));
+                        json_object_array_add(series, s);
+                        prev_bytes = b;
+                        prev_tx = tx;
+                        prev_conn = cn;
+                }
+                if (el >= o->warmup + o->duration)
+                        break;
+        }
+        double secs = (double)(now_ns() - (tm0 ? tm0 : t0)) / 1e9, cpu = rusage_s() - cpu0;
+        stop_flag = 1;
+        for (unsigned i = 0; i < o->threads; i++)
+                pthread_join(th[i].th, NULL);
+        uint64_t bytes = 0, tx = 0, cn = 0, errors = 0;
+        struct hist h = {{0}, 0};
+        const char *first_error = NULL;
+        for (unsigned i = 0; i < o->threads; i++) {
+                bytes += th[i].bytes;
+                tx += th[i].transactions;
+                cn += th[i].connections;
+                errors += th[i].errors;
+                for (unsigned k = 0; k < HBUCKETS; k++)
+                        h.b[k] += th[i].hist.b[k];
+                h.n += th[i].hist.n;
+                if (th[i].error && !first_error)
+                        first_error = th[i].error;
+        }
+        for (unsigned i = 0; i < o->flows; i++)
+                if (flows[i].fd >= 0)
+                        close(flows[i].fd);
+        /* the server's count of what arrived, for the stream mode's receiver goodput */
+        json_write_line(cfd, json_object_new_string("done"));
+        struct json_object *srv = ctl_read(&lr, o->timeout, &err);
+
+        struct json_object *out = json_object_new_object(), *op = json_object_new_object(),
+                           *sum = json_object_new_object(), *lat = json_object_new_object();
+        json_object_object_add(op, "host", json_object_new_string(o->host));
+        json_object_object_add(op, "port", json_object_new_int((int)o->port));
+        json_object_object_add(op, "mode", json_object_new_string(mode_names[o->mode]));
+        json_object_object_add(op, "protocol", json_object_new_string(o->tcp ? "tcp" : "mptcp"));
+        json_object_object_add(op, "flows", json_object_new_int((int)o->flows));
+        json_object_object_add(op, "threads", json_object_new_int((int)o->threads));
+        json_object_object_add(op, "duration", json_object_new_double(o->duration));
+        json_object_object_add(op, "warmup", json_object_new_double(o->warmup));
+        json_object_object_add(op, "interval", json_object_new_double(o->interval));
+        json_object_object_add(op, "size", json_object_new_int64((int64_t)o->size));
+        json_object_object_add(op, "response_size", json_object_new_int64((int64_t)o->resp_size));
+        json_object_object_add(op, "bind",
+                               o->bind_addr ? json_object_new_string(o->bind_addr) : NULL);
+        json_object_object_add(out, "options", op);
+        json_object_object_add(sum, "seconds", json_object_new_double(secs));
+        json_object_object_add(sum, "bytes", json_object_new_int64((int64_t)bytes));
+        json_object_object_add(sum, "throughput_bps",
+                               json_object_new_double((double)bytes * 8 / secs));
+        json_object_object_add(sum, "server_bytes", json_object_get(jpath(srv, "bytes", NULL)));
+        json_object_object_add(sum, "transactions_per_s",
+                               json_object_new_double((double)tx / secs));
+        json_object_object_add(sum, "connections_per_s", json_object_new_double((double)cn / secs));
+        json_object_object_add(lat, "p50_us", json_object_new_double(hpercentile(&h, 50)));
+        json_object_object_add(lat, "p90_us", json_object_new_double(hpercentile(&h, 90)));
+        json_object_object_add(lat, "p99_us", json_object_new_double(hpercentile(&h, 99)));
+        json_object_object_add(lat, "p999_us", json_object_new_double(hpercentile(&h, 99.9)));
+        json_object_object_add(sum, "latency", lat);
+        json_object_object_add(sum, "cpu_s", json_object_new_double(cpu));
+        json_object_object_add(sum, "cpu_s_per_gb",
+                               json_object_new_double(bytes ? cpu / ((double)bytes / 1e9) : 0));
+        json_object_object_add(sum, "cpu_us_per_transaction",
+                               json_object_new_double(tx ? cpu * 1e6 / (double)tx : 0));
+        json_object_object_add(sum, "mptcp_connections", json_object_new_int((int)mp_last.mptcp));
+        json_object_object_add(sum, "fallbacks", json_object_new_int((int)fallback_max));
+        json_object_object_add(sum, "subflows_per_connection",
+                               json_object_new_double(sub_n ? sub_sum / sub_n : 0));
+        json_object_object_add(sum, "errors", json_object_new_int64((int64_t)errors));
+        json_object_object_add(sum, "error",
+                               first_error ? json_object_new_string(first_error) : NULL);
+        json_object_object_add(out, "summary", sum);
+        json_object_object_add(out, "intervals", series);
+        puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY));
+        fprintf(stderr,
+                "mptcpload: %s %s %u flows: %.2f Mbit/s, %.0f trans/s, %.0f conn/s, p99 %.0f us, "
+                "cpu %.2f s, fallbacks %u, subflows/conn %.2f%s%s\n",
+                mode_names[o->mode], o->tcp ? "tcp" : "mptcp", o->flows,
+                (double)bytes * 8 / secs / 1e6, (double)tx / secs, (double)cn / secs,
+                hpercentile(&h, 99), cpu, fallback_max, sub_n ? sub_sum / sub_n : 0,
+                first_error ? ", error: " : "", first_error ? first_error : "");
+        json_object_put(out);
+        json_object_put(srv);
+        return first_error ? 3 : 0;
+}
+
+/* ---- server ---- */
+
+struct sconn {
+        int fd;
+        size_t done;
+        bool sending;
+};
+
+static int server_test(const struct opts *o, int cfd, int lfd)
+{
+        struct line_reader lr;
+        line_reader_init(&lr, cfd);
+        char *err = NULL;
+        struct json_object *req = ctl_read(&lr, o->timeout, &err);
+        if (!req) {
+                log_error("control: %s", err);
+                free(err);
+                line_reader_free(&lr);
+                return -EPROTO;
+        }
+        const char *m = jstr(req, "mode");
+        int64_t size = 0, rsize = 0;
+        jint(req, "size", &size);
+        jint(req, "response_size", &rsize);
+        double dur = 0;
+        jdouble(req, "duration", &dur);
+        enum mode mode = m && streq(m, "rr")    ? MODE_RR
+                         : m && streq(m, "crr") ? MODE_CRR
+                                                : MODE_STREAM;
+        struct json_object *ok = json_object_new_object();
+        bool good = m && (mode != MODE_STREAM || streq(m, "stream")) && size >= 0 &&
+                    size <= 1 << 20 && rsize >= 0 && rsize <= 1 << 20 && dur > 0 && dur < 86400;
+        json_object_object_add(ok, "ok", json_object_new_boolean(good));
+        if (!good)
+                json_object_object_add(ok, "error", json_object_new_string("bad test parameters"));
+        json_write_line(cfd, ok);
+        json_object_put(ok);
+        json_object_put(req);
+        if (!good) {
+                line_reader_free(&lr);
+                return -EINVAL;
+        }
+        int ep = epoll_create1(EPOLL_CLOEXEC);
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+        epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+        struct epoll_event cev = {.events = EPOLLIN, .data.ptr = &cfd};
+        epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &cev);
+        uint64_t bytes = 0,
+                 deadline = now_usec() + (uint64_t)(dur * 1e6) + (uint64_t)(o->timeout * 1e6);
+        bool done = false;
+        struct epoll_event evs[64];
+        while (!done && !stop_flag && now_usec() < deadline) {
+                int n = epoll_wait(ep, evs, 64, 200);
+                for (int i = 0; i < n; i++) {
+                        if (evs[i].data.ptr == NULL) {
+                                int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                                if (fd < 0)
+                                        continue;
+                                struct sconn *c = xcalloc(1, sizeof *c);
+                                c->fd = fd;
+                                struct epoll_event e2 = {.events = EPOLLIN, .data.ptr = c};
+                                epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e2);
+                                continue;
+                        }
+                        if (evs[i].data.ptr == &cfd) {
+                                done = true; /* "done", or the client is gone */
+                                break;
+                        }
+                        struct sconn *c = evs[i].data.ptr;
+                        if (c->sending) {
+                                ssize_t w =
+                                        send(c->fd, zeros, (size_t)rsize - c->done, MSG_NOSIGNAL);
+                                if (w > 0 && (c->done += (size_t)w) == (size_t)rsize &&
+                                    mode == MODE_CRR) {
+                                        /* the server closes first: TIME_WAIT stays on its
+                                         * side, not on the client's ephemeral ports */
+                                        goto drop;
+                                } else if (w > 0 && c->done == (size_t)rsize) {
+                                        c->sending = false;
+                                        c->done = 0;
+                                        struct epoll_event e2 = {.events = EPOLLIN, .data.ptr = c};
+                                        epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &e2);
+                                } else if (w < 0 && errno != EAGAIN)
+                                        goto drop;
+                                continue;
+                        }
+                        ssize_t r =
+                                recv(c->fd, sink,
+                                     mode == MODE_STREAM ? sizeof sink : (size_t)size - c->done, 0);
+                        if (r <= 0) {
+                                if (r < 0 && errno == EAGAIN)
+                                        continue;
+                        drop:
+                                epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+                                close(c->fd);
+                                free(c);
+                                continue;
+                        }
+                        bytes += (uint64_t)r;
+                        if (mode != MODE_STREAM && (c->done += (size_t)r) == (size_t)size) {
+                                c->done = 0;
+                                c->sending = true;
+                                struct epoll_event e2 = {.events = EPOLLOUT, .data.ptr = c};
+                                epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &e2);
+                        }
+                }
+        }
+        struct json_object *res = json_object_new_object();
+        json_object_object_add(res, "bytes", json_object_new_int64((int64_t)bytes));
+        json_write_line(cfd, res);
+        json_object_put(res);
+        close(ep); /* the data connections left are closed with the process or the next test */
+        line_reader_free(&lr);
+        return 0;
+}
+
+static int listen_on(const struct opts *o, unsigned port, int proto)
+{
+        int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, proto);
+        if (fd < 0)
+                return -errno;
+        int one = 1, zero = 0;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+        struct sockaddr_in6 sa = {.sin6_family = AF_INET6,
+                                  .sin6_port = htons((uint16_t)port),
+                                  .sin6_addr = in6addr_any};
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 4096) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+static int server(const struct opts *o)
+{
+        int cl = listen_on(o, o->port, IPPROTO_TCP);
+        if (cl < 0) {
+                log_errno(LOG_LVL_ERROR, cl, "cannot listen on port %u", o->port);
+                return 3;
+        }
+        int dl = listen_on(o, o->port + 1, o->tcp ? IPPROTO_TCP : IPPROTO_MPTCP);
+        if (dl < 0) {
+                log_errno(LOG_LVL_ERROR, dl, "cannot listen on port %u%s", o->port + 1,
+                          o->tcp ? "" : " with MPTCP (kernel without MPTCP? try --tcp)");
+                return 3;
+        }
+        fcntl(dl, F_SETFL, O_NONBLOCK);
+        fprintf(stderr, "mptcpload: listening on port %u (control) and %u (%s data)\n", o->port,
+                o->port + 1, o->tcp ? "TCP" : "MPTCP");
+        do {
+                struct pollfd p = {.fd = cl, .events = POLLIN};
+                if (poll(&p, 1, 500) <= 0)
+                        continue;
+                int cfd = accept4(cl, NULL, NULL, SOCK_CLOEXEC);
+                if (cfd < 0)
+                        continue;
+                server_test(o, cfd, dl);
+                close(cfd);
+                if (o->once)
+                        break;
+        } while (!stop_flag);
+        close(cl);
+        close(dl);
+        return 0;
+}
+
+static void on_signal(int sig)
+{
+        stop_flag = 1;
+}
+
+static void usage(FILE *f)
+{
+        fprintf(f,
+                "usage: mptcpload server [--port P] [--tcp] [--once]\n"
+                "       mptcpload client --host H [--port P] [--mode stream|rr|crr] [--flows F]\n"
+                "                 [--threads T] [--duration S] [--warmup S] [--size N]\n"
+                "                 [--response-size N] [--interval S] [--tcp] [--bind ADDR]\n"
+                "                 [--timeout S]\n");
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option lo[] = {
+                {"port", required_argument, NULL, 'p'},
+                {"tcp", no_argument, NULL, 'T'},
+                {"once", no_argument, NULL, '1'},
+                {"host", required_argument, NULL, 'H'},
+                {"mode", required_argument, NULL, 'm'},
+                {"flows", required_argument, NULL, 'F'},
+                {"threads", required_argument, NULL, 't'},
+                {"duration", required_argument, NULL, 'd'},
+                {"warmup", required_argument, NULL, 'w'},
+                {"size", required_argument, NULL, 's'},
+                {"response-size", required_argument, NULL, 'r'},
+                {"interval", required_argument, NULL, 'i'},
+                {"bind", required_argument, NULL, 'b'},
+                {"timeout", required_argument, NULL, 'o'},
+                {"help", no_argument, NULL, 'h'},
+                {NULL, 0, NULL, 0},
+        };
+        log_set_program("mptcpload");
+        signal(SIGPIPE, SIG_IGN);
+        if (argc < 2 || (!streq(argv[1], "server") && !streq(argv[1], "client"))) {
+                usage(stderr);
+                return 2;
+        }
+        struct opts o = {.server = streq(argv[1], "server"),
+                         .port = 5300,
+                         .flows = 1,
+                         .threads = 1,
+                         .duration = 10,
+                         .warmup = 1,
+                         .interval = 1,
+                         .timeout = 10,
+                         .size = 1,
+                         .resp_size = 1};
+        int c;
+        char *end;
+        optind = 2;
+        while ((c = getopt_long(argc, argv, "", lo, NULL)) >= 0) {
+                double v = optarg ? strtod(optarg, &end) : 0;
+                bool bad = optarg && (*end || v < 0);
+                switch (c) {
+                case 'p':
+                        o.port = (unsigned)v;
+                        bad |= v < 1 || v > 65534;
+                        break;
+                case 'T':
+                        o.tcp = true;
+                        break;
+                case '1':
+                        o.once = true;
+                        break;
+                case 'H':
+                        o.host = optarg;
+                        bad = false;
+                        break;
+                case 'b':
+                        o.bind_addr = optarg;
+                        bad = false;
+                        break;
+                case 'm':
+                        bad = false;
+                        if (streq(optarg, "stream"))
+                                o.mode = MODE_STREAM;
+                        else if (streq(optarg, "rr"))
+                                o.mode = MODE_RR;
+                        else if (streq(optarg, "crr"))
+                                o.mode = MODE_CRR;
+                        else
+                                bad = true;
+                        break;
+                case 'F':
+                        o.flows = (unsigned)v;
+                        bad |= v < 1 || v > 100000;
+                        break;
+                case 't':
+                        o.threads = (unsigned)v;
+                        bad |= v < 1 || v > 256;
+                        break;
+                case 'd':
+                        o.duration = v;
+                        bad |= v <= 0 || v > 86400;
+                        break;
+                case 'w':
+                        o.warmup = v;
+                        bad |= v > 3600;
+                        break;
+                case 's':
+                        o.size = (size_t)v;
+                        bad |= v < 1 || v > (1 << 20);
+                        break;
+                case 'r':
+                        o.resp_size = (size_t)v;
+                        bad |= v < 1 || v > (1 << 20);
+                        break;
+                case 'i':
+                        o.interval = v;
+                        bad |= v < 0.05 || v > 60;
+                        break;
+                case 'o':
+                        o.timeout = v;
+                        bad |= v < 1 || v > 600;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return 2;
+                }
+                if (bad) {
+                        log_error("bad value for --%s: %s",
+                                  lo[0].name && optind > 0 ? argv[optind - 2] + 2 : "?", optarg);
+                        return 2;
+                }
+        }
+        if (optind < argc) {
+                usage(stderr);
+                return 2;
+        }
+        if (o.threads > o.flows)
+                o.threads = o.flows;
+        struct sigaction sa = {.sa_handler = on_signal};
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        if (o.server)
+                return server(&o);
+        if (!o.host) {
+                log_error("client: --host is required");
+                return 2;
+        }
+        return client(&o);
+}
