@@ -48,6 +48,11 @@ void report_table(FILE *f, const struct topo *t, const struct run_result *r)
                         w->method ? w->method : "-", w->recv_bps / 1e6, w->sent_bps / 1e6,
                         (long long)w->retransmits, w->cpu_client_pct, w->cpu_server_pct, sub, paths,
                         status_name(w->status), w->reason ? ": " : "", w->reason ? w->reason : "");
+                if (w->tps > 0)
+                        fprintf(f,
+                                "%-14s %.0f transactions/s, %.0f connections/s, latency p50 %.0f us, "
+                                "p99 %.0f us, p99.9 %.0f us\n",
+                                "", w->tps, w->cps, w->lat_p50_us, w->lat_p99_us, w->lat_p999_us);
         }
         struct json_object *n;
         for (unsigned i = 0; i < t->n_nodes; i++)
