@@ -50,7 +50,8 @@ void report_table(FILE *f, const struct topo *t, const struct run_result *r)
                         status_name(w->status), w->reason ? ": " : "", w->reason ? w->reason : "");
                 if (w->tps > 0)
                         fprintf(f,
-                                "%-14s %.0f transactions/s, %.0f connections/s, latency p50 %.0f us, "
+                                "%-14s %.0f transactions/s, %.0f connections/s, latency p50 %.0f "
+                                "us, "
                                 "p99 %.0f us, p99.9 %.0f us\n",
                                 "", w->tps, w->cps, w->lat_p50_us, w->lat_p99_us, w->lat_p999_us);
         }

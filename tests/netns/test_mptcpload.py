@@ -1,0 +1,140 @@
+"""mptcpload against independent sources, in two fresh namespaces joined by
+two veth pairs: bytes against interface counters, subflows against the
+kernel's MPTCP counters, fallback against a TCP-only peer; and its failure
+paths: refused connection, port in use, bad options, a peer that vanishes."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from labtest import BUILD, check, done, need_root  # noqa: E402
+
+need_root()
+ML = os.path.join(BUILD, "mptcpload")
+a, b = "mptcplab-ml%d-a" % os.getpid(), "mptcplab-ml%d-b" % os.getpid()
+
+
+def sh(*args, ns=None, timeout=60):
+    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(args)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def tx_bytes(ns):
+    links = json.loads(sh("ip", "-s", "-j", "link", "show", ns=ns).stdout)
+    return {l["ifname"]: l["stats64"]["tx"]["bytes"] for l in links if l["ifname"] != "lo"}
+
+
+def nstat(ns):
+    out = sh("cat", "/proc/net/netstat", ns=ns).stdout.splitlines()
+    for names, vals in zip(out[::2], out[1::2]):
+        if names.startswith("MPTcpExt:"):
+            return dict(zip(names.split()[1:], map(int, vals.split()[1:])))
+    return {}
+
+
+def server(*extra):
+    p = subprocess.Popen(["ip", "netns", "exec", b, ML, "server", "--port", "6000", *extra],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    return p
+
+
+def client(*extra, timeout=60):
+    return sh(ML, "client", "--host", "10.88.1.2", "--port", "6000", *extra, ns=a, timeout=timeout)
+
+
+try:
+    for ns in (a, b):
+        subprocess.run(["ip", "netns", "add", ns], check=True)
+        sh("ip", "link", "set", "lo", "up", ns=ns)
+    for i in (1, 2):
+        subprocess.run(["ip", "link", "add", "eth%d" % i, "netns", a, "type", "veth", "peer", "name",
+                        "eth%d" % i, "netns", b], check=True)
+        for ns, h in ((a, 1), (b, 2)):
+            sh("ip", "addr", "add", "10.88.%d.%d/24" % (i, h), "dev", "eth%d" % i, ns=ns)
+            sh("ip", "link", "set", "eth%d" % i, "up", ns=ns)
+    for ns in (a, b):
+        sh("ip", "mptcp", "limits", "set", "subflows", "2", "add_addr_accepted", "2", ns=ns)
+    sh("ip", "mptcp", "endpoint", "add", "10.88.2.2", "dev", "eth2", "signal", ns=b)
+    time.sleep(0.5)
+
+    # bytes: what the server says arrived against what the client's NICs sent
+    srv = server()
+    before, mp0 = tx_bytes(a), nstat(b)
+    p = client("--mode", "stream", "--flows", "2", "--duration", "2", "--warmup", "0.5")
+    after, mp1 = tx_bytes(a), nstat(b)
+    check(p.returncode == 0, "stream runs (%s)" % p.stderr.strip())
+    r = json.loads(p.stdout)
+    s = r["summary"]
+    sent = sum(after[k] - before[k] for k in after)
+    check(s["server_bytes"] > 0 and s["server_bytes"] <= sent <= s["server_bytes"] * 1.10,
+          "server received %d payload bytes, client NICs sent %d (headers <= 10%%)" % (s["server_bytes"], sent))
+    check(s["bytes"] <= s["server_bytes"], "measured bytes (%d) within the server's total" % s["bytes"])
+    # subflows: mptcpload's MPTCP_INFO against the kernel's join counter
+    joins = mp1.get("MPJoinAckRx", 0) - mp0.get("MPJoinAckRx", 0)
+    check(s["mptcp_connections"] == 2 and s["fallbacks"] == 0, "2 MPTCP connections, no fallback")
+    check(abs(s["subflows_per_connection"] - (1 + joins / 2)) < 0.01,
+          "subflows per connection %.2f = 1 + %d joins / 2 connections" % (s["subflows_per_connection"], joins))
+    for k in ("mode", "flows", "threads", "duration", "warmup", "size", "response_size", "protocol"):
+        check(k in r["options"], "option %s echoed" % k)
+    check(len(r["intervals"]) >= 2, "per-interval series")
+    srv.send_signal(signal.SIGTERM)
+    srv.wait(10)
+
+    # rr and crr
+    srv = server()
+    p = client("--mode", "rr", "--flows", "8", "--threads", "2", "--duration", "2", "--warmup", "0.5")
+    s = json.loads(p.stdout)["summary"]
+    check(p.returncode == 0 and s["transactions_per_s"] > 100 and 0 < s["latency"]["p50_us"] <= s["latency"]["p99_us"],
+          "rr: %.0f/s, p50 %.0f us <= p99 %.0f us" % (s["transactions_per_s"], s["latency"]["p50_us"], s["latency"]["p99_us"]))
+    p = client("--mode", "crr", "--flows", "4", "--duration", "2", "--warmup", "0.5")
+    s = json.loads(p.stdout)["summary"]
+    check(p.returncode == 0 and s["connections_per_s"] > 50 and s["connections_per_s"] == s["transactions_per_s"],
+          "crr: %.0f connections/s, one transaction each" % s["connections_per_s"])
+
+    # port in use: a second server on the same port
+    p2 = sh(ML, "server", "--port", "6000", ns=b, timeout=10)
+    check(p2.returncode == 3 and "port 6000" in p2.stderr, "port in use: exit 3, named (%s)" % p2.stderr.strip())
+    srv.send_signal(signal.SIGTERM)
+    srv.wait(10)
+
+    # fallback: MPTCP client, TCP-only server
+    srv = server("--tcp")
+    p = client("--mode", "stream", "--flows", "3", "--duration", "1", "--warmup", "0.5")
+    s = json.loads(p.stdout)["summary"]
+    check(s["fallbacks"] == 3 and s["mptcp_connections"] == 0, "TCP-only peer: 3 fallbacks counted (%s)" % s["fallbacks"])
+    srv.send_signal(signal.SIGTERM)
+    srv.wait(10)
+
+    # refused: nobody listens
+    t0 = time.monotonic()
+    p = client("--mode", "stream", "--duration", "1", "--timeout", "3")
+    check(p.returncode == 3 and "refused" in p.stderr.lower() and time.monotonic() - t0 < 5,
+          "refused: exit 3 at once (%s)" % p.stderr.strip())
+    # bad options
+    p = sh(ML, "client", "--host", "10.88.1.2", "--mode", "pingpong", ns=a)
+    check(p.returncode == 2 and "pingpong" in p.stderr, "bad mode: exit 2, named")
+    p = sh(ML, "client", "--mode", "rr", ns=a)
+    check(p.returncode == 2 and "--host" in p.stderr, "missing --host: exit 2")
+    # the peer vanishes mid-test: an error within the timeout, not a hang
+    srv = server()
+    c = subprocess.Popen(["ip", "netns", "exec", a, ML, "client", "--host", "10.88.1.2", "--port", "6000",
+                          "--mode", "rr", "--duration", "30", "--warmup", "0", "--timeout", "3"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    srv.kill()
+    t0 = time.monotonic()
+    try:
+        _, err = c.communicate(timeout=20)
+        check(c.returncode != 0 and time.monotonic() - t0 < 15,
+              "vanished server: client stops with exit %d in %.1fs (%s)" % (c.returncode, time.monotonic() - t0, err.strip()[-120:]))
+    except subprocess.TimeoutExpired:
+        c.kill()
+        check(False, "vanished server: the client hung")
+finally:
+    for ns in (a, b):
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+done()
