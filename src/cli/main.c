@@ -20,15 +20,26 @@ static void usage(FILE *f)
                 "  validate FILE...             check topology files (exit 0 valid, 2 not)\n"
                 "           --dump              print the parsed model as canonical YAML\n"
                 "  run FILE [--backend libvirt|netns] [--json OUT] [--kernel K] [--uri URI]\n"
-                "           [--run-dir DIR]     bring the topology up, run its workloads,\n"
-                "                               print a table (stdout), tear down\n"
+                "           [--run-dir DIR] [--runs N] [--set PATH=VALUE]... [--db PATH] "
+                "[--no-store]\n"
+                "                               bring the topology up, run its workloads, print a\n"
+                "                               table (stdout), tear down; --runs N: a warm-up "
+                "run,\n"
+                "                               then N counted runs, all stored in the database\n"
                 "     K: a Debian kernel release (6.1.0-56-cloud-amd64), a bzImage[:MODROOT],\n"
                 "        or a kernel build tree[:MODROOT] (MODROOT: make modules_install\n"
                 "        INSTALL_MOD_PATH=MODROOT); default: the newest /boot/vmlinuz-*-cloud-*\n"
+                "  compare FILE --kernel-a A --kernel-b B [--runs N] [--set-a|--set-b PATH=VALUE]\n"
+                "                               A B A B ... after a warm-up each; KTAP verdicts\n"
+                "  check FILE --baseline NAME [--runs N]   the same against a saved baseline\n"
+                "     run, compare, check: --threshold METRIC=PERCENT, --bisect (exit 3 becomes\n"
+                "     125 and 2 becomes 128, for git bisect run)\n"
+                "  history [TOPOLOGY-NAME]      the runs in the database\n"
+                "  baseline save NAME --run SERIES|RUN | baseline list\n"
                 "  backends                     list the backends\n"
                 "  cleanup                      remove what killed runs left behind\n"
-                "exit codes: 0 ok, 1 a node's kernel crashed, 2 bad input, 3 infrastructure "
-                "failure\n");
+                "exit codes: 0 ok, 1 a regression or a node's kernel crashed, 2 bad input,\n"
+                "3 infrastructure failure\n");
 }
 
 /* The agent next to this binary (installed or build tree), else the one in PATH. */
@@ -105,6 +116,7 @@ static int run_like(int argc, char **argv, const char *verb)
 {
         enum {
                 O_RUNS = 256,
+                O_THRESHOLD,
                 O_SET,
                 O_SET_A,
                 O_SET_B,
@@ -133,6 +145,7 @@ static int run_like(int argc, char **argv, const char *verb)
                 {"no-store", no_argument, NULL, O_NOSTORE},
                 {"bisect", no_argument, NULL, O_BISECT},
                 {"baseline", required_argument, NULL, O_BASELINE},
+                {"threshold", required_argument, NULL, O_THRESHOLD},
                 {NULL, 0, NULL, 0},
         };
         char agent_buf[PATH_MAX];
@@ -198,6 +211,15 @@ static int run_like(int argc, char **argv, const char *verb)
                         break;
                 case O_BASELINE:
                         o.baseline = optarg;
+                        break;
+                case O_THRESHOLD:
+                        if (series_set_threshold(optarg) < 0) {
+                                log_error(
+                                        "%s: --threshold %s: expected METRIC=PERCENT with a metric "
+                                        "of docs/verdicts.md (goodput_mbps=0.5)",
+                                        verb, optarg);
+                                return EXIT_INPUT;
+                        }
                         break;
                 default:
                         usage(stderr);

@@ -12,7 +12,7 @@
 #include <time.h>
 
 /* What is judged: direction and the smallest relative change that matters. */
-static const struct metric_def {
+static struct metric_def {
         const char *name, *unit;
         bool higher_is_better;
         double threshold;
@@ -31,6 +31,23 @@ static const struct metric_def {
         {"latency_p50_us", "us", false, 0.05},
         {"latency_p99_us", "us", false, 0.10},
 };
+
+int series_set_threshold(const char *spec)
+{
+        /* METRIC=PERCENT, e.g. goodput_mbps=0.5 */
+        const char *eq = strchr(spec, '=');
+        char *end;
+        double pct = eq ? strtod(eq + 1, &end) : -1;
+        if (!eq || *end || pct <= 0 || pct >= 100)
+                return -EINVAL;
+        for (unsigned i = 0; i < ELEMENTSOF(metrics); i++)
+                if (strlen(metrics[i].name) == (size_t)(eq - spec) &&
+                    !strncmp(metrics[i].name, spec, (size_t)(eq - spec))) {
+                        metrics[i].threshold = pct / 100;
+                        return 0;
+                }
+        return -ENOENT;
+}
 
 static const struct metric_def *metric_find(const char *name)
 {
@@ -163,6 +180,25 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                         json_object_object_add(
                                 kernels, name,
                                 json_object_get(jpath(info, "hello", "kernel", NULL)));
+                /* tool versions: ours, and what each node runs */
+                struct json_object *tools = json_object_new_object();
+                json_object_object_add(tools, "mptcplab", json_object_new_string(MPTCPLAB_VERSION));
+                json_object_object_foreach (res->nodes, tname, tinfo) {
+                        struct json_object *nt = json_object_new_object();
+                        json_object_object_add(
+                                nt, "iperf3",
+                                json_object_get(jpath(tinfo, "hello", "iperf3", "version", NULL)));
+                        json_object_object_add(nt, "iperf3_mptcp_flag",
+                                               json_object_get(jpath(tinfo, "hello", "iperf3",
+                                                                     "mptcp_flag", NULL)));
+                        json_object_object_add(
+                                nt, "mptcpize",
+                                json_object_get(jpath(tinfo, "hello", "mptcpize", NULL)));
+                        json_object_object_add(
+                                nt, "mptcpload",
+                                json_object_get(jpath(tinfo, "hello", "mptcpload", NULL)));
+                        json_object_object_add(tools, tname, nt);
+                }
                 _cleanup_free_ char *hash = topo_hash(o->file, sd->sets, sd->n_sets);
                 _cleanup_free_ char *ended = iso8601_now();
                 char host[256] = "";
@@ -181,7 +217,7 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                                        .status = status,
                                        .error = res->error,
                                        .kernels = json_object_to_json_string(kernels),
-                                       .tools = NULL,
+                                       .tools = json_object_to_json_string(tools),
                                        .result_json = json_object_to_json_string(rj),
                                        .warmup = warmup,
                                        .samples = samples,
@@ -212,6 +248,7 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                 }
                 json_object_put(rj);
                 json_object_put(kernels);
+                json_object_put(tools);
         }
         /* one line per run for the record on stderr */
         if (res) {

@@ -16,5 +16,7 @@ struct series_opts {
 /* run --runs N, compare and check. Returns the exit code (mapped for git bisect
  * run with bisect: 3 -> 125, 2 -> 128). */
 int series_run(const struct series_opts *o);
+/* --threshold METRIC=PERCENT: the smallest change that matters for one metric. */
+int series_set_threshold(const char *spec);
 int verb_history(int argc, char **argv);
 int verb_baseline(int argc, char **argv);

@@ -21,7 +21,7 @@
 #include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/tcp.h> /* the kernel's tcp_info: glibc's lacks the byte counters */
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -256,14 +256,18 @@ static void *thread_main(void *arg)
 
 /* ---- MPTCP state of the client's connections ---- */
 
+static struct json_object *subflow_detail(int fd);
+
 struct mp_sample {
         unsigned conns, mptcp, fallback;
         double subflows; /* average subflows per MPTCP connection, the initial one included */
+        struct json_object *detail; /* per-subflow state of the first connections */
 };
 
 static void sample_mptcp(struct thread *th, unsigned nt, struct mp_sample *s)
 {
         memset(s, 0, sizeof *s);
+        s->detail = json_object_new_array();
         unsigned sub = 0;
         for (unsigned i = 0; i < nt; i++)
                 for (unsigned k = 0; k < th[i].count; k++) {
@@ -286,8 +290,89 @@ static void sample_mptcp(struct thread *th, unsigned nt, struct mp_sample *s)
                         }
                         s->mptcp++;
                         sub += 1u + mi.mptcpi_subflows;
+                        struct json_object *d;
+                        if (json_object_array_length(s->detail) < 4 && (d = subflow_detail(fd)))
+                                json_object_array_add(s->detail, d);
                 }
         s->subflows = s->mptcp ? (double)sub / s->mptcp : 0;
+}
+
+/* Per-subflow detail of one connection: MPTCP_TCPINFO (tcp_info per subflow) and
+ * MPTCP_SUBFLOW_ADDRS, where the kernel has them (5.16+). Both answer with a
+ * header saying how many subflows there are and how big the kernel's element is:
+ * read only what both sides know. NULL when the kernel has neither. */
+#define MAX_SUBFLOWS 8
+static struct json_object *subflow_detail(int fd)
+{
+        struct {
+                struct mptcp_subflow_data d;
+                struct tcp_info ti[MAX_SUBFLOWS];
+        } ti;
+        struct {
+                struct mptcp_subflow_data d;
+                struct mptcp_subflow_addrs a[MAX_SUBFLOWS];
+        } ad;
+        memset(&ti, 0, sizeof ti);
+        memset(&ad, 0, sizeof ad);
+        ti.d.size_subflow_data = ad.d.size_subflow_data = sizeof(struct mptcp_subflow_data);
+        ti.d.size_user = sizeof(struct tcp_info);
+        ad.d.size_user = sizeof(struct mptcp_subflow_addrs);
+        socklen_t tl = sizeof ti, al = sizeof ad;
+        bool have_ti = getsockopt(fd, SOL_MPTCP, MPTCP_TCPINFO, &ti, &tl) == 0 &&
+                       tl >= sizeof(struct mptcp_subflow_data);
+        bool have_ad = getsockopt(fd, SOL_MPTCP, MPTCP_SUBFLOW_ADDRS, &ad, &al) == 0 &&
+                       al >= sizeof(struct mptcp_subflow_data);
+        if (!have_ti && !have_ad)
+                return NULL;
+        unsigned n = have_ti ? ti.d.num_subflows : ad.d.num_subflows;
+        if (n > MAX_SUBFLOWS)
+                n = MAX_SUBFLOWS;
+        /* an older kernel's tcp_info may be shorter than ours: fields past it read 0 */
+        size_t ti_size = have_ti && ti.d.size_kernel < sizeof(struct tcp_info)
+                                 ? ti.d.size_kernel
+                                 : sizeof(struct tcp_info);
+        struct json_object *arr = json_object_new_array();
+        for (unsigned i = 0; i < n; i++) {
+                struct json_object *s = json_object_new_object();
+                if (have_ti && i < ti.d.num_subflows) {
+                        struct tcp_info t;
+                        memset(&t, 0, sizeof t);
+                        memcpy(&t, (char *)ti.ti + (size_t)i * ti.d.size_user, ti_size);
+                        json_object_object_add(s, "rtt_us", json_object_new_int64(t.tcpi_rtt));
+                        json_object_object_add(s, "bytes_acked",
+                                               json_object_new_int64((int64_t)t.tcpi_bytes_acked));
+                        json_object_object_add(
+                                s, "bytes_received",
+                                json_object_new_int64((int64_t)t.tcpi_bytes_received));
+                        json_object_object_add(s, "total_retrans",
+                                               json_object_new_int64(t.tcpi_total_retrans));
+                        json_object_object_add(s, "snd_cwnd",
+                                               json_object_new_int64(t.tcpi_snd_cwnd));
+                }
+                if (have_ad && i < ad.d.num_subflows) {
+                        const struct mptcp_subflow_addrs *x = &ad.a[i];
+                        char l[INET6_ADDRSTRLEN] = "?", r[INET6_ADDRSTRLEN] = "?";
+                        unsigned lp = 0, rp = 0;
+                        if (x->sa_family == AF_INET) {
+                                inet_ntop(AF_INET, &x->sin_local.sin_addr, l, sizeof l);
+                                inet_ntop(AF_INET, &x->sin_remote.sin_addr, r, sizeof r);
+                                lp = ntohs(x->sin_local.sin_port);
+                                rp = ntohs(x->sin_remote.sin_port);
+                        } else if (x->sa_family == AF_INET6) {
+                                inet_ntop(AF_INET6, &x->sin6_local.sin6_addr, l, sizeof l);
+                                inet_ntop(AF_INET6, &x->sin6_remote.sin6_addr, r, sizeof r);
+                                lp = ntohs(x->sin6_local.sin6_port);
+                                rp = ntohs(x->sin6_remote.sin6_port);
+                        }
+                        char buf[2 * INET6_ADDRSTRLEN + 32];
+                        snprintf(buf, sizeof buf, "%s:%u", l, lp);
+                        json_object_object_add(s, "local", json_object_new_string(buf));
+                        snprintf(buf, sizeof buf, "%s:%u", r, rp);
+                        json_object_object_add(s, "remote", json_object_new_string(buf));
+                }
+                json_object_array_add(arr, s);
+        }
+        return arr;
 }
 
 /* ---- control connection ---- */
@@ -421,6 +506,7 @@ static int client(const struct opts *o)
                                 tx += th[i].transactions;
                                 cn += th[i].connections;
                         }
+                        json_object_put(mp.detail);
                         sample_mptcp(th, o->threads, &mp);
                         if (mp.fallback > fallback_max)
                                 fallback_max = mp.fallback;
@@ -445,6 +531,8 @@ static int client(const struct opts *o)
                         json_object_object_add(s, "fallbacks",
                                                json_object_new_int((int)mp.fallback));
                         json_object_object_add(s, "subflows", json_object_new_double(mp.subflows));
+                        json_object_object_add(s, "subflow_detail", mp.detail);
+                        mp.detail = NULL;
                         json_object_array_add(series, s);
                         prev_bytes = b;
                         prev_tx = tx;

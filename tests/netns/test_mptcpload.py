@@ -78,6 +78,13 @@ try:
     check(s["mptcp_connections"] == 2 and s["fallbacks"] == 0, "2 MPTCP connections, no fallback")
     check(abs(s["subflows_per_connection"] - (1 + joins / 2)) < 0.01,
           "subflows per connection %.2f = 1 + %d joins / 2 connections" % (s["subflows_per_connection"], joins))
+    # per-subflow detail (MPTCP_TCPINFO, MPTCP_SUBFLOW_ADDRS) agrees with the count and the topology
+    last = r["intervals"][-1].get("subflow_detail") or []
+    check(len(last) == 2 and all(len(c) == round(s["subflows_per_connection"]) for c in last),
+          "subflow detail lists every subflow of both connections")
+    remotes = {sf["remote"].rsplit(":", 1)[0] for c in last for sf in c if "remote" in sf}
+    check({"10.88.1.2", "10.88.2.2"} <= remotes, "subflows reach both server addresses: %s" % remotes)
+    check(all(sf.get("bytes_acked", 0) > 0 for c in last for sf in c[:1]), "tcp_info byte counters read")
     for k in ("mode", "flows", "threads", "duration", "warmup", "size", "response_size", "protocol"):
         check(k in r["options"], "option %s echoed" % k)
     check(len(r["intervals"]) >= 2, "per-interval series")
