@@ -54,6 +54,19 @@ print("# measured: tcp %.2f mptcp %.2f Mbit/s, ready %s, wall %.1fs" % (
     wl["bulk-tcp"]["goodput"]["receiver_bps"] / 1e6, mp["goodput"]["receiver_bps"] / 1e6,
     ", ".join("%s %.1fs" % (n["name"], n["ready_s"]) for n in r["nodes"]), r["wall_s"]))
 
+# 1b. mptcpload inside the guests (the image carries it), rr over netem paths
+out = os.path.join(tmp, "load.json")
+p = run_lab("run", os.path.join(SRC, "tests/vm/load.yaml"), "--backend", "libvirt", "--json", out,
+            "--run-dir", tmp, "--no-store", timeout=600)
+r = json.load(open(out)) if os.path.exists(out) else {"workloads": [], "nodes": []}
+w = r["workloads"][0] if r["workloads"] else {}
+check(p.returncode == 0 and w.get("status") == "ok", "mptcpload rr in VMs: exit %d, %s" % (p.returncode, w.get("reason")))
+ml = w.get("mptcpload", {})
+# 5 ms each way: a transaction takes at least 10 ms, so 4 flows make at most 400/s
+check(0 < ml.get("transactions_per_s", 0) <= 400 and ml.get("latency_p50_us", 0) >= 10000,
+      "rr rate and latency follow netem's delay: %.0f/s, p50 %.0f us" % (ml.get("transactions_per_s", 0), ml.get("latency_p50_us", 0)))
+check(abs(w.get("mptcp", {}).get("subflows_per_connection", 0) - 3) < 0.01, "3 subflows per connection")
+
 
 def start(topo, *extra):
     p = subprocess.Popen([MPTCPLAB, "run", topo, "--backend", "libvirt", "--run-dir", tmp, *extra],
