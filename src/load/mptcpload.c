@@ -841,10 +841,10 @@ int main(int argc, char **argv)
                          .timeout = 10,
                          .size = 1,
                          .resp_size = 1};
-        int c;
+        int c, idx = 0;
         char *end;
         optind = 2;
-        while ((c = getopt_long(argc, argv, "", lo, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "", lo, &idx)) >= 0) {
                 double v = optarg ? strtod(optarg, &end) : 0;
                 bool bad = optarg && (*end || v < 0);
                 switch (c) {
@@ -917,8 +917,7 @@ int main(int argc, char **argv)
                         return 2;
                 }
                 if (bad) {
-                        log_error("bad value for --%s: %s",
-                                  lo[0].name && optind > 0 ? argv[optind - 2] + 2 : "?", optarg);
+                        log_error("bad value for --%s: %s", lo[idx].name, optarg);
                         return 2;
                 }
         }

@@ -210,42 +210,42 @@ int store_samples(struct store *s, const char *what, const char *kind, bool all,
         return query_json(s, sql, what, 0, ret, err);
 }
 
+/* One statement with up to two text parameters; *changes (if asked) gets the rows changed. */
+static int run_stmt(struct store *s, const char *sql, const char *a1, const char *a2, int *changes)
+{
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        if (a1)
+                sqlite3_bind_text(st, 1, a1, -1, SQLITE_TRANSIENT);
+        if (a2)
+                sqlite3_bind_text(st, 2, a2, -1, SQLITE_TRANSIENT);
+        int r = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+        if (changes)
+                *changes = sqlite3_changes(s->db);
+        sqlite3_finalize(st);
+        return r;
+}
+
 int store_baseline_save(struct store *s, const char *name, const char *id, char **err)
 {
-        int rc = exec(s, "BEGIN IMMEDIATE", err);
+        int rc = exec(s, "BEGIN IMMEDIATE", err), changes = 0;
         if (rc < 0)
                 return rc;
-        sqlite3_stmt *st = NULL;
-        int changes = 0;
-        if (sqlite3_prepare_v2(s->db,
-                               "INSERT OR REPLACE INTO baselines (name, created_at, source)"
-                               " VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?2)",
-                               -1, &st, NULL) != SQLITE_OK)
-                goto fail;
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(st) != SQLITE_DONE)
-                goto fail;
-        sqlite3_finalize(st);
-        if (sqlite3_prepare_v2(s->db, "DELETE FROM baseline_runs WHERE baseline = ?1", -1, &st,
-                               NULL) != SQLITE_OK)
-                goto fail;
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(st) != SQLITE_DONE)
-                goto fail;
-        sqlite3_finalize(st);
-        /* a series id (all its counted runs) or a single run id */
-        if (sqlite3_prepare_v2(s->db,
-                               "INSERT INTO baseline_runs (baseline, run) SELECT ?1, id FROM runs"
-                               " WHERE (series = ?2 OR run_id = ?2) AND warmup = 0",
-                               -1, &st, NULL) != SQLITE_OK)
-                goto fail;
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(st) != SQLITE_DONE)
-                goto fail;
-        changes = sqlite3_changes(s->db);
-        sqlite3_finalize(st);
+        if (run_stmt(s,
+                     "INSERT OR REPLACE INTO baselines (name, created_at, source)"
+                     " VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?2)",
+                     name, id, NULL) < 0 ||
+            run_stmt(s, "DELETE FROM baseline_runs WHERE baseline = ?1", name, NULL, NULL) < 0 ||
+            /* a series id (all its counted runs) or a single run id */
+            run_stmt(s,
+                     "INSERT INTO baseline_runs (baseline, run) SELECT ?1, id FROM runs"
+                     " WHERE (series = ?2 OR run_id = ?2) AND warmup = 0",
+                     name, id, &changes) < 0) {
+                rc = fail(s, err, "cannot save the baseline");
+                exec(s, "ROLLBACK", &(char *){NULL});
+                return rc;
+        }
         if (!changes) {
                 exec(s, "ROLLBACK", &(char *){NULL});
                 *err = xasprintf("no run or series \"%s\" in %s (see mptcplab history)", id,
@@ -253,11 +253,6 @@ int store_baseline_save(struct store *s, const char *name, const char *id, char 
                 return -ENOENT;
         }
         return exec(s, "COMMIT", err) < 0 ? -EIO : changes;
-fail:
-        rc = fail(s, err, "cannot save the baseline");
-        sqlite3_finalize(st);
-        exec(s, "ROLLBACK", &(char *){NULL});
-        return rc;
 }
 
 static int query_json(struct store *s, const char *sql, const char *arg, unsigned limit,
