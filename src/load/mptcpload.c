@@ -159,7 +159,7 @@ static int flow_connect(struct thread *t, struct flow *f)
 }
 
 static char zeros[1 << 18]; /* stream writes of 256 KiB: fewer syscalls per byte */
-static char sink[1 << 16];
+static char sink[1 << 18];
 
 /* One event on a flow: the per-mode state machine. Returns <0 on a broken flow. */
 static int flow_event(struct thread *t, struct flow *f, uint32_t events)
