@@ -122,7 +122,10 @@ static int data_socket(const struct opts *o, int family)
         if (fd < 0)
                 return -errno;
         int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        /* small requests and responses must not wait for Nagle; a stream is best
+         * left to coalesce, as iperf3 does by default */
+        if (o->mode != MODE_STREAM)
+                setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         if (o->bind_addr) {
                 struct addrinfo hints = {.ai_family = family, .ai_flags = AI_NUMERICHOST}, *res;
                 if (getaddrinfo(o->bind_addr, NULL, &hints, &res) == 0) {
