@@ -252,9 +252,8 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
         }
         /* one line per run for the record on stderr */
         if (res) {
-                fprintf(stderr, "mptcplab: %s run %s%s%s%s:", warmup ? "warm-up" : "counted",
-                        res->run_id, sd->name ? " side " : "", sd->name ? sd->name : "",
-                        sd->kernel ? "" : "");
+                fprintf(stderr, "mptcplab: %s run %s%s%s:", warmup ? "warm-up" : "counted",
+                        res->run_id, sd->name ? " side " : "", sd->name ? sd->name : "");
                 for (unsigned i = 0; i < res->n_wl; i++)
                         if (res->wl[i].w)
                                 fprintf(stderr, " %s %.2f Mbit/s%s", res->wl[i].w->name,

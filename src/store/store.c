@@ -237,10 +237,11 @@ int store_baseline_save(struct store *s, const char *name, const char *id, char 
                      " VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?2)",
                      name, id, NULL) < 0 ||
             run_stmt(s, "DELETE FROM baseline_runs WHERE baseline = ?1", name, NULL, NULL) < 0 ||
-            /* a series id (all its counted runs) or a single run id */
+            /* a single run, or the counted runs of a series (of a compare: side A) */
             run_stmt(s,
                      "INSERT INTO baseline_runs (baseline, run) SELECT ?1, id FROM runs"
-                     " WHERE (series = ?2 OR run_id = ?2) AND warmup = 0",
+                     " WHERE (run_id = ?2 OR (series = ?2 AND (side IS NULL OR side = 'A')))"
+                     " AND warmup = 0",
                      name, id, &changes) < 0) {
                 rc = fail(s, err, "cannot save the baseline");
                 exec(s, "ROLLBACK", &(char *){NULL});
