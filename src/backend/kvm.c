@@ -80,7 +80,8 @@ bool kvm_usable(const char **why)
                 ;
         if (WIFEXITED(st) && WEXITSTATUS(st) == PROBE_OK)
                 return true;
-        if (WIFEXITED(st) && WEXITSTATUS(st) < ELEMENTSOF(reasons) && reasons[WEXITSTATUS(st)])
+        if (WIFEXITED(st) && (size_t)WEXITSTATUS(st) < ELEMENTSOF(reasons) &&
+            reasons[WEXITSTATUS(st)])
                 *why = reasons[WEXITSTATUS(st)];
         else
                 *why = "the KVM probe hung or crashed";

@@ -473,7 +473,8 @@ static int client(const struct opts *o)
                 flows[i].fd = -1;
         for (unsigned i = 0, first = 0; i < o->threads; i++) {
                 unsigned cnt = o->flows / o->threads + (i < o->flows % o->threads);
-                th[i] = (struct thread){.id = i,
+                th[i] = (struct thread){.ep = -1,
+                                        .id = i,
                                         .first = first,
                                         .count = cnt,
                                         .o = o,
@@ -566,8 +567,13 @@ static int client(const struct opts *o)
                 if (flows[i].fd >= 0)
                         close(flows[i].fd);
         /* the server's count of what arrived, for the stream mode's receiver goodput */
-        json_write_line(cfd, json_object_new_string("done"));
+        struct json_object *done_msg = json_object_new_string("done");
+        json_write_line(cfd, done_msg);
+        json_object_put(done_msg);
         struct json_object *srv = ctl_read(&lr, o->timeout, &err);
+        free(err);
+        line_reader_free(&lr);
+        close(cfd);
 
         struct json_object *out = json_object_new_object(), *op = json_object_new_object(),
                            *sum = json_object_new_object(), *lat = json_object_new_object();
@@ -622,7 +628,15 @@ static int client(const struct opts *o)
                 first_error ? ", error: " : "", first_error ? first_error : "");
         json_object_put(out);
         json_object_put(srv);
-        return first_error ? 3 : 0;
+        int rc = first_error ? 3 : 0;
+        for (unsigned i = 0; i < o->threads; i++) {
+                free(th[i].error);
+                if (th[i].ep >= 0)
+                        close(th[i].ep);
+        }
+        free(th);
+        free(flows);
+        return rc;
 }
 
 /* ---- server ---- */

@@ -49,6 +49,14 @@ struct mpm *mpm_close(struct mpm *h)
         return NULL;
 }
 
+/* nl_socket_get_cb() takes a reference: a clone of it, that reference given back */
+static struct nl_cb *clone_cb(struct mpm *h)
+{
+        struct nl_cb *base = nl_socket_get_cb(h->sk), *c = nl_cb_clone(base);
+        nl_cb_put(base);
+        return c;
+}
+
 static struct nl_msg *msg_new(struct mpm *h, uint8_t cmd, int flags)
 {
         struct nl_msg *m = nlmsg_alloc();
@@ -61,7 +69,7 @@ static struct nl_msg *msg_new(struct mpm *h, uint8_t cmd, int flags)
 
 static int transact(struct mpm *h, struct nl_msg *m, nl_recvmsg_msg_cb_t cb, void *user)
 {
-        struct nl_cb *cbs = nl_cb_clone(nl_socket_get_cb(h->sk));
+        struct nl_cb *cbs = clone_cb(h);
         if (cb)
                 nl_cb_set(cbs, NL_CB_VALID, NL_CB_CUSTOM, cb, user);
         /* a reply (when one comes) arrives first, then the ack */
@@ -172,7 +180,7 @@ int mpm_endpoint_list(struct mpm *h, struct mpm_endpoint **ret, unsigned *ret_n)
 {
         struct list l = {NULL, 0};
         struct nl_msg *m = msg_new(h, MPTCP_PM_CMD_GET_ADDR, NLM_F_DUMP);
-        struct nl_cb *cbs = nl_cb_clone(nl_socket_get_cb(h->sk));
+        struct nl_cb *cbs = clone_cb(h);
         nl_cb_set(cbs, NL_CB_VALID, NL_CB_CUSTOM, addr_cb, &l);
         int r = nl_send_auto(h->sk, m);
         if (r >= 0)

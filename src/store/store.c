@@ -53,6 +53,12 @@ static int exec(struct store *s, const char *sql, char **err)
         return 0;
 }
 
+/* Undoes the open transaction; on an error path, whose message is already set. */
+static void rollback(struct store *s)
+{
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 int store_open(const char *path, struct store **ret, char **err)
 {
         struct store *s = xcalloc(1, sizeof *s);
@@ -103,7 +109,7 @@ int store_open(const char *path, struct store **ret, char **err)
                         xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version=%d; COMMIT;",
                                   migrations[version], version + 1);
                 if ((r = exec(s, sql, err)) < 0) {
-                        exec(s, "ROLLBACK", &(char *){NULL});
+                        rollback(s);
                         store_close(s);
                         return r;
                 }
@@ -181,14 +187,14 @@ int64_t store_add_run(struct store *s, const struct store_run *r, char **err)
         }
         sqlite3_finalize(st);
         if ((rc = exec(s, "COMMIT", err)) < 0) {
-                exec(s, "ROLLBACK", &(char *){NULL});
+                rollback(s);
                 return rc;
         }
         return id;
 fail:
         rc = fail(s, err, "cannot store the run");
         sqlite3_finalize(st);
-        exec(s, "ROLLBACK", &(char *){NULL});
+        rollback(s);
         return rc;
 }
 
@@ -244,11 +250,11 @@ int store_baseline_save(struct store *s, const char *name, const char *id, char 
                      " AND warmup = 0",
                      name, id, &changes) < 0) {
                 rc = fail(s, err, "cannot save the baseline");
-                exec(s, "ROLLBACK", &(char *){NULL});
+                rollback(s);
                 return rc;
         }
         if (!changes) {
-                exec(s, "ROLLBACK", &(char *){NULL});
+                rollback(s);
                 *err = xasprintf("no run or series \"%s\" in %s (see mptcplab history)", id,
                                  s->path);
                 return -ENOENT;
