@@ -12,28 +12,6 @@
 
 #define MAX_JOB_FDS 192
 
-static const struct {
-        int err;
-        const char *name;
-} errnames[] = {
-        {EINVAL, "EINVAL"},
-        {ENOENT, "ENOENT"},
-        {EEXIST, "EEXIST"},
-        {ENODEV, "ENODEV"},
-        {EPERM, "EPERM"},
-        {EACCES, "EACCES"},
-        {EOPNOTSUPP, "EOPNOTSUPP"},
-        {ENOSYS, "ENOSYS"},
-        {ETIMEDOUT, "ETIMEDOUT"},
-        {ESRCH, "ESRCH"},
-        {EBUSY, "EBUSY"},
-        {ERANGE, "ERANGE"},
-        {EADDRNOTAVAIL, "EADDRNOTAVAIL"},
-        {EPROTONOSUPPORT, "EPROTONOSUPPORT"},
-        {ENOMEM, "ENOMEM"},
-        {EPROTO, "EPROTO"},
-};
-
 int reply_error(struct reply *r, int err, const char *fmt, ...)
 {
         va_list ap;
@@ -42,10 +20,7 @@ int reply_error(struct reply *r, int err, const char *fmt, ...)
         if (vasprintf(&r->message, fmt, ap) < 0)
                 abort();
         va_end(ap);
-        r->err_name = "EIO";
-        for (unsigned i = 0; i < ELEMENTSOF(errnames); i++)
-                if (errnames[i].err == -err)
-                        r->err_name = errnames[i].name;
+        r->err_name = errno_name(err);
         return err < 0 ? err : -EIO;
 }
 

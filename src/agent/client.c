@@ -178,22 +178,7 @@ int agent_call(struct agent_conn *c, const char *op, struct json_object *args, i
                 struct json_object *e = jobj(rep, "error");
                 const char *msg = jstr(e, "message"), *en = jstr(e, "errno");
                 *ret_error = xstrdup(msg ? msg : "unknown error");
-                r = -EIO;
-                static const struct {
-                        const char *n;
-                        int e;
-                } names[] = {{"EINVAL", EINVAL},
-                             {"ENOENT", ENOENT},
-                             {"EEXIST", EEXIST},
-                             {"ENODEV", ENODEV},
-                             {"EPERM", EPERM},
-                             {"EOPNOTSUPP", EOPNOTSUPP},
-                             {"ETIMEDOUT", ETIMEDOUT},
-                             {"ENOSYS", ENOSYS},
-                             {"EPROTONOSUPPORT", EPROTONOSUPPORT}};
-                for (unsigned i = 0; en && i < ELEMENTSOF(names); i++)
-                        if (streq(en, names[i].n))
-                                r = -names[i].e;
+                r = en ? errno_from_name(en) : -EIO;
                 json_object_put(rep);
                 return r;
         }

@@ -87,6 +87,44 @@ void *xreallocarray(void *p, size_t n, size_t size)
         return r;
 }
 
+static const struct {
+        int err;
+        const char *name;
+} errno_names[] = {
+        {EINVAL, "EINVAL"},
+        {ENOENT, "ENOENT"},
+        {EEXIST, "EEXIST"},
+        {ENODEV, "ENODEV"},
+        {EPERM, "EPERM"},
+        {EACCES, "EACCES"},
+        {EOPNOTSUPP, "EOPNOTSUPP"},
+        {ENOSYS, "ENOSYS"},
+        {ETIMEDOUT, "ETIMEDOUT"},
+        {ESRCH, "ESRCH"},
+        {EBUSY, "EBUSY"},
+        {ERANGE, "ERANGE"},
+        {EADDRNOTAVAIL, "EADDRNOTAVAIL"},
+        {EPROTONOSUPPORT, "EPROTONOSUPPORT"},
+        {ENOMEM, "ENOMEM"},
+        {EPROTO, "EPROTO"},
+};
+
+const char *errno_name(int err)
+{
+        for (unsigned i = 0; i < ELEMENTSOF(errno_names); i++)
+                if (errno_names[i].err == -err)
+                        return errno_names[i].name;
+        return "EIO";
+}
+
+int errno_from_name(const char *name)
+{
+        for (unsigned i = 0; i < ELEMENTSOF(errno_names); i++)
+                if (streq(errno_names[i].name, name))
+                        return -errno_names[i].err;
+        return -EIO;
+}
+
 char *iso8601_now(void)
 {
         time_t now = time(NULL);

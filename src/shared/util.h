@@ -67,6 +67,10 @@ char *xstrdup(const char *s);
 void *xcalloc(size_t n, size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
 
+/* The agent protocol's error names: "ENODEV" for -ENODEV, and back (EIO for others). */
+const char *errno_name(int err);
+int errno_from_name(const char *name);
+
 /* Now as "2026-11-22T12:00:00Z" (malloc'd). */
 char *iso8601_now(void);
 /* mkdir -p with mode 0755; existing directories are fine. */

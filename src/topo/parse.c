@@ -667,6 +667,15 @@ static int node_ref(struct ctx *c, struct fy_node *v, const char *what)
         return i;
 }
 
+static bool iface_has_addr(const struct topo_iface *ifc, const struct topo_addr *a)
+{
+        for (unsigned j = 0; j < ifc->n_addrs; j++)
+                if (ifc->addrs[j].family == a->family &&
+                    !memcmp(&ifc->addrs[j].u, &a->u, a->family == AF_INET ? 4 : 16))
+                        return true;
+        return false;
+}
+
 static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct topo_workload *w)
 {
         _cleanup_free_ char *where = xasprintf("workload %u", wi + 1);
@@ -767,10 +776,7 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
                 const struct topo_node *tn = &c->t->nodes[w->to];
                 bool found = false;
                 for (unsigned i = 0; i < tn->n_ifaces; i++)
-                        for (unsigned j = 0; j < tn->ifaces[i].n_addrs; j++)
-                                found |= tn->ifaces[i].addrs[j].family == w->target.family &&
-                                         !memcmp(&tn->ifaces[i].addrs[j].u, &w->target.u,
-                                                 w->target.family == AF_INET ? 4 : 16);
+                        found |= iface_has_addr(&tn->ifaces[i], &w->target);
                 if (!found)
                         err_at(c, target, "%s: target is not an address of node %s", where,
                                tn->name);
@@ -778,15 +784,6 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
 }
 
 /* ---- cross checks once everything is read ---- */
-
-static bool iface_has_addr(const struct topo_iface *ifc, const struct topo_addr *a)
-{
-        for (unsigned j = 0; j < ifc->n_addrs; j++)
-                if (ifc->addrs[j].family == a->family &&
-                    !memcmp(&ifc->addrs[j].u, &a->u, a->family == AF_INET ? 4 : 16))
-                        return true;
-        return false;
-}
 
 static void check_model(struct ctx *c)
 {
