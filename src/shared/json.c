@@ -140,14 +140,20 @@ bool jbool(struct json_object *o, const char *key, bool *ret)
         return true;
 }
 
-struct json_object *jpath(struct json_object *o, ...)
+static struct json_object *vpath(struct json_object *o, va_list ap)
 {
-        va_list ap;
-        va_start(ap, o);
         const char *k;
         while (o && (k = va_arg(ap, const char *)))
                 if (!json_object_object_get_ex(o, k, &o))
                         o = NULL;
+        return o;
+}
+
+struct json_object *jpath(struct json_object *o, ...)
+{
+        va_list ap;
+        va_start(ap, o);
+        o = vpath(o, ap);
         va_end(ap);
         return o;
 }
@@ -156,10 +162,7 @@ double jpath_double(struct json_object *o, double dflt, ...)
 {
         va_list ap;
         va_start(ap, dflt);
-        const char *k;
-        while (o && (k = va_arg(ap, const char *)))
-                if (!json_object_object_get_ex(o, k, &o))
-                        o = NULL;
+        o = vpath(o, ap);
         va_end(ap);
         if (!o ||
             !(json_object_is_type(o, json_type_double) || json_object_is_type(o, json_type_int)))
