@@ -419,8 +419,21 @@ int series_run(const struct series_opts *o)
 {
         char *err = NULL;
         struct store *db = NULL;
-        /* privileges first: a user who cannot run the backend hears that, not a
-         * complaint about a database in someone else's home */
+        /* the input first (it needs nothing), then privileges and the daemon: a user
+         * who cannot run the backend hears that, not a complaint about a database in
+         * someone else's home */
+        for (int side = 0; side < (o->compare ? 2 : 1); side++) {
+                struct topo *t = NULL;
+                struct topo_errors errs = {0};
+                if (topo_parse_file_set(o->file, side ? o->sets_b : o->sets_a,
+                                        side ? o->n_sets_b : o->n_sets_a, &t, &errs) < 0) {
+                        for (unsigned i = 0; i < errs.n; i++)
+                                fprintf(stderr, "%s\n", errs.msgs[i]);
+                        topo_errors_clear(&errs);
+                        return finish(o, EXIT_INPUT);
+                }
+                topo_free(t);
+        }
         const struct backend_ops *be = backend_find(o->backend);
         struct lab probe = {.uri = o->uri};
         if (be && be->preflight && be->preflight(&probe, &err) < 0) {

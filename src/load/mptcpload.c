@@ -115,6 +115,16 @@ static uint64_t now_ns(void)
         return now_usec() * 1000ULL;
 }
 
+/* sleeps until now_ns() reaches t, waking early when a flow stops the test */
+static void sleep_until(uint64_t t)
+{
+        for (uint64_t n; !stop_flag && (n = now_ns()) < t;) {
+                uint64_t d = t - n < 100000000 ? t - n : 100000000;
+                struct timespec ts = {0, (long)d};
+                nanosleep(&ts, NULL);
+        }
+}
+
 static int data_socket(const struct opts *o, int family)
 {
         int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
@@ -161,8 +171,15 @@ static int flow_connect(struct thread *t, struct flow *f)
         return 0;
 }
 
-static char zeros[1 << 18]; /* stream writes of 256 KiB: fewer syscalls per byte */
-static char sink[1 << 18];
+static char zeros[1 << 17]; /* stream writes of 128 KiB (as iperf3): measured faster here than 64 or
+                               256 KiB */
+static char sink[1 << 17];
+
+/* rr sizes go up to 1 MiB: larger messages go out and come in by buffer-sized pieces */
+static size_t chunk(size_t left)
+{
+        return left < sizeof zeros ? left : sizeof zeros;
+}
 
 /* One event on a flow: the per-mode state machine. Returns <0 on a broken flow. */
 static int flow_event(struct thread *t, struct flow *f, uint32_t events)
@@ -176,16 +193,22 @@ static int flow_event(struct thread *t, struct flow *f, uint32_t events)
         }
         f->established = true;
         if (o->mode == MODE_STREAM) {
-                ssize_t n = send(f->fd, zeros, sizeof zeros, MSG_NOSIGNAL);
-                if (n < 0)
-                        return errno == EAGAIN ? 0 : -errno;
-                if (measuring)
-                        t->bytes += (uint64_t)n;
+                /* write until the socket is full (bounded, so that one flow cannot
+                 * starve the others of its thread): one epoll_wait per burst */
+                for (int burst = 0; burst < 16; burst++) {
+                        ssize_t n = send(f->fd, zeros, sizeof zeros, MSG_NOSIGNAL);
+                        if (n < 0)
+                                return errno == EAGAIN ? 0 : -errno;
+                        if (measuring)
+                                t->bytes += (uint64_t)n;
+                        if ((size_t)n < sizeof zeros)
+                                break;
+                }
                 return 0;
         }
         /* rr and crr: send a request of size bytes, read a response of resp_size */
         if (f->sending) {
-                ssize_t n = send(f->fd, zeros, o->size - f->done, MSG_NOSIGNAL);
+                ssize_t n = send(f->fd, zeros, chunk(o->size - f->done), MSG_NOSIGNAL);
                 if (n < 0)
                         return errno == EAGAIN ? 0 : -errno;
                 f->done += (size_t)n;
@@ -197,7 +220,7 @@ static int flow_event(struct thread *t, struct flow *f, uint32_t events)
                 }
                 return 0;
         }
-        ssize_t n = recv(f->fd, sink, o->resp_size - f->done, 0);
+        ssize_t n = recv(f->fd, sink, chunk(o->resp_size - f->done), 0);
         if (n == 0)
                 return -ECONNRESET;
         if (n < 0)
@@ -487,65 +510,58 @@ static int client(const struct opts *o)
                 pthread_create(&th[i].th, NULL, thread_main, &th[i]);
 
         struct json_object *series = json_object_new_array();
-        uint64_t t0 = now_ns(), prev_bytes = 0, prev_tx = 0, prev_conn = 0;
-        double cpu0 = 0;
-        uint64_t tm0 = 0;
+        uint64_t prev_bytes = 0, prev_tx = 0, prev_conn = 0;
         struct mp_sample mp = {0}, mp_last = {0};
         unsigned fallback_max = 0;
         double sub_sum = 0;
         unsigned sub_n = 0;
-        while (!stop_flag) {
-                usleep((useconds_t)(o->interval * 1e6));
-                double el = (double)(now_ns() - t0) / 1e9;
-                if (!measuring && el >= o->warmup) {
-                        measuring = 1;
-                        cpu0 = rusage_s();
-                        tm0 = now_ns();
-                        continue;
+        /* the measured window is exactly [warm-up, warm-up + duration]; samples every
+         * interval inside it, the last one at its end */
+        sleep_until(now_ns() + (uint64_t)(o->warmup * 1e9));
+        measuring = 1;
+        double cpu0 = rusage_s();
+        uint64_t tm0 = now_ns(), tprev = tm0, end = tm0 + (uint64_t)(o->duration * 1e9);
+        for (uint64_t next = tm0; !stop_flag && tprev < end;) {
+                next += (uint64_t)(o->interval * 1e9);
+                sleep_until(next < end ? next : end);
+                uint64_t tnow = now_ns();
+                double dt = (double)(tnow - tprev) / 1e9;
+                tprev = tnow;
+                uint64_t b = 0, tx = 0, cn = 0;
+                for (unsigned i = 0; i < o->threads; i++) {
+                        b += th[i].bytes;
+                        tx += th[i].transactions;
+                        cn += th[i].connections;
                 }
-                if (measuring) {
-                        uint64_t b = 0, tx = 0, cn = 0;
-                        for (unsigned i = 0; i < o->threads; i++) {
-                                b += th[i].bytes;
-                                tx += th[i].transactions;
-                                cn += th[i].connections;
-                        }
-                        json_object_put(mp.detail);
-                        sample_mptcp(th, o->threads, &mp);
-                        if (mp.fallback > fallback_max)
-                                fallback_max = mp.fallback;
-                        if (mp.mptcp) {
-                                sub_sum += mp.subflows;
-                                sub_n++;
-                                mp_last = mp;
-                        }
-                        struct json_object *s = json_object_new_object();
-                        json_object_object_add(s, "t", json_object_new_double(el - o->warmup));
-                        json_object_object_add(
-                                s, "bps",
-                                json_object_new_double((double)(b - prev_bytes) * 8 / o->interval));
-                        json_object_object_add(
-                                s, "tps",
-                                json_object_new_double((double)(tx - prev_tx) / o->interval));
-                        json_object_object_add(
-                                s, "cps",
-                                json_object_new_double((double)(cn - prev_conn) / o->interval));
-                        json_object_object_add(s, "mptcp_connections",
-                                               json_object_new_int((int)mp.mptcp));
-                        json_object_object_add(s, "fallbacks",
-                                               json_object_new_int((int)mp.fallback));
-                        json_object_object_add(s, "subflows", json_object_new_double(mp.subflows));
-                        json_object_object_add(s, "subflow_detail", mp.detail);
-                        mp.detail = NULL;
-                        json_object_array_add(series, s);
-                        prev_bytes = b;
-                        prev_tx = tx;
-                        prev_conn = cn;
+                json_object_put(mp.detail);
+                sample_mptcp(th, o->threads, &mp);
+                if (mp.fallback > fallback_max)
+                        fallback_max = mp.fallback;
+                if (mp.mptcp) {
+                        sub_sum += mp.subflows;
+                        sub_n++;
+                        mp_last = mp;
                 }
-                if (el >= o->warmup + o->duration)
-                        break;
+                struct json_object *s = json_object_new_object();
+                json_object_object_add(s, "t", json_object_new_double((double)(tnow - tm0) / 1e9));
+                json_object_object_add(s, "bps",
+                                       json_object_new_double((double)(b - prev_bytes) * 8 / dt));
+                json_object_object_add(s, "tps",
+                                       json_object_new_double((double)(tx - prev_tx) / dt));
+                json_object_object_add(s, "cps",
+                                       json_object_new_double((double)(cn - prev_conn) / dt));
+                json_object_object_add(s, "mptcp_connections", json_object_new_int((int)mp.mptcp));
+                json_object_object_add(s, "fallbacks", json_object_new_int((int)mp.fallback));
+                json_object_object_add(s, "subflows", json_object_new_double(mp.subflows));
+                json_object_object_add(s, "subflow_detail", mp.detail);
+                mp.detail = NULL;
+                json_object_array_add(series, s);
+                prev_bytes = b;
+                prev_tx = tx;
+                prev_conn = cn;
         }
-        double secs = (double)(now_ns() - (tm0 ? tm0 : t0)) / 1e9, cpu = rusage_s() - cpu0;
+        measuring = 0;
+        double secs = (double)(now_ns() - tm0) / 1e9, cpu = rusage_s() - cpu0;
         stop_flag = 1;
         for (unsigned i = 0; i < o->threads; i++)
                 pthread_join(th[i].th, NULL);
@@ -596,6 +612,8 @@ static int client(const struct opts *o)
         json_object_object_add(sum, "throughput_bps",
                                json_object_new_double((double)bytes * 8 / secs));
         json_object_object_add(sum, "server_bytes", json_object_get(jpath(srv, "bytes", NULL)));
+        json_object_object_add(sum, "transactions", json_object_new_int64((int64_t)tx));
+        json_object_object_add(sum, "connections", json_object_new_int64((int64_t)cn));
         json_object_object_add(sum, "transactions_per_s",
                                json_object_new_double((double)tx / secs));
         json_object_object_add(sum, "connections_per_s", json_object_new_double((double)cn / secs));
@@ -709,8 +727,8 @@ static int server_test(const struct opts *o, int cfd, int lfd)
                         }
                         struct sconn *c = evs[i].data.ptr;
                         if (c->sending) {
-                                ssize_t w =
-                                        send(c->fd, zeros, (size_t)rsize - c->done, MSG_NOSIGNAL);
+                                ssize_t w = send(c->fd, zeros, chunk((size_t)rsize - c->done),
+                                                 MSG_NOSIGNAL);
                                 if (w > 0 && (c->done += (size_t)w) == (size_t)rsize &&
                                     mode == MODE_CRR) {
                                         /* the server closes first: TIME_WAIT stays on its
@@ -725,9 +743,18 @@ static int server_test(const struct opts *o, int cfd, int lfd)
                                         goto drop;
                                 continue;
                         }
-                        ssize_t r =
-                                recv(c->fd, sink,
-                                     mode == MODE_STREAM ? sizeof sink : (size_t)size - c->done, 0);
+                        ssize_t r = recv(c->fd, sink,
+                                         mode == MODE_STREAM ? sizeof sink
+                                                             : chunk((size_t)size - c->done),
+                                         0);
+                        /* a stream is drained until the socket is empty (bounded): one
+                         * epoll_wait per burst, as the client writes */
+                        for (int burst = 0;
+                             mode == MODE_STREAM && r == (ssize_t)sizeof sink && burst < 16;
+                             burst++) {
+                                bytes += (uint64_t)r;
+                                r = recv(c->fd, sink, sizeof sink, 0);
+                        }
                         if (r <= 0) {
                                 if (r < 0 && errno == EAGAIN)
                                         continue;

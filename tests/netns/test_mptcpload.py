@@ -97,6 +97,16 @@ try:
     s = json.loads(p.stdout)["summary"]
     check(p.returncode == 0 and s["transactions_per_s"] > 100 and 0 < s["latency"]["p50_us"] <= s["latency"]["p99_us"],
           "rr: %.0f/s, p50 %.0f us <= p99 %.0f us" % (s["transactions_per_s"], s["latency"]["p50_us"], s["latency"]["p99_us"]))
+    # messages larger than mptcpload's buffers go out in pieces: the server's NICs carry
+    # at least every response counted, and every transaction is whole
+    before = tx_bytes(b)
+    p = client("--mode", "rr", "--size", "300000", "--response-size", "700000", "--duration", "2", "--warmup", "0")
+    after = tx_bytes(b)
+    s = json.loads(p.stdout)["summary"]
+    sent = sum(after[k] - before[k] for k in after)
+    check(p.returncode == 0 and s["transactions"] > 0 and s["bytes"] == s["transactions"] * 1000000 and
+          s["transactions"] * 700000 <= sent <= (s["transactions"] + 1) * 700000 * 1.10,
+          "rr 300000/700000 bytes: %d transactions, server NICs sent %d bytes" % (s["transactions"], sent))
     p = client("--mode", "crr", "--flows", "4", "--duration", "2", "--warmup", "0.5")
     s = json.loads(p.stdout)["summary"]
     check(p.returncode == 0 and s["connections_per_s"] > 50 and s["connections_per_s"] == s["transactions_per_s"],
