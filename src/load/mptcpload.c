@@ -308,6 +308,8 @@ static void sample_mptcp(struct thread *th, unsigned nt, struct mp_sample *s)
                         /* a fallen-back socket answers SOL_MPTCP like TCP would (EOPNOTSUPP
                          * or ENOPROTOOPT); newer kernels flag it instead; an old kernel may
                          * return less than the whole struct: use what came */
+                        if (r < 0 && errno != EOPNOTSUPP && errno != ENOPROTOOPT)
+                                continue; /* closed under us by a crr flow: not a verdict */
                         if (r < 0 || (len >= offsetof(struct mptcp_info, mptcpi_token) &&
                                       (mi.mptcpi_flags & MPTCP_INFO_FLAG_FALLBACK))) {
                                 if (!th[i].o->tcp)
