@@ -88,6 +88,7 @@ enum undo_kind {
         UNDO_LIMITS,
         UNDO_SYSCTL,
         UNDO_LINK,
+        UNDO_DEVICE, /* a device the agent created: deleted */
 };
 void undo_push(struct agent *a, enum undo_kind kind, const char *s1, const char *s2, const char *s3,
                unsigned u1, unsigned u2);

@@ -218,6 +218,21 @@ static int op_link_set(struct agent *a, struct json_object *args, struct reply *
         return 0;
 }
 
+/* A bridge the agent owns: deleted by reset, bye and the agent's exit (the
+ * controller's host agent makes the bridges of --links bridge with it). */
+static int op_bridge_add(struct agent *a, struct json_object *args, struct reply *r)
+{
+        ARG_DEV(name, "name");
+        int e = nlr_bridge_create(a->nl, name);
+        if (e == -EEXIST)
+                return reply_error(r, e, "bridge_add: a device named %s exists already", name);
+        if (e < 0)
+                return nl_fail(r, e, name);
+        undo_push(a, UNDO_DEVICE, name, NULL, NULL, 0, 0);
+        r->result = json_object_new_object();
+        return 0;
+}
+
 static int op_link_wait(struct agent *a, struct json_object *args, struct reply *r)
 {
         ARG_DEV(dev, "dev");
@@ -954,6 +969,7 @@ static const struct {
         {"link_list", op_link_list},
         {"link_set", op_link_set},
         {"link_wait", op_link_wait},
+        {"bridge_add", op_bridge_add},
         {"addr_add", op_addr_add},
         {"addr_del", op_addr_del},
         {"addr_list", op_addr_list},

@@ -91,6 +91,10 @@ static int undo_one(struct agent *a, struct undo *u, char *what, size_t len)
                 snprintf(what, len, "sysctl %s back to %s", u->s1, u->s2);
                 r = sysctl_write(u->s1, u->s2);
                 break;
+        case UNDO_DEVICE:
+                snprintf(what, len, "bridge %s removed", u->s1);
+                r = nlr_link_del(a->nl, u->s1);
+                break;
         case UNDO_LINK:
                 snprintf(what, len, "link %s back to %s mtu %u", u->s1, u->u1 ? "up" : "down",
                          u->u2);

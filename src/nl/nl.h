@@ -34,6 +34,9 @@ int nlr_link_foreach(struct nlr *h, nlr_link_cb cb, void *user);
 /* A veth pair whose ends are created directly in two namespaces (fds of /proc/PID/ns/net). */
 int nlr_veth_create(struct nlr *h, const char *name_a, int nsfd_a, const char *name_b, int nsfd_b);
 int nlr_link_del(struct nlr *h, const char *dev);
+/* A bridge, up, with no IPv6 link-local address of its own (so the host sends
+ * nothing into the link it joins); EEXIST when the name is taken. */
+int nlr_bridge_create(struct nlr *h, const char *name);
 
 /* cidr: "10.0.1.1/24" */
 int nlr_addr_add(struct nlr *h, const char *dev, const char *cidr);

@@ -11,6 +11,8 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
+#include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/qdisc.h>
 #include <netlink/route/qdisc/netem.h>
@@ -175,6 +177,34 @@ int nlr_veth_create(struct nlr *h, const char *name_a, int nsfd_a, const char *n
         int r = nl_to_errno(rtnl_link_add(h->sk, l, NLM_F_CREATE | NLM_F_EXCL));
         rtnl_link_put(peer);
         rtnl_link_veth_release(l);
+        return r;
+}
+
+int nlr_bridge_create(struct nlr *h, const char *name)
+{
+        struct rtnl_link *l = rtnl_link_bridge_alloc();
+        if (!l)
+                return -ENOMEM;
+        rtnl_link_set_name(l, name);
+        int r = nl_to_errno(rtnl_link_add(h->sk, l, NLM_F_CREATE | NLM_F_EXCL));
+        rtnl_link_put(l);
+        if (r < 0)
+                return r;
+        struct rtnl_link *cur, *chg = rtnl_link_alloc();
+        if ((r = get_link(h, name, &cur)) == 0) {
+                /* a host without IPv6 refuses the inet6 part: then there is nothing to stop */
+                rtnl_link_inet6_set_addr_gen_mode(chg, rtnl_link_inet6_str2addrgenmode("none"));
+                if (rtnl_link_change(h->sk, cur, chg, 0) < 0) {
+                        rtnl_link_put(chg);
+                        chg = rtnl_link_alloc();
+                }
+                rtnl_link_set_flags(chg, IFF_UP);
+                r = nl_to_errno(rtnl_link_change(h->sk, cur, chg, 0));
+                rtnl_link_put(cur);
+        }
+        rtnl_link_put(chg);
+        if (r < 0)
+                nlr_link_del(h, name);
         return r;
 }
 

@@ -87,6 +87,16 @@ try:
                          capture_output=True, text=True).stdout.strip()
     check(old == "0" and out == "1", "sysctl written inside the namespace only")
 
+    # a bridge of the agent's own: up, no IPv6 link-local, a second one of that name refused
+    a.ok("bridge_add", name="mbr0")
+    br = ip_json(na, "-d", "link", "show", "dev", "mbr0")
+    check(br and br[0].get("linkinfo", {}).get("info_kind") == "bridge" and "UP" in br[0]["flags"],
+          "bridge_add made a bridge that is up")
+    check(not [x for x in ip_json(na, "addr", "show", "dev", "mbr0")[0]["addr_info"]],
+          "the bridge has no address of its own (no IPv6 link-local)")
+    rep = a.call("bridge_add", name="mbr0")
+    check(not rep["ok"] and rep["error"]["errno"] == "EEXIST", "a second bridge_add mbr0: EEXIST")
+
     # reset (which bye and exit also do) puts the node back as it was
     rev = a.ok("reset")
     check(rev["failed"] == 0 and len(rev["reverted"]) >= 8, "reset reverted %d changes" % len(rev["reverted"]))
@@ -104,6 +114,7 @@ try:
     out = subprocess.run(["ip", "netns", "exec", na, "cat", "/proc/sys/net/ipv4/ip_forward"],
                          capture_output=True, text=True).stdout.strip()
     check(out == "0", "after bye: sysctl restored")
+    check(not ip_json(na, "link", "show", "type", "bridge"), "after bye: the bridge is gone")
 finally:
     ra = a.close()
     rb = b.close()
