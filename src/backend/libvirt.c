@@ -3,8 +3,11 @@
  * holds that kernel's modules, the lab's userland and the agent. Domains are
  * started with VIR_DOMAIN_START_AUTODESTROY, so libvirtd destroys them when
  * our connection goes away, whatever killed us. Links are udp point-to-point
- * NICs (no host set-up). The agent speaks over a virtio-serial channel whose
- * host end is a unix socket in the run's directory, next to the console log. */
+ * NICs (no host set-up), or with --links bridge a host bridge per link holding
+ * the two VMs' taps: the bridges are made by an agent of ours in the host's
+ * namespace, which removes them when it exits, also when we die (SIGTERM on
+ * our death). The agent speaks over a virtio-serial channel whose host end is
+ * a unix socket in the run's directory, next to the console log. */
 #include "backend.h"
 #include "kernel.h"
 #include "kvm.h"
@@ -46,7 +49,14 @@ struct lv {
         const char *kvm_why;
         unsigned udp_base;
         struct lv_node *n;
+        struct agent_conn *host; /* --links bridge: owns the bridges */
+        char **bridges;          /* per link, --links bridge */
 };
+
+static bool bridged(const struct lab *lab)
+{
+        return lab->link_mode && streq(lab->link_mode, "bridge");
+}
 
 static void silence(void *user, virErrorPtr e)
 {
@@ -260,6 +270,15 @@ static char *domain_xml(struct lab *lab, struct lv *lv, struct lv_node *ln)
                          remote = lv->udp_base + 2 * li + !side;
                 char mac[32];
                 mac_of(li, side, mac, sizeof mac);
+                if (lv->bridges) {
+                        /* the tap is named after the run too: mtRUNID-LINKa|b */
+                        sb_add(&b,
+                               "    <interface type='bridge'><mac address='%s'/>"
+                               "<source bridge='%s'/><target dev='mt%s-%u%c'/>"
+                               "<model type='virtio'/></interface>\n",
+                               mac, lv->bridges[li], lab->run_id, li, side ? 'b' : 'a');
+                        continue;
+                }
                 sb_add(&b,
                        "    <interface type='udp'><mac address='%s'/>"
                        "<source address='127.0.0.1' port='%u'><local address='127.0.0.1' "
@@ -464,6 +483,38 @@ static int connect_agent(struct lv_node *ln, int timeout_ms, int *ret_fd)
         }
 }
 
+/* --links bridge: a bridge per link, made and owned by an agent in the host's namespace */
+static int make_bridges(struct lab *lab, struct lv *lv, char **err)
+{
+        /* named after the run, so that `mptcplab cleanup` knows whose bridges these are */
+        _cleanup_free_ char *name = xasprintf("host-%s", lab->run_id);
+        char *argv[] = {(char *)lab->agent_path, "--stdio", "--name", name, NULL};
+        int r = agent_conn_spawn("host", argv, &lv->host);
+        if (r < 0) {
+                *err = xasprintf("host: cannot start the agent %s for the link bridges: %s",
+                                 lab->agent_path, strerror(-r));
+                return r;
+        }
+        lv->bridges = xcalloc(lab->t->n_links, sizeof *lv->bridges);
+        for (unsigned i = 0; i < lab->t->n_links; i++) {
+                lv->bridges[i] = xasprintf("mb%s-%u", lab->run_id, i);
+                char *e = NULL;
+                struct json_object *res = NULL;
+                r = agent_call(lv->host, "bridge_add",
+                               agent_args("name", json_object_new_string(lv->bridges[i]), NULL),
+                               10000, &res, &e);
+                json_object_put(res);
+                if (r < 0) {
+                        *err = xasprintf("link %u: cannot make the host bridge %s: %s", i + 1,
+                                         lv->bridges[i], e);
+                        free(e);
+                        return r;
+                }
+        }
+        log_info("links: a host bridge per link (%s...)", lv->bridges[0]);
+        return 0;
+}
+
 static int lv_create(struct lab *lab, char **err)
 {
         struct topo *t = lab->t;
@@ -513,6 +564,8 @@ static int lv_create(struct lab *lab, char **err)
                 n->console = xasprintf("%s/%s.console.log", lab->run_dir, n->tn->name);
                 unlink(n->console);
         }
+        if (bridged(lab) && (r = make_bridges(lab, lv, err)) < 0)
+                return r;
         lv->kvm = kvm_usable(&lv->kvm_why) && kvm_boots(lab, lv, &lv->n[0], &lv->kvm_why);
         log_info("guests run under %s%s%s", lv->kvm ? "KVM" : "TCG (software emulation)",
                  lv->kvm ? "" : ": ", lv->kvm ? "" : lv->kvm_why);
@@ -612,6 +665,11 @@ static void lv_destroy(struct lab *lab)
         }
         if (lv->conn)
                 virConnectClose(lv->conn);
+        /* the taps left with their domains; bye makes the host agent remove the bridges */
+        lv->host = agent_conn_close(lv->host, 5000);
+        for (unsigned i = 0; lv->bridges && i < lab->t->n_links; i++)
+                free(lv->bridges[i]);
+        free(lv->bridges);
         free(lv->n);
         free(lv);
         lab->priv = NULL;

@@ -1,6 +1,7 @@
 /* main.c - the mptcplab command: a table of verbs. */
 #include "series.h"
 #include "../shared/util.h"
+#include "../nl/nl.h"
 
 #include <dirent.h>
 #include <signal.h>
@@ -22,6 +23,9 @@ static void usage(FILE *f)
                 "  run FILE [--backend libvirt|netns] [--json OUT] [--kernel K] [--uri URI]\n"
                 "           [--run-dir DIR] [--runs N] [--set PATH=VALUE]... [--db PATH] "
                 "[--no-store]\n"
+                "           [--links udp|bridge]  VM links: udp sockets (default) or a host "
+                "bridge\n"
+                "                               per link with the VMs' taps in it\n"
                 "                               bring the topology up, run its workloads, print a\n"
                 "                               table (stdout), tear down; --runs N: a warm-up "
                 "run,\n"
@@ -125,7 +129,8 @@ static int run_like(int argc, char **argv, const char *verb)
                 O_DB,
                 O_NOSTORE,
                 O_BISECT,
-                O_BASELINE
+                O_BASELINE,
+                O_LINKS
         };
         static const struct option opts[] = {
                 {"backend", required_argument, NULL, 'b'},
@@ -146,6 +151,7 @@ static int run_like(int argc, char **argv, const char *verb)
                 {"bisect", no_argument, NULL, O_BISECT},
                 {"baseline", required_argument, NULL, O_BASELINE},
                 {"threshold", required_argument, NULL, O_THRESHOLD},
+                {"links", required_argument, NULL, O_LINKS},
                 {NULL, 0, NULL, 0},
         };
         char agent_buf[PATH_MAX];
@@ -212,6 +218,13 @@ static int run_like(int argc, char **argv, const char *verb)
                 case O_BASELINE:
                         o.baseline = optarg;
                         break;
+                case O_LINKS:
+                        if (!streq(optarg, "udp") && !streq(optarg, "bridge")) {
+                                log_error("%s: --links %s: expected udp or bridge", verb, optarg);
+                                return EXIT_INPUT;
+                        }
+                        o.links = optarg;
+                        break;
                 case O_THRESHOLD:
                         if (series_set_threshold(optarg) < 0) {
                                 log_error(
@@ -232,6 +245,13 @@ static int run_like(int argc, char **argv, const char *verb)
                 goto out;
         }
         o.file = argv[optind];
+        if (o.links && !streq(o.backend, "libvirt")) {
+                log_error("%s: --links is for the libvirt backend (the %s backend uses veth "
+                          "pairs)",
+                          verb, o.backend);
+                rc = EXIT_INPUT;
+                goto out;
+        }
         if (o.compare &&
             (o.n_sets_a == o.n_sets_b &&
              !memcmp(o.sets_a, o.sets_b, o.n_sets_a * sizeof(char *))) &&
@@ -273,8 +293,8 @@ static int verb_check(int argc, char **argv)
         return run_like(argc, argv, "check");
 }
 
-/* Is a live process an agent for this namespace (its argv names it)? */
-static bool netns_owned(const char *name)
+/* Is a live process an agent for this namespace or run (its argv names it)? */
+static bool agent_alive(const char *name)
 {
         DIR *d = opendir("/proc");
         struct dirent *e;
@@ -296,15 +316,37 @@ static bool netns_owned(const char *name)
         return found;
 }
 
+struct stale {
+        char **names;
+        unsigned n;
+};
+
+/* mbRUNID-N: a link bridge of a VM run, stale when that run's host agent is gone */
+static void stale_bridge(const char *name, const struct nlr_link_info *info, void *user)
+{
+        struct stale *s = user;
+        char run[9];
+        if (strncmp(name, "mb", 2) || strlen(name) < 12 || name[10] != '-' ||
+            strspn(name + 2, "0123456789abcdef") != 8)
+                return;
+        snprintf(run, sizeof run, "%.8s", name + 2);
+        _cleanup_free_ char *owner = xasprintf("host-%s", run);
+        if (agent_alive(owner))
+                return;
+        s->names = xreallocarray(s->names, s->n + 1, sizeof *s->names);
+        s->names[s->n++] = xstrdup(name);
+}
+
 /* Removes what runs that died without tearing down left (only possible when an
- * agent itself was killed with SIGKILL): namespaces no agent owns. */
+ * agent itself was killed with SIGKILL): namespaces and link bridges no agent
+ * owns. */
 static int verb_cleanup(int argc, char **argv)
 {
         DIR *d = opendir("/run/netns");
         struct dirent *e;
         unsigned removed = 0, failed = 0;
         while (d && (e = readdir(d))) {
-                if (strncmp(e->d_name, "mptcplab-", 9) || netns_owned(e->d_name))
+                if (strncmp(e->d_name, "mptcplab-", 9) || agent_alive(e->d_name))
                         continue;
                 char path[512];
                 snprintf(path, sizeof path, "/run/netns/%s", e->d_name);
@@ -319,6 +361,23 @@ static int verb_cleanup(int argc, char **argv)
         }
         if (d)
                 closedir(d);
+        struct nlr *nl = NULL;
+        struct stale s = {NULL, 0};
+        if (nlr_open(&nl) == 0)
+                nlr_link_foreach(nl, stale_bridge, &s);
+        for (unsigned i = 0; i < s.n; i++) {
+                int r = nlr_link_del(nl, s.names[i]);
+                if (r < 0) {
+                        log_error("cannot remove the bridge %s: %s", s.names[i], strerror(-r));
+                        failed++;
+                } else {
+                        log_info("removed stale link bridge %s", s.names[i]);
+                        removed++;
+                }
+                free(s.names[i]);
+        }
+        free(s.names);
+        nlr_close(nl);
         log_info("cleanup: %u stale object(s) removed", removed);
         return failed ? EXIT_INFRA : EXIT_OK;
 }

@@ -28,7 +28,8 @@ static void path_split(const struct wl_result *w, const char *node, char *buf, s
 
 void report_table(FILE *f, const struct topo *t, const struct run_result *r)
 {
-        fprintf(f, "# %s on %s, run %s, %s\n", t->name, r->backend, r->run_id, r->started_at);
+        fprintf(f, "# %s on %s (%s links), run %s, %s\n", t->name, r->backend, r->links, r->run_id,
+                r->started_at);
         fprintf(f, "%-14s %-8s %-9s %10s %10s %7s %6s %6s %8s  %-20s %s\n", "workload", "proto",
                 "via", "goodput", "sent", "retrans", "cpu-c", "cpu-s", "subflows", "sender paths",
                 "status");
@@ -80,6 +81,7 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
         json_object_object_add(o, "schema", S("mptcplab.run/1"));
         json_object_object_add(o, "run_id", S(r->run_id));
         json_object_object_add(o, "backend", S(r->backend));
+        json_object_object_add(o, "links", S(r->links));
         json_object_object_add(o, "started_at", S(r->started_at));
         json_object_object_add(o, "setup_s", D(r->setup_s));
         json_object_object_add(o, "wall_s", D(r->wall_s));

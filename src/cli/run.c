@@ -718,6 +718,7 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
                              .ops = be,
                              .kernel = o->kernel,
                              .uri = o->uri,
+                             .link_mode = o->links,
                              .t0 = r.t0};
         snprintf(r.lab.run_id, sizeof r.lab.run_id, "%08x",
                  (unsigned)(getpid() ^ (unsigned)time(NULL) ^ (unsigned)(now_usec() << 8)));
@@ -739,6 +740,7 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
         res->run_dir = xstrdup(r.lab.run_dir);
         memcpy(res->run_id, r.lab.run_id, sizeof res->run_id);
         res->backend = be->name;
+        res->links = streq(be->name, "libvirt") ? (o->links ? o->links : "udp") : "veth";
         res->started_at = iso8601_now();
         res->n_wl = t->n_workloads;
         res->wl = xcalloc(t->n_workloads, sizeof *res->wl);

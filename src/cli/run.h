@@ -41,6 +41,7 @@ struct wl_result {
 struct run_result {
         char run_id[16];
         const char *backend;
+        const char *links; /* how links were made: veth (netns), udp or bridge (libvirt) */
         char *started_at; /* ISO 8601 UTC */
         double wall_s, setup_s;
         struct wl_result *wl;
@@ -58,6 +59,7 @@ struct run_opts {
         const char *kernel;  /* --kernel */
         const char *uri;     /* --uri (libvirt) */
         const char *run_dir; /* --run-dir */
+        const char *links;   /* --links udp|bridge (libvirt), NULL: udp */
 };
 
 /* Returns an exit code (EXIT_*); *ret is filled when workloads ran. */

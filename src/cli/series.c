@@ -157,6 +157,7 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                               .agent_path = o->agent_path,
                               .kernel = sd->kernel,
                               .uri = o->uri,
+                              .links = o->links,
                               .run_dir = o->run_dir};
         struct run_result *res = NULL;
         char *started = iso8601_now();

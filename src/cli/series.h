@@ -11,6 +11,7 @@ struct series_opts {
         bool compare, bisect, no_store;
         const char *baseline; /* check: compare against this baseline */
         const char *backend, *agent_path, *uri, *run_dir, *db, *json_out;
+        const char *links; /* --links udp|bridge (libvirt) */
 };
 
 /* run --runs N, compare and check. Returns the exit code (mapped for git bisect

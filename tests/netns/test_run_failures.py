@@ -89,4 +89,22 @@ check(wait_until(lambda: subprocess.run(["pgrep", "-f", "mptcplab-%s-" % rid]).r
 check(wait_until(lambda: subprocess.run(["pgrep", "-x", "iperf3"]).returncode != 0, 10),
       "SIGKILL: no iperf3 survives")
 check(netns_list() == before, "nothing left at all")
+
+# 6. `mptcplab cleanup` removes what a run whose agents were SIGKILLed left (a namespace,
+# a link bridge of a VM run) and keeps what a live run's agent still owns
+subprocess.run(["ip", "netns", "add", "mptcplab-deadbeef-x"], check=True)
+subprocess.run(["ip", "link", "add", "mbdeadbeef-0", "type", "bridge"], check=True)
+subprocess.run(["ip", "link", "add", "mbcafe0000-0", "type", "bridge"], check=True)
+owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "host-cafe0000"])
+try:
+    p = run_lab("cleanup")
+    links = subprocess.run(["ip", "-br", "link"], capture_output=True, text=True).stdout
+    check(p.returncode == 0 and "mptcplab-deadbeef-x" not in netns_list() and "mbdeadbeef-0" not in links,
+          "cleanup: stale namespace and bridge removed (%s)" % p.stderr.strip().replace("\n", "; "))
+    check("mbcafe0000-0" in links, "cleanup: a bridge whose run's host agent lives is kept")
+finally:
+    owner.kill()
+    subprocess.run(["ip", "link", "del", "mbcafe0000-0"])
+    subprocess.run(["ip", "link", "del", "mbdeadbeef-0"], capture_output=True)
+    subprocess.run(["ip", "netns", "del", "mptcplab-deadbeef-x"], capture_output=True)
 done()

@@ -19,6 +19,16 @@ if subprocess.run(["virsh", "-q", "-c", "qemu:///system", "version"], capture_ou
     sys.exit(77)
 
 
+def bridges():
+    out = subprocess.run(["ip", "-j", "link", "show", "type", "bridge"], capture_output=True, text=True).stdout
+    return {b["ifname"] for b in json.loads(out or "[]") if b["ifname"].startswith("mb")}
+
+
+def ports(bridge):
+    out = subprocess.run(["ip", "-j", "link", "show", "master", bridge], capture_output=True, text=True).stdout
+    return {b["ifname"] for b in json.loads(out or "[]")}
+
+
 def domains():
     out = subprocess.run(["virsh", "-q", "-c", "qemu:///system", "list", "--name"],
                          capture_output=True, text=True).stdout
@@ -54,10 +64,11 @@ print("# measured: tcp %.2f mptcp %.2f Mbit/s, ready %s, wall %.1fs" % (
     wl["bulk-tcp"]["goodput"]["receiver_bps"] / 1e6, mp["goodput"]["receiver_bps"] / 1e6,
     ", ".join("%s %.1fs" % (n["name"], n["ready_s"]) for n in r["nodes"]), r["wall_s"]))
 
-# 1b. mptcpload inside the guests (the image carries it), rr over netem paths
+# 1b. mptcpload inside the guests (the image carries it), rr over netem paths, the
+# links this time through host bridges (--links bridge)
 out = os.path.join(tmp, "load.json")
 p = run_lab("run", os.path.join(SRC, "tests/vm/load.yaml"), "--backend", "libvirt", "--json", out,
-            "--run-dir", tmp, "--no-store", timeout=600)
+            "--run-dir", tmp, "--no-store", "--links", "bridge", timeout=600)
 r = json.load(open(out)) if os.path.exists(out) else {"workloads": [], "nodes": []}
 w = r["workloads"][0] if r["workloads"] else {}
 check(p.returncode == 0 and w.get("status") == "ok", "mptcpload rr in VMs: exit %d, %s" % (p.returncode, w.get("reason")))
@@ -66,6 +77,8 @@ ml = w.get("mptcpload", {})
 check(0 < ml.get("transactions_per_s", 0) <= 400 and ml.get("latency_p50_us", 0) >= 10000,
       "rr rate and latency follow netem's delay: %.0f/s, p50 %.0f us" % (ml.get("transactions_per_s", 0), ml.get("latency_p50_us", 0)))
 check(abs(w.get("mptcp", {}).get("subflows_per_connection", 0) - 3) < 0.01, "3 subflows per connection")
+check(r.get("links") == "bridge", "the result says the links were bridges")
+check(not bridges(), "no link bridge left after the run")
 
 
 def start(topo, *extra):
@@ -103,13 +116,18 @@ check("sysrq" in r["crash"]["trace"].lower() and "panic" in r["crash"]["trace"].
 check(r["workloads"][0]["status"] == "crashed", "the workload is marked crashed")
 check(wait_until(lambda: not [d for d in domains() if rid in d], 10), "no domain of the crashed run left")
 
-# 3. the controller killed with SIGKILL: libvirt's autodestroy removes the domains
-p, rid, _ = start(os.path.join(SRC, "topologies/two-paths.yaml"))
+# 3. the controller killed with SIGKILL: libvirt's autodestroy removes the domains, and
+# the host agent that made the link bridges (--links bridge) removes them
+p, rid, _ = start(os.path.join(SRC, "topologies/two-paths.yaml"), "--links", "bridge")
 check(len([d for d in domains() if rid in d]) == 2, "two domains running for %s" % rid)
+mine = {"mb%s-0" % rid, "mb%s-1" % rid}
+check(mine <= bridges() and all(ports(b) == {"%s%s" % (b.replace("mb", "mt", 1), s) for s in "ab"} for b in mine),
+      "a bridge per link, each with the two VMs' taps: %s" % {b: sorted(ports(b)) for b in mine})
 p.send_signal(signal.SIGKILL)
 p.wait()
 gone = wait_until(lambda: not [d for d in domains() if rid in d], 15)
 check(gone, "SIGKILL: the domains of %s are gone (left: %s)" % (rid, [d for d in domains() if rid in d]))
+check(wait_until(lambda: not (mine & bridges()), 10), "SIGKILL: the link bridges are gone (left: %s)" % (mine & bridges()))
 
 # 4. bad kernels: exit 2, a clear error, no domain ever made
 for spec, words in (("/nonexistent/bzImage", "No such file"),
