@@ -551,6 +551,15 @@ static void parse_node(struct ctx *c, struct fy_node *key, struct fy_node *n,
                         const char *s = scalar(c, v, what);
                         if (s)
                                 node->kernel = xstrdup(s);
+                } else if (streq(k, "uri")) {
+                        const char *s = scalar(c, v, what);
+                        if (s && (!strstr(s, "://") || strspn(s, " \t\n")))
+                                err_at(c, v,
+                                       "%s \"%s\" is not a libvirt URI "
+                                       "(qemu+ssh://root@host/system)",
+                                       what, s);
+                        else if (s)
+                                node->uri = xstrdup(s);
                 } else if (streq(k, "mptcp"))
                         parse_mptcp(c, v, node);
                 else if (streq(k, "sysctls"))
@@ -559,7 +568,7 @@ static void parse_node(struct ctx *c, struct fy_node *key, struct fy_node *n,
                         parse_routes(c, v, node);
                 else
                         unknown_key(c, fy_node_pair_key(p), where,
-                                    "kind, cpus, memory, kernel, mptcp, sysctls, routes");
+                                    "kind, cpus, memory, kernel, uri, mptcp, sysctls, routes");
         }
 }
 

@@ -46,6 +46,7 @@ struct topo *topo_free(struct topo *t)
                 struct topo_node *n = &t->nodes[i];
                 free(n->name);
                 free(n->kernel);
+                free(n->uri);
                 for (unsigned j = 0; j < n->n_ifaces; j++) {
                         free(n->ifaces[j].name);
                         free(n->ifaces[j].addrs);
@@ -152,6 +153,8 @@ char *topo_to_yaml(const struct topo *t)
                           (unsigned long long)(n->memory >> 20));
                 if (n->kernel)
                         sb_printf(&b, "    kernel: \"%s\"\n", n->kernel);
+                if (n->uri)
+                        sb_printf(&b, "    uri: \"%s\"\n", n->uri);
                 sb_printf(&b, "    mptcp:\n      enabled: %s\n",
                           n->mptcp.enabled ? "true" : "false");
                 if (n->mptcp.pm_type)

@@ -93,6 +93,7 @@ struct topo_node {
         unsigned cpus;
         uint64_t memory;
         char *kernel; /* NULL: the run's kernel */
+        char *uri;    /* libvirt URI of this node's hypervisor, NULL: the run's */
         struct topo_iface *ifaces;
         unsigned n_ifaces;
         struct topo_mptcp mptcp;
