@@ -14,6 +14,7 @@ struct lab_node {
         char *netns;               /* netns backend: the namespace's name */
         char *console;             /* VM backends: the console log's path */
         char *kernel;              /* what the node boots (spec as given), NULL: the host's */
+        char *hypervisor;          /* libvirt: the URI of the hypervisor the node ran on */
         double ready_s;            /* from the start of the run to the agent's hello */
 };
 

@@ -11,6 +11,7 @@
 #include "backend.h"
 #include "kernel.h"
 #include "kvm.h"
+#include "lvremote.h"
 #include "../shared/spawn.h"
 #include "../shared/util.h"
 
@@ -29,12 +30,26 @@
 
 #define QBOOT_ROM "/usr/share/qemu/qboot.rom"
 
+/* A hypervisor the run uses: the run's URI, and any a node names with uri:. */
+struct lv_hv {
+        char *uri;
+        virConnectPtr conn;
+        char *host;                 /* the host the URI names; "" for this one */
+        bool remote;                /* files go by upload, console and agent by streams */
+        char addr[INET_ADDRSTRLEN]; /* remote: where its VMs' udp links are */
+        bool kvm, kvm_decided;
+        const char *kvm_why;
+};
+
 struct lv_node {
         virDomainPtr dom;
+        struct lv_hv *hv;
+        char *kernel_path, *initrd_path; /* remote: the uploaded copies */
+        struct lvr_pump *cons, *chan;    /* remote: console and agent streams */
+        int chan_fd;
         char *name;  /* domain name */
         char *sock;  /* agent channel */
         char *image; /* initramfs */
-        virConnectPtr conn;
         char *xml, *create_error;
         struct kernel_spec ks;
         uint64_t created_us;
@@ -44,9 +59,10 @@ struct lv_node {
 };
 
 struct lv {
-        virConnectPtr conn;
-        bool kvm, probing;
-        const char *kvm_why;
+        virConnectPtr conn; /* the run's URI: hv[0] */
+        struct lv_hv *hv;
+        unsigned n_hv;
+        bool probing;
         unsigned udp_base;
         struct lv_node *n;
         struct agent_conn *host; /* --links bridge: owns the bridges */
@@ -216,16 +232,31 @@ static char *xml_escape(const char *s)
         return b.s;
 }
 
+/* Where a node's end of a udp link lives: 127.0.0.1 between VMs of this host,
+ * else the address of the node's hypervisor host as its peer reaches it. */
+static void udp_addr(const struct lv_node *me, const struct lv_node *peer,
+                     char buf[INET_ADDRSTRLEN])
+{
+        strcpy(buf, "127.0.0.1");
+        if (me->hv == peer->hv && !me->hv->remote)
+                return;
+        if (me->hv->remote)
+                snprintf(buf, INET_ADDRSTRLEN, "%s", me->hv->addr);
+        else if (lvr_addr_towards(peer->hv->addr, buf, INET_ADDRSTRLEN) < 0)
+                strcpy(buf, "0.0.0.0");
+}
+
 static char *domain_xml(struct lab *lab, struct lv *lv, struct lv_node *ln)
 {
         const struct topo_node *tn = lab->nodes[ln->index].tn;
         const struct topo *t = lab->t;
         struct sb b = {NULL, 0};
-        _cleanup_free_ char *img = xml_escape(ln->ks.image);
-        _cleanup_free_ char *initrd = xml_escape(ln->image);
+        bool remote = ln->hv->remote, kvm = ln->hv->kvm;
+        _cleanup_free_ char *img = xml_escape(remote ? ln->kernel_path : ln->ks.image);
+        _cleanup_free_ char *initrd = xml_escape(remote ? ln->initrd_path : ln->image);
         _cleanup_free_ char *con = xml_escape(lab->nodes[ln->index].console);
         _cleanup_free_ char *sock = xml_escape(ln->sock);
-        sb_add(&b, "<domain type='%s'>\n  <name>%s</name>\n", lv->kvm ? "kvm" : "qemu", ln->name);
+        sb_add(&b, "<domain type='%s'>\n  <name>%s</name>\n", kvm ? "kvm" : "qemu", ln->name);
         sb_add(&b, "  <memory unit='KiB'>%llu</memory>\n  <vcpu>%u</vcpu>\n",
                (unsigned long long)(tn->memory >> 10), tn->cpus);
         sb_add(&b, "  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n");
@@ -249,25 +280,35 @@ static char *domain_xml(struct lab *lab, struct lv *lv, struct lv_node *ln)
          * timer) the guest cannot calibrate its TSC against the PIT and calls its
          * clock unstable: timekeeping matters more in a performance lab */
         sb_add(&b, "  <features><acpi/><apic/></features>\n");
-        sb_add(&b, lv->kvm ? "  <cpu mode='host-passthrough'/>\n" : "  <cpu mode='maximum'/>\n");
+        sb_add(&b, kvm ? "  <cpu mode='host-passthrough'/>\n" : "  <cpu mode='maximum'/>\n");
         sb_add(&b, "  <clock offset='utc'/>\n  <on_poweroff>destroy</on_poweroff>\n"
                    "  <on_reboot>destroy</on_reboot>\n  <on_crash>destroy</on_crash>\n"
                    "  <devices>\n    <controller type='usb' model='none'/>\n");
-        sb_add(&b, "    <serial type='file'><source path='%s'/><target port='0'/></serial>\n", con);
-        sb_add(&b,
-               "    <console type='file'><source path='%s'/><target type='serial' "
-               "port='0'/></console>\n",
-               con);
-        sb_add(&b,
-               "    <channel type='unix'><source mode='bind' path='%s'/>"
-               "<target type='virtio' name='mptcplab.agent'/></channel>\n",
-               sock);
+        if (remote) {
+                /* on another host: console and channel come to us as libvirt streams */
+                sb_add(&b, "    <serial type='pty'><target port='0'/></serial>\n"
+                           "    <console type='pty'><target type='serial' port='0'/></console>\n"
+                           "    <channel type='unix'><source mode='bind'/>"
+                           "<target type='virtio' name='mptcplab.agent'/></channel>\n");
+        } else {
+                sb_add(&b,
+                       "    <serial type='file'><source path='%s'/><target port='0'/></serial>\n",
+                       con);
+                sb_add(&b,
+                       "    <console type='file'><source path='%s'/><target type='serial' "
+                       "port='0'/></console>\n",
+                       con);
+                sb_add(&b,
+                       "    <channel type='unix'><source mode='bind' path='%s'/>"
+                       "<target type='virtio' name='mptcplab.agent'/></channel>\n",
+                       sock);
+        }
         for (unsigned i = 0; i < tn->n_ifaces && !lv->probing; i++) {
                 unsigned li = (unsigned)tn->ifaces[i].link;
                 const struct topo_link *l = &t->links[li];
                 unsigned side = l->end[0].node == ln->index && l->end[0].iface == i ? 0 : 1;
-                unsigned local = lv->udp_base + 2 * li + side,
-                         remote = lv->udp_base + 2 * li + !side;
+                unsigned lport = lv->udp_base + 2 * li + side,
+                         rport = lv->udp_base + 2 * li + !side;
                 char mac[32];
                 mac_of(li, side, mac, sizeof mac);
                 if (lv->bridges) {
@@ -279,12 +320,16 @@ static char *domain_xml(struct lab *lab, struct lv *lv, struct lv_node *ln)
                                mac, lv->bridges[li], lab->run_id, li, side ? 'b' : 'a');
                         continue;
                 }
+                const struct lv_node *peer = &lv->n[l->end[!side].node];
+                char here[INET_ADDRSTRLEN], there[INET_ADDRSTRLEN];
+                udp_addr(ln, peer, here);
+                udp_addr(peer, ln, there);
                 sb_add(&b,
                        "    <interface type='udp'><mac address='%s'/>"
-                       "<source address='127.0.0.1' port='%u'><local address='127.0.0.1' "
+                       "<source address='%s' port='%u'><local address='%s' "
                        "port='%u'/>"
                        "</source><model type='virtio'/></interface>\n",
-                       mac, remote, local);
+                       mac, there, rport, here, lport);
         }
         sb_add(&b, "    <memballoon model='none'/>\n    <video><model type='none'/></video>\n"
                    "  </devices>\n</domain>\n");
@@ -386,21 +431,68 @@ static int lv_health(void *user, char **why)
         return 0;
 }
 
+/* Starts a node's domain. On another host it starts paused, gets its console
+ * stream (so that nothing of the boot is missed) and its agent channel, then
+ * runs. */
+static int start_domain(struct lab *lab, struct lv_node *ln, const char *xml, virDomainPtr *ret,
+                        char **err)
+{
+        struct lv_hv *hv = ln->hv;
+        unsigned flags = VIR_DOMAIN_START_AUTODESTROY | (hv->remote ? VIR_DOMAIN_START_PAUSED : 0);
+        virDomainPtr d = virDomainCreateXML(hv->conn, xml, flags);
+        if (!d) {
+                *err = xstrdup(virGetLastErrorMessage());
+                return -EIO;
+        }
+        if (hv->remote) {
+                char *e = NULL;
+                int r = lvr_console_to_file(hv->conn, d, lab->nodes[ln->index].console, &ln->cons,
+                                            &e);
+                if (r == 0 && !ln->chan && !((struct lv *)lab->priv)->probing)
+                        r = lvr_channel_fd(hv->conn, d, "mptcplab.agent", &ln->chan_fd, &ln->chan,
+                                           &e);
+                if (r == 0 && virDomainResume(d) < 0) {
+                        e = xasprintf("cannot resume it: %s", virGetLastErrorMessage());
+                        r = -EIO;
+                }
+                if (r < 0) {
+                        *err = e;
+                        virDomainDestroy(d);
+                        virDomainFree(d);
+                        ln->cons = lvr_pump_stop(ln->cons);
+                        ln->chan = lvr_pump_stop(ln->chan);
+                        return r;
+                }
+        }
+        *ret = d;
+        return 0;
+}
+
 /* /dev/kvm answering is not enough (nested set-ups pass a one-instruction test and
- * then fail in QEMU's CPU set-up or hang): boot the first node's kernel and image
- * once under KVM, and use KVM only when that VM says it came up. The answer is
- * cached per host kernel, QEMU binary and guest kernel. */
+ * then fail in QEMU's CPU set-up or hang): boot a node's kernel and image once
+ * under KVM on its hypervisor, and use KVM there only when that VM says it came
+ * up. The answer is cached per hypervisor (host kernel and QEMU binary here,
+ * host name and libvirt's hypervisor version elsewhere) and guest kernel. */
 static bool kvm_boots(struct lab *lab, struct lv *lv, struct lv_node *ln, const char **why)
 {
         static char reason[512];
-        struct utsname u;
-        struct stat st;
-        uname(&u);
-        if (stat("/usr/bin/qemu-system-x86_64", &st) < 0)
-                st.st_mtime = 0;
+        struct lv_hv *hv = ln->hv;
         _cleanup_free_ char *dir = cache_dir();
-        _cleanup_free_ char *cached = xasprintf("%s/kvm-probe-%s-%ld-%s", dir, u.release,
-                                                (long)st.st_mtime, ln->ks.release);
+        _cleanup_free_ char *cached = NULL;
+        if (hv->remote) {
+                unsigned long ver = 0;
+                virConnectGetVersion(hv->conn, &ver);
+                cached = xasprintf("%s/kvm-probe-remote-%s-%lu-%s", dir, hv->host, ver,
+                                   ln->ks.release);
+        } else {
+                struct utsname u;
+                struct stat st;
+                uname(&u);
+                if (stat("/usr/bin/qemu-system-x86_64", &st) < 0)
+                        st.st_mtime = 0;
+                cached = xasprintf("%s/kvm-probe-%s-%ld-%s", dir, u.release, (long)st.st_mtime,
+                                   ln->ks.release);
+        }
         _cleanup_free_ char *prev = NULL;
         if (read_file(cached, &prev, NULL) == 0) {
                 prev[strcspn(prev, "\n")] = 0;
@@ -408,22 +500,21 @@ static bool kvm_boots(struct lab *lab, struct lv *lv, struct lv_node *ln, const 
                 *why = reason;
                 return streq(prev, "ok");
         }
-        _cleanup_free_ char *console = xasprintf("%s/kvm-probe.console.log", lab->run_dir);
+        _cleanup_free_ char *console = xasprintf("%s/kvm-probe%s%s.console.log", lab->run_dir,
+                                                 hv->remote ? "-" : "", hv->host);
         char *saved_console = lab->nodes[ln->index].console, *saved_name = ln->name;
         lab->nodes[ln->index].console = console;
         ln->name = xasprintf("mptcplab-%s-kvmprobe", lab->run_id);
-        lv->kvm = lv->probing = true;
+        hv->kvm = lv->probing = true;
         _cleanup_free_ char *xml = domain_xml(lab, lv, ln);
-        lv->kvm = lv->probing = false;
-        lab->nodes[ln->index].console = saved_console;
-        free(ln->name);
-        ln->name = saved_name;
+        hv->kvm = false;
         bool ok = false;
-        virDomainPtr d = virDomainCreateXML(lv->conn, xml, VIR_DOMAIN_START_AUTODESTROY);
-        if (!d) {
-                snprintf(reason, sizeof reason, "a KVM guest does not start: %s",
-                         virGetLastErrorMessage());
+        virDomainPtr d = NULL;
+        char *e = NULL;
+        if (start_domain(lab, ln, xml, &d, &e) < 0) {
+                snprintf(reason, sizeof reason, "a KVM guest does not start: %s", e);
                 reason[strcspn(reason, "\n")] = 0;
+                free(e);
         } else {
                 uint64_t until = now_usec() + 20000000;
                 while (!ok && now_usec() < until) {
@@ -438,7 +529,12 @@ static bool kvm_boots(struct lab *lab, struct lv *lv, struct lv_node *ln, const 
                                  "a KVM guest did not come up within 20 s (console: %s)", console);
                 virDomainDestroy(d); /* already gone when it powered off */
                 virDomainFree(d);
+                ln->cons = lvr_pump_stop(ln->cons);
         }
+        lv->probing = false;
+        lab->nodes[ln->index].console = saved_console;
+        free(ln->name);
+        ln->name = saved_name;
         if (ok)
                 snprintf(reason, sizeof reason, "ok");
         FILE *f = fopen(cached, "we");
@@ -454,9 +550,8 @@ static void *create_domain(void *arg)
 {
         struct lv_node *ln = arg;
         ln->created_us = now_usec();
-        ln->dom = virDomainCreateXML(ln->conn, ln->xml, VIR_DOMAIN_START_AUTODESTROY);
-        if (!ln->dom)
-                ln->create_error = xstrdup(virGetLastErrorMessage());
+        if (start_domain(ln->lab, ln, ln->xml, &ln->dom, &ln->create_error) < 0)
+                ln->dom = NULL;
         return NULL;
 }
 
@@ -515,21 +610,63 @@ static int make_bridges(struct lab *lab, struct lv *lv, char **err)
         return 0;
 }
 
+/* The hypervisor of a URI, connected on first use. Returns its index in lv->hv. */
+static int hv_open(struct lv *lv, const char *uri, const char *node, char **err)
+{
+        for (unsigned i = 0; i < lv->n_hv; i++)
+                if (streq(lv->hv[i].uri, uri))
+                        return (int)i;
+        struct lv_hv *hv = &lv->hv[lv->n_hv];
+        *hv = (struct lv_hv){.uri = xstrdup(uri), .host = lvr_uri_host(uri)};
+        lv->n_hv++;
+        hv->remote = *hv->host != 0;
+        _cleanup_free_ char *who = node ? xasprintf("node %s: ", node) : xstrdup("");
+        if (hv->remote && lvr_resolve4(hv->host, hv->addr, sizeof hv->addr) < 0) {
+                *err = xasprintf("%scannot resolve %s (of %s) to an IPv4 address", who, hv->host,
+                                 uri);
+                return -EHOSTUNREACH;
+        }
+        if (!(hv->conn = virConnectOpen(uri))) {
+                *err = xasprintf("%scannot connect to libvirt at %s: %s", who, uri,
+                                 virGetLastErrorMessage());
+                return -ECONNREFUSED;
+        }
+        /* a hypervisor host that vanishes is noticed within ~15 s */
+        if (hv->remote && virConnectSetKeepAlive(hv->conn, 5, 3) < 0)
+                log_debug("%s: no keepalive: %s", uri, virGetLastErrorMessage());
+        return (int)(lv->n_hv - 1);
+}
+
 static int lv_create(struct lab *lab, char **err)
 {
         struct topo *t = lab->t;
         struct lv *lv = xcalloc(1, sizeof *lv);
         lab->priv = lv;
         lv->n = xcalloc(t->n_nodes, sizeof *lv->n);
+        lv->hv = xcalloc(t->n_nodes + 1, sizeof *lv->hv);
         virSetErrorFunc(NULL, silence);
-        if (!(lv->conn = virConnectOpen(uri_of(lab)))) {
-                *err = xasprintf("cannot connect to libvirt at %s: %s", uri_of(lab),
-                                 virGetLastErrorMessage());
-                return -ECONNREFUSED;
-        }
+        lvr_event_loop_start();
+        int r;
+        if ((r = hv_open(lv, uri_of(lab), NULL, err)) < 0)
+                return r;
+        lv->conn = lv->hv[0].conn;
+        for (unsigned i = 0; i < t->n_nodes; i++)
+                if ((r = hv_open(lv, t->nodes[i].uri ? t->nodes[i].uri : uri_of(lab),
+                                 t->nodes[i].name, err)) < 0)
+                        return r;
+                else
+                        lv->n[i].hv = &lv->hv[r];
+        if (bridged(lab))
+                for (unsigned i = 0; i < t->n_nodes; i++)
+                        if (lv->n[i].hv->remote) {
+                                *err = xasprintf("--links bridge needs every node on this host; "
+                                                 "node %s is on %s",
+                                                 t->nodes[i].name, lv->n[i].hv->uri);
+                                lab->input_error = true;
+                                return -EINVAL;
+                        }
         lv->udp_base = pick_udp_base(2 * t->n_links, lab->run_id);
         _cleanup_free_ char *dflt = NULL;
-        int r;
         /* kernels and images first: a bad kernel fails before any VM exists */
         for (unsigned i = 0; i < t->n_nodes; i++) {
                 struct lv_node *ln = &lv->n[i];
@@ -557,8 +694,17 @@ static int lv_create(struct lab *lab, char **err)
                         return r;
                 }
                 n->kernel = xstrdup(spec);
+                n->hypervisor = xstrdup(ln->hv->uri);
                 if ((r = build_image(lab, ln, err)) < 0)
                         return r;
+                char *e = NULL;
+                if (ln->hv->remote &&
+                    ((r = lvr_upload(ln->hv->conn, ln->ks.image, &ln->kernel_path, &e)) < 0 ||
+                     (r = lvr_upload(ln->hv->conn, ln->image, &ln->initrd_path, &e)) < 0)) {
+                        *err = xasprintf("node %s: %s (on %s)", n->tn->name, e, ln->hv->uri);
+                        free(e);
+                        return r;
+                }
                 ln->name = xasprintf("mptcplab-%s-%s", lab->run_id, n->tn->name);
                 ln->sock = xasprintf("%s/%s.agent.sock", lab->run_dir, n->tn->name);
                 n->console = xasprintf("%s/%s.console.log", lab->run_dir, n->tn->name);
@@ -566,16 +712,30 @@ static int lv_create(struct lab *lab, char **err)
         }
         if (bridged(lab) && (r = make_bridges(lab, lv, err)) < 0)
                 return r;
-        lv->kvm = kvm_usable(&lv->kvm_why) && kvm_boots(lab, lv, &lv->n[0], &lv->kvm_why);
-        log_info("guests run under %s%s%s", lv->kvm ? "KVM" : "TCG (software emulation)",
-                 lv->kvm ? "" : ": ", lv->kvm ? "" : lv->kvm_why);
+        /* KVM or TCG, per hypervisor, probed with the first node it runs */
+        for (unsigned i = 0; i < t->n_nodes; i++) {
+                struct lv_hv *hv = lv->n[i].hv;
+                if (hv->kvm_decided)
+                        continue;
+                hv->kvm_decided = true;
+                if (hv->remote) {
+                        char *caps = virConnectGetCapabilities(hv->conn);
+                        hv->kvm = caps && strstr(caps, "<domain type='kvm'");
+                        hv->kvm_why = "its libvirt offers no KVM domains";
+                        free(caps);
+                } else
+                        hv->kvm = kvm_usable(&hv->kvm_why);
+                hv->kvm = hv->kvm && kvm_boots(lab, lv, &lv->n[i], &hv->kvm_why);
+                log_info("guests %s%s run under %s%s%s", hv->remote ? "on " : "here", hv->host,
+                         hv->kvm ? "KVM" : "TCG (software emulation)", hv->kvm ? "" : ": ",
+                         hv->kvm ? "" : hv->kvm_why);
+        }
         /* then every domain at once (libvirt connections are thread-safe), and
          * only then wait: they boot in parallel */
         pthread_t *th = xcalloc(t->n_nodes, sizeof *th);
         bool *started = xcalloc(t->n_nodes, sizeof *started);
         for (unsigned i = 0; i < t->n_nodes; i++) {
                 struct lv_node *ln = &lv->n[i];
-                ln->conn = lv->conn;
                 ln->xml = domain_xml(lab, lv, ln);
                 _cleanup_free_ char *xml_path =
                         xasprintf("%s/%s.xml", lab->run_dir, lab->nodes[i].tn->name);
@@ -606,8 +766,8 @@ static int lv_create(struct lab *lab, char **err)
         for (unsigned i = 0; i < t->n_nodes; i++) {
                 struct lv_node *ln = &lv->n[i];
                 struct lab_node *n = &lab->nodes[i];
-                int fd = -1;
-                if ((r = connect_agent(ln, 10000, &fd)) < 0) {
+                int fd = ln->chan ? ln->chan_fd : -1;
+                if (!ln->chan && (r = connect_agent(ln, 10000, &fd)) < 0) {
                         *err = xasprintf("node %s: cannot connect to the agent channel %s: %s",
                                          n->tn->name, ln->sock, strerror(-r));
                         return r;
@@ -654,6 +814,10 @@ static void lv_destroy(struct lab *lab)
                                          virGetLastErrorMessage());
                         virDomainFree(ln->dom);
                 }
+                ln->cons = lvr_pump_stop(ln->cons);
+                ln->chan = lvr_pump_stop(ln->chan);
+                free(ln->kernel_path);
+                free(ln->initrd_path);
                 if (ln->sock)
                         unlink(ln->sock);
                 free(ln->sock);
@@ -663,8 +827,13 @@ static void lv_destroy(struct lab *lab)
                 free(ln->create_error);
                 kernel_spec_clear(&ln->ks);
         }
-        if (lv->conn)
-                virConnectClose(lv->conn);
+        for (unsigned i = 0; i < lv->n_hv; i++) {
+                if (lv->hv[i].conn)
+                        virConnectClose(lv->hv[i].conn);
+                free(lv->hv[i].uri);
+                free(lv->hv[i].host);
+        }
+        free(lv->hv);
         /* the taps left with their domains; bye makes the host agent remove the bridges */
         lv->host = agent_conn_close(lv->host, 5000);
         for (unsigned i = 0; lv->bridges && i < lab->t->n_links; i++)

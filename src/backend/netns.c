@@ -27,6 +27,11 @@ static int netns_preflight(struct lab *lab, char **why)
 static int netns_create(struct lab *lab, char **err)
 {
         struct topo *t = lab->t;
+        for (unsigned i = 0; i < t->n_nodes; i++)
+                if (t->nodes[i].uri)
+                        log_warn("node %s: uri %s is for the libvirt backend; netns runs every "
+                                 "node on this host",
+                                 t->nodes[i].name, t->nodes[i].uri);
         /* start all agents first, then greet them: the namespaces come up in parallel */
         for (unsigned i = 0; i < t->n_nodes; i++) {
                 struct lab_node *n = &lab->nodes[i];

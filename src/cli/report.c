@@ -59,9 +59,10 @@ void report_table(FILE *f, const struct topo *t, const struct run_result *r)
         struct json_object *n;
         for (unsigned i = 0; i < t->n_nodes; i++)
                 if (json_object_object_get_ex(r->nodes, t->nodes[i].name, &n))
-                        fprintf(f, "# node %-10s kernel %-24s ready at %.1fs\n", t->nodes[i].name,
-                                jstr(jobj(n, "hello"), "kernel") ?: "?",
-                                jpath_double(n, 0, "ready_s", NULL));
+                        fprintf(f, "# node %-10s kernel %-24s ready at %.1fs%s%s\n",
+                                t->nodes[i].name, jstr(jobj(n, "hello"), "kernel") ?: "?",
+                                jpath_double(n, 0, "ready_s", NULL),
+                                jstr(n, "hypervisor") ? " on " : "", jstr(n, "hypervisor") ?: "");
         if (r->crash_node)
                 fprintf(f, "# CRASHED: node %s, %s (console excerpt in the JSON and %s)\n",
                         r->crash_node, r->crash_what, r->run_dir);
@@ -98,6 +99,8 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                                        json_object_get(jpath(info, "kernel_spec", NULL)));
                 json_object_object_add(n, "ready_s", json_object_get(jpath(info, "ready_s", NULL)));
                 json_object_object_add(n, "console", json_object_get(jpath(info, "console", NULL)));
+                json_object_object_add(n, "hypervisor",
+                                       json_object_get(jpath(info, "hypervisor", NULL)));
                 json_object_object_add(n, "qdiscs", json_object_get(jpath(hello, "qdiscs", NULL)));
                 json_object_object_add(n, "iperf3", json_object_get(jpath(hello, "iperf3", NULL)));
                 json_object_array_add(nodes, n);

@@ -774,6 +774,8 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
                         json_object_object_add(o2, "kernel_spec", S(n->kernel));
                 if (n->console)
                         json_object_object_add(o2, "console", S(n->console));
+                if (n->hypervisor)
+                        json_object_object_add(o2, "hypervisor", S(n->hypervisor));
                 json_object_object_add(res->nodes, t->nodes[i].name, o2);
         }
         if (e < 0)
@@ -846,6 +848,7 @@ done:
                 json_object_put(r.lab.nodes[i].hello);
                 free(r.lab.nodes[i].console);
                 free(r.lab.nodes[i].kernel);
+                free(r.lab.nodes[i].hypervisor);
         }
         free(r.lab.nodes);
         free(r.lab.run_dir);
