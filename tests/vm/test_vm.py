@@ -1,9 +1,12 @@
 """The libvirt backend with real TCG (or KVM) guests booting Debian's cloud
-kernel: a two-node run, a kernel panic injected with SysRq, a controller killed
-with SIGKILL, and bad kernels. Skips (77) where libvirt cannot be reached."""
+kernel: a two-node run, links over host bridges, a kernel panic injected with
+SysRq, a controller killed with SIGKILL, a node on another hypervisor over
+qemu+ssh, and bad kernels. Skips (77) where libvirt cannot be reached."""
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -129,7 +132,59 @@ gone = wait_until(lambda: not [d for d in domains() if rid in d], 15)
 check(gone, "SIGKILL: the domains of %s are gone (left: %s)" % (rid, [d for d in domains() if rid in d]))
 check(wait_until(lambda: not (mine & bridges()), 10), "SIGKILL: the link bridges are gone (left: %s)" % (mine & bridges()))
 
-# 4. bad kernels: exit 2, a clear error, no domain ever made
+# 4. a node on another hypervisor (uri: qemu+ssh://...). The other host here is this one
+# through a private sshd on the loopback: the kernel and image go by upload into a storage
+# pool, console and agent by libvirt streams, exactly as to a remote host.
+sshd_bin = "/usr/sbin/sshd"
+check(os.path.exists(sshd_bin), "sshd is installed (lab/setup installs openssh-server)")
+sd = tempfile.mkdtemp()
+for k in ("key", "hostkey"):
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(sd, k)], check=True)
+shutil.copy(os.path.join(sd, "key.pub"), os.path.join(sd, "authorized_keys"))
+with socket.socket() as so:
+    so.bind(("127.0.0.1", 0))
+    port = so.getsockname()[1]
+with open(os.path.join(sd, "sshd_config"), "w") as f:
+    f.write("Port %d\nListenAddress 127.0.0.1\nHostKey %s/hostkey\nAuthorizedKeysFile %s/authorized_keys\n"
+            "PermitRootLogin prohibit-password\nPasswordAuthentication no\nStrictModes no\nUsePAM no\n"
+            "PidFile %s/sshd.pid\n" % (port, sd, sd, sd))
+os.makedirs("/run/sshd", exist_ok=True)
+sshd = subprocess.Popen([sshd_bin, "-D", "-e", "-f", os.path.join(sd, "sshd_config")],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+try:
+    uri = "qemu+ssh://root@127.0.0.1:%d/system?keyfile=%s/key&no_verify=1" % (port, sd)
+    check(wait_until(lambda: subprocess.run(["virsh", "-q", "-c", uri, "version"], capture_output=True).returncode == 0, 10),
+          "libvirt answers over ssh at %s" % uri)
+    out = os.path.join(tmp, "remote.json")
+    p = run_lab("run", os.path.join(SRC, "tests/vm/load.yaml"), "--backend", "libvirt", "--json", out,
+                "--run-dir", tmp, "--no-store", "--set", "nodes.server.uri=" + uri, timeout=600)
+    print(p.stderr[-2000:], file=sys.stderr)
+    r = json.load(open(out)) if os.path.exists(out) else {"workloads": [], "nodes": []}
+    w = r["workloads"][0] if r["workloads"] else {}
+    check(p.returncode == 0 and w.get("status") == "ok", "a node over qemu+ssh: exit %d, rr %s" % (p.returncode, w.get("status")))
+    nodes = {n["name"]: n for n in r["nodes"]}
+    check(nodes.get("server", {}).get("hypervisor") == uri and nodes.get("client", {}).get("hypervisor") == "qemu:///system",
+          "the result records each node's hypervisor")
+    check(0 < nodes.get("server", {}).get("ready_s", 0) < 90, "the remote node's boot time recorded: %.1fs" % nodes.get("server", {}).get("ready_s", 0))
+    con = open(nodes["server"]["console"]).read() if "server" in nodes else ""
+    check("guest server ready" in con, "its console came over the libvirt stream into %s" % nodes.get("server", {}).get("console"))
+    xml = open(os.path.join(r.get("run_dir", tmp), "server.xml")).read() if r.get("run_dir") else ""
+    check("/var/lib/libvirt/mptcplab/" in xml and "type='pty'" in xml, "its kernel and image were uploaded to the pool")
+    check(abs(w.get("mptcp", {}).get("subflows_per_connection", 0) - 3) < 0.01, "MPTCP between the hosts: 3 subflows per connection")
+    # SIGKILL: the ssh connection goes with the controller, and libvirtd over there
+    # destroys the domain (autodestroy)
+    p, rid, _ = start(os.path.join(SRC, "tests/vm/load.yaml"), "--set", "nodes.server.uri=" + uri)
+    check(len([d for d in domains() if rid in d]) == 2, "a run with a remote node has its two domains")
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    check(wait_until(lambda: not [d for d in domains() if rid in d], 20),
+          "SIGKILL: the remote node's domain is gone too (left: %s)" % [d for d in domains() if rid in d])
+finally:
+    sshd.terminate()
+    sshd.wait(10)
+    shutil.rmtree(sd, ignore_errors=True)
+
+# 5. bad kernels: exit 2, a clear error, no domain ever made
 for spec, words in (("/nonexistent/bzImage", "No such file"),
                     ("/etc/hostname", "not an x86 bzImage"),
                     ("9.9.9-nosuch-amd64", "/boot/vmlinuz-9.9.9-nosuch-amd64 not found")):
