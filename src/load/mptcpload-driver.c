@@ -41,6 +41,10 @@ struct json_object *mptcpload_client_argv(const struct topo_workload *w, const c
                 add(a, args[i]);
         if (w->protocol == TOPO_PROTO_TCP)
                 add(a, "--tcp");
+        if (w->reverse || w->bidir) {
+                add(a, "--direction");
+                add(a, w->bidir ? "both" : "down");
+        }
         return a;
 }
 

@@ -4,7 +4,7 @@
  *   mptcpload server [--port P] [--tcp] [--once]
  *   mptcpload client --host H [--port P] [--mode stream|rr|crr] [--flows F]
  *             [--threads T] [--duration S] [--warmup S] [--size N] [--response-size N]
- *             [--interval S] [--tcp] [--bind ADDR] [--timeout S]
+ *             [--interval S] [--tcp] [--bind ADDR] [--timeout S] [--direction up|down|both]
  *
  * A control connection (plain TCP, port P) carries the test's parameters and
  * its end; data connections (port P+1) are MPTCP (IPPROTO_MPTCP) unless --tcp.
@@ -41,12 +41,16 @@
 
 enum mode { MODE_STREAM, MODE_RR, MODE_CRR };
 static const char *const mode_names[] = {"stream", "rr", "crr"};
+/* stream: who sends - the client (up), the server (down), or both at once */
+enum dir { DIR_UP, DIR_DOWN, DIR_BOTH };
+static const char *const dir_names[] = {"up", "down", "both"};
 
 struct opts {
         bool server, tcp, once;
         const char *host, *bind_addr;
         unsigned port, flows, threads;
         enum mode mode;
+        enum dir dir;
         double duration, warmup, interval, timeout;
         size_t size, resp_size;
 };
@@ -103,7 +107,7 @@ struct thread {
         struct flow *flows;
         /* counters, read by the main thread between intervals (relaxed: a sample
          * may be one transaction off, never torn: 64-bit aligned) */
-        volatile uint64_t bytes, transactions, connections, errors;
+        volatile uint64_t bytes, rx, transactions, connections, errors; /* bytes: both ways */
         struct hist hist;
         char *error;
 };
@@ -191,17 +195,42 @@ static int flow_event(struct thread *t, struct flow *f, uint32_t events)
                 getsockopt(f->fd, SOL_SOCKET, SO_ERROR, &err, &l);
                 return -(err ? err : ECONNRESET);
         }
+        bool first = !f->established;
         f->established = true;
         if (o->mode == MODE_STREAM) {
-                /* write until the socket is full (bounded, so that one flow cannot
-                 * starve the others of its thread): one epoll_wait per burst */
-                for (int burst = 0; burst < 16; burst++) {
+                if (first && o->dir != DIR_UP) {
+                        /* connected: now wait for what the server sends */
+                        struct epoll_event ev = {.events = o->dir == DIR_BOTH ? EPOLLIN | EPOLLOUT
+                                                                              : EPOLLIN,
+                                                 .data.ptr = f};
+                        epoll_ctl(t->ep, EPOLL_CTL_MOD, f->fd, &ev);
+                }
+                /* write until the socket is full, read until it is empty (bounded, so
+                 * that one flow cannot starve the others of its thread): one
+                 * epoll_wait per burst */
+                for (int burst = 0; o->dir != DIR_DOWN && (events & EPOLLOUT) && burst < 16;
+                     burst++) {
                         ssize_t n = send(f->fd, zeros, sizeof zeros, MSG_NOSIGNAL);
+                        if (n < 0 && errno != EAGAIN)
+                                return -errno;
                         if (n < 0)
-                                return errno == EAGAIN ? 0 : -errno;
+                                break;
                         if (measuring)
                                 t->bytes += (uint64_t)n;
                         if ((size_t)n < sizeof zeros)
+                                break;
+                }
+                for (int burst = 0; o->dir != DIR_UP && (events & EPOLLIN) && burst < 16; burst++) {
+                        ssize_t n = recv(f->fd, sink, sizeof sink, 0);
+                        if (n == 0)
+                                return -ECONNRESET;
+                        if (n < 0)
+                                return errno == EAGAIN ? 0 : -errno;
+                        if (measuring) {
+                                t->bytes += (uint64_t)n;
+                                t->rx += (uint64_t)n;
+                        }
+                        if ((size_t)n < sizeof sink)
                                 break;
                 }
                 return 0;
@@ -475,6 +504,7 @@ static int client(const struct opts *o)
         json_object_object_add(req, "size", json_object_new_int64((int64_t)o->size));
         json_object_object_add(req, "response_size", json_object_new_int64((int64_t)o->resp_size));
         json_object_object_add(req, "tcp", json_object_new_boolean(o->tcp));
+        json_object_object_add(req, "direction", json_object_new_string(dir_names[o->dir]));
         json_object_object_add(req, "duration",
                                json_object_new_double(o->duration + o->warmup + 5));
         json_write_line(cfd, req);
@@ -567,11 +597,12 @@ static int client(const struct opts *o)
         stop_flag = 1;
         for (unsigned i = 0; i < o->threads; i++)
                 pthread_join(th[i].th, NULL);
-        uint64_t bytes = 0, tx = 0, cn = 0, errors = 0;
+        uint64_t bytes = 0, rx = 0, tx = 0, cn = 0, errors = 0;
         struct hist h = {{0}, 0};
         const char *first_error = NULL;
         for (unsigned i = 0; i < o->threads; i++) {
                 bytes += th[i].bytes;
+                rx += th[i].rx;
                 tx += th[i].transactions;
                 cn += th[i].connections;
                 errors += th[i].errors;
@@ -598,6 +629,7 @@ static int client(const struct opts *o)
         json_object_object_add(op, "host", json_object_new_string(o->host));
         json_object_object_add(op, "port", json_object_new_int((int)o->port));
         json_object_object_add(op, "mode", json_object_new_string(mode_names[o->mode]));
+        json_object_object_add(op, "direction", json_object_new_string(dir_names[o->dir]));
         json_object_object_add(op, "protocol", json_object_new_string(o->tcp ? "tcp" : "mptcp"));
         json_object_object_add(op, "flows", json_object_new_int((int)o->flows));
         json_object_object_add(op, "threads", json_object_new_int((int)o->threads));
@@ -613,7 +645,12 @@ static int client(const struct opts *o)
         json_object_object_add(sum, "bytes", json_object_new_int64((int64_t)bytes));
         json_object_object_add(sum, "throughput_bps",
                                json_object_new_double((double)bytes * 8 / secs));
+        json_object_object_add(sum, "bytes_sent", json_object_new_int64((int64_t)(bytes - rx)));
+        json_object_object_add(sum, "bytes_received", json_object_new_int64((int64_t)rx));
+        /* the server's own totals (whole test, warm-up included) */
         json_object_object_add(sum, "server_bytes", json_object_get(jpath(srv, "bytes", NULL)));
+        json_object_object_add(sum, "server_bytes_sent",
+                               json_object_get(jpath(srv, "bytes_sent", NULL)));
         json_object_object_add(sum, "transactions", json_object_new_int64((int64_t)tx));
         json_object_object_add(sum, "connections", json_object_new_int64((int64_t)cn));
         json_object_object_add(sum, "transactions_per_s",
@@ -679,7 +716,8 @@ static int server_test(const struct opts *o, int cfd, int lfd)
                 line_reader_free(&lr);
                 return -EPROTO;
         }
-        const char *m = jstr(req, "mode");
+        const char *m = jstr(req, "mode"), *ds = jstr(req, "direction");
+        enum dir dir = !ds || streq(ds, "up") ? DIR_UP : streq(ds, "down") ? DIR_DOWN : DIR_BOTH;
         int64_t size = 0, rsize = 0;
         jint(req, "size", &size);
         jint(req, "response_size", &rsize);
@@ -689,8 +727,9 @@ static int server_test(const struct opts *o, int cfd, int lfd)
                          : m && streq(m, "crr") ? MODE_CRR
                                                 : MODE_STREAM;
         struct json_object *ok = json_object_new_object();
-        bool good = m && (mode != MODE_STREAM || streq(m, "stream")) && size >= 0 &&
-                    size <= 1 << 20 && rsize >= 0 && rsize <= 1 << 20 && dur > 0 && dur < 86400;
+        bool good = m && (mode != MODE_STREAM || streq(m, "stream")) &&
+                    (!ds || streq(ds, dir_names[dir])) && size >= 0 && size <= 1 << 20 &&
+                    rsize >= 0 && rsize <= 1 << 20 && dur > 0 && dur < 86400;
         json_object_object_add(ok, "ok", json_object_new_boolean(good));
         if (!good)
                 json_object_object_add(ok, "error", json_object_new_string("bad test parameters"));
@@ -706,7 +745,7 @@ static int server_test(const struct opts *o, int cfd, int lfd)
         epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
         struct epoll_event cev = {.events = EPOLLIN, .data.ptr = &cfd};
         epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &cev);
-        uint64_t bytes = 0,
+        uint64_t bytes = 0, sent = 0,
                  deadline = now_usec() + (uint64_t)(dur * 1e6) + (uint64_t)(o->timeout * 1e6);
         bool done = false;
         struct epoll_event evs[64];
@@ -719,7 +758,9 @@ static int server_test(const struct opts *o, int cfd, int lfd)
                                         continue;
                                 struct sconn *c = xcalloc(1, sizeof *c);
                                 c->fd = fd;
-                                struct epoll_event e2 = {.events = EPOLLIN, .data.ptr = c};
+                                bool tx = mode == MODE_STREAM && dir != DIR_UP;
+                                struct epoll_event e2 = {.events = EPOLLIN | (tx ? EPOLLOUT : 0),
+                                                         .data.ptr = c};
                                 epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e2);
                                 continue;
                         }
@@ -728,6 +769,17 @@ static int server_test(const struct opts *o, int cfd, int lfd)
                                 break;
                         }
                         struct sconn *c = evs[i].data.ptr;
+                        if (mode == MODE_STREAM && dir != DIR_UP && (evs[i].events & EPOLLOUT)) {
+                                ssize_t w = 0;
+                                for (int burst = 0; burst < 16 && w >= 0; burst++)
+                                        if ((w = send(c->fd, zeros, sizeof zeros, MSG_NOSIGNAL)) >
+                                            0)
+                                                sent += (uint64_t)w;
+                                if (w < 0 && errno != EAGAIN)
+                                        goto drop;
+                                if (!(evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+                                        continue;
+                        }
                         if (c->sending) {
                                 ssize_t w = send(c->fd, zeros, chunk((size_t)rsize - c->done),
                                                  MSG_NOSIGNAL);
@@ -777,6 +829,7 @@ static int server_test(const struct opts *o, int cfd, int lfd)
         }
         struct json_object *res = json_object_new_object();
         json_object_object_add(res, "bytes", json_object_new_int64((int64_t)bytes));
+        json_object_object_add(res, "bytes_sent", json_object_new_int64((int64_t)sent));
         json_write_line(cfd, res);
         json_object_put(res);
         close(ep); /* the data connections left are closed with the process or the next test */
@@ -848,7 +901,9 @@ static void usage(FILE *f)
                 "       mptcpload client --host H [--port P] [--mode stream|rr|crr] [--flows F]\n"
                 "                 [--threads T] [--duration S] [--warmup S] [--size N]\n"
                 "                 [--response-size N] [--interval S] [--tcp] [--bind ADDR]\n"
-                "                 [--timeout S]\n");
+                "                 [--timeout S] [--direction up|down|both]\n"
+                "  --direction    stream: the client sends (up, default), the server sends\n"
+                "                 (down), or both at once on every connection\n");
 }
 
 int main(int argc, char **argv)
@@ -868,6 +923,7 @@ int main(int argc, char **argv)
                 {"interval", required_argument, NULL, 'i'},
                 {"bind", required_argument, NULL, 'b'},
                 {"timeout", required_argument, NULL, 'o'},
+                {"direction", required_argument, NULL, 'D'},
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
         };
@@ -920,6 +976,17 @@ int main(int argc, char **argv)
                                 o.mode = MODE_RR;
                         else if (streq(optarg, "crr"))
                                 o.mode = MODE_CRR;
+                        else
+                                bad = true;
+                        break;
+                case 'D':
+                        bad = false;
+                        if (streq(optarg, "up"))
+                                o.dir = DIR_UP;
+                        else if (streq(optarg, "down"))
+                                o.dir = DIR_DOWN;
+                        else if (streq(optarg, "both"))
+                                o.dir = DIR_BOTH;
                         else
                                 bad = true;
                         break;

@@ -760,12 +760,14 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
                         get_uint(c, v, what, 1, 10000, &w->flows);
                 else if (streq(k, "reverse"))
                         get_bool(c, v, what, &w->reverse);
+                else if (streq(k, "bidir"))
+                        get_bool(c, v, what, &w->bidir);
                 else if (streq(k, "port"))
                         get_uint(c, v, what, 1024, 65535, &w->port);
                 else
                         unknown_key(c, fy_node_pair_key(p), where,
                                     "name, tool, mode, from, to, target, duration, warmup, "
-                                    "protocol, flows, reverse, port");
+                                    "protocol, flows, reverse, bidir, port");
         }
         if (!w->name)
                 err_pos(c, w->pos, "%s: name is required", where);
@@ -778,6 +780,14 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
         if (have_tool && w->tool == TOPO_TOOL_IPERF3 && w->mode && !streq(w->mode, "stream"))
                 err_pos(c, w->pos, "%s: iperf3 only does stream (use mptcpload for rr and crr)",
                         where);
+        if (have_tool && w->tool == TOPO_TOOL_IPERF3 && w->bidir)
+                err_pos(c, w->pos, "%s: bidir is for mptcpload stream (iperf3 here: reverse)",
+                        where);
+        else if ((w->reverse || w->bidir) && w->mode && !streq(w->mode, "stream"))
+                err_pos(c, w->pos, "%s: %s is for the stream mode (rr and crr: swap from and to)",
+                        where, w->reverse ? "reverse" : "bidir");
+        if (w->reverse && w->bidir)
+                err_pos(c, w->pos, "%s: reverse and bidir together (bidir sends both ways)", where);
         if (have_tool && w->tool == TOPO_TOOL_MPTCPLOAD && !w->mode &&
             !fy_node_mapping_lookup_by_string(n, "mode", -1))
                 err_pos(c, w->pos, "%s: mptcpload needs a mode (stream, rr or crr)", where);

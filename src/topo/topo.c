@@ -248,6 +248,8 @@ char *topo_to_yaml(const struct topo *t)
                           w->protocol == TOPO_PROTO_MPTCP ? "mptcp" : "tcp", w->flows);
                 if (w->reverse)
                         sb_printf(&b, ", reverse: true");
+                if (w->bidir)
+                        sb_printf(&b, ", bidir: true");
                 if (w->port)
                         sb_printf(&b, ", port: %u", w->port);
                 sb_printf(&b, "}\n");

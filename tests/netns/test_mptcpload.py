@@ -88,6 +88,28 @@ try:
     for k in ("mode", "flows", "threads", "duration", "warmup", "size", "response_size", "protocol"):
         check(k in r["options"], "option %s echoed" % k)
     check(len(r["intervals"]) >= 2, "per-interval series")
+
+    # the other direction, and both at once: what each side says it sent against the
+    # NIC counters of the sending namespace
+    for direction in ("down", "both"):
+        before_a, before_b = tx_bytes(a), tx_bytes(b)
+        p = client("--mode", "stream", "--flows", "2", "--duration", "2", "--warmup", "0.5",
+                   "--direction", direction)
+        sent_a = sum(v - before_a[k] for k, v in tx_bytes(a).items())
+        sent_b = sum(v - before_b[k] for k, v in tx_bytes(b).items())
+        r = json.loads(p.stdout) if p.returncode == 0 else {"summary": {}, "options": {}}
+        s = r["summary"]
+        srv_sent = s.get("server_bytes_sent") or 0
+        check(p.returncode == 0 and r["options"].get("direction") == direction and
+              0 < s["bytes_received"] <= srv_sent <= sent_b <= srv_sent * 1.10,
+              "%s: client received %s of the %s bytes the server sent; server NICs sent %d" %
+              (direction, s.get("bytes_received"), srv_sent, sent_b))
+        if direction == "both":
+            check(0 < s["bytes_sent"] <= s["server_bytes"] <= sent_a,
+                  "both: the client sent %d (measured), the server got %d, client NICs sent %d" %
+                  (s["bytes_sent"], s["server_bytes"], sent_a))
+        else:
+            check(s["bytes_sent"] == 0 and s["server_bytes"] == 0, "down: nothing sent up")
     srv.send_signal(signal.SIGTERM)
     srv.wait(10)
 
