@@ -129,6 +129,16 @@ try:
     check(p.returncode == 0 and s["transactions"] > 0 and s["bytes"] == s["transactions"] * 1000000 and
           s["transactions"] * 700000 <= sent <= (s["transactions"] + 1) * 700000 * 1.10,
           "rr 300000/700000 bytes: %d transactions, server NICs sent %d bytes" % (s["transactions"], sent))
+    # IPv6, from a given local address
+    for ns, h in ((a, 1), (b, 2)):
+        sh("ip", "addr", "add", "fd88:1::%d/64" % h, "dev", "eth1", "nodad", ns=ns)
+    p = sh(ML, "client", "--host", "fd88:1::2", "--port", "6000", "--bind", "fd88:1::1", "--mode", "rr",
+           "--duration", "1", "--warmup", "0", ns=a)
+    r = json.loads(p.stdout) if p.returncode == 0 else {"summary": {}, "intervals": [{}]}
+    locs = {sf.get("local", "").rsplit(":", 1)[0] for c in r["intervals"][-1].get("subflow_detail") or [] for sf in c}
+    check(p.returncode == 0 and r["summary"].get("transactions", 0) > 0 and r["summary"].get("mptcp_connections") == 1
+          and "fd88:1::1" in locs,
+          "IPv6 with --bind fd88:1::1: MPTCP, subflow from %s (%s)" % (sorted(locs), p.stderr.strip()[-100:]))
     p = client("--mode", "crr", "--flows", "4", "--duration", "2", "--warmup", "0.5")
     s = json.loads(p.stdout)["summary"]
     check(p.returncode == 0 and s["connections_per_s"] > 50 and s["connections_per_s"] == s["transactions_per_s"],
