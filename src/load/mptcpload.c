@@ -45,6 +45,15 @@ static const char *const mode_names[] = {"stream", "rr", "crr"};
 enum dir { DIR_UP, DIR_DOWN, DIR_BOTH };
 static const char *const dir_names[] = {"up", "down", "both"};
 
+/* The index of s in a table of names, -1 when it is none of them. */
+static int name_index(const char *const *names, unsigned n, const char *s)
+{
+        for (unsigned i = 0; s && i < n; i++)
+                if (streq(names[i], s))
+                        return (int)i;
+        return -1;
+}
+
 struct opts {
         bool server, tcp, once;
         const char *host, *bind_addr;
@@ -717,19 +726,18 @@ static int server_test(const struct opts *o, int cfd, int lfd)
                 return -EPROTO;
         }
         const char *m = jstr(req, "mode"), *ds = jstr(req, "direction");
-        enum dir dir = !ds || streq(ds, "up") ? DIR_UP : streq(ds, "down") ? DIR_DOWN : DIR_BOTH;
+        int di = ds ? name_index(dir_names, ELEMENTSOF(dir_names), ds) : DIR_UP;
+        enum dir dir = di < 0 ? DIR_UP : (enum dir)di;
         int64_t size = 0, rsize = 0;
         jint(req, "size", &size);
         jint(req, "response_size", &rsize);
         double dur = 0;
         jdouble(req, "duration", &dur);
-        enum mode mode = m && streq(m, "rr")    ? MODE_RR
-                         : m && streq(m, "crr") ? MODE_CRR
-                                                : MODE_STREAM;
+        int mi = name_index(mode_names, ELEMENTSOF(mode_names), m);
+        enum mode mode = mi < 0 ? MODE_STREAM : (enum mode)mi;
         struct json_object *ok = json_object_new_object();
-        bool good = m && (mode != MODE_STREAM || streq(m, "stream")) &&
-                    (!ds || streq(ds, dir_names[dir])) && size >= 0 && size <= 1 << 20 &&
-                    rsize >= 0 && rsize <= 1 << 20 && dur > 0 && dur < 86400;
+        bool good = mi >= 0 && di >= 0 && size >= 0 && size <= 1 << 20 && rsize >= 0 &&
+                    rsize <= 1 << 20 && dur > 0 && dur < 86400;
         json_object_object_add(ok, "ok", json_object_new_boolean(good));
         if (!good)
                 json_object_object_add(ok, "error", json_object_new_string("bad test parameters"));
@@ -943,7 +951,7 @@ int main(int argc, char **argv)
                          .timeout = 10,
                          .size = 1,
                          .resp_size = 1};
-        int c, idx = 0;
+        int c, idx = 0, r;
         char *end;
         optind = 2;
         while ((c = getopt_long(argc, argv, "", lo, &idx)) >= 0) {
@@ -969,26 +977,12 @@ int main(int argc, char **argv)
                         bad = false;
                         break;
                 case 'm':
-                        bad = false;
-                        if (streq(optarg, "stream"))
-                                o.mode = MODE_STREAM;
-                        else if (streq(optarg, "rr"))
-                                o.mode = MODE_RR;
-                        else if (streq(optarg, "crr"))
-                                o.mode = MODE_CRR;
-                        else
-                                bad = true;
+                        bad = (r = name_index(mode_names, ELEMENTSOF(mode_names), optarg)) < 0;
+                        o.mode = bad ? o.mode : (enum mode)r;
                         break;
                 case 'D':
-                        bad = false;
-                        if (streq(optarg, "up"))
-                                o.dir = DIR_UP;
-                        else if (streq(optarg, "down"))
-                                o.dir = DIR_DOWN;
-                        else if (streq(optarg, "both"))
-                                o.dir = DIR_BOTH;
-                        else
-                                bad = true;
+                        bad = (r = name_index(dir_names, ELEMENTSOF(dir_names), optarg)) < 0;
+                        o.dir = bad ? o.dir : (enum dir)r;
                         break;
                 case 'F':
                         o.flows = (unsigned)v;
