@@ -827,6 +827,7 @@ static void lv_destroy(struct lab *lab)
                 free(ln->create_error);
                 kernel_spec_clear(&ln->ks);
         }
+        lvr_pumps_wait(2000);
         for (unsigned i = 0; i < lv->n_hv; i++) {
                 if (lv->hv[i].conn)
                         virConnectClose(lv->hv[i].conn);

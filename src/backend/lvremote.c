@@ -236,16 +236,24 @@ struct lvr_pump {
         int refs; /* the owner, the stream callback and the fd watch each hold one */
 };
 
+static int live_pumps;
+
+void lvr_pumps_wait(int ms)
+{
+        for (int i = 0; i < ms && __atomic_load_n(&live_pumps, __ATOMIC_SEQ_CST) > 0; i += 5)
+                usleep(5000);
+}
+
 static void pump_unref(void *opaque)
 {
         struct lvr_pump *p = opaque;
         if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_SEQ_CST) > 0)
                 return;
+        __atomic_sub_fetch(&live_pumps, 1, __ATOMIC_SEQ_CST);
         if (p->out_fd >= 0)
                 close(p->out_fd);
         if (p->in_fd >= 0 && p->in_fd != p->out_fd)
                 close(p->in_fd);
-        virStreamFree(p->st);
         free(p);
 }
 
@@ -306,7 +314,15 @@ static struct lvr_pump *pump_new(virConnectPtr c, int out_fd, int in_fd)
 {
         struct lvr_pump *p = xcalloc(1, sizeof *p);
         *p = (struct lvr_pump){virStreamNew(c, VIR_STREAM_NONBLOCK), out_fd, in_fd, -1, 0};
+        __atomic_add_fetch(&live_pumps, 1, __ATOMIC_SEQ_CST);
         return p;
+}
+
+/* A pump that never ran */
+static void pump_discard(struct lvr_pump *p)
+{
+        __atomic_sub_fetch(&live_pumps, 1, __ATOMIC_SEQ_CST);
+        free(p);
 }
 
 static int pump_run(struct lvr_pump *p, char **err)
@@ -315,10 +331,9 @@ static int pump_run(struct lvr_pump *p, char **err)
         if (virStreamEventAddCallback(p->st,
                                       VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR |
                                               VIR_STREAM_EVENT_HANGUP,
-                                      from_stream, p, pump_unref) < 0) {
+                                      from_stream, p, NULL) < 0) {
                 *err = xasprintf("stream callback: %s", virGetLastErrorMessage());
-                p->refs = 1; /* the owner's only */
-                return -EIO;
+                return -EIO; /* stop drops both references */
         }
         if (p->in_fd >= 0) {
                 __atomic_add_fetch(&p->refs, 1, __ATOMIC_SEQ_CST);
@@ -347,7 +362,7 @@ int lvr_console_to_file(virConnectPtr c, virDomainPtr d, const char *path, struc
                 close(fd);
                 if (p->st)
                         virStreamFree(p->st);
-                free(p);
+                pump_discard(p);
                 return -EIO;
         }
         if (pump_run(p, err) < 0) {
@@ -373,7 +388,7 @@ int lvr_channel_fd(virConnectPtr c, virDomainPtr d, const char *name, int *ret_f
                         virStreamFree(p->st);
                 close(sp[0]);
                 close(sp[1]);
-                free(p);
+                pump_discard(p);
                 return -EIO;
         }
         if (pump_run(p, err) < 0) {
@@ -392,8 +407,13 @@ struct lvr_pump *lvr_pump_stop(struct lvr_pump *p)
                 return NULL;
         if (p->watch >= 0)
                 virEventRemoveHandle(p->watch);
+        /* the remote driver does not call a stream callback's free function when
+         * it is removed: the callback's reference goes here (the domain is gone by
+         * now, so its stream has nothing more to dispatch) */
         virStreamEventRemoveCallback(p->st); /* fails when EOF removed it already */
         virStreamAbort(p->st);
-        pump_unref(p); /* the owner's reference; the callbacks' go when libvirt drops them */
+        virStreamFree(p->st);
+        pump_unref(p); /* the callback's */
+        pump_unref(p); /* the owner's */
         return NULL;
 }

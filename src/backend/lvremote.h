@@ -33,3 +33,6 @@ int lvr_channel_fd(virConnectPtr c, virDomainPtr d, const char *name, int *ret_f
                    struct lvr_pump **ret, char **err);
 /* Stops carrying data and releases the stream (NULL is fine). */
 struct lvr_pump *lvr_pump_stop(struct lvr_pump *p);
+/* libvirt lets go of stopped streams in its event loop: waits (up to ms) until
+ * every stopped one is gone. */
+void lvr_pumps_wait(int ms);
