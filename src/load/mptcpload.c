@@ -560,7 +560,7 @@ static int client(const struct opts *o)
          * interval inside it, the last one at its end */
         sleep_until(now_ns() + (uint64_t)(o->warmup * 1e9));
         measuring = 1;
-        double cpu0 = rusage_s();
+        double cpu0 = rusage_s(), cpu_prev = cpu0;
         uint64_t tm0 = now_ns(), tprev = tm0, end = tm0 + (uint64_t)(o->duration * 1e9);
         for (uint64_t next = tm0; !stop_flag && tprev < end;) {
                 next += (uint64_t)(o->interval * 1e9);
@@ -591,6 +591,10 @@ static int client(const struct opts *o)
                                        json_object_new_double((double)(tx - prev_tx) / dt));
                 json_object_object_add(s, "cps",
                                        json_object_new_double((double)(cn - prev_conn) / dt));
+                /* the process's CPU in this interval, all threads, user + system */
+                double cpu_now = rusage_s();
+                json_object_object_add(s, "cpu_s", json_object_new_double(cpu_now - cpu_prev));
+                cpu_prev = cpu_now;
                 json_object_object_add(s, "mptcp_connections", json_object_new_int((int)mp.mptcp));
                 json_object_object_add(s, "fallbacks", json_object_new_int((int)mp.fallback));
                 json_object_object_add(s, "subflows", json_object_new_double(mp.subflows));

@@ -88,6 +88,8 @@ try:
     for k in ("mode", "flows", "threads", "duration", "warmup", "size", "response_size", "protocol"):
         check(k in r["options"], "option %s echoed" % k)
     check(len(r["intervals"]) >= 2, "per-interval series")
+    check(abs(sum(i["cpu_s"] for i in r["intervals"]) - s["cpu_s"]) < 0.05 and all(i["cpu_s"] > 0 for i in r["intervals"]),
+          "per-interval CPU (rusage) adds up to the summary's %.2f s" % s["cpu_s"])
 
     # the other direction, and both at once: what each side says it sent against the
     # NIC counters of the sending namespace
