@@ -270,6 +270,7 @@ static int flow_event(struct thread *t, struct flow *f, uint32_t events)
         if (measuring) {
                 t->transactions++;
                 t->bytes += o->size + o->resp_size;
+                t->rx += o->resp_size;
                 t->hist.b[hbucket(end - f->t_start)]++;
                 t->hist.n++;
                 if (o->mode == MODE_CRR)

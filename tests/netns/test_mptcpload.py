@@ -129,6 +129,7 @@ try:
     s = json.loads(p.stdout)["summary"]
     sent = sum(after[k] - before[k] for k in after)
     check(p.returncode == 0 and s["transactions"] > 0 and s["bytes"] == s["transactions"] * 1000000 and
+          s["bytes_received"] == s["transactions"] * 700000 and
           s["transactions"] * 700000 <= sent <= (s["transactions"] + 1) * 700000 * 1.10,
           "rr 300000/700000 bytes: %d transactions, server NICs sent %d bytes" % (s["transactions"], sent))
     # IPv6, from a given local address
