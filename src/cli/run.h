@@ -42,7 +42,7 @@ struct run_result {
         char run_id[16];
         const char *backend;
         const char *links; /* how links were made: veth (netns), udp or bridge (libvirt) */
-        char *started_at; /* ISO 8601 UTC */
+        char *started_at;  /* ISO 8601 UTC */
         double wall_s, setup_s;
         struct wl_result *wl;
         unsigned n_wl;

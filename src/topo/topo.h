@@ -127,8 +127,8 @@ struct topo_workload {
         uint64_t warmup_us; /* measured but not counted (iperf3 -O) */
         enum topo_proto protocol;
         unsigned flows;
-        bool reverse; /* the server sends */
-        bool bidir;   /* mptcpload stream: both send at once */
+        bool reverse;  /* the server sends */
+        bool bidir;    /* mptcpload stream: both send at once */
         unsigned port; /* 0: the lab picks one */
         struct topo_pos pos;
 };
