@@ -59,8 +59,7 @@ struct lv_node {
 };
 
 struct lv {
-        virConnectPtr conn; /* the run's URI: hv[0] */
-        struct lv_hv *hv;
+        struct lv_hv *hv; /* [0]: the run's URI */
         unsigned n_hv;
         bool probing;
         unsigned udp_base;
@@ -448,7 +447,7 @@ static int start_domain(struct lab *lab, struct lv_node *ln, const char *xml, vi
                 char *e = NULL;
                 int r = lvr_console_to_file(hv->conn, d, lab->nodes[ln->index].console, &ln->cons,
                                             &e);
-                if (r == 0 && !ln->chan && !((struct lv *)lab->priv)->probing)
+                if (r == 0 && !((struct lv *)lab->priv)->probing)
                         r = lvr_channel_fd(hv->conn, d, "mptcplab.agent", &ln->chan_fd, &ln->chan,
                                            &e);
                 if (r == 0 && virDomainResume(d) < 0) {
@@ -649,7 +648,6 @@ static int lv_create(struct lab *lab, char **err)
         int r;
         if ((r = hv_open(lv, uri_of(lab), NULL, err)) < 0)
                 return r;
-        lv->conn = lv->hv[0].conn;
         for (unsigned i = 0; i < t->n_nodes; i++)
                 if ((r = hv_open(lv, t->nodes[i].uri ? t->nodes[i].uri : uri_of(lab),
                                  t->nodes[i].name, err)) < 0)

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <libvirt/virterror.h>
+#include <libxml/uri.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -41,19 +42,15 @@ void lvr_event_loop_start(void)
 
 char *lvr_uri_host(const char *uri)
 {
-        const char *p = strstr(uri, "://");
-        if (!p)
-                return xstrdup("");
-        p += 3;
-        char *auth = strndup(p, strcspn(p, "/?"));
-        char *h = strrchr(auth, '@') ? strrchr(auth, '@') + 1 : auth;
-        if (*h == '[') {
-                h++;
-                h[strcspn(h, "]")] = 0;
-        } else
-                h[strcspn(h, ":")] = 0;
-        char *r = xstrdup(h);
-        free(auth);
+        /* libxml2's RFC 3986 parser, the one libvirt itself uses for its URIs */
+        xmlURIPtr u = xmlParseURI(uri);
+        char *r = xstrdup(u && u->server ? u->server : "");
+        xmlFreeURI(u);
+        size_t n = strlen(r);
+        if (n >= 2 && r[0] == '[' && r[n - 1] == ']') { /* an IPv6 literal keeps its brackets */
+                memmove(r, r + 1, n - 2);
+                r[n - 2] = 0;
+        }
         return r;
 }
 

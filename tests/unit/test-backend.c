@@ -1,0 +1,58 @@
+/* Small pieces of the controller: which host a libvirt URI names (local or
+ * another hypervisor), and how a topology's stream direction reaches
+ * mptcpload's argv. */
+#include "check.h"
+#include "backend/lvremote.h"
+#include "load/mptcpload-driver.h"
+#include "shared/json.h"
+#include "shared/util.h"
+
+static void host_is(const char *uri, const char *want)
+{
+        char *h = lvr_uri_host(uri);
+        if (strcmp(h, want) != 0) {
+                fprintf(stderr, "lvr_uri_host(%s) = \"%s\", expected \"%s\"\n", uri, h, want);
+                check_failures++;
+        }
+        free(h);
+}
+
+/* the argv as one string, for comparisons */
+static char *joined(struct json_object *a)
+{
+        char *s = xstrdup("");
+        for (size_t i = 0; i < json_object_array_length(a); i++) {
+                char *n = xasprintf("%s%s%s", s, i ? " " : "",
+                                    json_object_get_string(json_object_array_get_idx(a, i)));
+                free(s);
+                s = n;
+        }
+        json_object_put(a);
+        return s;
+}
+
+int main(void)
+{
+        host_is("qemu:///system", "");
+        host_is("qemu:///session", "");
+        host_is("qemu+ssh://root@hv2/system", "hv2");
+        host_is("qemu+ssh://root@10.1.2.3:2222/system?keyfile=/k&no_verify=1", "10.1.2.3");
+        host_is("qemu+tcp://hv3.example.org/system", "hv3.example.org");
+        host_is("qemu+ssh://[fd00::5]:22/system", "fd00::5");
+
+        struct topo_workload w = {.mode = "stream", .flows = 2, .duration_us = 5000000};
+        char *s = joined(mptcpload_client_argv(&w, "10.0.1.2", 7000));
+        CHECK(!strstr(s, "--direction"));
+        free(s);
+        w.reverse = true;
+        s = joined(mptcpload_client_argv(&w, "10.0.1.2", 7000));
+        CHECK(strstr(s, "--direction down") != NULL);
+        free(s);
+        w.reverse = false;
+        w.bidir = true;
+        s = joined(mptcpload_client_argv(&w, "10.0.1.2", 7000));
+        CHECK(strstr(s, "--direction both") != NULL);
+        CHECK(strstr(s, "--flows 2 --threads 2") != NULL);
+        free(s);
+        return CHECK_DONE();
+}
