@@ -194,6 +194,40 @@ static size_t chunk(size_t left)
         return left < sizeof zeros ? left : sizeof zeros;
 }
 
+/* A stream's burst, for both ends: write until the socket is full, or read until
+ * it is empty, in at most 16 calls so that one flow cannot starve the others of
+ * its thread: one epoll_wait per burst. Returns the bytes moved or -errno; the
+ * peer's end of the stream, with nothing read before it, is -ECONNRESET. */
+static int64_t send_burst(int fd)
+{
+        int64_t total = 0;
+        for (int i = 0; i < 16; i++) {
+                ssize_t n = send(fd, zeros, sizeof zeros, MSG_NOSIGNAL);
+                if (n < 0)
+                        return errno == EAGAIN ? total : -errno;
+                total += n;
+                if ((size_t)n < sizeof zeros)
+                        break;
+        }
+        return total;
+}
+
+static int64_t recv_burst(int fd)
+{
+        int64_t total = 0;
+        for (int i = 0; i < 16; i++) {
+                ssize_t n = recv(fd, sink, sizeof sink, 0);
+                if (n == 0)
+                        return total ? total : -ECONNRESET;
+                if (n < 0)
+                        return errno == EAGAIN ? total : -errno;
+                total += n;
+                if ((size_t)n < sizeof sink)
+                        break;
+        }
+        return total;
+}
+
 /* One event on a flow: the per-mode state machine. Returns <0 on a broken flow. */
 static int flow_event(struct thread *t, struct flow *f, uint32_t events)
 {
@@ -214,33 +248,20 @@ static int flow_event(struct thread *t, struct flow *f, uint32_t events)
                                                  .data.ptr = f};
                         epoll_ctl(t->ep, EPOLL_CTL_MOD, f->fd, &ev);
                 }
-                /* write until the socket is full, read until it is empty (bounded, so
-                 * that one flow cannot starve the others of its thread): one
-                 * epoll_wait per burst */
-                for (int burst = 0; o->dir != DIR_DOWN && (events & EPOLLOUT) && burst < 16;
-                     burst++) {
-                        ssize_t n = send(f->fd, zeros, sizeof zeros, MSG_NOSIGNAL);
-                        if (n < 0 && errno != EAGAIN)
-                                return -errno;
-                        if (n < 0)
-                                break;
+                int64_t n;
+                if (o->dir != DIR_DOWN && (events & EPOLLOUT)) {
+                        if ((n = send_burst(f->fd)) < 0)
+                                return (int)n;
                         if (measuring)
                                 t->bytes += (uint64_t)n;
-                        if ((size_t)n < sizeof zeros)
-                                break;
                 }
-                for (int burst = 0; o->dir != DIR_UP && (events & EPOLLIN) && burst < 16; burst++) {
-                        ssize_t n = recv(f->fd, sink, sizeof sink, 0);
-                        if (n == 0)
-                                return -ECONNRESET;
-                        if (n < 0)
-                                return errno == EAGAIN ? 0 : -errno;
+                if (o->dir != DIR_UP && (events & EPOLLIN)) {
+                        if ((n = recv_burst(f->fd)) < 0)
+                                return (int)n;
                         if (measuring) {
                                 t->bytes += (uint64_t)n;
                                 t->rx += (uint64_t)n;
                         }
-                        if ((size_t)n < sizeof sink)
-                                break;
                 }
                 return 0;
         }
@@ -782,16 +803,18 @@ static int server_test(const struct opts *o, int cfd, int lfd)
                                 break;
                         }
                         struct sconn *c = evs[i].data.ptr;
-                        if (mode == MODE_STREAM && dir != DIR_UP && (evs[i].events & EPOLLOUT)) {
-                                ssize_t w = 0;
-                                for (int burst = 0; burst < 16 && w >= 0; burst++)
-                                        if ((w = send(c->fd, zeros, sizeof zeros, MSG_NOSIGNAL)) >
-                                            0)
-                                                sent += (uint64_t)w;
-                                if (w < 0 && errno != EAGAIN)
+                        if (mode == MODE_STREAM) {
+                                int64_t moved = 0;
+                                if (dir != DIR_UP && (evs[i].events & EPOLLOUT) &&
+                                    (moved = send_burst(c->fd)) >= 0)
+                                        sent += (uint64_t)moved;
+                                if (moved >= 0 &&
+                                    (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
+                                    (moved = recv_burst(c->fd)) >= 0)
+                                        bytes += (uint64_t)moved;
+                                if (moved < 0)
                                         goto drop;
-                                if (!(evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-                                        continue;
+                                continue;
                         }
                         if (c->sending) {
                                 ssize_t w = send(c->fd, zeros, chunk((size_t)rsize - c->done),
@@ -810,18 +833,7 @@ static int server_test(const struct opts *o, int cfd, int lfd)
                                         goto drop;
                                 continue;
                         }
-                        ssize_t r = recv(c->fd, sink,
-                                         mode == MODE_STREAM ? sizeof sink
-                                                             : chunk((size_t)size - c->done),
-                                         0);
-                        /* a stream is drained until the socket is empty (bounded): one
-                         * epoll_wait per burst, as the client writes */
-                        for (int burst = 0;
-                             mode == MODE_STREAM && r == (ssize_t)sizeof sink && burst < 16;
-                             burst++) {
-                                bytes += (uint64_t)r;
-                                r = recv(c->fd, sink, sizeof sink, 0);
-                        }
+                        ssize_t r = recv(c->fd, sink, chunk((size_t)size - c->done), 0);
                         if (r <= 0) {
                                 if (r < 0 && errno == EAGAIN)
                                         continue;
@@ -832,7 +844,7 @@ static int server_test(const struct opts *o, int cfd, int lfd)
                                 continue;
                         }
                         bytes += (uint64_t)r;
-                        if (mode != MODE_STREAM && (c->done += (size_t)r) == (size_t)size) {
+                        if ((c->done += (size_t)r) == (size_t)size) {
                                 c->done = 0;
                                 c->sending = true;
                                 struct epoll_event e2 = {.events = EPOLLOUT, .data.ptr = c};
