@@ -433,9 +433,9 @@ static int lv_health(void *user, char **why)
 /* Starts a node's domain. On another host it starts paused, gets its console
  * stream (so that nothing of the boot is missed) and its agent channel, then
  * runs. */
-static int start_domain(struct lab *lab, struct lv_node *ln, const char *xml, virDomainPtr *ret,
-                        char **err)
+static int start_domain(struct lv_node *ln, const char *xml, virDomainPtr *ret, char **err)
 {
+        struct lab *lab = ln->lab;
         struct lv_hv *hv = ln->hv;
         unsigned flags = VIR_DOMAIN_START_AUTODESTROY | (hv->remote ? VIR_DOMAIN_START_PAUSED : 0);
         virDomainPtr d = virDomainCreateXML(hv->conn, xml, flags);
@@ -510,7 +510,7 @@ static bool kvm_boots(struct lab *lab, struct lv *lv, struct lv_node *ln, const 
         bool ok = false;
         virDomainPtr d = NULL;
         char *e = NULL;
-        if (start_domain(lab, ln, xml, &d, &e) < 0) {
+        if (start_domain(ln, xml, &d, &e) < 0) {
                 snprintf(reason, sizeof reason, "a KVM guest does not start: %s", e);
                 reason[strcspn(reason, "\n")] = 0;
                 free(e);
@@ -549,7 +549,7 @@ static void *create_domain(void *arg)
 {
         struct lv_node *ln = arg;
         ln->created_us = now_usec();
-        if (start_domain(ln->lab, ln, ln->xml, &ln->dom, &ln->create_error) < 0)
+        if (start_domain(ln, ln->xml, &ln->dom, &ln->create_error) < 0)
                 ln->dom = NULL;
         return NULL;
 }
