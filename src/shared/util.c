@@ -157,6 +157,11 @@ uint64_t now_usec(void)
 
 int read_file(const char *path, char **ret, size_t *ret_len)
 {
+        return read_file_max(path, SIZE_MAX - 1, ret, ret_len);
+}
+
+int read_file_max(const char *path, size_t max, char **ret, size_t *ret_len)
+{
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -175,6 +180,8 @@ int read_file(const char *path, char **ret, size_t *ret_len)
                 if (n == 0)
                         break;
                 len += (size_t)n;
+                if (len > max)
+                        return -EFBIG;
         }
         buf[len] = 0;
         if (ret_len)

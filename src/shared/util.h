@@ -81,5 +81,7 @@ uint64_t now_usec(void);
 
 /* Reads a whole (small, /proc-style) file. Returns 0 or -errno. */
 int read_file(const char *path, char **ret, size_t *ret_len);
+/* The same, failing with -EFBIG as soon as the file is longer than max bytes. */
+int read_file_max(const char *path, size_t max, char **ret, size_t *ret_len);
 /* Writes all of buf to fd, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);

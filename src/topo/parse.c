@@ -2,6 +2,7 @@
  * reports every problem of a file as FILE:LINE:COL: message. */
 #include "topo.h"
 #include "units.h"
+#include "../shared/limits.h"
 #include "../shared/util.h"
 
 #include <arpa/inet.h>
@@ -114,9 +115,15 @@ static const char *scalar(struct ctx *c, struct fy_node *n, const char *what)
         }
         if (!expect_type(c, n, FYNT_SCALAR, what))
                 return NULL;
+        size_t len = 0;
+        const char *raw = fy_node_get_scalar(n, &len);
         const char *s = fy_node_get_scalar0(n);
         if (!s || !*s) {
                 err_at(c, n, "%s is empty", what);
+                return NULL;
+        }
+        if (raw && strnlen(raw, len) != len) { /* "t\0x" would silently become "t" */
+                err_at(c, n, "%s holds a NUL character", what);
                 return NULL;
         }
         return s;
@@ -224,17 +231,17 @@ static void parse_shape_dir(struct ctx *c, struct fy_node *n, const char *where,
                 if (streq(k, "rate")) {
                         if ((v = scalar(c, vn, what)) && parse_rate(v, &s->rate_bps, &why) < 0)
                                 err_at(c, vn, "%s \"%s\" %s", what, v, why);
-                } else if (streq(k, "delay")) {
-                        if ((v = scalar(c, vn, what)) && parse_time(v, &s->delay_us, &why) < 0)
+                } else if (streq(k, "delay") || streq(k, "jitter")) {
+                        uint64_t *us = streq(k, "delay") ? &s->delay_us : &s->jitter_us;
+                        if ((v = scalar(c, vn, what)) && parse_time(v, us, &why) < 0)
                                 err_at(c, vn, "%s \"%s\" %s", what, v, why);
-                } else if (streq(k, "jitter")) {
-                        if ((v = scalar(c, vn, what)) && parse_time(v, &s->jitter_us, &why) < 0)
-                                err_at(c, vn, "%s \"%s\" %s", what, v, why);
+                        else if (v && *us > LIM_DELAY_MAX_US)
+                                err_at(c, vn, "%s \"%s\" is out of range (at most 60s)", what, v);
                 } else if (streq(k, "loss")) {
                         if ((v = scalar(c, vn, what)) && parse_percent(v, &s->loss_pct, &why) < 0)
                                 err_at(c, vn, "%s \"%s\" %s", what, v, why);
                 } else if (streq(k, "limit")) {
-                        get_uint(c, vn, what, 1, 1000000, &s->limit);
+                        get_uint(c, vn, what, 1, LIM_QUEUE_MAX_PKTS, &s->limit);
                 } else
                         unknown_key(c, fy_node_pair_key(p), where, SHAPE_KEYS);
         }
@@ -508,8 +515,8 @@ static bool parse_memory(struct ctx *c, struct fy_node *v, const char *what, uin
                 err_at(c, v, "%s \"%s\" %s", what, s, why);
                 return false;
         }
-        if (*ret < 64ULL << 20) {
-                err_at(c, v, "%s \"%s\" is too small (at least 64MiB)", what, s);
+        if (*ret < LIM_MEMORY_MIN || *ret > LIM_MEMORY_MAX) {
+                err_at(c, v, "%s \"%s\" is out of range (64MiB to 1TiB)", what, s);
                 return false;
         }
         return true;
@@ -544,7 +551,7 @@ static void parse_node(struct ctx *c, struct fy_node *key, struct fy_node *n,
                                 err_at(c, v, "%s \"%s\" is not a node kind (host or router)", what,
                                        s);
                 } else if (streq(k, "cpus"))
-                        get_uint(c, v, what, 1, 64, &node->cpus);
+                        get_uint(c, v, what, 1, LIM_CPUS_MAX, &node->cpus);
                 else if (streq(k, "memory"))
                         parse_memory(c, v, what, &node->memory);
                 else if (streq(k, "kernel")) {
@@ -596,9 +603,9 @@ static void parse_link_end(struct ctx *c, struct fy_node *n, unsigned li, unsign
                 err_at(c, n, "%s: no node named \"%s\" (define it under nodes:)", what, node_name);
                 return;
         }
-        if (!valid_name(ifname)) {
+        if (!valid_name_len(ifname, LIM_IFNAME_LEN)) {
                 err_at(c, n, "%s: \"%s\" is not a valid interface name (at most %d characters)",
-                       what, ifname, TOPO_NAME_MAX);
+                       what, ifname, LIM_IFNAME_LEN);
                 return;
         }
         struct topo_node *node = &c->t->nodes[ni];
@@ -757,13 +764,13 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
                         else
                                 err_at(c, v, "%s \"%s\" is not a protocol (mptcp or tcp)", what, s);
                 } else if (streq(k, "flows"))
-                        get_uint(c, v, what, 1, 10000, &w->flows);
+                        get_uint(c, v, what, 1, LIM_FLOWS_MAX, &w->flows);
                 else if (streq(k, "reverse"))
                         get_bool(c, v, what, &w->reverse);
                 else if (streq(k, "bidir"))
                         get_bool(c, v, what, &w->bidir);
                 else if (streq(k, "port"))
-                        get_uint(c, v, what, 1024, 65535, &w->port);
+                        get_uint(c, v, what, LIM_PORT_MIN, LIM_PORT_MAX, &w->port);
                 else
                         unknown_key(c, fy_node_pair_key(p), where,
                                     "name, tool, mode, from, to, target, duration, warmup, "
@@ -915,7 +922,7 @@ static void parse_root(struct ctx *c, struct fy_node *root)
                                 const char *dk = key_str(q);
                                 struct fy_node *dv = fy_node_pair_value(q);
                                 if (streq(dk, "cpus"))
-                                        get_uint(c, dv, "defaults: cpus", 1, 64, &d.cpus);
+                                        get_uint(c, dv, "defaults: cpus", 1, LIM_CPUS_MAX, &d.cpus);
                                 else if (streq(dk, "memory"))
                                         parse_memory(c, dv, "defaults: memory", &d.memory);
                                 else
@@ -996,8 +1003,18 @@ static int apply_set(struct ctx *c, struct fy_document *doc, const char *file, c
                 parent = cur;
                 if (cur && fy_node_is_sequence(cur)) {
                         char *end;
+                        errno = 0;
                         long i = strtol(seg, &end, 10);
-                        cur = *end || i < 0 ? NULL : fy_node_sequence_get_by_index(cur, (int)i);
+                        bool ok = isdigit((unsigned char)*seg) && !*end && !errno && i >= 0 &&
+                                  i < fy_node_sequence_item_count(cur);
+                        if (!ok) {
+                                add_error(errs, xasprintf("--set %s: index \"%s\" is not in the "
+                                                          "list of %d in %s",
+                                                          set, seg,
+                                                          fy_node_sequence_item_count(cur), file));
+                                return -EINVAL;
+                        }
+                        cur = fy_node_sequence_get_by_index(cur, (int)i);
                 } else if (cur && fy_node_is_mapping(cur))
                         cur = fy_node_mapping_lookup_by_string(cur, seg, -1);
                 else
@@ -1029,9 +1046,127 @@ static int apply_set(struct ctx *c, struct fy_document *doc, const char *file, c
         return -EINVAL;
 }
 
-static int parse_doc(const char *name, const char *text, char *const *sets, unsigned n_sets,
-                     struct topo **ret, struct topo_errors *errs)
+/* Line and column (1-based) of byte off in text. */
+static struct topo_pos text_pos(const char *text, size_t off)
 {
+        struct topo_pos p = {1, 1};
+        for (size_t i = 0; i < off; i++) {
+                if (text[i] == '\n') {
+                        p.line++;
+                        p.col = 1;
+                } else if (((unsigned char)text[i] & 0xc0) != 0x80)
+                        p.col++;
+        }
+        return p;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+        unsigned char c = s[0];
+        size_t len;
+        uint32_t cp;
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xc2 && c <= 0xdf)
+                len = 2, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef)
+                len = 3, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4)
+                len = 4, cp = c & 0x07;
+        else
+                return 0;
+        if (len > n)
+                return 0;
+        for (size_t i = 1; i < len; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = cp << 6 | (s[i] & 0x3f);
+        }
+        if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+                return 0;
+        return len;
+}
+
+/* What libfyaml must never see: more than the size limit, a NUL, bytes that
+ * are not UTF-8 (libfyaml 0.7.12 spins forever on a directive line holding
+ * one), more nodes or deeper nesting than a topology can need. The counting
+ * pass reads parser events and builds nothing, so a huge or deep file costs
+ * no memory and no quadratic duplicate-key checks. */
+static int pre_check(const char *name, const char *text, size_t len, struct topo_errors *errs)
+{
+        if (len > LIM_TOPO_FILE_BYTES) {
+                add_error(errs, xasprintf("%s: %zu bytes, more than a topology may have (%d)", name,
+                                          len, LIM_TOPO_FILE_BYTES));
+                return -EFBIG;
+        }
+        for (size_t i = 0; i < len;) {
+                size_t n = text[i] ? utf8_len((const unsigned char *)text + i, len - i) : 0;
+                if (!n) {
+                        struct topo_pos p = text_pos(text, i);
+                        add_error(errs, xasprintf("%s:%d:%d: byte 0x%02x is not UTF-8 text%s", name,
+                                                  p.line, p.col, (unsigned char)text[i],
+                                                  text[i] ? "" : " (a NUL)"));
+                        return -EINVAL;
+                }
+                i += n;
+        }
+        struct fy_diag_cfg dcfg;
+        fy_diag_cfg_default(&dcfg);
+        dcfg.fp = NULL;
+        struct fy_diag *diag = fy_diag_create(&dcfg);
+        if (!diag)
+                return -ENOMEM;
+        fy_diag_set_collect_errors(diag, true);
+        struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG, .diag = diag};
+        struct fy_parser *fyp = fy_parser_create(&cfg);
+        if (!fyp) {
+                fy_diag_destroy(diag);
+                return -ENOMEM;
+        }
+        int r = 0, depth = 0;
+        unsigned nodes = 0;
+        if (fy_parser_set_string(fyp, text, len) < 0)
+                r = -ENOMEM;
+        struct fy_event *ev;
+        while (r == 0 && (ev = fy_parser_parse(fyp))) {
+                enum fy_event_type type = ev->type;
+                struct fy_token *tok = fy_event_get_token(ev);
+                const struct fy_mark *m = tok ? fy_token_start_mark(tok) : NULL;
+                struct topo_pos p = {m ? m->line + 1 : 0, m ? m->column + 1 : 0};
+                fy_parser_event_free(fyp, ev);
+                if (type == FYET_MAPPING_START || type == FYET_SEQUENCE_START)
+                        depth++;
+                else if (type == FYET_MAPPING_END || type == FYET_SEQUENCE_END)
+                        depth--;
+                if (type == FYET_MAPPING_START || type == FYET_SEQUENCE_START ||
+                    type == FYET_SCALAR || type == FYET_ALIAS)
+                        nodes++;
+                if (depth > LIM_TOPO_YAML_DEPTH) {
+                        add_error(errs, xasprintf("%s:%d:%d: nested deeper than a topology may "
+                                                  "be (%d levels)",
+                                                  name, p.line, p.col, LIM_TOPO_YAML_DEPTH));
+                        r = -E2BIG;
+                } else if (nodes > LIM_TOPO_YAML_NODES) {
+                        add_error(errs, xasprintf("%s:%d:%d: more values than a topology may "
+                                                  "have (%d)",
+                                                  name, p.line, p.col, LIM_TOPO_YAML_NODES));
+                        r = -E2BIG;
+                }
+        }
+        /* syntax errors are reported, with their place, by the document build */
+        fy_parser_destroy(fyp);
+        fy_diag_destroy(diag);
+        return r;
+}
+
+static int parse_doc(const char *name, const char *text, size_t len, char *const *sets,
+                     unsigned n_sets, struct topo **ret, struct topo_errors *errs)
+{
+        int r = pre_check(name, text, len, errs);
+        if (r < 0)
+                return r;
         struct fy_diag_cfg dcfg;
         fy_diag_cfg_default(&dcfg);
         dcfg.fp = NULL;
@@ -1041,8 +1176,7 @@ static int parse_doc(const char *name, const char *text, char *const *sets, unsi
                 return -ENOMEM;
         fy_diag_set_collect_errors(diag, true);
         struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG, .diag = diag};
-        struct fy_document *doc = text ? fy_document_build_from_string(&cfg, text, FY_NT)
-                                       : fy_document_build_from_file(&cfg, name);
+        struct fy_document *doc = fy_document_build_from_string(&cfg, text, len);
         struct topo *t = xcalloc(1, sizeof *t);
         t->file = xstrdup(name);
         struct ctx c = {.file = name, .errs = errs, .t = t};
@@ -1077,29 +1211,36 @@ static int parse_doc(const char *name, const char *text, char *const *sets, unsi
         return 0;
 }
 
+/* The file's bytes, at most one more than the limit (pre_check refuses those). */
+static int read_topology(const char *path, char **ret, size_t *ret_len, struct topo_errors *errs)
+{
+        int r = read_file_max(path, LIM_TOPO_FILE_BYTES + 1, ret, ret_len);
+        if (r == -EFBIG)
+                add_error(errs, xasprintf("%s: larger than a topology may be (%d bytes)", path,
+                                          LIM_TOPO_FILE_BYTES));
+        else if (r < 0)
+                add_error(errs, xasprintf("%s: cannot read: %s", path, strerror(-r)));
+        return r;
+}
+
 int topo_parse_file(const char *path, struct topo **ret, struct topo_errors *errs)
 {
-        if (access(path, R_OK) < 0) {
-                int r = -errno;
-                add_error(errs, xasprintf("%s: cannot read: %s", path, strerror(errno)));
-                return r;
-        }
-        return parse_doc(path, NULL, NULL, 0, ret, errs);
+        return topo_parse_file_set(path, NULL, 0, ret, errs);
 }
 
 int topo_parse_file_set(const char *path, char *const *sets, unsigned n_sets, struct topo **ret,
                         struct topo_errors *errs)
 {
-        if (access(path, R_OK) < 0) {
-                int r = -errno;
-                add_error(errs, xasprintf("%s: cannot read: %s", path, strerror(errno)));
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int r = read_topology(path, &text, &len, errs);
+        if (r < 0)
                 return r;
-        }
-        return parse_doc(path, NULL, sets, n_sets, ret, errs);
+        return parse_doc(path, text, len, sets, n_sets, ret, errs);
 }
 
 int topo_parse_string(const char *name, const char *yaml, struct topo **ret,
                       struct topo_errors *errs)
 {
-        return parse_doc(name, yaml, NULL, 0, ret, errs);
+        return parse_doc(name, yaml, strlen(yaml), NULL, 0, ret, errs);
 }

@@ -103,6 +103,23 @@ _printf_(2, 3) static void sb_printf(struct sbuf *b, const char *fmt, ...)
         }
 }
 
+/* A YAML double-quoted scalar: '"' and '\\' escaped, control bytes as \\xNN, so
+ * any string the parser accepted reads back the same. */
+static void sb_quoted(struct sbuf *b, const char *s)
+{
+        sb_printf(b, "\"");
+        for (; *s; s++) {
+                unsigned char ch = (unsigned char)*s;
+                if (ch == '"' || ch == '\\')
+                        sb_printf(b, "\\%c", ch);
+                else if (ch < 0x20 || ch == 0x7f)
+                        sb_printf(b, "\\x%02x", ch);
+                else
+                        sb_printf(b, "%c", ch);
+        }
+        sb_printf(b, "\"");
+}
+
 static void shape_yaml(struct sbuf *b, const struct topo_shape *s)
 {
         char buf[32];
@@ -140,10 +157,16 @@ char *topo_to_yaml(const struct topo *t)
         struct sbuf b = {0};
         char buf[64];
         sb_printf(&b, "name: %s\n", t->name);
-        if (t->description)
-                sb_printf(&b, "description: \"%s\"\n", t->description);
-        if (t->kernel)
-                sb_printf(&b, "kernel: \"%s\"\n", t->kernel);
+        if (t->description) {
+                sb_printf(&b, "description: ");
+                sb_quoted(&b, t->description);
+                sb_printf(&b, "\n");
+        }
+        if (t->kernel) {
+                sb_printf(&b, "kernel: ");
+                sb_quoted(&b, t->kernel);
+                sb_printf(&b, "\n");
+        }
         sb_printf(&b, "nodes:\n");
         for (unsigned i = 0; i < t->n_nodes; i++) {
                 const struct topo_node *n = &t->nodes[i];
@@ -151,10 +174,16 @@ char *topo_to_yaml(const struct topo *t)
                 sb_printf(&b, "    kind: %s\n", n->kind == TOPO_NODE_ROUTER ? "router" : "host");
                 sb_printf(&b, "    cpus: %u\n    memory: %lluMiB\n", n->cpus,
                           (unsigned long long)(n->memory >> 20));
-                if (n->kernel)
-                        sb_printf(&b, "    kernel: \"%s\"\n", n->kernel);
-                if (n->uri)
-                        sb_printf(&b, "    uri: \"%s\"\n", n->uri);
+                if (n->kernel) {
+                        sb_printf(&b, "    kernel: ");
+                        sb_quoted(&b, n->kernel);
+                        sb_printf(&b, "\n");
+                }
+                if (n->uri) {
+                        sb_printf(&b, "    uri: ");
+                        sb_quoted(&b, n->uri);
+                        sb_printf(&b, "\n");
+                }
                 sb_printf(&b, "    mptcp:\n      enabled: %s\n",
                           n->mptcp.enabled ? "true" : "false");
                 if (n->mptcp.pm_type)
@@ -186,8 +215,11 @@ char *topo_to_yaml(const struct topo *t)
                 }
                 if (n->n_sysctls)
                         sb_printf(&b, "    sysctls:\n");
-                for (unsigned s = 0; s < n->n_sysctls; s++)
-                        sb_printf(&b, "      %s: \"%s\"\n", n->sysctls[s].key, n->sysctls[s].value);
+                for (unsigned s = 0; s < n->n_sysctls; s++) {
+                        sb_printf(&b, "      %s: ", n->sysctls[s].key);
+                        sb_quoted(&b, n->sysctls[s].value);
+                        sb_printf(&b, "\n");
+                }
                 if (n->n_routes)
                         sb_printf(&b, "    routes:\n");
                 for (unsigned r = 0; r < n->n_routes; r++) {

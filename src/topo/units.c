@@ -1,4 +1,5 @@
 #include "units.h"
+#include "../shared/limits.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,7 +13,8 @@ struct unit {
         double mult;
 };
 
-/* Splits "12.5mbit" into 12.5 and "mbit"; rejects empty, negative, NaN, inf. */
+/* Splits "12.5mbit" into 12.5 and "mbit": decimal digits with at most one
+ * point, nothing else (strtod alone would take hex floats, exponents, inf). */
 static int split_number(const char *s, double *ret_v, const char **ret_unit, const char **why)
 {
         if (!s || !*s) {
@@ -23,10 +25,21 @@ static int split_number(const char *s, double *ret_v, const char **ret_unit, con
                 *why = "does not start with a number";
                 return -EINVAL;
         }
+        size_t n = strspn(s, "0123456789.");
+        const char *dot = memchr(s, '.', n);
+        if (n > 32 || (dot && memchr(dot + 1, '.', n - (size_t)(dot + 1 - s))) ||
+            (n == 1 && *s == '.')) {
+                *why = "is not a decimal number";
+                return -EINVAL;
+        }
+        char num[33];
+        memcpy(num, s, n);
+        num[n] = 0;
         char *end;
         errno = 0;
-        double v = strtod(s, &end);
-        if (errno || end == s || !isfinite(v) || v < 0) {
+        double v = strtod(num, &end);
+        end = (char *)s + n;
+        if (errno || !isfinite(v) || v < 0) {
                 *why = "is not a non-negative number";
                 return -EINVAL;
         }
@@ -70,8 +83,8 @@ int parse_rate(const char *s, uint64_t *ret_bps, const char **why)
                 return -EINVAL;
         }
         double bps = v * mult;
-        if (bps < 1 || bps > 1e13) {
-                *why = "is out of range (1bit to 10tbit)";
+        if (bps < (double)LIM_RATE_MIN_BPS || bps > (double)LIM_RATE_MAX_BPS) {
+                *why = "is out of range (8bit to 34gbit)";
                 return -ERANGE;
         }
         *ret_bps = (uint64_t)llround(bps);
@@ -144,7 +157,12 @@ int parse_size(const char *s, uint64_t *ret_bytes, const char **why)
                 *why = "has an unknown unit (expected KiB, MiB, GiB)";
                 return -EINVAL;
         }
-        *ret_bytes = (uint64_t)llround(v * mult);
+        double bytes = v * mult;
+        if (!isfinite(bytes) || bytes > 1099511627776.0) {
+                *why = "is out of range (at most 1TiB)";
+                return -ERANGE;
+        }
+        *ret_bytes = (uint64_t)llround(bytes);
         return 0;
 }
 

@@ -166,6 +166,139 @@ static void check_sets(void)
         free(path);
 }
 
+/* Writes len bytes to a fresh file and parses it: returns the parser's result,
+ * and the first error message in *msg (malloc'd) when there is one. */
+static int parse_bytes(const char *text, size_t len, char **msg)
+{
+        char path[] = "/tmp/mptcplab-test-topo-XXXXXX";
+        int fd = mkstemp(path);
+        CHECK(fd >= 0);
+        CHECK_EQ_INT(write_all(fd, text, len), 0);
+        close(fd);
+        struct topo *t = NULL;
+        struct topo_errors errs = {0};
+        int r = topo_parse_file(path, &t, &errs);
+        *msg = errs.n ? xstrdup(errs.msgs[0]) : NULL;
+        if (r < 0 && !errs.n)
+                CHECK(!"an error without a message");
+        topo_free(t);
+        topo_errors_clear(&errs);
+        unlink(path);
+        return r;
+}
+
+#define ONE_PATH                                                                                   \
+        "name: x\nnodes:\n  a:\n  b:\nlinks:\n  - endpoints: [\"a:eth0 10.0.1.1/24\", "            \
+        "\"b:eth0 10.0.1.2/24\"]\n"
+
+/* Each input here once hung, ate memory or passed validate and failed a run
+ * (the reliability review's P1-P6): now each is refused with a message, fast. */
+static void check_hostile(void)
+{
+        static const struct {
+                const char *yaml, *want;
+        } cases[] = {
+                {"% \377\n", ":1:3: byte 0xff is not UTF-8 text"},           /* P1: hung */
+                {"name: x\n\355\240\200\n", ":2:1: byte 0xed is not UTF-8"}, /* surrogate */
+                {ONE_PATH "    shape: {rate: 7bit}\n", "is out of range (8bit to 34gbit)"},
+                {ONE_PATH "    shape: {rate: 35gbit}\n", "is out of range (8bit to 34gbit)"},
+                {ONE_PATH "    shape: {delay: 61s}\n", "is out of range (at most 60s)"},
+                {ONE_PATH "    shape: {rate: 0x1p4mbit}\n", "has an unknown unit"},
+                {ONE_PATH "    shape: {rate: 1e3mbit}\n", "has an unknown unit"},
+                {ONE_PATH "    shape: {rate: 1.2.3mbit}\n", "is not a decimal number"},
+                {"name: x\ndefaults: {memory: 1e300GiB}\n", "has an unknown unit"},
+                {"name: x\ndefaults: {memory: 0x1p40B}\n", "has an unknown unit"},
+                {"name: x\ndefaults: {memory: 9999999GiB}\n", "is out of range"},
+                {"name: \"t\\0x\"\n", "name holds a NUL character"},
+                {ONE_PATH
+                 "workloads:\n  - {name: w, tool: mptcpload, from: a, to: b, port: 65535}\n",
+                 "port \"65535\" is not a whole number from 1024 to 65534"},
+                {"name: x\nnodes: {a: , b: }\nlinks:\n  - endpoints: [\"a:abcdefghijklmn "
+                 "10.0.1.1/24\", \"b:e 10.0.1.2/24\"]\n",
+                 "is not a valid interface name (at most 13 characters)"},
+        };
+        for (unsigned i = 0; i < ELEMENTSOF(cases); i++) {
+                char *msg = NULL;
+                CHECK(parse_bytes(cases[i].yaml, strlen(cases[i].yaml), &msg) < 0);
+                if (!msg || !strstr(msg, cases[i].want))
+                        fprintf(stderr, "case %u: got \"%s\", want \"%s\"\n", i, msg,
+                                cases[i].want);
+                CHECK(msg && strstr(msg, cases[i].want));
+                free(msg);
+        }
+        /* a NUL byte in the file itself */
+        char *msg = NULL;
+        CHECK(parse_bytes("name: x\n\0\n", 10, &msg) < 0);
+        CHECK(msg && strstr(msg, ":2:1: byte 0x00 is not UTF-8 text (a NUL)"));
+        free(msg);
+        /* size, depth and count limits, checked before a document is built (P2) */
+        size_t big = 300 * 1024;
+        char *text = xcalloc(1, big + 1);
+        memset(text, '#', big);
+        CHECK(parse_bytes(text, big, &msg) == -EFBIG);
+        CHECK(msg && strstr(msg, "larger than a topology may be"));
+        free(msg);
+        memset(text, '[', 100000);
+        uint64_t t0 = now_usec();
+        CHECK(parse_bytes(text, 100000, &msg) < 0);
+        CHECK(msg && strstr(msg, "nested deeper than a topology may be (32 levels)"));
+        free(msg);
+        free(text);
+        char *many = xstrdup("name: x\nnodes:\n");
+        for (unsigned i = 0; i < 12000; i++) {
+                char *m = xasprintf("%s  n%u: {}\n", many, i);
+                free(many);
+                many = m;
+        }
+        CHECK(parse_bytes(many, strlen(many), &msg) < 0);
+        CHECK(msg && strstr(msg, "more values than a topology may have (10000)"));
+        free(msg);
+        free(many);
+        fprintf(stderr, "limits refused in %.2f s\n", (double)(now_usec() - t0) / 1e6);
+}
+
+/* The canonical dump quotes what needs quoting, so parse(dump(t)) == t (P6). */
+static void check_dump_quoting(void)
+{
+        static const char yaml[] = ONE_PATH "description: 'say \"hi\" \\ back\ttab'\n"
+                                            "kernel: \"/tmp/a\\\"b\"\n";
+        struct topo *t = NULL, *t2 = NULL;
+        struct topo_errors errs = {0};
+        CHECK_EQ_INT(topo_parse_string("q", yaml, &t, &errs), 0);
+        if (!t)
+                return;
+        char *y = topo_to_yaml(t);
+        CHECK_EQ_INT(topo_parse_string("dump", y, &t2, &errs), 0);
+        for (unsigned i = 0; i < errs.n; i++)
+                fprintf(stderr, "%s\n%s\n", errs.msgs[i], y);
+        if (t2) {
+                CHECK_STR(t2->description, "say \"hi\" \\ back\ttab");
+                CHECK_STR(t2->kernel, "/tmp/a\"b");
+        }
+        free(y);
+        topo_free(t);
+        topo_free(t2);
+        topo_errors_clear(&errs);
+}
+
+/* --set list indexes outside the list are refused, never wrapped (P5). */
+static void check_set_index(void)
+{
+        char *path = xasprintf("%s/topologies/two-paths.yaml", src_dir);
+        const char *idx[] = {"4294967296", "99999999999999999999", "-1", "2", "+1", "0x1"};
+        for (unsigned i = 0; i < ELEMENTSOF(idx); i++) {
+                char *set = xasprintf("links.%s.shape.rate=1mbit", idx[i]);
+                struct topo *t = NULL;
+                struct topo_errors errs = {0};
+                CHECK(topo_parse_file_set(path, &set, 1, &t, &errs) < 0);
+                CHECK(errs.n == 1 && strstr(errs.msgs[0], "is not in the list of 2"));
+                topo_errors_clear(&errs);
+                topo_free(t);
+                free(set);
+        }
+        free(path);
+}
+
 int main(int argc, char **argv)
 {
         src_dir = argc > 1 ? argv[1] : ".";
@@ -204,5 +337,8 @@ int main(int argc, char **argv)
         free(std);
         check_two_paths();
         check_sets();
+        check_hostile();
+        check_dump_quoting();
+        check_set_index();
         return CHECK_DONE();
 }
