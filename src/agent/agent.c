@@ -1,5 +1,6 @@
 /* agent.c - mptcplab-agent: the event loop, transports and shutdown. */
 #include "agent.h"
+#include "../shared/owner.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -10,7 +11,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#define MAX_JOB_FDS 192
+#define MAX_JOB_FDS (3 * JOBS_MAX)
 
 int reply_error(struct reply *r, int err, const char *fmt, ...)
 {
@@ -115,11 +116,13 @@ static void usage(void)
 {
         fprintf(stderr,
                 "usage: mptcplab-agent [--stdio | --listen PATH | --port DEVICE] [--netns NAME]\n"
-                "                      [--name NODE] [--debug]\n"
+                "                      [--name NODE] [--owner NAME] [--debug]\n"
                 "  --stdio        requests on stdin, replies on stdout (default)\n"
                 "  --listen PATH  serve one client at a time on a unix socket\n"
                 "  --port DEVICE  a character device such as /dev/virtio-ports/mptcplab.agent\n"
-                "  --netns NAME   create /run/netns/NAME, move into it, remove it on exit\n");
+                "  --netns NAME   create /run/netns/NAME, move into it, remove it on exit\n"
+                "  --owner NAME   hold the owner lock NAME (" OWNER_DIR ") while running,\n"
+                "                 so that cleanup knows what this agent made is in use\n");
 }
 
 static int serve(struct agent *a, int sfd)
@@ -168,12 +171,17 @@ static int serve(struct agent *a, int sfd)
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"stdio", no_argument, NULL, 's'},      {"listen", required_argument, NULL, 'l'},
-                {"port", required_argument, NULL, 'p'}, {"netns", required_argument, NULL, 'n'},
-                {"name", required_argument, NULL, 'N'}, {"debug", no_argument, NULL, 'd'},
-                {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+                {"stdio", no_argument, NULL, 's'},
+                {"listen", required_argument, NULL, 'l'},
+                {"port", required_argument, NULL, 'p'},
+                {"netns", required_argument, NULL, 'n'},
+                {"name", required_argument, NULL, 'N'},
+                {"debug", no_argument, NULL, 'd'},
+                {"help", no_argument, NULL, 'h'},
+                {"owner", required_argument, NULL, 'o'},
+                {NULL, 0, NULL, 0},
         };
-        const char *listen_path = NULL, *port = NULL, *netns = NULL;
+        const char *listen_path = NULL, *port = NULL, *netns = NULL, *owner = NULL;
         struct agent a = {.node = "node",
                           .in_fd = 0,
                           .out_fd = 1,
@@ -196,6 +204,9 @@ int main(int argc, char **argv)
                         break;
                 case 'N':
                         a.node = optarg;
+                        break;
+                case 'o':
+                        owner = optarg;
                         break;
                 case 'd':
                         log_set_level(LOG_LVL_DEBUG);
@@ -224,7 +235,11 @@ int main(int argc, char **argv)
         sigprocmask(SIG_BLOCK, &mask, NULL);
         int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 
-        int r;
+        int r, owner_fd = -1;
+        if (owner && (owner_fd = owner_claim(owner, "mptcplab-agent")) < 0) {
+                log_errno(LOG_LVL_ERROR, owner_fd, "cannot take the owner lock %s", owner);
+                return 3;
+        }
         if (netns && (r = netns_enter_new(netns)) < 0) {
                 log_errno(LOG_LVL_ERROR, r, "cannot create network namespace %s", netns);
                 return 3;
@@ -305,6 +320,7 @@ int main(int argc, char **argv)
         json_object_put(a.hello);
         if (netns)
                 netns_release(netns);
+        owner_release(owner, owner_fd);
         free(prog);
         return failed ? 3 : 0;
 }

@@ -18,6 +18,7 @@
 
 #define AGENT_PROTOCOL 1
 #define JOB_OUTPUT_MAX (8u << 20)
+#define JOBS_MAX       64 /* running at once: every one of them is polled */
 
 struct undo;
 

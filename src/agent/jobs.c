@@ -1,7 +1,11 @@
 /* jobs.c - programs the agent runs for the controller (iperf3, mptcpload):
- * argv arrays only, own process group, output captured, a deadline each. */
+ * argv arrays only, output captured, a deadline each. Each job is PID 1 of
+ * its own PID namespace, so when it ends the kernel kills whatever it started,
+ * also a daemon that left its process group; where PID namespaces are refused,
+ * its process group is killed instead. */
 #include "agent.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -9,12 +13,18 @@
 int job_spawn(struct agent *a, char *const *argv, char *const *env, uint64_t timeout_us,
               unsigned *ret_id)
 {
+        unsigned running = 0;
+        for (struct job *j = a->jobs; j; j = j->next)
+                running += !j->done;
+        if (running >= JOBS_MAX)
+                return -EAGAIN;
         struct job *j = xcalloc(1, sizeof *j);
         struct spawn_opts o = {.argv = argv,
                                .env_add = env,
                                .pipe_stdout = true,
                                .pipe_stderr = true,
                                .new_pgrp = true,
+                               .new_pidns = true,
                                .pdeathsig = SIGKILL};
         int r = spawn_start(&o, &j->sp);
         if (r < 0) {
@@ -97,16 +107,44 @@ static void drain(int *fd, char **buf, size_t *len, bool *trunc)
 static void finish(struct agent *a, struct job *j)
 {
         /* the leader is a zombie until reaped, so its group id still names the
-         * job: nothing the job started may outlive it */
+         * job: nothing the job started may outlive it (in a PID namespace the
+         * kernel has done this already) */
         kill(-j->sp.pid, SIGKILL);
-        /* the job is gone: its pipes hold the rest of its output */
-        while (j->sp.out_fd >= 0)
-                drain(&j->sp.out_fd, &j->out, &j->out_len, &j->out_trunc);
-        while (j->sp.err_fd >= 0)
-                drain(&j->sp.err_fd, &j->err, &j->err_len, &j->err_trunc);
+        /* the rest of its output, for a short while only: a process stuck in
+         * the kernel under test may hold the pipes open for ever */
+        uint64_t until = now_usec() + 300000;
+        int *fds[2] = {&j->sp.out_fd, &j->sp.err_fd};
+        for (unsigned i = 0; i < 2; i++)
+                if (*fds[i] >= 0)
+                        fcntl(*fds[i], F_SETFL, fcntl(*fds[i], F_GETFL) | O_NONBLOCK);
+        while (j->sp.out_fd >= 0 || j->sp.err_fd >= 0) {
+                struct pollfd p[2] = {{.fd = j->sp.out_fd, .events = POLLIN},
+                                      {.fd = j->sp.err_fd, .events = POLLIN}};
+                uint64_t now = now_usec();
+                if (now >= until || poll(p, 2, (int)((until - now) / 1000) + 1) == 0) {
+                        log_warn("%s: job %u (%s): something it started still holds its output "
+                                 "open; not waiting for it",
+                                 a->node, j->id, j->argv0);
+                        break;
+                }
+                if (p[0].revents)
+                        drain(&j->sp.out_fd, &j->out, &j->out_len, &j->out_trunc);
+                if (p[1].revents)
+                        drain(&j->sp.err_fd, &j->err, &j->err_len, &j->err_trunc);
+        }
+        /* the leader: exited when its pidfd said so; killed above otherwise */
+        if (j->sp.pidfd >= 0) {
+                struct pollfd p = {.fd = j->sp.pidfd, .events = POLLIN};
+                poll(&p, 1, 1000);
+        }
         pid_t r;
-        while ((r = wait4(j->sp.pid, &j->status, 0, &j->ru)) < 0 && errno == EINTR)
+        while ((r = wait4(j->sp.pid, &j->status, WNOHANG, &j->ru)) < 0 && errno == EINTR)
                 ;
+        if (r == 0) {
+                log_warn("%s: job %u (%s) does not die (stuck in the kernel?)", a->node, j->id,
+                         j->argv0);
+                j->status = SIGKILL; /* reported as killed */
+        }
         j->sp.pid = 0;
         spawn_close_fds(&j->sp);
         j->done = true;
@@ -163,11 +201,11 @@ int jobs_tick(struct agent *a)
                         j->timed_out = true;
                         kill(-j->sp.pid, SIGTERM);
                         j->kill_at_us = now + 2000000;
-                } else if (j->timed_out && j->kill_at_us && now >= j->kill_at_us) {
-                        kill(-j->sp.pid, SIGKILL);
+                } else if (j->kill_at_us && now >= j->kill_at_us) {
+                        kill(-j->sp.pid, SIGKILL); /* ignored SIGTERM (PID 1 without a handler) */
                         j->kill_at_us = 0;
                 }
-                uint64_t t = j->timed_out ? j->kill_at_us : j->deadline_us;
+                uint64_t t = j->kill_at_us ? j->kill_at_us : j->timed_out ? 0 : j->deadline_us;
                 if (t && (!next || t < next))
                         next = t;
         }

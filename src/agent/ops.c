@@ -934,8 +934,10 @@ static int op_kill(struct agent *a, struct json_object *args, struct reply *r)
         struct job *j;
         if (job_arg(a, args, r, &j) < 0)
                 return -EINVAL;
-        if (!j->done)
+        if (!j->done) {
                 kill(-j->sp.pid, SIGTERM);
+                j->kill_at_us = now_usec() + 2000000;
+        }
         r->result = json_object_new_object();
         return 0;
 }

@@ -19,3 +19,13 @@ void backend_list(FILE *f)
         for (unsigned i = 0; i < ELEMENTSOF(backends); i++)
                 fprintf(f, "  %-8s %s\n", backends[i]->name, backends[i]->summary);
 }
+
+unsigned backend_cleanup_all(unsigned *removed)
+{
+        unsigned failed = 0;
+        *removed = 0;
+        for (unsigned i = 0; i < ELEMENTSOF(backends); i++)
+                if (backends[i]->cleanup)
+                        backends[i]->cleanup(removed, &failed);
+        return failed;
+}

@@ -55,9 +55,14 @@ struct backend_ops {
         int (*cpu_time)(struct lab *lab, unsigned node, uint64_t *ret_ns);
         /* Everything created goes away; safe on a half-built lab. */
         void (*destroy)(struct lab *lab);
+        /* Removes from this host what runs that died without tearing down left
+         * (never what a live run owns); counts what it removed and failed on. */
+        void (*cleanup)(unsigned *removed, unsigned *failed);
 };
 
 extern const struct backend_ops backend_netns;
 extern const struct backend_ops backend_libvirt;
 const struct backend_ops *backend_find(const char *name);
 void backend_list(FILE *f);
+/* Every backend's cleanup. Returns how many objects could not be removed. */
+unsigned backend_cleanup_all(unsigned *removed);

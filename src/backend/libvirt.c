@@ -12,6 +12,8 @@
 #include "kernel.h"
 #include "kvm.h"
 #include "lvremote.h"
+#include "../nl/nl.h"
+#include "../shared/owner.h"
 #include "../shared/spawn.h"
 #include "../shared/util.h"
 
@@ -580,9 +582,11 @@ static int connect_agent(struct lv_node *ln, int timeout_ms, int *ret_fd)
 /* --links bridge: a bridge per link, made and owned by an agent in the host's namespace */
 static int make_bridges(struct lab *lab, struct lv *lv, char **err)
 {
-        /* named after the run, so that `mptcplab cleanup` knows whose bridges these are */
+        /* the bridges are named after the run, and the agent holds the run's
+         * bridge owner lock, so that `mptcplab cleanup` knows they are in use */
         _cleanup_free_ char *name = xasprintf("host-%s", lab->run_id);
-        char *argv[] = {(char *)lab->agent_path, "--stdio", "--name", name, NULL};
+        _cleanup_free_ char *owner = xasprintf("bridges-%s", lab->run_id);
+        char *argv[] = {(char *)lab->agent_path, "--stdio", "--name", name, "--owner", owner, NULL};
         int r = agent_conn_spawn("host", argv, &lv->host);
         if (r < 0) {
                 *err = xasprintf("host: cannot start the agent %s for the link bridges: %s",
@@ -853,6 +857,47 @@ static int lv_cpu_time(struct lab *lab, unsigned node, uint64_t *ret_ns)
         return 0;
 }
 
+struct stale {
+        char **names;
+        unsigned n;
+};
+
+/* mbRUNID-N: a link bridge of a VM run, stale when nobody holds that run's
+ * bridge owner lock (its host agent is gone) */
+static void stale_bridge(const char *name, const struct nlr_link_info *info, void *user)
+{
+        struct stale *s = user;
+        if (strncmp(name, "mb", 2) || strlen(name) < 12 || name[10] != '-' ||
+            strspn(name + 2, "0123456789abcdef") != 8)
+                return;
+        _cleanup_free_ char *owner = xasprintf("bridges-%.8s", name + 2);
+        if (owner_held(owner) > 0)
+                return;
+        s->names = xreallocarray(s->names, s->n + 1, sizeof *s->names);
+        s->names[s->n++] = xstrdup(name);
+}
+
+static void lv_cleanup(unsigned *removed, unsigned *failed)
+{
+        struct nlr *nl = NULL;
+        struct stale s = {NULL, 0};
+        if (nlr_open(&nl) == 0)
+                nlr_link_foreach(nl, stale_bridge, &s);
+        for (unsigned i = 0; i < s.n; i++) {
+                int r = nlr_link_del(nl, s.names[i]);
+                if (r < 0) {
+                        log_error("cannot remove the bridge %s: %s", s.names[i], strerror(-r));
+                        (*failed)++;
+                } else {
+                        log_info("removed stale link bridge %s", s.names[i]);
+                        (*removed)++;
+                }
+                free(s.names[i]);
+        }
+        free(s.names);
+        nlr_close(nl);
+}
+
 const struct backend_ops backend_libvirt = {
         .cpu_time = lv_cpu_time,
         .name = "libvirt",
@@ -860,4 +905,5 @@ const struct backend_ops backend_libvirt = {
         .preflight = lv_preflight,
         .create = lv_create,
         .destroy = lv_destroy,
+        .cleanup = lv_cleanup,
 };

@@ -5,9 +5,13 @@
  * kernel, so it cannot compare kernels: for development and CI. */
 #include "backend.h"
 #include "../nl/nl.h"
+#include "../shared/owner.h"
 #include "../shared/util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/mount.h>
 
 static int netns_preflight(struct lab *lab, char **why)
 {
@@ -100,24 +104,78 @@ static int netns_wire(struct lab *lab, char **err)
         return r;
 }
 
+/* A namespace of ours whose agent is gone (killed, crashed): nothing in it may
+ * live on, and its name goes. Returns 0, or -EBUSY when it is not ours to take. */
+static int netns_remove(const char *name, bool kill_inside)
+{
+        char path[256];
+        snprintf(path, sizeof path, "/run/netns/%s", name);
+        _cleanup_free_ char *owner = xasprintf("netns-%s", name);
+        if (owner_held(owner) > 0)
+                return -EBUSY;
+        pid_t pids[64];
+        unsigned n = netns_pids(path, pids, ELEMENTSOF(pids));
+        if (n && !kill_inside) {
+                log_warn("namespace %s has no owner but %u process(es) in it (pid %d): left alone",
+                         name, n, (int)pids[0]);
+                return -EBUSY;
+        }
+        for (unsigned i = 0; i < n && i < ELEMENTSOF(pids); i++) {
+                log_warn("namespace %s: pid %d outlived its agent: killed", name, (int)pids[i]);
+                kill(pids[i], SIGKILL);
+        }
+        if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+                return -errno;
+        if (unlink(path) < 0 && errno != ENOENT)
+                return -errno;
+        owner_forget(owner);
+        return 0;
+}
+
 static void netns_destroy(struct lab *lab)
 {
         /* the agents own the namespaces: bye restores the node, EOF ends the
-         * agent, and its exit removes /run/netns/NAME; the veths die with it */
+         * agent, and its exit removes /run/netns/NAME; the veths die with it.
+         * An agent that was killed leaves its name behind: ours to remove. */
         for (unsigned i = 0; i < lab->t->n_nodes; i++) {
                 struct lab_node *n = &lab->nodes[i];
                 n->agent = agent_conn_close(n->agent, 10000);
                 if (n->netns) {
                         char path[256];
                         snprintf(path, sizeof path, "/run/netns/%s", n->netns);
-                        if (access(path, F_OK) == 0)
-                                log_warn("node %s: namespace %s is still there after its agent "
-                                         "exited",
-                                         n->tn->name, n->netns);
+                        int r = access(path, F_OK) == 0 ? netns_remove(n->netns, true) : 0;
+                        if (r < 0)
+                                log_warn("node %s: cannot remove namespace %s: %s", n->tn->name,
+                                         n->netns, strerror(-r));
                 }
                 free(n->netns);
                 n->netns = NULL;
         }
+}
+
+/* /run/netns/mptcplab-*: removed only when no agent holds its owner lock and
+ * no process is inside (`ip netns exec` hides which namespace a process is in,
+ * so argv proves nothing). */
+static void netns_cleanup(unsigned *removed, unsigned *failed)
+{
+        DIR *d = opendir("/run/netns");
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+                if (strncmp(e->d_name, "mptcplab-", 9))
+                        continue;
+                int r = netns_remove(e->d_name, false);
+                if (r == -EBUSY)
+                        continue;
+                if (r < 0) {
+                        log_error("cannot remove namespace %s: %s", e->d_name, strerror(-r));
+                        (*failed)++;
+                } else {
+                        log_info("removed stale namespace %s", e->d_name);
+                        (*removed)++;
+                }
+        }
+        if (d)
+                closedir(d);
 }
 
 const struct backend_ops backend_netns = {
@@ -127,4 +185,5 @@ const struct backend_ops backend_netns = {
         .create = netns_create,
         .wire = netns_wire,
         .destroy = netns_destroy,
+        .cleanup = netns_cleanup,
 };

@@ -1,12 +1,9 @@
 /* main.c - the mptcplab command: a table of verbs. */
 #include "series.h"
 #include "../shared/util.h"
-#include "../nl/nl.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <getopt.h>
-#include <sys/mount.h>
 #include <libgen.h>
 #include <limits.h>
 
@@ -293,91 +290,12 @@ static int verb_check(int argc, char **argv)
         return run_like(argc, argv, "check");
 }
 
-/* Is a live process an agent for this namespace or run (its argv names it)? */
-static bool agent_alive(const char *name)
-{
-        DIR *d = opendir("/proc");
-        struct dirent *e;
-        bool found = false;
-        while (d && !found && (e = readdir(d))) {
-                if (e->d_name[0] < '0' || e->d_name[0] > '9')
-                        continue;
-                char path[300], *cmd = NULL;
-                size_t len;
-                snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
-                if (read_file(path, &cmd, &len) < 0)
-                        continue;
-                for (size_t i = 0; i < len && !found; i += strlen(cmd + i) + 1)
-                        found = streq(cmd + i, name);
-                free(cmd);
-        }
-        if (d)
-                closedir(d);
-        return found;
-}
-
-struct stale {
-        char **names;
-        unsigned n;
-};
-
-/* mbRUNID-N: a link bridge of a VM run, stale when that run's host agent is gone */
-static void stale_bridge(const char *name, const struct nlr_link_info *info, void *user)
-{
-        struct stale *s = user;
-        char run[9];
-        if (strncmp(name, "mb", 2) || strlen(name) < 12 || name[10] != '-' ||
-            strspn(name + 2, "0123456789abcdef") != 8)
-                return;
-        snprintf(run, sizeof run, "%.8s", name + 2);
-        _cleanup_free_ char *owner = xasprintf("host-%s", run);
-        if (agent_alive(owner))
-                return;
-        s->names = xreallocarray(s->names, s->n + 1, sizeof *s->names);
-        s->names[s->n++] = xstrdup(name);
-}
-
 /* Removes what runs that died without tearing down left (only possible when an
- * agent itself was killed with SIGKILL): namespaces and link bridges no agent
- * owns. */
+ * agent itself was killed with SIGKILL), each backend its own kind of object,
+ * never one that a live owner holds. */
 static int verb_cleanup(int argc, char **argv)
 {
-        DIR *d = opendir("/run/netns");
-        struct dirent *e;
-        unsigned removed = 0, failed = 0;
-        while (d && (e = readdir(d))) {
-                if (strncmp(e->d_name, "mptcplab-", 9) || agent_alive(e->d_name))
-                        continue;
-                char path[512];
-                snprintf(path, sizeof path, "/run/netns/%s", e->d_name);
-                umount2(path, MNT_DETACH);
-                if (unlink(path) < 0) {
-                        log_error("cannot remove %s: %s", path, strerror(errno));
-                        failed++;
-                } else {
-                        log_info("removed stale namespace %s", e->d_name);
-                        removed++;
-                }
-        }
-        if (d)
-                closedir(d);
-        struct nlr *nl = NULL;
-        struct stale s = {NULL, 0};
-        if (nlr_open(&nl) == 0)
-                nlr_link_foreach(nl, stale_bridge, &s);
-        for (unsigned i = 0; i < s.n; i++) {
-                int r = nlr_link_del(nl, s.names[i]);
-                if (r < 0) {
-                        log_error("cannot remove the bridge %s: %s", s.names[i], strerror(-r));
-                        failed++;
-                } else {
-                        log_info("removed stale link bridge %s", s.names[i]);
-                        removed++;
-                }
-                free(s.names[i]);
-        }
-        free(s.names);
-        nlr_close(nl);
+        unsigned removed = 0, failed = backend_cleanup_all(&removed);
         log_info("cleanup: %u stale object(s) removed", removed);
         return failed ? EXIT_INFRA : EXIT_OK;
 }

@@ -10,6 +10,7 @@ struct spawn {
         int in_fd;  /* our end of its stdin, or -1 */
         int out_fd; /* our end of its stdout, or -1 */
         int err_fd; /* our end of its stderr, or -1 */
+        bool pidns; /* it is PID 1 of its own PID namespace */
 };
 
 struct spawn_opts {
@@ -20,6 +21,10 @@ struct spawn_opts {
         bool pipe_stderr;     /* else inherited */
         bool new_pgrp;        /* own process group (signals to ours do not reach it) */
         int pdeathsig;        /* signal the child gets when we die, 0: none */
+        /* PID 1 of a new PID namespace (needs CAP_SYS_ADMIN, falls back to a
+         * plain child where it is refused): when it exits, the kernel kills
+         * everything it started, also what left its process group or session */
+        bool new_pidns;
 };
 
 /* Returns 0, or -errno (including the exec failure of the child, e.g. -ENOENT). */

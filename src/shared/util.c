@@ -107,6 +107,10 @@ static const struct {
         {EPROTONOSUPPORT, "EPROTONOSUPPORT"},
         {ENOMEM, "ENOMEM"},
         {EPROTO, "EPROTO"},
+        {EAGAIN, "EAGAIN"},
+        {E2BIG, "E2BIG"},
+        {EFBIG, "EFBIG"},
+        {EMFILE, "EMFILE"},
 };
 
 const char *errno_name(int err)

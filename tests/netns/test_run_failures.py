@@ -92,19 +92,40 @@ check(netns_list() == before, "nothing left at all")
 
 # 6. `mptcplab cleanup` removes what a run whose agents were SIGKILLed left (a namespace,
 # a link bridge of a VM run) and keeps what a live run's agent still owns
+agent = os.path.join(os.environ["MPTCPLAB_BUILD"], "mptcplab-agent")
 subprocess.run(["ip", "netns", "add", "mptcplab-deadbeef-x"], check=True)
 subprocess.run(["ip", "link", "add", "mbdeadbeef-0", "type", "bridge"], check=True)
 subprocess.run(["ip", "link", "add", "mbcafe0000-0", "type", "bridge"], check=True)
-owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "host-cafe0000"])
+owner = subprocess.Popen([agent, "--stdio", "--name", "host-cafe0000", "--owner", "bridges-cafe0000"],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+# review L2: a live namespace whose processes do not name it in their argv
+# (`ip netns exec` replaces argv) is not a leftover
+subprocess.run(["ip", "netns", "add", "mptcplab-bench99-a"], check=True)
+inside = subprocess.Popen(["ip", "netns", "exec", "mptcplab-bench99-a", "sleep", "60"])
+time.sleep(0.5)
 try:
     p = run_lab("cleanup")
     links = subprocess.run(["ip", "-br", "link"], capture_output=True, text=True).stdout
     check(p.returncode == 0 and "mptcplab-deadbeef-x" not in netns_list() and "mbdeadbeef-0" not in links,
           "cleanup: stale namespace and bridge removed (%s)" % p.stderr.strip().replace("\n", "; "))
     check("mbcafe0000-0" in links, "cleanup: a bridge whose run's host agent lives is kept")
+    check("mptcplab-bench99-a" in netns_list(), "cleanup: a namespace with a process inside is kept")
 finally:
     owner.kill()
+    inside.kill()
     subprocess.run(["ip", "link", "del", "mbcafe0000-0"])
     subprocess.run(["ip", "link", "del", "mbdeadbeef-0"], capture_output=True)
     subprocess.run(["ip", "netns", "del", "mptcplab-deadbeef-x"], capture_output=True)
+    subprocess.run(["ip", "netns", "del", "mptcplab-bench99-a"], capture_output=True)
+
+# 7. review L3: an agent SIGKILLed mid-run leaves its namespace mounted; the
+# controller removes its own run's namespaces once their agent is gone
+p, rid = start_and_wait_workload()
+pids = subprocess.run(["pgrep", "-f", "mptcplab-%s-client" % rid], capture_output=True, text=True).stdout.split()
+check(len(pids) == 1, "the client's agent of %s found" % rid)
+for pid in pids:
+    os.kill(int(pid), signal.SIGKILL)
+_, err = p.communicate(timeout=120)
+check(p.returncode != 0, "a run whose agent was killed fails (exit %d)" % p.returncode)
+check(not ours(rid), "the killed agent's namespace is removed by the controller (left: %s)" % ours(rid))
 done()
