@@ -134,9 +134,17 @@ static int serve(struct agent *a, int sfd)
         int rc = 0;
         while (!a->quit) {
                 char *line;
-                while (!a->quit && line_reader_pop(&lr, &line)) {
+                int got = 0;
+                while (!a->quit && (got = line_reader_pop(&lr, &line)) > 0) {
                         handle_line(a, line);
                         free(line);
+                }
+                if (got < 0) {
+                        log_error("%s: a request line longer than %u bytes: closing the "
+                                  "connection",
+                                  a->node, JSON_LINE_MAX);
+                        rc = -EMSGSIZE;
+                        break;
                 }
                 if (a->quit || lr.eof)
                         break;
@@ -322,5 +330,5 @@ int main(int argc, char **argv)
                 netns_release(netns);
         owner_release(owner, owner_fd);
         free(prog);
-        return failed ? 3 : 0;
+        return failed || r == -EMSGSIZE ? 3 : 0;
 }

@@ -18,23 +18,39 @@ void line_reader_free(struct line_reader *lr)
 
 int line_reader_pop(struct line_reader *lr, char **ret)
 {
-        char *nl = lr->len ? memchr(lr->buf, '\n', lr->len) : NULL;
-        if (!nl)
-                return 0;
-        size_t n = (size_t)(nl - lr->buf);
+        size_t avail = lr->len - lr->off;
+        char *start = lr->buf + lr->off;
+        char *nl =
+                avail > lr->scanned ? memchr(start + lr->scanned, '\n', avail - lr->scanned) : NULL;
+        if (!nl) {
+                lr->scanned = avail;
+                return avail > JSON_LINE_MAX ? -EMSGSIZE : 0;
+        }
+        size_t n = (size_t)(nl - start);
+        if (n > JSON_LINE_MAX)
+                return -EMSGSIZE;
         char *line = xcalloc(1, n + 1);
-        memcpy(line, lr->buf, n);
-        memmove(lr->buf, nl + 1, lr->len - n - 1);
-        lr->len -= n + 1;
+        memcpy(line, start, n);
+        lr->off += n + 1;
+        lr->scanned = 0;
         *ret = line;
         return 1;
 }
 
 int line_reader_fill(struct line_reader *lr)
 {
+        if (lr->off && lr->off == lr->len)
+                lr->off = lr->len = 0;
         if (lr->cap - lr->len < 65536) {
-                lr->cap = lr->cap * 2 + 65536;
-                lr->buf = xreallocarray(lr->buf, lr->cap, 1);
+                if (lr->off) { /* reuse the consumed front before growing */
+                        memmove(lr->buf, lr->buf + lr->off, lr->len - lr->off);
+                        lr->len -= lr->off;
+                        lr->off = 0;
+                }
+                if (lr->cap - lr->len < 65536) {
+                        lr->cap = lr->cap * 2 + 65536;
+                        lr->buf = xreallocarray(lr->buf, lr->cap, 1);
+                }
         }
         ssize_t n = read(lr->fd, lr->buf + lr->len, lr->cap - lr->len);
         if (n < 0)
@@ -49,8 +65,9 @@ int line_reader_next(struct line_reader *lr, int timeout_ms, char **ret)
 {
         uint64_t deadline = timeout_ms >= 0 ? now_usec() + (uint64_t)timeout_ms * 1000 : 0;
         for (;;) {
-                if (line_reader_pop(lr, ret))
-                        return 1;
+                int got = line_reader_pop(lr, ret);
+                if (got != 0)
+                        return got;
                 if (lr->eof)
                         return 0;
                 int wait = -1;

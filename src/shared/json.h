@@ -12,11 +12,16 @@ static inline void json_putp(struct json_object **o)
 }
 #define _cleanup_json_ __attribute__((cleanup(json_putp)))
 
-/* A line reader over a non-blocking-safe fd (uses poll). */
+/* The longest line either end of the agent protocol takes: two jobs' 8 MiB of
+ * output, escaped. A longer one breaks the connection (-EMSGSIZE). */
+#define JSON_LINE_MAX (16u << 20)
+
+/* A line reader over a non-blocking-safe fd (uses poll). Each byte is looked
+ * at once: buf[off..len) is unread, and its first `scanned` bytes hold no \n. */
 struct line_reader {
         int fd;
         char *buf;
-        size_t len, cap;
+        size_t off, len, cap, scanned;
         bool eof;
 };
 void line_reader_init(struct line_reader *lr, int fd);
@@ -26,7 +31,8 @@ void line_reader_free(struct line_reader *lr);
 int line_reader_next(struct line_reader *lr, int timeout_ms, char **ret);
 /* Reads what is available without blocking; returns bytes read, 0 at EOF, or -errno. */
 int line_reader_fill(struct line_reader *lr);
-/* Pops one complete line if buffered: 1 and *ret, else 0. */
+/* Pops one complete line if buffered: 1 and *ret, else 0; -EMSGSIZE when
+ * more than JSON_LINE_MAX bytes came without a newline. */
 int line_reader_pop(struct line_reader *lr, char **ret);
 
 int json_write_line(int fd, struct json_object *o);

@@ -119,4 +119,30 @@ a.p.stdin.flush()
 got = [json.loads(a.p.stdout.readline()) for _ in range(2)]
 check(sorted(g["id"] for g in got) == [900, 901], "pending wait answered at bye")
 check(a.close() == 0, "agent exits 0 after bye")
+
+# Review A1: a line without end is cut at 16 MiB (the connection closes, the
+# agent ends), and each byte is scanned once (64 MiB took 1 s, 256 MiB 15.8 s).
+b = Agent("--name", "flood")
+t0 = time.monotonic()
+chunk = "x" * (1 << 20)
+try:
+    for _ in range(64):
+        b.p.stdin.write(chunk)
+    b.p.stdin.flush()
+except BrokenPipeError:
+    pass
+rc = b.p.wait(20)
+took = time.monotonic() - t0
+check(rc != 0 and took < 10, "a 64 MiB line without a newline closes the agent (%.1fs, exit %d)" % (took, rc))
+# many requests in one write: every one answered, in order
+c = Agent("--name", "batch")
+c.p.stdin.write("".join(json.dumps({"v": 1, "id": i, "op": "hello"}) + "\n" for i in range(1, 2001)))
+c.p.stdin.flush()
+ids = [json.loads(c.p.stdout.readline())["id"] for _ in range(2000)]
+check(ids == list(range(1, 2001)), "2000 pipelined requests answered in order")
+# a long but legal line (1 MiB of argv, in pieces exec takes) is read whole
+rep = c.call("spawn", argv=["true"] + ["y" * 100000] * 10, timeout_ms=5000)
+check(rep["ok"] and c.ok("wait", job=rep["result"]["job"])["exit_code"] == 0,
+      "a 1 MiB request line is taken")
+c.close()
 done()
