@@ -13,89 +13,6 @@
 
 #define MAX_JOB_FDS (3 * JOBS_MAX)
 
-int reply_error(struct reply *r, int err, const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        free(r->message);
-        if (vasprintf(&r->message, fmt, ap) < 0)
-                abort();
-        va_end(ap);
-        r->err_name = errno_name(err);
-        return err < 0 ? err : -EIO;
-}
-
-void agent_send_reply(struct agent *a, int64_t id, struct reply *r)
-{
-        struct json_object *o = json_object_new_object();
-        json_object_object_add(o, "v", json_object_new_int(AGENT_PROTOCOL));
-        json_object_object_add(o, "id", json_object_new_int64(id));
-        if (r->message) {
-                struct json_object *e = json_object_new_object();
-                json_object_object_add(o, "ok", json_object_new_boolean(false));
-                json_object_object_add(e, "errno", json_object_new_string(r->err_name));
-                json_object_object_add(e, "message", json_object_new_string(r->message));
-                json_object_object_add(o, "error", e);
-                json_object_put(r->result);
-        } else {
-                json_object_object_add(o, "ok", json_object_new_boolean(true));
-                json_object_object_add(o, "result",
-                                       r->result ? r->result : json_object_new_object());
-        }
-        r->result = NULL;
-        free(r->message);
-        r->message = NULL;
-        if (json_write_line(a->out_fd, o) < 0)
-                a->quit = true; /* the controller is gone */
-        json_object_put(o);
-}
-
-static void handle_line(struct agent *a, const char *line)
-{
-        struct reply r = {0};
-        int64_t id = -1, v = 0;
-        enum json_tokener_error jerr;
-        _cleanup_json_ struct json_object *req = json_tokener_parse_verbose(line, &jerr);
-        if (!req || !json_object_is_type(req, json_type_object)) {
-                reply_error(&r, -EINVAL, "request is not a JSON object: %s",
-                            req ? "wrong type" : json_tokener_error_desc(jerr));
-                agent_send_reply(a, -1, &r);
-                return;
-        }
-        if (!jint(req, "id", &id) || id < 0) {
-                reply_error(&r, -EINVAL, "request has no \"id\" (a non-negative integer)");
-                agent_send_reply(a, -1, &r);
-                return;
-        }
-        if (!jint(req, "v", &v) || v != AGENT_PROTOCOL) {
-                reply_error(&r, -EPROTO,
-                            "protocol version %lld not supported (this agent speaks %d)",
-                            (long long)v, AGENT_PROTOCOL);
-                agent_send_reply(a, id, &r);
-                return;
-        }
-        const char *op = jstr(req, "op");
-        if (!op) {
-                reply_error(&r, -EINVAL, "request has no \"op\"");
-                agent_send_reply(a, id, &r);
-                return;
-        }
-        struct json_object *args = jobj(req, "args");
-        _cleanup_json_ struct json_object *empty = NULL;
-        if (!args) {
-                if (json_object_object_get_ex(req, "args", NULL)) {
-                        reply_error(&r, -EINVAL, "\"args\" must be an object");
-                        agent_send_reply(a, id, &r);
-                        return;
-                }
-                args = empty = json_object_new_object();
-        }
-        log_debug("%s: request %lld %s", a->node, (long long)id, op);
-        agent_dispatch(a, id, op, args, &r);
-        if (!r.deferred)
-                agent_send_reply(a, id, &r);
-}
-
 static int open_listen(const char *path)
 {
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -136,7 +53,7 @@ static int serve(struct agent *a, int sfd)
                 char *line;
                 int got = 0;
                 while (!a->quit && (got = line_reader_pop(&lr, &line)) > 0) {
-                        handle_line(a, line);
+                        agent_handle_line(a, line);
                         free(line);
                 }
                 if (got < 0) {
@@ -248,6 +165,7 @@ int main(int argc, char **argv)
                 log_errno(LOG_LVL_ERROR, owner_fd, "cannot take the owner lock %s", owner);
                 return 3;
         }
+        a.shares_host_kernel = netns != NULL;
         if (netns && (r = netns_enter_new(netns)) < 0) {
                 log_errno(LOG_LVL_ERROR, r, "cannot create network namespace %s", netns);
                 return 3;

@@ -48,6 +48,8 @@ struct agent {
         struct job *jobs;
         unsigned next_job;
         bool quit;
+        bool shares_host_kernel; /* --netns: host-wide sysctls are not ours to write */
+        bool dry_run;            /* the fuzzer's: validate every request, touch nothing */
         /* cached capability probes: -1 unknown */
         int have_netem, have_tbf, have_htb;
         struct json_object *hello; /* computed once: probes cost time on a TCG guest */
@@ -63,6 +65,9 @@ struct reply {
 
 _printf_(3, 4) int reply_error(struct reply *r, int err, const char *fmt, ...);
 void agent_send_reply(struct agent *a, int64_t id, struct reply *r);
+/* One request line: parsed, checked (version, id, NUL in strings, non-finite
+ * numbers), dispatched and answered (request.c). */
+void agent_handle_line(struct agent *a, const char *line);
 
 int agent_dispatch(struct agent *a, int64_t id, const char *op, struct json_object *args,
                    struct reply *r);
@@ -94,7 +99,8 @@ enum undo_kind {
 void undo_push(struct agent *a, enum undo_kind kind, const char *s1, const char *s2, const char *s3,
                unsigned u1, unsigned u2);
 bool undo_has(struct agent *a, enum undo_kind kind, const char *s1);
-void undo_forget(struct agent *a, enum undo_kind kind, const char *s1, unsigned u1);
+void undo_forget(struct agent *a, enum undo_kind kind, const char *s1, const char *s2,
+                 const char *s3, unsigned u1, unsigned u2);
 /* Reverts everything recorded, newest first; returns how many steps failed. */
 unsigned undo_all(struct agent *a, struct json_object *log);
 

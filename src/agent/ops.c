@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <math.h>
 #include <net/if.h>
 #include <signal.h>
 #include <sys/utsname.h>
@@ -17,6 +18,16 @@
         ARG_STR(var, key);                                                                         \
         if (!valid_ifname(var))                                                                    \
         return reply_error(r, -EINVAL, "argument \"%s\": \"%s\" is not an interface name", key, var)
+
+/* The fuzzer's dispatcher (a->dry_run): every argument is checked as usual,
+ * then the operation stops before it touches the system. */
+#define ACT(a, r)                                                                                  \
+        do {                                                                                       \
+                if ((a)->dry_run) {                                                                \
+                        (r)->result = json_object_new_object();                                    \
+                        return 0;                                                                  \
+                }                                                                                  \
+        } while (0)
 
 static bool valid_ifname(const char *s)
 {
@@ -55,7 +66,7 @@ static int nl_fail(struct reply *r, int err, const char *what)
 
 static int ensure_mpm(struct agent *a, struct reply *r)
 {
-        if (a->mpm)
+        if (a->mpm || a->dry_run)
                 return 0;
         int e = mpm_open(&a->mpm);
         if (e == -EPROTONOSUPPORT)
@@ -95,6 +106,7 @@ static int op_hello(struct agent *a, struct json_object *args, struct reply *r)
                 r->result = json_object_get(a->hello);
                 return 0;
         }
+        ACT(a, r);
         struct json_object *o = json_object_new_object();
         struct utsname u;
         uname(&u);
@@ -172,6 +184,7 @@ static int op_link_get(struct agent *a, struct json_object *args, struct reply *
 {
         ARG_DEV(dev, "dev");
         struct nlr_link_info i;
+        ACT(a, r);
         int e = nlr_link_get(a->nl, dev, &i);
         if (e < 0)
                 return nl_fail(r, e, dev);
@@ -186,6 +199,7 @@ static void link_list_cb(const char *name, const struct nlr_link_info *i, void *
 
 static int op_link_list(struct agent *a, struct json_object *args, struct reply *r)
 {
+        ACT(a, r);
         struct json_object *o = json_object_new_object();
         int e = nlr_link_foreach(a->nl, link_list_cb, o);
         if (e < 0) {
@@ -206,6 +220,7 @@ static int op_link_set(struct agent *a, struct json_object *args, struct reply *
         if (!has_up && !has_mtu)
                 return reply_error(r, -EINVAL, "link_set needs \"up\" (boolean) or \"mtu\"");
         struct nlr_link_info old;
+        ACT(a, r);
         int e = nlr_link_get(a->nl, dev, &old);
         if (e < 0)
                 return nl_fail(r, e, dev);
@@ -223,6 +238,7 @@ static int op_link_set(struct agent *a, struct json_object *args, struct reply *
 static int op_bridge_add(struct agent *a, struct json_object *args, struct reply *r)
 {
         ARG_DEV(name, "name");
+        ACT(a, r);
         int e = nlr_bridge_create(a->nl, name);
         if (e == -EEXIST)
                 return reply_error(r, e, "bridge_add: a device named %s exists already", name);
@@ -242,6 +258,7 @@ static int op_link_wait(struct agent *a, struct json_object *args, struct reply 
                 return -EINVAL;
         uint64_t until = now_usec() + (uint64_t)timeout * 1000;
         struct nlr_link_info i;
+        ACT(a, r);
         for (;;) {
                 int e = nlr_link_get(a->nl, dev, &i);
                 if (e < 0)
@@ -282,6 +299,7 @@ static int op_addr_add(struct agent *a, struct json_object *args, struct reply *
         ARG_STR(addr, "addr");
         if (!valid_cidr(addr))
                 return reply_error(r, -EINVAL, "\"%s\" is not ADDRESS/PREFIX", addr);
+        ACT(a, r);
         int e = nlr_addr_add(a->nl, dev, addr);
         if (e < 0)
                 return nl_fail(r, e, addr);
@@ -294,10 +312,11 @@ static int op_addr_del(struct agent *a, struct json_object *args, struct reply *
 {
         ARG_DEV(dev, "dev");
         ARG_STR(addr, "addr");
+        ACT(a, r);
         int e = nlr_addr_del(a->nl, dev, addr);
         if (e < 0)
                 return nl_fail(r, e, addr);
-        undo_forget(a, UNDO_ADDR, dev, 0);
+        undo_forget(a, UNDO_ADDR, dev, addr, NULL, 0, 0);
         r->result = json_object_new_object();
         return 0;
 }
@@ -313,6 +332,7 @@ static void addr_list_cb(const char *dev, const char *cidr, void *user)
 static int op_addr_list(struct agent *a, struct json_object *args, struct reply *r)
 {
         const char *dev = jstr(args, "dev");
+        ACT(a, r);
         struct json_object *arr = json_object_new_array();
         int e = nlr_addr_foreach(a->nl, dev, addr_list_cb, arr);
         if (e < 0) {
@@ -339,6 +359,9 @@ static int route_args(struct json_object *args, struct reply *r, const char **ds
                                    "argument \"dst\" must be ADDRESS/PREFIX or default");
         if (!*via && !*dev)
                 return reply_error(r, -EINVAL, "a route needs \"via\" or \"dev\"");
+        unsigned char tmp[16];
+        if (*via && inet_pton(AF_INET, *via, tmp) != 1 && inet_pton(AF_INET6, *via, tmp) != 1)
+                return reply_error(r, -EINVAL, "argument \"via\": \"%s\" is not an address", *via);
         if (*dev && !valid_ifname(*dev))
                 return reply_error(r, -EINVAL, "\"%s\" is not an interface name", *dev);
         if (!arg_uint(args, "table", 1, 0xfffffff, &t, &has, r))
@@ -353,6 +376,7 @@ static int op_route_add(struct agent *a, struct json_object *args, struct reply 
         unsigned table;
         if (route_args(args, r, &dst, &via, &dev, &table) < 0)
                 return -EINVAL;
+        ACT(a, r);
         int e = nlr_route_add(a->nl, dst, via, dev, table);
         if (e < 0)
                 return nl_fail(r, e, dst);
@@ -367,10 +391,11 @@ static int op_route_del(struct agent *a, struct json_object *args, struct reply 
         unsigned table;
         if (route_args(args, r, &dst, &via, &dev, &table) < 0)
                 return -EINVAL;
+        ACT(a, r);
         int e = nlr_route_del(a->nl, dst, via, dev, table);
         if (e < 0)
                 return nl_fail(r, e, dst);
-        undo_forget(a, UNDO_ROUTE, dst, 0);
+        undo_forget(a, UNDO_ROUTE, dst, via, dev, table, 0);
         r->result = json_object_new_object();
         return 0;
 }
@@ -394,6 +419,7 @@ static int op_route_list(struct agent *a, struct json_object *args, struct reply
         bool has;
         if (!arg_uint(args, "table", 1, 0xfffffff, &table, &has, r))
                 return -EINVAL;
+        ACT(a, r);
         struct json_object *arr = json_object_new_array();
         int e = nlr_route_foreach(a->nl, (unsigned)table, route_list_cb, arr);
         if (e < 0) {
@@ -417,6 +443,7 @@ static int op_rule(struct agent *a, struct json_object *args, struct reply *r, b
                 return -EINVAL;
         if (!has_t || !has_p)
                 return reply_error(r, -EINVAL, "a rule needs \"table\" and \"prio\"");
+        ACT(a, r);
         int e = add ? nlr_rule_add(a->nl, from, (unsigned)table, (unsigned)prio)
                     : nlr_rule_del(a->nl, from, (unsigned)table, (unsigned)prio);
         if (e < 0)
@@ -424,7 +451,7 @@ static int op_rule(struct agent *a, struct json_object *args, struct reply *r, b
         if (add)
                 undo_push(a, UNDO_RULE, from, NULL, NULL, (unsigned)table, (unsigned)prio);
         else
-                undo_forget(a, UNDO_RULE, from, 0);
+                undo_forget(a, UNDO_RULE, from, NULL, NULL, (unsigned)table, (unsigned)prio);
         r->result = json_object_new_object();
         return 0;
 }
@@ -460,12 +487,14 @@ static int op_qdisc_set(struct agent *a, struct json_object *args, struct reply 
                 return -EINVAL;
         s.limit = has ? (uint32_t)v : 0;
         if (json_object_object_get_ex(args, "loss_pct", NULL) &&
-            (!jdouble(args, "loss_pct", &s.loss_pct) || s.loss_pct < 0 || s.loss_pct > 100))
+            (!jdouble(args, "loss_pct", &s.loss_pct) || !isfinite(s.loss_pct) || s.loss_pct < 0 ||
+             s.loss_pct > 100))
                 return reply_error(r, -EINVAL,
                                    "argument \"loss_pct\" must be a number from 0 to 100");
         if (s.jitter_us && !s.delay_us)
                 return reply_error(r, -EINVAL, "jitter needs a delay");
         bool netem = s.delay_us || s.jitter_us || s.loss_pct > 0;
+        ACT(a, r);
         if (netem && qdisc_cached(&a->have_netem, "netem") <= 0)
                 return reply_error(
                         r, -EOPNOTSUPP,
@@ -493,10 +522,11 @@ static int op_qdisc_set(struct agent *a, struct json_object *args, struct reply 
 static int op_qdisc_reset(struct agent *a, struct json_object *args, struct reply *r)
 {
         ARG_DEV(dev, "dev");
+        ACT(a, r);
         int e = nlr_qdisc_reset(a->nl, dev);
         if (e < 0)
                 return nl_fail(r, e, dev);
-        undo_forget(a, UNDO_QDISC, dev, 0);
+        undo_forget(a, UNDO_QDISC, dev, NULL, NULL, 0, 0);
         r->result = json_object_new_object();
         return 0;
 }
@@ -519,6 +549,7 @@ static void qdisc_list_cb(const char *kind, uint32_t handle, uint32_t parent, vo
 static int op_qdisc_list(struct agent *a, struct json_object *args, struct reply *r)
 {
         ARG_DEV(dev, "dev");
+        ACT(a, r);
         struct json_object *arr = json_object_new_array();
         int e = nlr_qdisc_foreach(a->nl, dev, qdisc_list_cb, arr);
         if (e < 0) {
@@ -552,6 +583,7 @@ static int op_mptcp_limits(struct agent *a, struct json_object *args, struct rep
             !arg_uint(args, "add_addr_accepted", 0, 8, &add, &has_a, r))
                 return -EINVAL;
         unsigned cur_s, cur_a;
+        ACT(a, r);
         if ((e = mpm_limits_get(a->mpm, &cur_s, &cur_a)) < 0)
                 return nl_fail(r, e, "mptcp limits");
         if (has_s || has_a) {
@@ -588,7 +620,7 @@ static int op_mptcp_endpoint_add(struct agent *a, struct json_object *args, stru
         if (dev) {
                 if (!valid_ifname(dev))
                         return reply_error(r, -EINVAL, "\"%s\" is not an interface name", dev);
-                if ((ep.ifindex = nlr_ifindex(a->nl, dev)) < 0)
+                if (!a->dry_run && (ep.ifindex = nlr_ifindex(a->nl, dev)) < 0)
                         return nl_fail(r, ep.ifindex, dev);
         }
         struct json_object *flags = jarr(args, "flags");
@@ -613,6 +645,7 @@ static int op_mptcp_endpoint_add(struct agent *a, struct json_object *args, stru
         ep.id = (unsigned)id;
         ep.port = (unsigned)port;
         unsigned got;
+        ACT(a, r);
         if ((e = mpm_endpoint_add(a->mpm, &ep, &got)) < 0)
                 return nl_fail(r, e, addr);
         undo_push(a, UNDO_ENDPOINT, NULL, NULL, NULL, got, 0);
@@ -632,9 +665,10 @@ static int op_mptcp_endpoint_del(struct agent *a, struct json_object *args, stru
                 return -EINVAL;
         if (!has)
                 return reply_error(r, -EINVAL, "argument \"id\" is missing");
+        ACT(a, r);
         if ((e = mpm_endpoint_del(a->mpm, (unsigned)id)) < 0)
                 return nl_fail(r, e, "endpoint");
-        undo_forget(a, UNDO_ENDPOINT, NULL, (unsigned)id);
+        undo_forget(a, UNDO_ENDPOINT, NULL, NULL, NULL, (unsigned)id, 0);
         r->result = json_object_new_object();
         return 0;
 }
@@ -644,11 +678,12 @@ static int op_mptcp_endpoint_flush(struct agent *a, struct json_object *args, st
         int e = ensure_mpm(a, r);
         if (e < 0)
                 return e;
+        ACT(a, r);
         if ((e = mpm_endpoint_flush(a->mpm)) < 0)
                 return nl_fail(r, e, "flush");
         while (undo_has(a, UNDO_ENDPOINT, NULL))
                 for (unsigned id = 1; id < 256; id++)
-                        undo_forget(a, UNDO_ENDPOINT, NULL, id);
+                        undo_forget(a, UNDO_ENDPOINT, NULL, NULL, NULL, id, 0);
         r->result = json_object_new_object();
         return 0;
 }
@@ -660,6 +695,7 @@ static int op_mptcp_endpoint_list(struct agent *a, struct json_object *args, str
                 return e;
         struct mpm_endpoint *v;
         unsigned n;
+        ACT(a, r);
         if ((e = mpm_endpoint_list(a->mpm, &v, &n)) < 0)
                 return nl_fail(r, e, "endpoints");
         struct json_object *arr = json_object_new_array();
@@ -719,6 +755,10 @@ static int op_sysctl_get(struct agent *a, struct json_object *args, struct reply
 {
         ARG_STR(key, "key");
         _cleanup_free_ char *v = NULL;
+        char path[512];
+        if (sysctl_path(key, path, sizeof path) < 0)
+                return reply_error(r, -EINVAL, "\"%s\" is not a sysctl name", key);
+        ACT(a, r);
         int e = read_sysctl(key, &v);
         if (e < 0)
                 return reply_error(r, e, "sysctl %s", key);
@@ -733,8 +773,16 @@ static int op_sysctl_set(struct agent *a, struct json_object *args, struct reply
         ARG_STR(value, "value");
         if (strchr(value, '\n'))
                 return reply_error(r, -EINVAL, "sysctl value must be one line");
+        if (a->shares_host_kernel && !sysctl_per_netns(key))
+                return reply_error(r, -EPERM,
+                                   "sysctl %s is host-wide: an agent in a network namespace "
+                                   "does not write it",
+                                   key);
         _cleanup_free_ char *old = NULL;
         char path[512];
+        if (sysctl_path(key, path, sizeof path) < 0)
+                return reply_error(r, -EINVAL, "\"%s\" is not a sysctl name", key);
+        ACT(a, r);
         int e = read_sysctl(key, &old);
         if (e < 0)
                 return reply_error(r, e, "sysctl %s", key);
@@ -783,6 +831,7 @@ static void parse_pairs(const char *text, struct json_object *out)
 
 static int op_counters(struct agent *a, struct json_object *args, struct reply *r)
 {
+        ACT(a, r);
         struct json_object *o = json_object_new_object();
         const char *files[] = {"/proc/net/netstat", "/proc/net/snmp"};
         for (unsigned i = 0; i < ELEMENTSOF(files); i++) {
@@ -848,6 +897,7 @@ static int op_wait_listen(struct agent *a, struct json_object *args, struct repl
                 return -EINVAL;
         if (!has_p)
                 return reply_error(r, -EINVAL, "argument \"port\" is missing");
+        ACT(a, r);
         uint64_t until = now_usec() + (uint64_t)timeout * 1000;
         while (!port_listening((unsigned)port)) {
                 if (now_usec() >= until)
@@ -893,6 +943,7 @@ static int op_spawn(struct agent *a, struct json_object *args, struct reply *r)
                 ev[i] = (char *)json_object_get_string(s);
         }
         unsigned id;
+        ACT(a, r);
         int e = job_spawn(a, av, ev, (uint64_t)timeout * 1000, &id);
         if (e < 0)
                 return reply_error(r, e, "cannot start %s", av[0]);
@@ -934,6 +985,7 @@ static int op_kill(struct agent *a, struct json_object *args, struct reply *r)
         struct job *j;
         if (job_arg(a, args, r, &j) < 0)
                 return -EINVAL;
+        ACT(a, r);
         if (!j->done) {
                 kill(-j->sp.pid, SIGTERM);
                 j->kill_at_us = now_usec() + 2000000;
@@ -944,6 +996,7 @@ static int op_kill(struct agent *a, struct json_object *args, struct reply *r)
 
 static int op_reset(struct agent *a, struct json_object *args, struct reply *r)
 {
+        ACT(a, r);
         struct json_object *log = json_object_new_array();
         unsigned failed = undo_all(a, log);
         r->result = json_object_new_object();

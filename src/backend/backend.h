@@ -15,6 +15,7 @@ struct lab_node {
         char *console;             /* VM backends: the console log's path */
         char *kernel;              /* what the node boots (spec as given), NULL: the host's */
         char *hypervisor;          /* libvirt: the URI of the hypervisor the node ran on */
+        const char *accel;         /* "kvm", "tcg" or "host" (no VM): static */
         double ready_s;            /* from the start of the run to the agent's hello */
 };
 

@@ -739,6 +739,7 @@ static int lv_create(struct lab *lab, char **err)
         for (unsigned i = 0; i < t->n_nodes; i++) {
                 struct lv_node *ln = &lv->n[i];
                 ln->xml = domain_xml(lab, lv, ln);
+                lab->nodes[i].accel = ln->hv->kvm ? "kvm" : "tcg";
                 _cleanup_free_ char *xml_path =
                         xasprintf("%s/%s.xml", lab->run_dir, lab->nodes[i].tn->name);
                 FILE *f = fopen(xml_path, "we");

@@ -25,6 +25,22 @@ static int netns_preflight(struct lab *lab, char **why)
                 *why = xasprintf("this kernel has no network namespaces (/proc/self/ns/net)");
                 return -EOPNOTSUPP;
         }
+        /* a namespace shares the host's kernel: a host-wide sysctl written for one
+         * node would change the host (and other runs), and outlive a killed run */
+        for (unsigned i = 0; lab->t && i < lab->t->n_nodes; i++) {
+                const struct topo_node *n = &lab->t->nodes[i];
+                for (unsigned k = 0; k < n->n_sysctls; k++)
+                        if (!sysctl_per_netns(n->sysctls[k].key)) {
+                                *why = xasprintf("%s:%d:%d: node %s: sysctl %s is host-wide, not "
+                                                 "one of the node's network namespace: the netns "
+                                                 "backend cannot set it (use --backend libvirt, "
+                                                 "where the node is a VM)",
+                                                 lab->t->file, n->sysctls[k].pos.line,
+                                                 n->sysctls[k].pos.col, n->name, n->sysctls[k].key);
+                                lab->input_error = true;
+                                return -EINVAL;
+                        }
+        }
         return 0;
 }
 
@@ -40,6 +56,7 @@ static int netns_create(struct lab *lab, char **err)
         for (unsigned i = 0; i < t->n_nodes; i++) {
                 struct lab_node *n = &lab->nodes[i];
                 n->netns = xasprintf("mptcplab-%s-%s", lab->run_id, n->tn->name);
+                n->accel = "host";
                 char *argv[] = {(char *)lab->agent_path,
                                 "--stdio",
                                 "--netns",

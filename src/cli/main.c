@@ -34,11 +34,14 @@ static void usage(FILE *f)
                 "                               A B A B ... after a warm-up each; KTAP verdicts\n"
                 "  check FILE --baseline NAME [--runs N]   the same against a saved baseline\n"
                 "     run, compare, check: --threshold METRIC=PERCENT, --bisect (exit 3 becomes\n"
-                "     125 and 2 becomes 128, for git bisect run)\n"
+                "     125 and 2 becomes 128, for git bisect run); one measuring run at a time\n"
+                "     per host (a second is refused, naming the first): --allow-concurrent\n"
+                "     runs next to others and the results say the host was shared\n"
                 "  history [TOPOLOGY-NAME]      the runs in the database\n"
                 "  baseline save NAME --run SERIES|RUN | baseline list\n"
                 "  backends                     list the backends\n"
                 "  cleanup                      remove what killed runs left behind\n"
+                "  import [--db PATH] SPOOL.json...  store runs kept when the database was busy\n"
                 "exit codes: 0 ok, 1 a regression or a node's kernel crashed, 2 bad input,\n"
                 "3 infrastructure failure\n");
 }
@@ -127,7 +130,8 @@ static int run_like(int argc, char **argv, const char *verb)
                 O_NOSTORE,
                 O_BISECT,
                 O_BASELINE,
-                O_LINKS
+                O_LINKS,
+                O_CONCURRENT
         };
         static const struct option opts[] = {
                 {"backend", required_argument, NULL, 'b'},
@@ -149,6 +153,7 @@ static int run_like(int argc, char **argv, const char *verb)
                 {"baseline", required_argument, NULL, O_BASELINE},
                 {"threshold", required_argument, NULL, O_THRESHOLD},
                 {"links", required_argument, NULL, O_LINKS},
+                {"allow-concurrent", no_argument, NULL, O_CONCURRENT},
                 {NULL, 0, NULL, 0},
         };
         char agent_buf[PATH_MAX];
@@ -211,6 +216,9 @@ static int run_like(int argc, char **argv, const char *verb)
                         break;
                 case O_BISECT:
                         o.bisect = true;
+                        break;
+                case O_CONCURRENT:
+                        o.allow_concurrent = true;
                         break;
                 case O_BASELINE:
                         o.baseline = optarg;
@@ -312,7 +320,7 @@ static const struct {
 } verbs[] = {
         {"validate", verb_validate}, {"run", verb_run},           {"backends", verb_backends},
         {"cleanup", verb_cleanup},   {"compare", verb_compare},   {"check", verb_check},
-        {"history", verb_history},   {"baseline", verb_baseline},
+        {"history", verb_history},   {"baseline", verb_baseline}, {"import", verb_import},
 };
 
 int main(int argc, char **argv)

@@ -81,6 +81,7 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
         struct json_object *o = json_object_new_object(), *wls = json_object_new_array();
         json_object_object_add(o, "schema", S("mptcplab.run/1"));
         json_object_object_add(o, "run_id", S(r->run_id));
+        json_object_object_add(o, "shared_host", json_object_new_boolean(r->shared_host));
         json_object_object_add(o, "backend", S(r->backend));
         json_object_object_add(o, "links", S(r->links));
         json_object_object_add(o, "started_at", S(r->started_at));
@@ -101,6 +102,7 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                 json_object_object_add(n, "console", json_object_get(jpath(info, "console", NULL)));
                 json_object_object_add(n, "hypervisor",
                                        json_object_get(jpath(info, "hypervisor", NULL)));
+                json_object_object_add(n, "accel", json_object_get(jpath(info, "accel", NULL)));
                 json_object_object_add(n, "qdiscs", json_object_get(jpath(hello, "qdiscs", NULL)));
                 json_object_object_add(n, "iperf3", json_object_get(jpath(hello, "iperf3", NULL)));
                 json_object_array_add(nodes, n);

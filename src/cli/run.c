@@ -379,10 +379,20 @@ static int64_t counter(struct json_object *c, const char *grp, const char *name)
         return v;
 }
 
+/* b - a for two readings of a guest's counter: never negative, never an
+ * overflow (the values are untrusted; a counter that went back counts 0) */
+static int64_t sat_delta(int64_t a, int64_t b)
+{
+        int64_t d;
+        if (a < 0 || b < a || __builtin_sub_overflow(b, a, &d))
+                return 0;
+        return d;
+}
+
 static int64_t delta(struct json_object *a, struct json_object *b, const char *grp,
                      const char *name)
 {
-        return counter(b, grp, name) - counter(a, grp, name);
+        return sat_delta(counter(a, grp, name), counter(b, grp, name));
 }
 
 static int link_bytes(struct lab_node *n, const char *dev, uint64_t *tx, uint64_t *rx, char **err)
@@ -445,8 +455,9 @@ static double node_busy_pct(struct json_object *before, struct json_object *afte
                 return -1;
         double total = 0, idle = 0;
         for (size_t i = 0; i < 8; i++) {
-                double d = (double)(json_object_get_int64(json_object_array_get_idx(b, i)) -
-                                    json_object_get_int64(json_object_array_get_idx(a, i)));
+                double d =
+                        (double)sat_delta(json_object_get_int64(json_object_array_get_idx(a, i)),
+                                          json_object_get_int64(json_object_array_get_idx(b, i)));
                 total += d;
                 if (i == 3 || i == 4) /* idle, iowait */
                         idle += d;
@@ -581,7 +592,13 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
                 goto out;
         }
         if (ml) {
+                /* goodput is the receivers' count in the window; the client's own
+                 * count (both ways for rr/crr) is what was sent */
                 ir.sent_bps = ir.recv_bps = mr.throughput_bps;
+                if (!w->mode || streq(w->mode, "stream")) {
+                        double up = mr.goodput_up_bps, down = mr.goodput_down_bps;
+                        ir.recv_bps = up >= 0 && down >= 0 ? up + down : -1;
+                }
                 res->tps = mr.tps;
                 res->cps = mr.cps;
                 res->lat_p50_us = mr.p50_us;
@@ -591,6 +608,28 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         }
         res->sent_bps = ir.sent_bps;
         res->recv_bps = ir.recv_bps;
+        /* what the tools say is checked against what the topology allows */
+        double cap = (double)res->path_rate_bps *
+                     (w->bidir || (w->mode && !streq(w->mode, "stream")) ? 2 : 1);
+        if (ml && (mr.errors > 0 || mr.server_errors > 0)) {
+                res->status = WL_INVALID;
+                res->reason = xasprintf("mptcpload: %lld client and %lld server connection "
+                                        "error(s)",
+                                        (long long)mr.errors, (long long)mr.server_errors);
+        } else if (ml && mr.server_accepted >= 0 && (!w->mode || !streq(w->mode, "crr")) &&
+                   mr.server_accepted < (int64_t)w->flows) {
+                res->status = WL_INVALID;
+                res->reason = xasprintf("the server accepted %lld of %u connections",
+                                        (long long)mr.server_accepted, w->flows);
+        } else if (res->recv_bps < 0) {
+                res->status = WL_INVALID;
+                res->reason = xstrdup("the receiver did not report its goodput");
+        } else if (cap > 0 && res->recv_bps > 2 * cap) {
+                res->status = WL_INVALID;
+                res->reason = xasprintf("implausible: %.2f Mbit/s reported over %.2f Mbit/s of "
+                                        "shaped paths",
+                                        res->recv_bps / 1e6, cap / 1e6);
+        }
         /* TCP retransmissions on the sending node, all subflows included: iperf3's own
          * count comes from TCP_INFO, which an MPTCP socket does not give */
         struct json_object *sb = w->reverse ? before_s : before_c,
@@ -620,7 +659,9 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         if (w->protocol == TOPO_PROTO_MPTCP) {
                 res->subflows_per_conn =
                         res->mp_capable ? 1.0 + (double)res->mp_join / (double)res->mp_capable : 0;
-                if (res->mp_capable == 0) {
+                if (res->status != WL_OK)
+                        ; /* already invalid, with its reason */
+                else if (res->mp_capable == 0) {
                         res->status = WL_INVALID;
                         res->reason =
                                 xstrdup("fell back to TCP: no MP_CAPABLE SYN/ACK was received");
@@ -720,14 +761,18 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
                              .uri = o->uri,
                              .link_mode = o->links,
                              .t0 = r.t0};
-        snprintf(r.lab.run_id, sizeof r.lab.run_id, "%08x",
-                 (unsigned)(getpid() ^ (unsigned)time(NULL) ^ (unsigned)(now_usec() << 8)));
+        /* 128 random bits identify the run in the database; the first 32 of them
+         * name its namespaces, domains, bridges and directory, where length is
+         * short (IFNAMSIZ) and the host lock keeps runs from meeting */
+        char id[33];
+        random_hex(id, 16);
+        snprintf(r.lab.run_id, sizeof r.lab.run_id, "%.8s", id);
         char *err = NULL;
         int e;
         if (be->preflight && be->preflight(&r.lab, &err) < 0) {
                 log_error("%s", err);
                 free(err);
-                return EXIT_INFRA;
+                return r.lab.input_error ? EXIT_INPUT : EXIT_INFRA;
         }
         r.lab.run_dir = o->run_dir ? xasprintf("%s/%s", o->run_dir, r.lab.run_id)
                                    : default_run_dir(r.lab.run_id);
@@ -738,7 +783,7 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
         }
         struct run_result *res = xcalloc(1, sizeof *res);
         res->run_dir = xstrdup(r.lab.run_dir);
-        memcpy(res->run_id, r.lab.run_id, sizeof res->run_id);
+        snprintf(res->run_id, sizeof res->run_id, "%s", id);
         res->backend = be->name;
         res->links = streq(be->name, "libvirt") ? (o->links ? o->links : "udp") : "veth";
         res->started_at = iso8601_now();
@@ -776,6 +821,8 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
                         json_object_object_add(o2, "console", S(n->console));
                 if (n->hypervisor)
                         json_object_object_add(o2, "hypervisor", S(n->hypervisor));
+                if (n->accel)
+                        json_object_object_add(o2, "accel", S(n->accel));
                 json_object_object_add(res->nodes, t->nodes[i].name, o2);
         }
         if (e < 0)

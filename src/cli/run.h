@@ -39,7 +39,8 @@ struct wl_result {
 };
 
 struct run_result {
-        char run_id[16];
+        char run_id[40];  /* 128 random bits; its first 8 digits name the lab's objects */
+        bool shared_host; /* measured next to another run (--allow-concurrent) */
         const char *backend;
         const char *links; /* how links were made: veth (netns), udp or bridge (libvirt) */
         char *started_at;  /* ISO 8601 UTC */

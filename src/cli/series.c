@@ -2,10 +2,12 @@
  * compare (two kernels or settings, interleaved A B A B), check (against a
  * saved baseline), history and baselines. */
 #include "series.h"
+#include "hostlock.h"
 #include "../shared/util.h"
 #include "../stats/stats.h"
 #include "../store/store.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -96,21 +98,51 @@ static unsigned run_samples(const struct run_result *res, struct store_sample *o
                         {"latency_p99_us", w->lat_p99_us, w->lat_p99_us > 0},
                 };
                 for (unsigned k = 0; k < ELEMENTSOF(v) && n < max; k++)
-                        if (v[k].have)
+                        if (v[k].have && isfinite(v[k].v) && v[k].v >= 0)
                                 out[n++] = (struct store_sample){w->w->name, v[k].m, v[k].v, valid,
                                                                  reason};
         }
         return n;
 }
 
-/* FNV-1a over the topology file and the overrides: which experiment this was. */
-static char *topo_hash(const char *file, char *const *sets, unsigned n)
+/* Writes a run that could not be stored into its run directory (a new file,
+ * renamed into place whole). Returns its path, or NULL. */
+static char *spool_run(const struct store_run *sr, const char *run_dir)
 {
-        _cleanup_free_ char *text = NULL;
+        if (!run_dir)
+                return NULL;
+        _cleanup_json_ struct json_object *o = store_run_to_json(sr);
+        char *path = xasprintf("%s/run-%s.spool.json", run_dir, sr->run_id);
+        _cleanup_free_ char *tmp = xasprintf("%s/.spool.XXXXXX", run_dir);
+        int fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0) {
+                free(path);
+                return NULL;
+        }
+        const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        int r = write_all(fd, text, strlen(text));
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        close(fd);
+        if (r < 0 || rename(tmp, path) < 0) {
+                unlink(tmp);
+                free(path);
+                return NULL;
+        }
+        return path;
+}
+
+/* FNV-1a over the topology file and the overrides: which experiment this was. */
+/* the topology's bytes, read once by series_run: every run of the series
+ * parses and hashes the same experiment, even if the file is edited meanwhile */
+static char *series_text;
+static size_t series_len;
+
+static char *topo_hash(char *const *sets, unsigned n)
+{
         uint64_t h = 1469598103934665603ULL;
-        if (read_file(file, &text, NULL) == 0)
-                for (const char *p = text; *p; p++)
-                        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        for (size_t i = 0; i < series_len; i++)
+                h = (h ^ (unsigned char)series_text[i]) * 1099511628211ULL;
         for (unsigned i = 0; i < n; i++)
                 for (const char *p = sets[i]; *p; p++)
                         h = (h ^ (unsigned char)*p) * 1099511628211ULL;
@@ -134,6 +166,9 @@ static int write_json(const char *path, struct json_object *j)
         return r;
 }
 
+/* this process's hold on the host (series_run takes it for all its runs) */
+static struct hostlock host_lock = {.fd = -1, .conc_fd = -1};
+
 struct side {
         const char *name; /* "A", "B", or NULL */
         const char *kernel;
@@ -147,7 +182,8 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
 {
         struct topo *t = NULL;
         struct topo_errors errs = {0};
-        if (topo_parse_file_set(o->file, sd->sets, sd->n_sets, &t, &errs) < 0) {
+        if (topo_parse_text_set(o->file, series_text, series_len, sd->sets, sd->n_sets, &t, &errs) <
+            0) {
                 for (unsigned i = 0; i < errs.n; i++)
                         fprintf(stderr, "%s\n", errs.msgs[i]);
                 topo_errors_clear(&errs);
@@ -162,6 +198,13 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
         struct run_result *res = NULL;
         char *started = iso8601_now();
         int rc = lab_run(t, &ro, &res);
+        if (res) {
+                res->shared_host = hostlock_shared(&host_lock);
+                if (res->shared_host)
+                        log_warn("run %s shared this host with another run: its numbers are of "
+                                 "both",
+                                 res->run_id);
+        }
         if (res && print_table)
                 report_table(stdout, t, res);
         if (res && o->json_out && !o->runs && !o->compare && !o->baseline) {
@@ -174,13 +217,20 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
         if (res && db && rc != EXIT_INPUT &&
             !(rc == EXIT_INFRA && !res->crash_node && res->error &&
               streq(res->error, "interrupted"))) {
-                struct store_sample samples[256];
-                unsigned n = run_samples(res, samples, ELEMENTSOF(samples));
-                struct json_object *rj = report_json(t, res), *kernels = json_object_new_object();
-                json_object_object_foreach (res->nodes, name, info)
+                unsigned max = res->n_wl * 16 + 1;
+                _cleanup_free_ struct store_sample *samples = xcalloc(max, sizeof *samples);
+                unsigned n = run_samples(res, samples, max);
+                struct json_object *rj = report_json(t, res), *kernels = json_object_new_object(),
+                                   *accel = json_object_new_object();
+                json_object_object_foreach (res->nodes, name, info) {
                         json_object_object_add(
                                 kernels, name,
                                 json_object_get(jpath(info, "hello", "kernel", NULL)));
+                        json_object_object_add(accel, name,
+                                               json_object_get(jpath(info, "accel", NULL)));
+                }
+                bool shared = res->shared_host;
+                const char *accel_s = json_object_to_json_string_ext(accel, JSON_C_TO_STRING_PLAIN);
                 /* tool versions: ours, and what each node runs */
                 struct json_object *tools = json_object_new_object();
                 json_object_object_add(tools, "mptcplab", json_object_new_string(MPTCPLAB_VERSION));
@@ -200,7 +250,7 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                                 json_object_get(jpath(tinfo, "hello", "mptcpload", NULL)));
                         json_object_object_add(tools, tname, nt);
                 }
-                _cleanup_free_ char *hash = topo_hash(o->file, sd->sets, sd->n_sets);
+                _cleanup_free_ char *hash = topo_hash(sd->sets, sd->n_sets);
                 _cleanup_free_ char *ended = iso8601_now();
                 char host[256] = "";
                 gethostname(host, sizeof host - 1);
@@ -221,17 +271,25 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                                        .tools = json_object_to_json_string(tools),
                                        .result_json = json_object_to_json_string(rj),
                                        .warmup = warmup,
+                                       .accel = accel_s,
+                                       .shared_host = shared,
                                        .samples = samples,
                                        .n_samples = n};
                 char *err = NULL;
                 if (store_add_run(db, &sr, &err) < 0) {
-                        log_error("%s", err);
+                        /* the run's samples are not lost: kept for `mptcplab import` */
+                        _cleanup_free_ char *spool = spool_run(&sr, res->run_dir);
+                        log_error("%s; the run is kept in %s: store it later with `mptcplab "
+                                  "import %s`",
+                                  err, spool ? spool : "(nowhere: cannot write it)",
+                                  spool ? spool : "FILE");
                         free(err);
                         rc = EXIT_INFRA;
                 }
                 for (unsigned i = 0; i < n && all && !warmup; i++) {
                         struct json_object *x = json_object_new_object();
                         json_object_object_add(x, "run", json_object_new_string(res->run_id));
+                        json_object_object_add(x, "accel", json_object_new_string(accel_s));
                         json_object_object_add(x, "side",
                                                sd->name ? json_object_new_string(sd->name) : NULL);
                         json_object_object_add(x, "workload",
@@ -249,6 +307,7 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                 }
                 json_object_put(rj);
                 json_object_put(kernels);
+                json_object_put(accel);
                 json_object_put(tools);
         }
         /* one line per run for the record on stderr */
@@ -283,9 +342,45 @@ static void collect(struct json_object *samples, const char *side, const char *w
                     !streq(jstr(x, "metric"), metric) || ok != valid)
                         continue;
                 double d = 0;
-                jdouble(x, "value", &d);
+                /* a missing value (SQLite keeps NaN as NULL) is no sample, never a 0 */
+                if (!jdouble(x, "value", &d) || !isfinite(d))
+                        continue;
                 (*v)[(*n)++] = d;
         }
+}
+
+/* The accelerators (node -> kvm/tcg/host) of the samples of one side; a
+ * comparison across them measures the emulator, not the kernel. Returns true
+ * and *msg when the two sides (or one side within itself) differ. */
+static bool accel_mixed(struct json_object *base, const char *base_side, struct json_object *cand,
+                        const char *cand_side, char **msg)
+{
+        const char *seen[2] = {NULL, NULL};
+        struct json_object *sets[2] = {base, cand};
+        const char *sides[2] = {base_side, cand_side};
+        for (unsigned k = 0; k < 2; k++)
+                for (size_t i = 0; i < json_object_array_length(sets[k]); i++) {
+                        struct json_object *x = json_object_array_get_idx(sets[k], i);
+                        const char *sd = jstr(x, "side"), *a = jstr(x, "accel");
+                        if (sides[k] && (!sd || !streq(sd, sides[k])))
+                                continue;
+                        if (!a) /* runs stored before accelerators were recorded */
+                                continue;
+                        if (!seen[k])
+                                seen[k] = a;
+                        else if (!streq(seen[k], a)) {
+                                *msg = xasprintf("the runs of one side used different "
+                                                 "accelerators (%s and %s)",
+                                                 seen[k], a);
+                                return true;
+                        }
+                }
+        if (seen[0] && seen[1] && !streq(seen[0], seen[1])) {
+                *msg = xasprintf("the baseline or side A ran on %s, the candidate on %s", seen[0],
+                                 seen[1]);
+                return true;
+        }
+        return false;
 }
 
 /* Judges every (workload, metric) present on both sides; KTAP on stdout. */
@@ -423,10 +518,20 @@ int series_run(const struct series_opts *o)
         /* the input first (it needs nothing), then privileges and the daemon: a user
          * who cannot run the backend hears that, not a complaint about a database in
          * someone else's home */
+        struct topo_errors rerrs = {0};
+        free(series_text);
+        series_text = NULL;
+        if (topo_read_file(o->file, &series_text, &series_len, &rerrs) < 0) {
+                for (unsigned i = 0; i < rerrs.n; i++)
+                        fprintf(stderr, "%s\n", rerrs.msgs[i]);
+                topo_errors_clear(&rerrs);
+                return finish(o, EXIT_INPUT);
+        }
         for (int side = 0; side < (o->compare ? 2 : 1); side++) {
                 struct topo *t = NULL;
                 struct topo_errors errs = {0};
-                if (topo_parse_file_set(o->file, side ? o->sets_b : o->sets_a,
+                if (topo_parse_text_set(o->file, series_text, series_len,
+                                        side ? o->sets_b : o->sets_a,
                                         side ? o->n_sets_b : o->n_sets_a, &t, &errs) < 0) {
                         for (unsigned i = 0; i < errs.n; i++)
                                 fprintf(stderr, "%s\n", errs.msgs[i]);
@@ -447,9 +552,28 @@ int series_run(const struct series_opts *o)
                 free(err);
                 return finish(o, EXIT_INFRA);
         }
-        char series[32];
-        snprintf(series, sizeof series, "s%08x",
-                 (unsigned)(getpid() ^ (unsigned)time(NULL) ^ (unsigned)(now_usec() << 4)));
+        _cleanup_free_ char *holder_note = xasprintf("mptcplab %s %s",
+                                                     o->compare    ? "compare"
+                                                     : o->baseline ? "check"
+                                                                   : "run",
+                                                     o->file);
+        char *holder = NULL;
+        int lr = hostlock_take(&host_lock, o->allow_concurrent, holder_note, &holder);
+        if (lr < 0) {
+                if (lr == -EBUSY)
+                        log_error("another measuring run holds this host (%s): two runs on one "
+                                  "host measure each other. Wait for it, or pass "
+                                  "--allow-concurrent (the results will say the host was "
+                                  "shared)",
+                                  holder ? holder : "holder unknown");
+                else
+                        log_errno(LOG_LVL_ERROR, lr, "cannot take the host lock");
+                free(holder);
+                store_close(db);
+                return finish(o, EXIT_INFRA);
+        }
+        char series[40] = "s";
+        random_hex(series + 1, 16); /* 128 random bits: two series never merge */
         struct side a = {o->compare ? "A" : NULL, o->kernel_a, o->sets_a, o->n_sets_a};
         struct side b = {"B", o->kernel_b, o->sets_b, o->n_sets_b};
         struct json_object *samples = json_object_new_array();
@@ -486,7 +610,15 @@ int series_run(const struct series_opts *o)
                         o->kernel_b ? o->kernel_b : "default kernel",
                         o->n_sets_b ? " (+--set)" : "", runs, series);
                 invalid_notes(samples);
-                rc = judge(samples, "A", samples, "B", what, &tests);
+                char *why = NULL;
+                if (accel_mixed(samples, "A", samples, "B", &why)) {
+                        log_error("compare: %s: KVM and TCG guests cannot be compared (numbers "
+                                  "of the emulator, not of the kernel)",
+                                  why);
+                        free(why);
+                        rc = EXIT_INPUT;
+                } else
+                        rc = judge(samples, "A", samples, "B", what, &tests);
         } else if (rc == EXIT_OK && o->baseline) {
                 struct json_object *base = NULL;
                 if (store_samples(db, o->baseline, "baseline", true, &base, &err) < 0 ||
@@ -502,7 +634,15 @@ int series_run(const struct series_opts *o)
                                 xasprintf("check %s against baseline %s; %u runs, series %s",
                                           o->file, o->baseline, runs, series);
                         invalid_notes(samples);
-                        rc = judge(base, NULL, samples, NULL, what, &tests);
+                        char *why = NULL;
+                        if (accel_mixed(base, NULL, samples, NULL, &why)) {
+                                log_error("check: %s: KVM and TCG guests cannot be compared "
+                                          "(save a baseline on this accelerator)",
+                                          why);
+                                free(why);
+                                rc = EXIT_INPUT;
+                        } else
+                                rc = judge(base, NULL, samples, NULL, what, &tests);
                         json_object_object_add(out, "baseline",
                                                json_object_new_string(o->baseline));
                 }
@@ -559,6 +699,7 @@ int series_run(const struct series_opts *o)
                 rc = EXIT_INFRA;
         json_object_put(out);
         store_close(db);
+        hostlock_release(&host_lock);
         return finish(o, rc);
 }
 
@@ -651,6 +792,48 @@ int verb_baseline(int argc, char **argv)
                         }
                         json_object_put(rows);
                 }
+        }
+        store_close(db);
+        return rc;
+}
+
+/* mptcplab import FILE...: runs spooled because the database was busy */
+int verb_import(int argc, char **argv)
+{
+        const char *db_path = NULL;
+        int i = 1;
+        if (i + 1 < argc && streq(argv[i], "--db")) {
+                db_path = argv[i + 1];
+                i += 2;
+        }
+        if (i >= argc) {
+                fprintf(stderr, "usage: mptcplab import [--db FILE] SPOOL.json...\n");
+                return EXIT_INPUT;
+        }
+        struct store *db = NULL;
+        char *err = NULL;
+        if (store_open(db_path, &db, &err) < 0) {
+                log_error("%s", err);
+                free(err);
+                return EXIT_INFRA;
+        }
+        int rc = EXIT_OK;
+        for (; i < argc; i++) {
+                _cleanup_json_ struct json_object *o = json_object_from_file(argv[i]);
+                if (!o) {
+                        log_error("%s: not JSON: %s", argv[i], json_util_get_last_err());
+                        rc = EXIT_INPUT;
+                        continue;
+                }
+                if (store_import_json(db, o, &err) < 0) {
+                        log_error("%s: %s", argv[i], err);
+                        free(err);
+                        err = NULL;
+                        rc = rc == EXIT_OK ? EXIT_INFRA : rc;
+                        continue;
+                }
+                log_info("%s: run %s stored in %s", argv[i], jstr(o, "run_id"), store_path(db));
+                unlink(argv[i]);
         }
         store_close(db);
         return rc;

@@ -9,7 +9,8 @@ struct series_opts {
         const char *kernel_a, *kernel_b;
         unsigned runs; /* counted runs per side; 0: a single run, no warm-up */
         bool compare, bisect, no_store;
-        const char *baseline; /* check: compare against this baseline */
+        bool allow_concurrent; /* share the host with other runs, and say so */
+        const char *baseline;  /* check: compare against this baseline */
         const char *backend, *agent_path, *uri, *run_dir, *db, *json_out;
         const char *links; /* --links udp|bridge (libvirt) */
 };
@@ -21,3 +22,4 @@ int series_run(const struct series_opts *o);
 int series_set_threshold(const char *spec);
 int verb_history(int argc, char **argv);
 int verb_baseline(int argc, char **argv);
+int verb_import(int argc, char **argv);

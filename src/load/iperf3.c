@@ -1,4 +1,6 @@
 #include "iperf3.h"
+
+#include <math.h>
 #include "../shared/json.h"
 #include "../shared/util.h"
 
@@ -114,19 +116,32 @@ int iperf3_parse(const char *text, struct iperf3_result *ret, char **err)
                 *err = xasprintf("iperf3 report has no end.sum_sent/sum_received");
                 return -EINVAL;
         }
+        /* numbers from a guest are untrusted: json-c takes NaN and Infinity */
         ret->sent_bps = jpath_double(sent, -1, "bits_per_second", NULL);
         ret->recv_bps = jpath_double(recv, -1, "bits_per_second", NULL);
-        if (ret->sent_bps < 0 || ret->recv_bps < 0) {
-                *err = xasprintf("iperf3 report has no bits_per_second");
+        if (!(ret->sent_bps >= 0) || !(ret->recv_bps >= 0) || !isfinite(ret->sent_bps) ||
+            !isfinite(ret->recv_bps)) {
+                *err = xasprintf("iperf3 report has no finite bits_per_second (%g sent, %g "
+                                 "received)",
+                                 ret->sent_bps, ret->recv_bps);
                 return -EINVAL;
         }
         int64_t rt;
-        ret->retransmits = jint(sent, "retransmits", &rt) ? rt : -1;
+        ret->retransmits = jint(sent, "retransmits", &rt) && rt >= 0 ? rt : -1;
         ret->seconds = jpath_double(recv, 0, "seconds", NULL);
+        if (!isfinite(ret->seconds) || ret->seconds < 0) {
+                *err = xasprintf("iperf3 report: seconds is %g", ret->seconds);
+                return -EINVAL;
+        }
         ret->cpu_host_pct =
                 jpath_double(o, -1, "end", "cpu_utilization_percent", "host_total", NULL);
         ret->cpu_remote_pct =
                 jpath_double(o, -1, "end", "cpu_utilization_percent", "remote_total", NULL);
+        /* a CPU share that is not a share is "not reported", never a sample */
+        if (!isfinite(ret->cpu_host_pct) || ret->cpu_host_pct < 0 || ret->cpu_host_pct > 100)
+                ret->cpu_host_pct = -1;
+        if (!isfinite(ret->cpu_remote_pct) || ret->cpu_remote_pct < 0 || ret->cpu_remote_pct > 100)
+                ret->cpu_remote_pct = -1;
         const char *v = json_object_get_string(jpath(o, "start", "version", NULL));
         ret->version = v ? xstrdup(v) : NULL;
         return 0;

@@ -1,4 +1,6 @@
 #include "mptcpload-driver.h"
+
+#include <math.h>
 #include "../shared/json.h"
 #include "../shared/util.h"
 
@@ -48,6 +50,29 @@ struct json_object *mptcpload_client_argv(const struct topo_workload *w, const c
         return a;
 }
 
+/* The numbers of the report: finite and >= 0, or (where allowed) the -1 of "unknown". */
+static bool num(struct json_object *s, const char *key, const char *sub, bool unknown_ok,
+                double *ret, char **err)
+{
+        struct json_object *o = NULL;
+        if (json_object_object_get_ex(s, key, &o) && sub)
+                o = json_object_object_get_ex(o, sub, &o) ? o : NULL;
+        if (o && !json_object_is_type(o, json_type_double) &&
+            !json_object_is_type(o, json_type_int)) {
+                *err = xasprintf("mptcpload report: %s%s%s is not a number", key, sub ? "." : "",
+                                 sub ? sub : "");
+                return false;
+        }
+        double v = o ? json_object_get_double(o) : unknown_ok ? -1 : 0;
+        if (!isfinite(v) || (v < 0 && !(unknown_ok && v == -1))) {
+                *err = xasprintf("mptcpload report: %s%s%s is %g, not a finite number >= 0", key,
+                                 sub ? "." : "", sub ? sub : "", v);
+                return false;
+        }
+        *ret = v;
+        return true;
+}
+
 int mptcpload_parse(const char *text, struct mptcpload_result *ret, char **err)
 {
         memset(ret, 0, sizeof *ret);
@@ -62,15 +87,33 @@ int mptcpload_parse(const char *text, struct mptcpload_result *ret, char **err)
                 *err = xasprintf("mptcpload: %s", e);
                 return -EIO;
         }
-        ret->throughput_bps = jpath_double(s, 0, "throughput_bps", NULL);
-        ret->tps = jpath_double(s, 0, "transactions_per_s", NULL);
-        ret->cps = jpath_double(s, 0, "connections_per_s", NULL);
-        ret->p50_us = jpath_double(s, 0, "latency", "p50_us", NULL);
-        ret->p99_us = jpath_double(s, 0, "latency", "p99_us", NULL);
-        ret->p999_us = jpath_double(s, 0, "latency", "p999_us", NULL);
-        ret->cpu_s = jpath_double(s, 0, "cpu_s", NULL);
-        ret->subflows = jpath_double(s, 0, "subflows_per_connection", NULL);
-        jint(s, "fallbacks", &ret->fallbacks);
-        jint(s, "errors", &ret->errors);
+        double fb, er, acc, serr;
+        const struct {
+                const char *key, *sub;
+                bool unknown_ok;
+                double *dst;
+        } fields[] = {
+                {"throughput_bps", NULL, false, &ret->throughput_bps},
+                {"transactions_per_s", NULL, false, &ret->tps},
+                {"connections_per_s", NULL, false, &ret->cps},
+                {"latency", "p50_us", false, &ret->p50_us},
+                {"latency", "p99_us", false, &ret->p99_us},
+                {"latency", "p999_us", false, &ret->p999_us},
+                {"cpu_s", NULL, false, &ret->cpu_s},
+                {"subflows_per_connection", NULL, false, &ret->subflows},
+                {"goodput_up_bps", NULL, true, &ret->goodput_up_bps},
+                {"goodput_down_bps", NULL, true, &ret->goodput_down_bps},
+                {"fallbacks", NULL, false, &fb},
+                {"errors", NULL, false, &er},
+                {"server_accepted", NULL, true, &acc},
+                {"server_errors", NULL, true, &serr},
+        };
+        for (unsigned i = 0; i < ELEMENTSOF(fields); i++)
+                if (!num(s, fields[i].key, fields[i].sub, fields[i].unknown_ok, fields[i].dst, err))
+                        return -EINVAL;
+        ret->fallbacks = (int64_t)fb;
+        ret->errors = (int64_t)er;
+        ret->server_accepted = (int64_t)acc;
+        ret->server_errors = (int64_t)serr;
         return 0;
 }

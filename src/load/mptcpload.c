@@ -12,6 +12,7 @@
  * per-interval series) and a short summary on stderr. Every wait has a
  * deadline: a vanished peer is an error, never a hang. */
 #include "../shared/json.h"
+#include "../shared/limits.h"
 #include "../shared/util.h"
 
 #include <arpa/inet.h>
@@ -509,6 +510,13 @@ static struct json_object *ctl_read(struct line_reader *lr, double timeout, char
         return o;
 }
 
+static void ctl_mark(int cfd, const char *what)
+{
+        struct json_object *m = json_object_new_string(what);
+        json_write_line(cfd, m);
+        json_object_put(m);
+}
+
 static double rusage_s(void)
 {
         struct rusage ru;
@@ -582,6 +590,9 @@ static int client(const struct opts *o)
          * interval inside it, the last one at its end */
         sleep_until(now_ns() + (uint64_t)(o->warmup * 1e9));
         measuring = 1;
+        /* the server counts what it receives between these two marks: the
+         * receiver's goodput of an upload */
+        ctl_mark(cfd, "start");
         double cpu0 = rusage_s(), cpu_prev = cpu0;
         uint64_t tm0 = now_ns(), tprev = tm0, end = tm0 + (uint64_t)(o->duration * 1e9);
         for (uint64_t next = tm0; !stop_flag && tprev < end;) {
@@ -628,6 +639,7 @@ static int client(const struct opts *o)
                 prev_conn = cn;
         }
         measuring = 0;
+        ctl_mark(cfd, "end");
         double secs = (double)(now_ns() - tm0) / 1e9, cpu = rusage_s() - cpu0;
         stop_flag = 1;
         for (unsigned i = 0; i < o->threads; i++)
@@ -686,6 +698,23 @@ static int client(const struct opts *o)
         json_object_object_add(sum, "server_bytes", json_object_get(jpath(srv, "bytes", NULL)));
         json_object_object_add(sum, "server_bytes_sent",
                                json_object_get(jpath(srv, "bytes_sent", NULL)));
+        /* goodput is what a receiver got in the window, per direction: up is
+         * the server's count between the marks, down the client's own */
+        int64_t wup = -1, accepted = -1, serrors = -1;
+        jint(srv, "window_bytes", &wup);
+        jint(srv, "accepted", &accepted);
+        jint(srv, "errors", &serrors);
+        double up = -1, down = -1;
+        if (o->mode == MODE_STREAM) {
+                up = o->dir != DIR_DOWN && wup >= 0 ? (double)wup * 8 / secs
+                     : o->dir == DIR_DOWN           ? 0
+                                                    : -1;
+                down = o->dir != DIR_UP ? (double)rx * 8 / secs : 0;
+        }
+        json_object_object_add(sum, "goodput_up_bps", json_object_new_double(up));
+        json_object_object_add(sum, "goodput_down_bps", json_object_new_double(down));
+        json_object_object_add(sum, "server_accepted", json_object_new_int64(accepted));
+        json_object_object_add(sum, "server_errors", json_object_new_int64(serrors));
         json_object_object_add(sum, "transactions", json_object_new_int64((int64_t)tx));
         json_object_object_add(sum, "connections", json_object_new_int64((int64_t)cn));
         json_object_object_add(sum, "transactions_per_s",
@@ -737,7 +766,21 @@ struct sconn {
         int fd;
         size_t done;
         bool sending;
+        struct sconn *next, *prev;
 };
+
+static void sconn_drop(int ep, struct sconn **list, struct sconn *c)
+{
+        epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+        close(c->fd);
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                *list = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        free(c);
+}
 
 static int server_test(const struct opts *o, int cfd, int lfd)
 {
@@ -779,19 +822,33 @@ static int server_test(const struct opts *o, int cfd, int lfd)
         epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
         struct epoll_event cev = {.events = EPOLLIN, .data.ptr = &cfd};
         epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &cev);
-        uint64_t bytes = 0, sent = 0,
+        uint64_t bytes = 0, sent = 0, win0 = 0, win1 = 0, accepted = 0, errors = 0,
                  deadline = now_usec() + (uint64_t)(dur * 1e6) + (uint64_t)(o->timeout * 1e6);
-        bool done = false;
+        bool done = false, started = false, ended = false;
+        struct sconn *conns = NULL;
         struct epoll_event evs[64];
         while (!done && !stop_flag && now_usec() < deadline) {
                 int n = epoll_wait(ep, evs, 64, 200);
                 for (int i = 0; i < n; i++) {
                         if (evs[i].data.ptr == NULL) {
                                 int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                                if (fd < 0 && (errno == EMFILE || errno == ENFILE ||
+                                               errno == ENOBUFS || errno == ENOMEM)) {
+                                        /* said in the result; the listener would stay
+                                         * readable and spin this loop */
+                                        log_error("accept: %s", strerror(errno));
+                                        errors++;
+                                        epoll_ctl(ep, EPOLL_CTL_DEL, lfd, NULL);
+                                }
                                 if (fd < 0)
                                         continue;
+                                accepted++;
                                 struct sconn *c = xcalloc(1, sizeof *c);
                                 c->fd = fd;
+                                c->next = conns;
+                                if (conns)
+                                        conns->prev = c;
+                                conns = c;
                                 bool tx = mode == MODE_STREAM && dir != DIR_UP;
                                 struct epoll_event e2 = {.events = EPOLLIN | (tx ? EPOLLOUT : 0),
                                                          .data.ptr = c};
@@ -799,8 +856,26 @@ static int server_test(const struct opts *o, int cfd, int lfd)
                                 continue;
                         }
                         if (evs[i].data.ptr == &cfd) {
-                                done = true; /* "done", or the client is gone */
-                                break;
+                                /* "start" and "end" mark the measured window; "done",
+                                 * or the client gone, ends the test */
+                                int got = line_reader_fill(&lr);
+                                char *line;
+                                while (line_reader_pop(&lr, &line) > 0) {
+                                        if (streq(line, "\"start\"") && !started) {
+                                                started = true;
+                                                win0 = bytes;
+                                        } else if (streq(line, "\"end\"") && started && !ended) {
+                                                ended = true;
+                                                win1 = bytes;
+                                        } else
+                                                done = true;
+                                        free(line);
+                                }
+                                if (got <= 0 && got != -EAGAIN && got != -EINTR)
+                                        done = true;
+                                if (done)
+                                        break;
+                                continue;
                         }
                         struct sconn *c = evs[i].data.ptr;
                         if (mode == MODE_STREAM) {
@@ -838,9 +913,7 @@ static int server_test(const struct opts *o, int cfd, int lfd)
                                 if (r < 0 && errno == EAGAIN)
                                         continue;
                         drop:
-                                epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-                                close(c->fd);
-                                free(c);
+                                sconn_drop(ep, &conns, c);
                                 continue;
                         }
                         bytes += (uint64_t)r;
@@ -855,9 +928,15 @@ static int server_test(const struct opts *o, int cfd, int lfd)
         struct json_object *res = json_object_new_object();
         json_object_object_add(res, "bytes", json_object_new_int64((int64_t)bytes));
         json_object_object_add(res, "bytes_sent", json_object_new_int64((int64_t)sent));
+        json_object_object_add(res, "window_bytes",
+                               json_object_new_int64(ended ? (int64_t)(win1 - win0) : -1));
+        json_object_object_add(res, "accepted", json_object_new_int64((int64_t)accepted));
+        json_object_object_add(res, "errors", json_object_new_int64((int64_t)errors));
         json_write_line(cfd, res);
         json_object_put(res);
-        close(ep); /* the data connections left are closed with the process or the next test */
+        while (conns) /* a test's connections end with it, also without --once */
+                sconn_drop(ep, &conns, conns);
+        close(ep);
         line_reader_free(&lr);
         return 0;
 }
@@ -973,11 +1052,13 @@ int main(int argc, char **argv)
         optind = 2;
         while ((c = getopt_long(argc, argv, "", lo, &idx)) >= 0) {
                 double v = optarg ? strtod(optarg, &end) : 0;
-                bool bad = optarg && (*end || v < 0);
+                /* NaN passes every range test: refuse it, and fractions of counts */
+                bool bad = optarg && (end == optarg || *end || !isfinite(v) || v < 0);
+                bool whole = v == floor(v);
                 switch (c) {
                 case 'p':
                         o.port = (unsigned)v;
-                        bad |= v < 1 || v > 65534;
+                        bad |= !whole || v < 1 || v > LIM_PORT_MAX;
                         break;
                 case 'T':
                         o.tcp = true;
@@ -1003,11 +1084,11 @@ int main(int argc, char **argv)
                         break;
                 case 'F':
                         o.flows = (unsigned)v;
-                        bad |= v < 1 || v > 100000;
+                        bad |= !whole || v < 1 || v > 100000;
                         break;
                 case 't':
                         o.threads = (unsigned)v;
-                        bad |= v < 1 || v > 256;
+                        bad |= !whole || v < 1 || v > 256;
                         break;
                 case 'd':
                         o.duration = v;
@@ -1019,11 +1100,11 @@ int main(int argc, char **argv)
                         break;
                 case 's':
                         o.size = (size_t)v;
-                        bad |= v < 1 || v > (1 << 20);
+                        bad |= !whole || v < 1 || v > (1 << 20);
                         break;
                 case 'r':
                         o.resp_size = (size_t)v;
-                        bad |= v < 1 || v > (1 << 20);
+                        bad |= !whole || v < 1 || v > (1 << 20);
                         break;
                 case 'i':
                         o.interval = v;
@@ -1051,6 +1132,19 @@ int main(int argc, char **argv)
         }
         if (o.threads > o.flows)
                 o.threads = o.flows;
+        /* a flow is a descriptor on each end: the soft limit (1024 by default)
+         * would fail at about a thousand flows */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                setrlimit(RLIMIT_NOFILE, &rl);
+        }
+        if (!o.server && getrlimit(RLIMIT_NOFILE, &rl) == 0 && o.flows + 64 > rl.rlim_cur) {
+                log_error("%u flows need %u descriptors, and this process may open %llu "
+                          "(RLIMIT_NOFILE)",
+                          o.flows, o.flows + 64, (unsigned long long)rl.rlim_cur);
+                return 3;
+        }
         struct sigaction sa = {.sa_handler = on_signal};
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);

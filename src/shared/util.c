@@ -1,5 +1,7 @@
 #include "util.h"
 
+#include <sys/random.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -207,4 +209,42 @@ int write_all(int fd, const void *buf, size_t len)
                 len -= (size_t)n;
         }
         return 0;
+}
+
+void random_hex(char *buf, size_t n)
+{
+        unsigned char b[64];
+        if (n > sizeof b)
+                n = sizeof b;
+        size_t got = 0;
+        while (got < n) {
+                ssize_t r = getrandom(b + got, n - got, 0);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        abort(); /* no entropy source: nothing sane to name things with */
+                got += (size_t)r;
+        }
+        for (size_t i = 0; i < n; i++)
+                snprintf(buf + 2 * i, 3, "%02x", b[i]);
+}
+
+bool sysctl_per_netns(const char *key)
+{
+        static const char *const prefixes[] = {"net.ipv4.", "net.ipv6.", "net.mptcp.",
+                                               "net.netfilter.", "net.unix."};
+        /* net.ipv4 keys that are still global (include/net/netns/ipv4.h lacks them) */
+        static const char *const global[] = {"net.ipv4.tcp_mem", "net.ipv4.udp_mem",
+                                             "net.ipv4.ipfrag_secret_interval",
+                                             "net.ipv4.route.max_size"};
+        for (unsigned i = 0; i < ELEMENTSOF(global); i++)
+                if (streq(key, global[i]))
+                        return false;
+        if (streq(key, "net.core.somaxconn") || streq(key, "net.core.xfrm_aevent_etime") ||
+            streq(key, "net.core.xfrm_acq_expires"))
+                return true;
+        for (unsigned i = 0; i < ELEMENTSOF(prefixes); i++)
+                if (!strncmp(key, prefixes[i], strlen(prefixes[i])))
+                        return true;
+        return false;
 }

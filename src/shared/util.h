@@ -76,6 +76,15 @@ char *iso8601_now(void);
 /* mkdir -p with mode 0755; existing directories are fine. */
 int mkdir_p(const char *path);
 
+/* n random bytes from the kernel (getrandom) as 2n hex digits into buf (2n+1). */
+void random_hex(char *buf, size_t n);
+
+/* Is the sysctl (dotted key) one each network namespace has for itself? Keys
+ * outside net.* (kernel.*, vm.*, fs.*) and some net.* ones (net.core buffer
+ * maxima, tcp_mem) are host-wide: on the netns backend a run must not write
+ * them, it would change the host and every other run. */
+bool sysctl_per_netns(const char *key);
+
 /* Monotonic time in microseconds. */
 uint64_t now_usec(void);
 

@@ -1,10 +1,13 @@
 #include "store.h"
+#include "../shared/json.h"
 #include "../shared/util.h"
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 struct store {
         sqlite3 *db;
@@ -34,12 +37,22 @@ static const char *const migrations[] = {
         "CREATE TABLE baseline_runs ("
         "  baseline TEXT NOT NULL REFERENCES baselines(name) ON DELETE CASCADE,"
         "  run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE);",
+        /* 1 -> 2: how the run shared its host, and each node's accelerator */
+        "ALTER TABLE runs ADD COLUMN shared_host INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE runs ADD COLUMN accel TEXT;",
 };
+
+/* -EBUSY when another writer holds the database: worth waiting for */
+static int sqlite_errno(struct store *s)
+{
+        int c = sqlite3_errcode(s->db);
+        return c == SQLITE_BUSY || c == SQLITE_LOCKED ? -EBUSY : -EIO;
+}
 
 static int fail(struct store *s, char **err, const char *what)
 {
         *err = xasprintf("%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
-        return -EIO;
+        return sqlite_errno(s);
 }
 
 static int exec(struct store *s, const char *sql, char **err)
@@ -48,9 +61,41 @@ static int exec(struct store *s, const char *sql, char **err)
         if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
                 *err = xasprintf("%s: %s", s->path, msg ? msg : "error");
                 sqlite3_free(msg);
-                return -EIO;
+                return sqlite_errno(s);
         }
         return 0;
+}
+
+static int read_version(struct store *s)
+{
+        sqlite3_stmt *st;
+        int version = -1;
+        if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+                version = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        return version;
+}
+
+/* WAL keeps its index in shared memory, which only works among processes of
+ * one host: a database on a network filesystem shared by lab hosts corrupts. */
+static bool on_network_fs(const char *dir)
+{
+        struct statfs f;
+        if (statfs(dir, &f) < 0)
+                return false;
+        switch ((unsigned long)f.f_type) {
+        case 0x6969:     /* NFS */
+        case 0xff534d42: /* CIFS */
+        case 0xfe534d42: /* SMB2 */
+        case 0x517b:     /* SMB */
+        case 0x65735546: /* FUSE (sshfs and friends) */
+        case 0x01021997: /* 9p */
+        case 0x47504653: /* GPFS */
+        case 0x00c36400: /* Ceph */
+                return true;
+        }
+        return false;
 }
 
 /* Undoes the open transaction; on an error path, whose message is already set. */
@@ -85,30 +130,57 @@ int store_open(const char *path, struct store **ret, char **err)
                 store_close(s);
                 return r;
         }
+        if (on_network_fs(strchr(s->path, '/') ? dir : ".")) {
+                *err = xasprintf("%s: on a network filesystem; SQLite's WAL needs every process "
+                                 "on one host (use a local path, one database per lab host, "
+                                 "--db)",
+                                 s->path);
+                store_close(s);
+                return -EREMOTE;
+        }
         sqlite3_busy_timeout(s->db, 10000);
-        int version = 0;
-        sqlite3_stmt *st;
-        if ((r = exec(s,
-                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
-                      err)) < 0) {
+        /* switching a new file to WAL takes a lock that SQLite's busy handler does
+         * not wait for: a second process opening it at that moment retries */
+        for (uint64_t until = now_usec() + 10000000;;) {
+                r = exec(s,
+                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                         "PRAGMA foreign_keys=ON;",
+                         err);
+                if (r != -EBUSY || now_usec() >= until)
+                        break;
+                free(*err);
+                *err = NULL;
+                usleep(20000);
+        }
+        if (r < 0) {
                 store_close(s);
                 return r;
         }
-        if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-                version = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
-        if (version > SCHEMA_VERSION) {
-                *err = xasprintf("%s: schema version %d is newer than this mptcplab (%d)", s->path,
-                                 version, SCHEMA_VERSION);
-                store_close(s);
-                return -EPROTO;
-        }
-        for (; version < SCHEMA_VERSION; version++) {
-                _cleanup_free_ char *sql =
-                        xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version=%d; COMMIT;",
-                                  migrations[version], version + 1);
-                if ((r = exec(s, sql, err)) < 0) {
+        /* migrations under the write lock, the version read again inside it: two
+         * processes opening a new database at once must not both migrate */
+        for (;;) {
+                int version = read_version(s);
+                if (version > SCHEMA_VERSION) {
+                        *err = xasprintf("%s: schema version %d is newer than this mptcplab (%d)",
+                                         s->path, version, SCHEMA_VERSION);
+                        store_close(s);
+                        return -EPROTO;
+                }
+                if (version == SCHEMA_VERSION)
+                        break;
+                if ((r = exec(s, "BEGIN IMMEDIATE", err)) < 0) {
+                        store_close(s);
+                        return r;
+                }
+                version = read_version(s);
+                if (version >= 0 && version < SCHEMA_VERSION) {
+                        _cleanup_free_ char *sql = xasprintf("%s PRAGMA user_version=%d;",
+                                                             migrations[version], version + 1);
+                        r = exec(s, sql, err);
+                }
+                if (version < 0)
+                        r = fail(s, err, "cannot read the schema version");
+                if (r < 0 || (r = exec(s, "COMMIT", err)) < 0) {
                         rollback(s);
                         store_close(s);
                         return r;
@@ -142,7 +214,7 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
                 sqlite3_bind_null(st, i);
 }
 
-int64_t store_add_run(struct store *s, const struct store_run *r, char **err)
+static int64_t add_run_once(struct store *s, const struct store_run *r, char **err)
 {
         sqlite3_stmt *st = NULL;
         int rc = exec(s, "BEGIN IMMEDIATE", err);
@@ -151,8 +223,8 @@ int64_t store_add_run(struct store *s, const struct store_run *r, char **err)
         if (sqlite3_prepare_v2(s->db,
                                "INSERT INTO runs (run_id, series, side, topology, topology_file,"
                                " topology_hash, backend, host, kernels, tools, started_at,"
-                               " ended_at, status, error, warmup, result_json)"
-                               " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                               " ended_at, status, error, warmup, result_json, shared_host, accel)"
+                               " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                -1, &st, NULL) != SQLITE_OK)
                 goto fail;
         const char *texts[] = {r->run_id,        r->series,        r->side,       r->topology,
@@ -163,6 +235,8 @@ int64_t store_add_run(struct store *s, const struct store_run *r, char **err)
                 bind_text(st, (int)i + 1, texts[i]);
         sqlite3_bind_int(st, 15, r->warmup);
         bind_text(st, 16, r->result_json);
+        sqlite3_bind_int(st, 17, r->shared_host);
+        bind_text(st, 18, r->accel);
         if (sqlite3_step(st) != SQLITE_DONE)
                 goto fail;
         sqlite3_finalize(st);
@@ -209,7 +283,8 @@ int store_samples(struct store *s, const char *what, const char *kind, bool all,
                                                   : "r.id IN (SELECT run FROM baseline_runs WHERE "
                                                     "baseline = ?1)";
         _cleanup_free_ char *sql = xasprintf(
-                "SELECT r.run_id AS run, r.side, s.workload, s.metric, s.value, s.valid, s.reason"
+                "SELECT r.run_id AS run, r.side, s.workload, s.metric, s.value, s.valid, s.reason,"
+                " r.accel"
                 " FROM samples s JOIN runs r ON r.id = s.run WHERE %s AND r.warmup = 0%s"
                 " ORDER BY r.id",
                 where, all ? "" : " AND s.valid = 1");
@@ -328,4 +403,120 @@ int store_history(struct store *s, const char *topology, unsigned limit, struct 
                           " FROM runs r WHERE (?1 IS NULL OR r.topology = ?1)"
                           " ORDER BY r.id DESC LIMIT ?2",
                           topology, limit ? limit : 50, ret, err);
+}
+
+int64_t store_add_run(struct store *s, const struct store_run *r, char **err)
+{
+        /* another writer (a long baseline save, a second lab process) may hold
+         * the lock: a finished run waits for it rather than being dropped */
+        const char *env = getenv("MPTCPLAB_DB_WAIT_S");
+        double wait_s = env && *env ? strtod(env, NULL) : 600;
+        uint64_t until = now_usec() + (uint64_t)(wait_s > 0 ? wait_s * 1e6 : 0);
+        bool said = false;
+        sqlite3_busy_timeout(s->db, 500); /* our loop waits, and says so */
+        for (;;) {
+                int64_t id = add_run_once(s, r, err);
+                if (id != -EBUSY || now_usec() >= until) {
+                        sqlite3_busy_timeout(s->db, 10000);
+                        return id;
+                }
+                if (!said)
+                        log_warn("%s is locked by another writer; run %s waits for it (up to "
+                                 "%.0f s)",
+                                 s->path, r->run_id, wait_s);
+                said = true;
+                free(*err);
+                *err = NULL;
+                usleep(200000);
+        }
+}
+
+/* ---- spool: a run that could not be stored, kept as JSON for `mptcplab import` ---- */
+
+static void add_str(struct json_object *o, const char *k, const char *v)
+{
+        json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
+}
+
+struct json_object *store_run_to_json(const struct store_run *r)
+{
+        struct json_object *o = json_object_new_object();
+        add_str(o, "format", "mptcplab-run-spool-1");
+        const char *keys[] = {"run_id",        "series",        "side",        "topology",
+                              "topology_file", "topology_hash", "backend",     "host",
+                              "started_at",    "ended_at",      "status",      "error",
+                              "kernels",       "tools",         "result_json", "accel"};
+        const char *vals[] = {r->run_id,        r->series,        r->side,        r->topology,
+                              r->topology_file, r->topology_hash, r->backend,     r->host,
+                              r->started_at,    r->ended_at,      r->status,      r->error,
+                              r->kernels,       r->tools,         r->result_json, r->accel};
+        for (unsigned i = 0; i < ELEMENTSOF(keys); i++)
+                add_str(o, keys[i], vals[i]);
+        json_object_object_add(o, "warmup", json_object_new_boolean(r->warmup));
+        json_object_object_add(o, "shared_host", json_object_new_boolean(r->shared_host));
+        struct json_object *a = json_object_new_array();
+        for (unsigned i = 0; i < r->n_samples; i++) {
+                struct json_object *x = json_object_new_object();
+                add_str(x, "workload", r->samples[i].workload);
+                add_str(x, "metric", r->samples[i].metric);
+                json_object_object_add(x, "value", json_object_new_double(r->samples[i].value));
+                json_object_object_add(x, "valid", json_object_new_boolean(r->samples[i].valid));
+                add_str(x, "reason", r->samples[i].reason);
+                json_object_array_add(a, x);
+        }
+        json_object_object_add(o, "samples", a);
+        return o;
+}
+
+int64_t store_import_json(struct store *s, struct json_object *o, char **err)
+{
+        const char *fmt = jstr(o, "format");
+        if (!fmt || !streq(fmt, "mptcplab-run-spool-1")) {
+                *err = xasprintf("not a spooled run (format \"%s\")", fmt ? fmt : "");
+                return -EINVAL;
+        }
+        struct store_run r = {.run_id = jstr(o, "run_id"),
+                              .series = jstr(o, "series"),
+                              .side = jstr(o, "side"),
+                              .topology = jstr(o, "topology"),
+                              .topology_file = jstr(o, "topology_file"),
+                              .topology_hash = jstr(o, "topology_hash"),
+                              .backend = jstr(o, "backend"),
+                              .host = jstr(o, "host"),
+                              .started_at = jstr(o, "started_at"),
+                              .ended_at = jstr(o, "ended_at"),
+                              .status = jstr(o, "status"),
+                              .error = jstr(o, "error"),
+                              .kernels = jstr(o, "kernels"),
+                              .tools = jstr(o, "tools"),
+                              .result_json = jstr(o, "result_json"),
+                              .accel = jstr(o, "accel")};
+        jbool(o, "warmup", &r.warmup);
+        jbool(o, "shared_host", &r.shared_host);
+        struct json_object *a = jarr(o, "samples");
+        if (!r.run_id || !r.series || !r.topology || !r.backend || !r.started_at || !r.ended_at ||
+            !r.status || !a) {
+                *err = xasprintf("spooled run lacks run_id, series, topology, backend, times, "
+                                 "status or samples");
+                return -EINVAL;
+        }
+        size_t n = json_object_array_length(a);
+        struct store_sample *smp = xcalloc(n + 1, sizeof *smp);
+        for (size_t i = 0; i < n; i++) {
+                struct json_object *x = json_object_array_get_idx(a, i);
+                smp[i].workload = jstr(x, "workload");
+                smp[i].metric = jstr(x, "metric");
+                smp[i].reason = jstr(x, "reason");
+                jbool(x, "valid", &smp[i].valid);
+                if (!smp[i].workload || !smp[i].metric || !jdouble(x, "value", &smp[i].value)) {
+                        *err = xasprintf("spooled run: sample %zu is incomplete", i + 1);
+                        free(smp);
+                        return -EINVAL;
+                }
+        }
+        r.samples = smp;
+        r.n_samples = (unsigned)n;
+        int64_t id = store_add_run(s, &r, err);
+        free(smp);
+        return id;
 }

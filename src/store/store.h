@@ -27,13 +27,21 @@ struct store_run {
         const char *kernels;     /* JSON object: node -> kernel release */
         const char *tools;       /* JSON object: tool versions */
         const char *result_json; /* the run's whole JSON report */
+        const char *accel;       /* JSON object: node -> kvm, tcg or host */
         bool warmup;
+        bool shared_host; /* measured next to another run (--allow-concurrent) */
         const struct store_sample *samples;
         unsigned n_samples;
 };
 
-/* One transaction; returns the row id or -errno with *err. */
+/* One transaction; returns the row id or -errno with *err. While another
+ * writer holds the database it waits, up to $MPTCPLAB_DB_WAIT_S seconds
+ * (600), then fails with -EBUSY: the caller spools the run (below). */
 int64_t store_add_run(struct store *s, const struct store_run *r, char **err);
+/* A run as JSON, to keep it when it cannot be stored, and back into a store
+ * (`mptcplab import FILE`). */
+struct json_object *store_run_to_json(const struct store_run *r);
+int64_t store_import_json(struct store *s, struct json_object *o, char **err);
 
 /* Samples of a series (or a single run id, or a baseline name): valid ones only
  * unless all is set. Fills a JSON array of {run, side, workload, metric, value, valid, reason}. */

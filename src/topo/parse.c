@@ -948,6 +948,27 @@ static void parse_root(struct ctx *c, struct fy_node *root)
         }
         if (!expect_type(c, nodes, FYNT_MAPPING, "nodes"))
                 return;
+        /* counts a run can hold (the verdicts take 64 workloads, a run's
+         * objects are named with short indexes) */
+        struct {
+                struct fy_node *n;
+                const char *what;
+                int max;
+        } counts[] = {{nodes, "nodes", LIM_TOPO_NODES},
+                      {links, "links", LIM_TOPO_LINKS},
+                      {workloads, "workloads", LIM_TOPO_WORKLOADS}};
+        for (unsigned i = 0; i < ELEMENTSOF(counts); i++) {
+                struct fy_node *n = counts[i].n;
+                int k = !n                       ? 0
+                        : fy_node_is_mapping(n)  ? fy_node_mapping_item_count(n)
+                        : fy_node_is_sequence(n) ? fy_node_sequence_item_count(n)
+                                                 : 0;
+                if (k > counts[i].max) {
+                        err_at(c, n, "%s: %d of them, more than a topology may have (%d)",
+                               counts[i].what, k, counts[i].max);
+                        return;
+                }
+        }
         t->nodes = xcalloc((size_t)fy_node_mapping_item_count(nodes), sizeof(struct topo_node));
         for_each_pair(nodes, p, it)
         {
@@ -1212,7 +1233,7 @@ static int parse_doc(const char *name, const char *text, size_t len, char *const
 }
 
 /* The file's bytes, at most one more than the limit (pre_check refuses those). */
-static int read_topology(const char *path, char **ret, size_t *ret_len, struct topo_errors *errs)
+int topo_read_file(const char *path, char **ret, size_t *ret_len, struct topo_errors *errs)
 {
         int r = read_file_max(path, LIM_TOPO_FILE_BYTES + 1, ret, ret_len);
         if (r == -EFBIG)
@@ -1233,10 +1254,16 @@ int topo_parse_file_set(const char *path, char *const *sets, unsigned n_sets, st
 {
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
-        int r = read_topology(path, &text, &len, errs);
+        int r = topo_read_file(path, &text, &len, errs);
         if (r < 0)
                 return r;
         return parse_doc(path, text, len, sets, n_sets, ret, errs);
+}
+
+int topo_parse_text_set(const char *name, const char *text, size_t len, char *const *sets,
+                        unsigned n_sets, struct topo **ret, struct topo_errors *errs)
+{
+        return parse_doc(name, text, len, sets, n_sets, ret, errs);
 }
 
 int topo_parse_string(const char *name, const char *yaml, struct topo **ret,

@@ -6,6 +6,7 @@
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define TOPO_NAME_MAX 15 /* node and interface names fit IFNAMSIZ */
@@ -162,6 +163,13 @@ int topo_parse_string(const char *name, const char *yaml, struct topo **ret,
  * ("links.1.shape.rate=19.4mbit": dotted keys, list indexes from 0). */
 int topo_parse_file_set(const char *path, char *const *sets, unsigned n_sets, struct topo **ret,
                         struct topo_errors *errs);
+/* The same from bytes read once (a series parses what it hashed, whatever
+ * happens to the file meanwhile); name is the file's name for messages. */
+int topo_parse_text_set(const char *name, const char *text, size_t len, char *const *sets,
+                        unsigned n_sets, struct topo **ret, struct topo_errors *errs);
+/* The file's bytes, at most one more than a topology may have (the parser
+ * refuses those); on failure an error in errs. */
+int topo_read_file(const char *path, char **ret, size_t *ret_len, struct topo_errors *errs);
 struct topo *topo_free(struct topo *t);
 
 /* Model back to a canonical YAML text (for round-trip tests and the run record). */

@@ -15,6 +15,19 @@ MPTCPLAB = os.path.join(BUILD, "mptcplab")
 SKIP = 77
 failures = 0
 
+# Tests never touch the user's data: every suite gets its own results
+# database, run directories and host lock, in a directory of its own that
+# goes when the test ends (kept when it fails, for a look).
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+PRIVATE = tempfile.mkdtemp(prefix="mptcplab-test-")
+os.chmod(PRIVATE, 0o711)  # QEMU (another user) reaches the run directories below
+os.environ["XDG_DATA_HOME"] = os.path.join(PRIVATE, "data")
+os.environ["MPTCPLAB_LOCK_DIR"] = PRIVATE
+atexit.register(lambda: failures or shutil.rmtree(PRIVATE, ignore_errors=True))
+
 
 def check(cond, what):
     global failures

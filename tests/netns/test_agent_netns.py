@@ -86,6 +86,9 @@ try:
     out = subprocess.run(["ip", "netns", "exec", na, "cat", "/proc/sys/net/ipv4/ip_forward"],
                          capture_output=True, text=True).stdout.strip()
     check(old == "0" and out == "1", "sysctl written inside the namespace only")
+    rep = a.call("sysctl_set", key="kernel.core_pattern", value="|/x")
+    check(rep["error"]["errno"] == "EPERM" and open("/proc/sys/kernel/core_pattern").read() != "|/x\n",
+          "a host-wide sysctl is refused by an agent in a namespace (review P7)")
 
     # a bridge of the agent's own: up, no IPv6 link-local, a second one of that name refused
     a.ok("bridge_add", name="mbr0")
@@ -115,6 +118,14 @@ try:
                          capture_output=True, text=True).stdout.strip()
     check(out == "0", "after bye: sysctl restored")
     check(not ip_json(na, "link", "show", "type", "bridge"), "after bye: the bridge is gone")
+    # review A6: deleting one address forgets that change only; reset removes the other
+    a.ok("addr_add", dev="lo", addr="10.9.0.1/32")
+    a.ok("addr_add", dev="lo", addr="10.9.0.2/32")
+    a.ok("addr_del", dev="lo", addr="10.9.0.1/32")
+    res = a.ok("reset")
+    out = subprocess.run(["ip", "-n", na, "addr", "show", "dev", "lo"], capture_output=True, text=True).stdout
+    check("10.9.0.2" not in out and res["failed"] == 0 and any("10.9.0.2" in x for x in res["reverted"]),
+          "addr_add .1 .2, addr_del .1, reset: .2 is reverted, nothing fails")
 finally:
     ra = a.close()
     rb = b.close()

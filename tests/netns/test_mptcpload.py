@@ -4,6 +4,7 @@ kernel's MPTCP counters, fallback against a TCP-only peer; and its failure
 paths: refused connection, port in use, bad options, a peer that vanishes."""
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -73,6 +74,12 @@ try:
     check(s["server_bytes"] > 0 and s["server_bytes"] <= sent <= s["server_bytes"] * 1.10,
           "server received %d payload bytes, client NICs sent %d (headers <= 10%%)" % (s["server_bytes"], sent))
     check(s["bytes"] <= s["server_bytes"], "measured bytes (%d) within the server's total" % s["bytes"])
+    # goodput is the receiver's count over the window (review R2): the server's,
+    # close to what the client sent in the same window
+    check(s["goodput_down_bps"] == 0 and 0.9 < s["goodput_up_bps"] / s["throughput_bps"] < 1.1,
+          "upload goodput at the receiver %.0f Mbit/s, the sender's %.0f" % (
+              s["goodput_up_bps"] / 1e6, s["throughput_bps"] / 1e6))
+    check(s["server_accepted"] == 2 and s["server_errors"] == 0, "the server accepted 2 of 2, no errors")
     # subflows: mptcpload's MPTCP_INFO against the kernel's join counter
     joins = mp1.get("MPJoinAckRx", 0) - mp0.get("MPJoinAckRx", 0)
     check(s["mptcp_connections"] == 2 and s["fallbacks"] == 0, "2 MPTCP connections, no fallback")
@@ -152,6 +159,35 @@ try:
     check(p2.returncode == 3 and "port 6000" in p2.stderr, "port in use: exit 3, named (%s)" % p2.stderr.strip())
     srv.send_signal(signal.SIGTERM)
     srv.wait(10)
+
+    # review R1: 2000 flows with the kernel's default soft limit of 1024 descriptors
+    srv = server()
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    p = sh("prlimit", "--nofile=1024:%d" % hard, ML, "client", "--host", "10.88.1.2", "--port", "6000",
+           "--mode", "stream", "--flows", "2000", "--duration", "1", "--warmup", "0.5", ns=a, timeout=120)
+    ok = p.returncode == 0 and json.loads(p.stdout)["summary"]["errors"] == 0
+    check(ok, "2000 flows under a soft limit of 1024: mptcpload raises it (%s)" % p.stderr.strip()[-200:])
+    p = sh("prlimit", "--nofile=256:256", ML, "client", "--host", "10.88.1.2", "--port", "6000",
+           "--flows", "2000", "--duration", "1", ns=a)
+    check(p.returncode == 3 and "RLIMIT_NOFILE" in p.stderr, "more flows than the hard limit allows: said at once")
+    srv.send_signal(signal.SIGTERM)
+    srv.wait(10)
+    # review R2: a server that runs out of descriptors is noticed: it says what it accepted
+    srv = subprocess.Popen(["ip", "netns", "exec", b, "prlimit", "--nofile=64:64", ML, "server", "--port", "6000"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    p = client("--mode", "stream", "--flows", "200", "--duration", "1", "--warmup", "0.5")
+    s = json.loads(p.stdout)["summary"] if p.stdout else {}
+    check(s.get("server_accepted", 200) < 200 and s.get("server_errors", 0) > 0,
+          "server limited to 64 descriptors: accepted %s of 200, %s error(s)" % (
+              s.get("server_accepted"), s.get("server_errors")))
+    srv.send_signal(signal.SIGTERM)
+    srv.wait(10)
+    # review R3: NaN passes every range test, so it is refused as a number
+    for args in (["server", "--port", "nan"], ["client", "--host", "h", "--timeout", "nan"],
+                 ["client", "--host", "h", "--flows", "1.5"], ["client", "--host", "h", "--port", "65535"]):
+        p = sh(ML, *args, timeout=10)
+        check(p.returncode == 2 and "bad value" in p.stderr, "mptcpload %s: exit 2" % " ".join(args))
 
     # fallback: MPTCP client, TCP-only server
     srv = server("--tcp")

@@ -8,7 +8,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from labtest import Agent, MPTCPLAB, SRC, check, done, need_root, netns_list, run_lab, wait_until  # noqa: E402
+from labtest import PRIVATE, Agent, MPTCPLAB, SRC, check, done, need_root, netns_list, run_lab, wait_until  # noqa: E402
 
 need_root()
 topo = lambda n: os.path.join(SRC, "topologies", n)  # noqa: E731
@@ -39,6 +39,18 @@ p = run_lab("run", "/nonexistent.yaml")
 check(p.returncode == 2 and "/nonexistent.yaml" in p.stderr, "missing file: exit 2, named")
 p = run_lab("run", topo("two-paths-rate.yaml"), "--backend", "nosuch")
 check(p.returncode == 2 and "unknown backend" in p.stderr and "netns" in p.stderr, "unknown backend: exit 2, lists backends")
+
+# review P7: a host-wide sysctl cannot be a node's on netns (it would change the host)
+host_topo = os.path.join(PRIVATE, "hostwide.yaml")
+with open(topo("two-paths-rate.yaml")) as f:
+    text = f.read()
+with open(host_topo, "w") as f:
+    f.write(text.replace("  client:\n", "  client:\n    sysctls: {vm.swappiness: \"1\"}\n", 1))
+swap = open("/proc/sys/vm/swappiness").read()
+p = run_lab("run", host_topo, "--backend", "netns")
+check(p.returncode == 2 and "hostwide.yaml:" in p.stderr and "vm.swappiness is host-wide" in p.stderr
+      and open("/proc/sys/vm/swappiness").read() == swap,
+      "a host-wide sysctl on netns: exit 2 naming file, line and key, host untouched (%s)" % p.stderr.strip()[-150:])
 
 # 3. without root: says which privilege and why
 p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", MPTCPLAB, "run",

@@ -3,6 +3,7 @@
  * expected numbers are the fields of those files as python's json reads them. */
 #include "check.h"
 #include "load/iperf3.h"
+#include "load/mptcpload-driver.h"
 #include "shared/util.h"
 
 static char *slurp(const char *name)
@@ -48,6 +49,58 @@ int main(void)
         err = NULL;
         CHECK(iperf3_parse("{\"end\":{}}", &r, &err) < 0 && err && strstr(err, "sum_sent"));
         free(err);
+
+        /* review A4: numbers from a guest are untrusted. json-c takes NaN and
+         * Infinity; a negative count or share is no sample. */
+        static const char *const bad_iperf3[] = {
+                "{\"end\":{\"sum_sent\":{\"bits_per_second\":NaN},"
+                "\"sum_received\":{\"bits_per_second\":1}}}",
+                "{\"end\":{\"sum_sent\":{\"bits_per_second\":1},"
+                "\"sum_received\":{\"bits_per_second\":Infinity}}}",
+                "{\"end\":{\"sum_sent\":{\"bits_per_second\":1},"
+                "\"sum_received\":{\"bits_per_second\":-1e308}}}",
+                "{\"end\":{\"sum_sent\":{\"bits_per_second\":1},"
+                "\"sum_received\":{\"bits_per_second\":1,\"seconds\":-3}}}",
+        };
+        for (unsigned i = 0; i < ELEMENTSOF(bad_iperf3); i++) {
+                CHECK(iperf3_parse(bad_iperf3[i], &r, &err) < 0 && err);
+                free(err);
+                err = NULL;
+                iperf3_result_clear(&r);
+        }
+        CHECK_EQ_INT(iperf3_parse("{\"end\":{\"sum_sent\":{\"bits_per_second\":1,"
+                                  "\"retransmits\":-5},\"sum_received\":{\"bits_per_second\":1},"
+                                  "\"cpu_utilization_percent\":{\"host_total\":NaN,"
+                                  "\"remote_total\":250}}}",
+                                  &r, &err),
+                     0);
+        CHECK(r.retransmits == -1 && r.cpu_host_pct == -1 && r.cpu_remote_pct == -1);
+        iperf3_result_clear(&r);
+
+        struct mptcpload_result m;
+        CHECK_EQ_INT(mptcpload_parse("{\"summary\":{\"throughput_bps\":8e6,\"goodput_up_bps\":7e6,"
+                                     "\"goodput_down_bps\":0,\"server_accepted\":4,"
+                                     "\"server_errors\":0,\"errors\":0,\"latency\":{}}}",
+                                     &m, &err),
+                     0);
+        CHECK(m.goodput_up_bps == 7e6 && m.server_accepted == 4 && m.server_errors == 0);
+        CHECK_EQ_INT(mptcpload_parse("{\"summary\":{\"throughput_bps\":1}}", &m, &err), 0);
+        CHECK(m.goodput_up_bps == -1 && m.server_accepted == -1); /* an older server: unknown */
+        static const char *const bad_ml[] = {
+                "{\"summary\":{\"throughput_bps\":-1e308}}",
+                "{\"summary\":{\"throughput_bps\":NaN}}",
+                "{\"summary\":{\"throughput_bps\":1,\"latency\":{\"p99_us\":Infinity}}}",
+                "{\"summary\":{\"throughput_bps\":1,\"errors\":-2}}",
+                "{\"summary\":{\"throughput_bps\":\"fast\"}}",
+                "{\"summary\":{\"throughput_bps\":1,\"goodput_up_bps\":-7}}",
+        };
+        for (unsigned i = 0; i < ELEMENTSOF(bad_ml); i++) {
+                CHECK(mptcpload_parse(bad_ml[i], &m, &err) < 0 && err);
+                if (err)
+                        fprintf(stderr, "refused: %s\n", err);
+                free(err);
+                err = NULL;
+        }
 
         /* argv: MPTCP through mptcpize on 3.12, through --mptcp where the binary has it */
         struct topo_workload w = {.protocol = TOPO_PROTO_MPTCP,
