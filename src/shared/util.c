@@ -24,7 +24,7 @@ enum log_level log_get_level(void)
         return level;
 }
 
-static void vlog(enum log_level lvl, int err, const char *fmt, va_list ap)
+_printf_(3, 0) static void vlog(enum log_level lvl, int err, const char *fmt, va_list ap)
 {
         static const char *const prefix[] = {"error: ", "warning: ", "", "debug: "};
         if (lvl > level)
