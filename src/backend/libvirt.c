@@ -13,10 +13,12 @@
 #include "kvm.h"
 #include "lvremote.h"
 #include "../nl/nl.h"
+#include "../shared/limits.h"
 #include "../shared/owner.h"
 #include "../shared/spawn.h"
 #include "../shared/util.h"
 
+#include <fcntl.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <netinet/in.h>
@@ -110,10 +112,7 @@ static const char *guest_dir(void)
 
 static char *cache_dir(void)
 {
-        const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-        if (x && *x)
-                return xasprintf("%s/mptcplab/images", x);
-        return xasprintf("%s/.cache/mptcplab/images", home && *home ? home : "/var/cache");
+        return lab_cache_path("images");
 }
 
 static int build_image(struct lab *lab, struct lv_node *ln, char **err)
@@ -350,15 +349,39 @@ static const struct {
         {"Call Trace:", "call trace"},
 };
 
-/* Looks at what the console got since the last look; records the first crash. */
-static bool scan_console(struct lab *lab, struct lv_node *ln)
+/* Looks at what the console got since the last look (never the whole file
+ * again: a chatty guest costs us only its new bytes); records the first crash.
+ * Returns 1 on a crash, -EFBIG when the console passed its cap, else 0. */
+static int scan_console(struct lab *lab, struct lv_node *ln)
 {
         struct lab_node *n = &lab->nodes[ln->index];
-        _cleanup_free_ char *text = NULL;
-        size_t len;
-        if (!n->console || read_file(n->console, &text, &len) < 0 || (off_t)len <= ln->scanned)
-                return false;
-        const char *from = text + ln->scanned;
+        if (!n->console)
+                return 0;
+        _cleanup_close_ int fd = open(n->console, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return 0;
+        if (st.st_size < ln->scanned) /* rotated by virtlogd: a new file */
+                ln->scanned = 0;
+        if (st.st_size > LIM_CONSOLE_BYTES)
+                return -EFBIG;
+        if (st.st_size <= ln->scanned)
+                return 0;
+        /* a little of what came before, for the lines above a crash */
+        off_t from_off = ln->scanned > 8192 ? ln->scanned - 8192 : 0;
+        size_t len = (size_t)(st.st_size - from_off);
+        if (len > (8u << 20))
+                len = 8u << 20;
+        _cleanup_free_ char *text = xcalloc(1, len + 1);
+        ssize_t got = pread(fd, text, len, from_off);
+        if (got <= 0)
+                return 0;
+        len = (size_t)got;
+        text[len] = 0;
+        for (size_t i = 0; i < len; i++) /* a NUL from the guest would end strstr early */
+                if (!text[i])
+                        text[i] = ' ';
+        const char *from = text + (ln->scanned - from_off);
         const char *hit = NULL, *what = NULL;
         for (unsigned i = 0; i < ELEMENTSOF(crash_patterns); i++) {
                 const char *h = strstr(from, crash_patterns[i].pattern);
@@ -371,8 +394,8 @@ static bool scan_console(struct lab *lab, struct lv_node *ln)
                 /* keep a partial last line for the next look */
                 const char *nl = strrchr(from, '\n');
                 if (nl)
-                        ln->scanned = (off_t)(nl + 1 - text);
-                return false;
+                        ln->scanned = from_off + (off_t)(nl + 1 - text);
+                return 0;
         }
         if (!lab->crash.node) {
                 /* the excerpt: two lines before, then up to 60 lines or 6 KiB */
@@ -388,15 +411,22 @@ static bool scan_console(struct lab *lab, struct lv_node *ln)
                 lab->crash.what = xstrdup(what);
                 lab->crash.trace = strndup(start, (size_t)(end - start));
         }
-        ln->scanned = (off_t)len;
-        return true;
+        ln->scanned = from_off + (off_t)len;
+        return 1;
 }
 
 /* One node: a crash pattern on its console, or a domain that stopped running. */
 static int node_health(struct lab *lab, struct lv_node *ln, char **why)
 {
         const char *name = lab->nodes[ln->index].tn->name;
-        if (scan_console(lab, ln) || (lab->crash.node && streq(lab->crash.node, name))) {
+        int sc = scan_console(lab, ln);
+        if (sc == -EFBIG) {
+                *why = xasprintf("node %s: its console passed %d MiB (%s): a guest that "
+                                 "floods its console is stopped before it fills the disk",
+                                 name, LIM_CONSOLE_BYTES >> 20, lab->nodes[ln->index].console);
+                return -EFBIG;
+        }
+        if (sc > 0 || (lab->crash.node && streq(lab->crash.node, name))) {
                 *why = xasprintf("node %s: %s on its console", lab->crash.node, lab->crash.what);
                 return -EHOSTDOWN;
         }

@@ -1,9 +1,13 @@
 /* main.c - the mptcplab command: a table of verbs. */
 #include "series.h"
+#include "../shared/spawn.h"
 #include "../shared/util.h"
 
 #include <signal.h>
 #include <getopt.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <dirent.h>
 #include <libgen.h>
 #include <limits.h>
 
@@ -40,7 +44,9 @@ static void usage(FILE *f)
                 "  history [TOPOLOGY-NAME]      the runs in the database\n"
                 "  baseline save NAME --run SERIES|RUN | baseline list\n"
                 "  backends                     list the backends\n"
-                "  cleanup                      remove what killed runs left behind\n"
+                "  cleanup [--caches [--keep N]]  remove what killed runs left behind; with\n"
+                "                               --caches also guest images and run directories\n"
+                "                               but the newest N (5 images, 20 run dirs)\n"
                 "  import [--db PATH] SPOOL.json...  store runs kept when the database was busy\n"
                 "exit codes: 0 ok, 1 a regression or a node's kernel crashed, 2 bad input,\n"
                 "3 infrastructure failure\n");
@@ -298,12 +304,100 @@ static int verb_check(int argc, char **argv)
         return run_like(argc, argv, "check");
 }
 
+struct entry {
+        char *path;
+        time_t mtime;
+};
+
+static int newest_first(const void *a, const void *b)
+{
+        const struct entry *x = a, *y = b;
+        return x->mtime < y->mtime ? 1 : x->mtime > y->mtime ? -1 : 0;
+}
+
+static int rm_rf(const char *path)
+{
+        char *argv[] = {"rm", "-rf", "--one-file-system", "--", (char *)path, NULL};
+        int st = 0;
+        int r = spawn_run(argv, 60000, NULL, NULL, &st);
+        return r < 0 ? r : st ? -EIO : 0;
+}
+
+/* Keeps the newest `keep` entries of dir whose names start with prefix and
+ * (when suffix) end with suffix; removes the rest, and never anything younger
+ * than min_age seconds (a run in progress). Returns how many went. */
+static unsigned prune(const char *dir, const char *prefix, const char *suffix, unsigned keep,
+                      time_t min_age, unsigned *failed)
+{
+        DIR *d = opendir(dir);
+        if (!d)
+                return 0;
+        struct entry *v = NULL;
+        size_t n = 0;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+                size_t l = strlen(e->d_name), sl = suffix ? strlen(suffix) : 0;
+                if (e->d_name[0] == '.' || strncmp(e->d_name, prefix, strlen(prefix)) ||
+                    (suffix && (l < sl || strcmp(e->d_name + l - sl, suffix))))
+                        continue;
+                struct stat st;
+                char *p = xasprintf("%s/%s", dir, e->d_name);
+                if (lstat(p, &st) < 0) {
+                        free(p);
+                        continue;
+                }
+                v = xreallocarray(v, n + 1, sizeof *v);
+                v[n++] = (struct entry){p, st.st_mtime};
+        }
+        closedir(d);
+        qsort(v, n, sizeof *v, newest_first);
+        unsigned gone = 0;
+        time_t now = time(NULL);
+        for (size_t i = 0; i < n; i++) {
+                if (i >= keep && now - v[i].mtime >= min_age) {
+                        if (rm_rf(v[i].path) == 0) {
+                                gone++;
+                                log_info("removed %s", v[i].path);
+                        } else {
+                                log_error("cannot remove %s", v[i].path);
+                                (*failed)++;
+                        }
+                }
+                free(v[i].path);
+        }
+        free(v);
+        return gone;
+}
+
 /* Removes what runs that died without tearing down left (only possible when an
  * agent itself was killed with SIGKILL), each backend its own kind of object,
- * never one that a live owner holds. */
+ * never one that a live owner holds. With --caches, also the guest images and
+ * run directories but the newest N of each (--keep, 5 and 20). */
 static int verb_cleanup(int argc, char **argv)
 {
+        bool caches = false;
+        long keep = -1;
+        for (int i = 1; i < argc; i++) {
+                char *end;
+                if (streq(argv[i], "--caches"))
+                        caches = true;
+                else if (streq(argv[i], "--keep") && i + 1 < argc &&
+                         (keep = strtol(argv[i + 1], &end, 10)) >= 0 && !*end && keep < 100000)
+                        i++;
+                else {
+                        log_error("usage: mptcplab cleanup [--caches [--keep N]]");
+                        return EXIT_INPUT;
+                }
+        }
         unsigned removed = 0, failed = backend_cleanup_all(&removed);
+        if (caches) {
+                _cleanup_free_ char *images = lab_cache_path("images");
+                _cleanup_free_ char *runs = lab_data_path("runs");
+                /* a run may be going: its directory is younger than a day */
+                removed += prune(images, "initramfs-", ".cpio", keep >= 0 ? (unsigned)keep : 5, 60,
+                                 &failed);
+                removed += prune(runs, "", NULL, keep >= 0 ? (unsigned)keep : 20, 86400, &failed);
+        }
         log_info("cleanup: %u stale object(s) removed", removed);
         return failed ? EXIT_INFRA : EXIT_OK;
 }

@@ -1,5 +1,6 @@
 /* run.c - bring a topology up, configure it, run its workloads, tear down. */
 #include "run.h"
+#include "../shared/spawn.h"
 #include "../load/iperf3.h"
 #include "../load/mptcpload-driver.h"
 #include "../shared/util.h"
@@ -707,15 +708,13 @@ static void on_signal(int sig)
 {
         got_signal = sig;
         agent_interrupted = 1;
+        spawn_interrupted = 1;
 }
 
 static char *default_run_dir(const char *run_id)
 {
-        const char *x = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-        if (x && *x)
-                return xasprintf("%s/mptcplab/runs/%s", x, run_id);
-        return xasprintf("%s/.local/share/mptcplab/runs/%s", home && *home ? home : "/var/lib",
-                         run_id);
+        _cleanup_free_ char *runs = lab_data_path("runs");
+        return xasprintf("%s/%s", runs, run_id);
 }
 
 struct run_result *run_result_free(struct run_result *r)
@@ -890,6 +889,7 @@ done:
         free(err);
         progress(&r, "tearing down");
         agent_interrupted = 0;
+        spawn_interrupted = 0;
         be->destroy(&r.lab);
         for (unsigned i = 0; i < t->n_nodes; i++) {
                 json_object_put(r.lab.nodes[i].hello);

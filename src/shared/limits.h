@@ -36,3 +36,7 @@
 #define LIM_CPUS_MAX   64
 #define LIM_MEMORY_MIN (64ULL << 20)
 #define LIM_MEMORY_MAX (1ULL << 40)
+
+/* A VM node's console log: a guest that writes more is stopped (the run fails
+ * naming it) before it fills the host's disk. */
+#define LIM_CONSOLE_BYTES (64 << 20)

@@ -9,6 +9,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+volatile int spawn_interrupted;
+
 static int pidfd_open(pid_t pid)
 {
         return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -85,7 +87,8 @@ int spawn_start(const struct spawn_opts *o, struct spawn *ret)
                               .in_fd = in[1],
                               .out_fd = out[0],
                               .err_fd = err[0],
-                              .pidns = pidns};
+                              .pidns = pidns,
+                              .pgrp = o->new_pgrp};
         if (in[0] >= 0)
                 close(in[0]);
         if (out[1] >= 0)
@@ -139,11 +142,12 @@ void spawn_stop(struct spawn *s, int grace_ms)
 {
         if (s->pid <= 0)
                 return;
-        kill(s->pid, SIGTERM);
+        kill(s->pgrp ? -s->pid : s->pid, SIGTERM);
         if (spawn_wait(s, grace_ms, NULL) == -ETIMEDOUT) {
-                kill(s->pid, SIGKILL);
+                kill(s->pgrp ? -s->pid : s->pid, SIGKILL);
                 spawn_wait(s, -1, NULL);
-        }
+        } else if (s->pgrp)
+                kill(-s->pid, SIGKILL); /* the leader is gone; nothing it started stays */
 }
 
 void spawn_close_fds(struct spawn *s)
@@ -176,8 +180,11 @@ static void drain(int *fd, char **buf, size_t *len)
 int spawn_run(char *const *argv, int timeout_ms, char **ret_out, char **ret_err, int *ret_status)
 {
         struct spawn s;
-        struct spawn_opts o = {
-                .argv = argv, .pipe_stdout = true, .pipe_stderr = true, .pdeathsig = SIGKILL};
+        struct spawn_opts o = {.argv = argv,
+                               .pipe_stdout = true,
+                               .pipe_stderr = true,
+                               .new_pgrp = true,
+                               .pdeathsig = SIGTERM};
         int r = spawn_start(&o, &s);
         if (r < 0)
                 return r;
@@ -190,6 +197,10 @@ int spawn_run(char *const *argv, int timeout_ms, char **ret_out, char **ret_err,
                 uint64_t now = now_usec();
                 if (now >= deadline) {
                         r = -ETIMEDOUT;
+                        break;
+                }
+                if (spawn_interrupted) {
+                        r = -EINTR;
                         break;
                 }
                 int pr = poll(p, 2, (int)((deadline - now) / 1000 + 1));

@@ -11,7 +11,11 @@ struct spawn {
         int out_fd; /* our end of its stdout, or -1 */
         int err_fd; /* our end of its stderr, or -1 */
         bool pidns; /* it is PID 1 of its own PID namespace */
+        bool pgrp;  /* it leads its own process group: stopped as a group */
 };
+
+/* Set by a signal handler (^C): spawn_run stops its child and returns -EINTR. */
+extern volatile int spawn_interrupted;
 
 struct spawn_opts {
         char *const *argv;
@@ -35,6 +39,8 @@ int spawn_wait(struct spawn *s, int timeout_ms, int *ret_status);
 void spawn_stop(struct spawn *s, int grace_ms);
 void spawn_close_fds(struct spawn *s);
 
-/* Runs argv to completion with captured output, killing it at the deadline.
- * Returns 0 and the status, -ETIMEDOUT, or -errno. */
+/* Runs argv to completion with captured output, killing it (and what it
+ * started: its own process group) at the deadline or on spawn_interrupted.
+ * The child gets SIGTERM when we die, so a script's cleanup traps run.
+ * Returns 0 and the status, -ETIMEDOUT, -EINTR, or -errno. */
 int spawn_run(char *const *argv, int timeout_ms, char **ret_out, char **ret_err, int *ret_status);

@@ -248,3 +248,23 @@ bool sysctl_per_netns(const char *key)
                         return true;
         return false;
 }
+
+static char *xdg_path(const char *env, const char *home_rel, const char *fallback, const char *sub)
+{
+        const char *x = getenv(env), *home = getenv("HOME");
+        if (x && *x)
+                return xasprintf("%s/mptcplab/%s", x, sub);
+        if (home && *home)
+                return xasprintf("%s/%s/mptcplab/%s", home, home_rel, sub);
+        return xasprintf("%s/mptcplab/%s", fallback, sub);
+}
+
+char *lab_data_path(const char *sub)
+{
+        return xdg_path("XDG_DATA_HOME", ".local/share", "/var/lib", sub);
+}
+
+char *lab_cache_path(const char *sub)
+{
+        return xdg_path("XDG_CACHE_HOME", ".cache", "/var/cache", sub);
+}

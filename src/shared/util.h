@@ -85,6 +85,12 @@ void random_hex(char *buf, size_t n);
  * them, it would change the host and every other run. */
 bool sysctl_per_netns(const char *key);
 
+/* The lab's own places (malloc'd): $XDG_DATA_HOME/mptcplab/SUB (results,
+ * run directories; ~/.local/share when unset) and $XDG_CACHE_HOME/mptcplab/SUB
+ * (guest images; ~/.cache). */
+char *lab_data_path(const char *sub);
+char *lab_cache_path(const char *sub);
+
 /* Monotonic time in microseconds. */
 uint64_t now_usec(void);
 

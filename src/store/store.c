@@ -109,12 +109,8 @@ int store_open(const char *path, struct store **ret, char **err)
         struct store *s = xcalloc(1, sizeof *s);
         if (path)
                 s->path = xstrdup(path);
-        else {
-                const char *x = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-                s->path = x && *x ? xasprintf("%s/mptcplab/results.db", x)
-                                  : xasprintf("%s/.local/share/mptcplab/results.db",
-                                              home && *home ? home : "/var/lib");
-        }
+        else
+                s->path = lab_data_path("results.db");
         _cleanup_free_ char *dir = xstrdup(s->path);
         if (strrchr(dir, '/'))
                 *strrchr(dir, '/') = 0;

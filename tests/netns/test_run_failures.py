@@ -130,6 +130,27 @@ finally:
     subprocess.run(["ip", "netns", "del", "mptcplab-deadbeef-x"], capture_output=True)
     subprocess.run(["ip", "netns", "del", "mptcplab-bench99-a"], capture_output=True)
 
+# review L5: caches and run directories are pruned to the newest N, never a young run dir
+runs = os.path.join(os.environ["XDG_DATA_HOME"], "mptcplab", "runs")
+images = os.path.join(PRIVATE, "cache", "mptcplab", "images")
+os.makedirs(images, exist_ok=True)
+old = time.time() - 3 * 86400
+for i in range(5):
+    d = os.path.join(runs, "old%d" % i)
+    os.makedirs(d, exist_ok=True)
+    os.utime(d, (old + i, old + i))
+    f = os.path.join(images, "initramfs-x-%d.cpio" % i)
+    open(f, "w").close()
+    os.utime(f, (old + i, old + i))
+os.makedirs(os.path.join(runs, "young"), exist_ok=True)
+p = run_lab("cleanup", "--caches", "--keep", "2", env=dict(os.environ, XDG_CACHE_HOME=os.path.join(PRIVATE, "cache")))
+left_runs = sorted(os.listdir(runs))
+left_img = sorted(os.listdir(images))
+# the runs of this test are newer than the old ones: all old ones go, no young one
+check(p.returncode == 0 and "young" in left_runs and not [d for d in left_runs if d.startswith("old")]
+      and left_img == ["initramfs-x-3.cpio", "initramfs-x-4.cpio"],
+      "cleanup --caches --keep 2: the newest kept, young run dirs kept (%s; %s)" % (left_runs, left_img))
+
 # 7. review L3: an agent SIGKILLed mid-run leaves its namespace mounted; the
 # controller removes its own run's namespaces once their agent is gone
 p, rid = start_and_wait_workload()
