@@ -1,6 +1,7 @@
 /* ops.c - the agent's operations. Each validates its arguments, acts through
  * netlink or /proc, records what it changed, and fills a reply. */
 #include "agent.h"
+#include "../shared/limits.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -474,16 +475,16 @@ static int op_qdisc_set(struct agent *a, struct json_object *args, struct reply 
         struct nlr_shape s = {0};
         int64_t v;
         bool has;
-        if (!arg_uint(args, "rate_bps", 1, 34000000000LL, &v, &has, r))
+        if (!arg_uint(args, "rate_bps", LIM_RATE_MIN_BPS, LIM_RATE_MAX_BPS, &v, &has, r))
                 return -EINVAL;
         s.rate_bps = has ? (uint64_t)v : 0;
-        if (!arg_uint(args, "delay_us", 0, 60000000, &v, &has, r))
+        if (!arg_uint(args, "delay_us", 0, LIM_DELAY_MAX_US, &v, &has, r))
                 return -EINVAL;
         s.delay_us = has ? (uint32_t)v : 0;
-        if (!arg_uint(args, "jitter_us", 0, 60000000, &v, &has, r))
+        if (!arg_uint(args, "jitter_us", 0, LIM_DELAY_MAX_US, &v, &has, r))
                 return -EINVAL;
         s.jitter_us = has ? (uint32_t)v : 0;
-        if (!arg_uint(args, "limit", 1, 1000000, &v, &has, r))
+        if (!arg_uint(args, "limit", 1, LIM_QUEUE_MAX_PKTS, &v, &has, r))
                 return -EINVAL;
         s.limit = has ? (uint32_t)v : 0;
         if (json_object_object_get_ex(args, "loss_pct", NULL) &&

@@ -41,6 +41,16 @@ static int bzimage_release(const char *path, char **ret, char **err)
                 *err = xasprintf("kernel image %s has an empty version string", path);
                 return -EINVAL;
         }
+        /* the release names files, cache entries and libvirt volumes: a kernel
+         * under test is untrusted input (review A10) */
+        if (strspn(ver, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._+-") !=
+                    strlen(ver) ||
+            ver[0] == '.' || ver[0] == '-') {
+                *err = xasprintf("kernel image %s: its version string is not a kernel release "
+                                 "(letters, digits, '.', '_', '+', '-')",
+                                 path);
+                return -EINVAL;
+        }
         *ret = xstrdup(ver);
         return 0;
 }

@@ -48,7 +48,7 @@ struct lv_hv {
 struct lv_node {
         virDomainPtr dom;
         struct lv_hv *hv;
-        char *kernel_path, *initrd_path; /* remote: the uploaded copies */
+        char *kernel_path, *initrd_path; /* what QEMU opens: a copy it can read, or uploaded */
         struct lvr_pump *cons, *chan;    /* remote: console and agent streams */
         int chan_fd;
         char *name;  /* domain name */
@@ -113,6 +113,60 @@ static const char *guest_dir(void)
 static char *cache_dir(void)
 {
         return lab_cache_path("images");
+}
+
+/* Can any user read path (every directory on the way open to others)? */
+static bool world_readable(const char *path)
+{
+        _cleanup_free_ char *p = realpath(path, NULL);
+        struct stat st;
+        if (!p || stat(p, &st) < 0 || !(st.st_mode & S_IROTH))
+                return false;
+        for (char *slash = strrchr(p, '/'); slash && slash != p; slash = strrchr(p, '/')) {
+                *slash = 0;
+                if (stat(p, &st) < 0 || !(st.st_mode & S_IXOTH))
+                        return false;
+        }
+        return true;
+}
+
+/* QEMU runs as libvirt-qemu: a kernel it could not read where it lies (a build
+ * tree under /root) is copied into the image cache, by path, size and mtime. */
+static int stage_kernel(struct lab *lab, struct lv_node *ln, char **err)
+{
+        if (world_readable(ln->ks.image))
+                return 0;
+        struct stat st;
+        if (stat(ln->ks.image, &st) < 0) {
+                *err = xasprintf("kernel image %s: %s", ln->ks.image, strerror(errno));
+                return -errno;
+        }
+        uint64_t h = 1469598103934665603ULL;
+        _cleanup_free_ char *id = xasprintf("%s %lld %lld", ln->ks.image, (long long)st.st_size,
+                                            (long long)st.st_mtime);
+        for (const char *c = id; *c; c++)
+                h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+        _cleanup_free_ char *dir = lab_cache_path("kernels");
+        int r = mkdir_p(dir);
+        char *dst = xasprintf("%s/vmlinuz-%s-%016llx", dir, ln->ks.release, (unsigned long long)h);
+        if (r == 0 && access(dst, R_OK) != 0) {
+                _cleanup_free_ char *tmp = xasprintf("%s.%d.tmp", dst, (int)getpid());
+                char *argv[] = {"cp", "--", ln->ks.image, tmp, NULL};
+                int status = 0;
+                r = spawn_run(argv, 60000, NULL, NULL, &status);
+                if (r == 0 && (status || chmod(tmp, 0644) < 0 || rename(tmp, dst) < 0))
+                        r = -EIO;
+                if (r < 0)
+                        unlink(tmp);
+        }
+        if (r < 0) {
+                *err = xasprintf("cannot copy the kernel %s to %s, where QEMU can read it: %s",
+                                 ln->ks.image, dir, strerror(-r));
+                free(dst);
+                return r;
+        }
+        ln->kernel_path = dst;
+        return 0;
 }
 
 static int build_image(struct lab *lab, struct lv_node *ln, char **err)
@@ -252,7 +306,7 @@ static char *domain_xml(struct lab *lab, struct lv *lv, struct lv_node *ln)
         const struct topo *t = lab->t;
         struct sb b = {NULL, 0};
         bool remote = ln->hv->remote, kvm = ln->hv->kvm;
-        _cleanup_free_ char *img = xml_escape(remote ? ln->kernel_path : ln->ks.image);
+        _cleanup_free_ char *img = xml_escape(ln->kernel_path ? ln->kernel_path : ln->ks.image);
         _cleanup_free_ char *initrd = xml_escape(remote ? ln->initrd_path : ln->image);
         _cleanup_free_ char *con = xml_escape(lab->nodes[ln->index].console);
         _cleanup_free_ char *sock = xml_escape(ln->sock);
@@ -727,7 +781,8 @@ static int lv_create(struct lab *lab, char **err)
                 }
                 n->kernel = xstrdup(spec);
                 n->hypervisor = xstrdup(ln->hv->uri);
-                if ((r = build_image(lab, ln, err)) < 0)
+                if ((r = build_image(lab, ln, err)) < 0 ||
+                    (!ln->hv->remote && (r = stage_kernel(lab, ln, err)) < 0))
                         return r;
                 char *e = NULL;
                 if (ln->hv->remote &&

@@ -775,7 +775,14 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
         }
         r.lab.run_dir = o->run_dir ? xasprintf("%s/%s", o->run_dir, r.lab.run_id)
                                    : default_run_dir(r.lab.run_id);
-        if ((e = mkdir_p(r.lab.run_dir)) < 0) {
+        /* the run's directory is new and ours: consoles, sockets and the spool go
+         * there, so one that exists already (someone else's, a symlink) is refused */
+        _cleanup_free_ char *parent = xstrdup(r.lab.run_dir);
+        *strrchr(parent, '/') = 0;
+        struct stat st;
+        if ((e = mkdir_p(parent)) < 0 || (mkdir(r.lab.run_dir, 0755) < 0 && (e = -errno)) ||
+            (lstat(r.lab.run_dir, &st) < 0 && (e = -errno)) ||
+            (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ? (e = -EPERM) : 0)) {
                 log_errno(LOG_LVL_ERROR, e, "cannot create the run directory %s", r.lab.run_dir);
                 free(r.lab.run_dir);
                 return EXIT_INFRA;

@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <math.h>
 #include <time.h>
@@ -153,16 +154,30 @@ static int write_json(const char *path, struct json_object *j)
 {
         if (!path)
                 return 0;
-        char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-        int r = json_object_to_file_ext(tmp, j, JSON_C_TO_STRING_PRETTY) < 0 ||
-                                rename(tmp, path) < 0
-                        ? -EIO
-                        : 0;
+        /* a new file of our own next to the target (never a name someone could
+         * have planted a symlink at), renamed over it whole */
+        _cleanup_free_ char *copy = xstrdup(path);
+        char *slash = strrchr(copy, '/');
+        _cleanup_free_ char *tmp =
+                slash ? xasprintf("%.*s/.mptcplab-json.XXXXXX", (int)(slash - copy), copy)
+                      : xstrdup(".mptcplab-json.XXXXXX");
+        int fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0) {
+                log_error("cannot write %s: %s", path, strerror(errno));
+                return -errno;
+        }
+        const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY);
+        int r = write_all(fd, text, strlen(text));
+        if (r == 0)
+                r = write_all(fd, "\n", 1);
+        if (fchmod(fd, 0644) < 0 || close(fd) < 0)
+                r = r ? r : -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
         if (r < 0) {
-                log_error("cannot write %s", path);
+                log_error("cannot write %s: %s", path, strerror(-r));
                 unlink(tmp);
         }
-        free(tmp);
         return r;
 }
 

@@ -1,5 +1,6 @@
 /* route.c - rtnetlink through libnl-route-3. */
 #include "nl.h"
+#include "../shared/limits.h"
 #include "../shared/util.h"
 
 #include <fcntl.h>
@@ -471,9 +472,9 @@ static int add_tbf(struct nlr *h, int ifindex, uint32_t parent, uint32_t handle,
         if (!t)
                 return -EOPNOTSUPP;
         uint64_t bytes_per_sec = s->rate_bps / 8;
-        if (bytes_per_sec > UINT32_MAX) {
+        if (s->rate_bps > LIM_RATE_MAX_BPS || bytes_per_sec == 0) {
                 rtnl_qdisc_put(t);
-                snprintf(last_error, sizeof last_error, "rate above 34gbit is not supported");
+                snprintf(last_error, sizeof last_error, "rate outside 8bit..34gbit");
                 return -ERANGE;
         }
         /* burst: at least 10 ms worth so the token bucket works at any HZ */

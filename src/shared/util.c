@@ -266,5 +266,10 @@ char *lab_data_path(const char *sub)
 
 char *lab_cache_path(const char *sub)
 {
+        /* root's cache is the system's: QEMU runs as libvirt-qemu and reads guest
+         * images from it, and /root is closed to other users */
+        const char *x = getenv("XDG_CACHE_HOME");
+        if (geteuid() == 0 && !(x && *x))
+                return xasprintf("/var/cache/mptcplab/%s", sub);
         return xdg_path("XDG_CACHE_HOME", ".cache", "/var/cache", sub);
 }

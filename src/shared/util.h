@@ -87,7 +87,7 @@ bool sysctl_per_netns(const char *key);
 
 /* The lab's own places (malloc'd): $XDG_DATA_HOME/mptcplab/SUB (results,
  * run directories; ~/.local/share when unset) and $XDG_CACHE_HOME/mptcplab/SUB
- * (guest images; ~/.cache). */
+ * (guest images; ~/.cache, for root /var/cache/mptcplab, which QEMU can read). */
 char *lab_data_path(const char *sub);
 char *lab_cache_path(const char *sub);
 

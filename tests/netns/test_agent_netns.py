@@ -67,6 +67,14 @@ try:
         q = [x for x in tc_json(na, "qdisc", "show", "dev", "eth0") if x.get("root")]
         check(q and q[0]["kind"] == "tbf", "the refused request left the tbf in place")
 
+    # review P4: the ends of the rate range validate accepts are taken by the kernel too
+    for bps in (8, 34000000000):
+        rep = a.call("qdisc_set", dev="eth0", rate_bps=bps)
+        check(rep["ok"], "rate %d bit/s, the end of validate's range, is configured (%s)" % (bps, rep.get("error")))
+    rep = a.call("qdisc_set", dev="eth0", rate_bps=7)
+    check(rep["error"]["errno"] == "EINVAL", "rate 7 bit/s is refused by the agent as by validate")
+    a.ok("qdisc_set", dev="eth0", rate_bps=20000000)
+
     lim = a.ok("mptcp_limits", subflows=4, add_addr_accepted=3)
     out = subprocess.run(["ip", "-n", na, "mptcp", "limits", "show"], capture_output=True, text=True).stdout
     check(lim == {"subflows": 4, "add_addr_accepted": 3} and "subflows 4" in out and

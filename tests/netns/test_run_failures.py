@@ -1,6 +1,7 @@
 """Failure paths of `mptcplab run` on the netns backend: netem missing, no
 privileges, bad input, interrupted and killed controllers. Each must say
 what is wrong and leave no namespace behind."""
+import json
 import os
 import signal
 import subprocess
@@ -129,6 +130,16 @@ finally:
     subprocess.run(["ip", "link", "del", "mbdeadbeef-0"], capture_output=True)
     subprocess.run(["ip", "netns", "del", "mptcplab-deadbeef-x"], capture_output=True)
     subprocess.run(["ip", "netns", "del", "mptcplab-bench99-a"], capture_output=True)
+
+# review V2: --json never writes through a symlink (it was PATH.tmp.PID)
+victim = os.path.join(PRIVATE, "victim")
+with open(victim, "w") as f:
+    f.write("precious\n")
+out = os.path.join(PRIVATE, "out.json")
+os.symlink(victim, out)
+p = run_lab("run", os.path.join(SRC, "tests/netns/short.yaml"), "--backend", "netns", "--json", out)
+check(p.returncode == 0 and open(victim).read() == "precious\n" and not os.path.islink(out)
+      and json.load(open(out)).get("run_id"), "--json replaces a symlink at its path, the file it named is untouched")
 
 # review L5: caches and run directories are pruned to the newest N, never a young run dir
 runs = os.path.join(os.environ["XDG_DATA_HOME"], "mptcplab", "runs")

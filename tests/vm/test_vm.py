@@ -123,6 +123,9 @@ check(wait_until(lambda: not [d for d in domains() if rid in d], 10), "no domain
 # the host agent that made the link bridges (--links bridge) removes them
 p, rid, _ = start(os.path.join(SRC, "topologies/two-paths.yaml"), "--links", "bridge")
 check(len([d for d in domains() if rid in d]) == 2, "two domains running for %s" % rid)
+# review V1: a kernel under test that escapes QEMU is not root on the host
+users = subprocess.run(["ps", "-o", "user=", "-C", "qemu-system-x86_64"], capture_output=True, text=True).stdout.split()
+check(users and "root" not in users, "QEMU runs as an unprivileged user (%s)" % sorted(set(users)))
 mine = {"mb%s-0" % rid, "mb%s-1" % rid}
 check(mine <= bridges() and all(ports(b) == {"%s%s" % (b.replace("mb", "mt", 1), s) for s in "ab"} for b in mine),
       "a bridge per link, each with the two VMs' taps: %s" % {b: sorted(ports(b)) for b in mine})
@@ -184,8 +187,16 @@ finally:
     sshd.wait(10)
     shutil.rmtree(sd, ignore_errors=True)
 
-# 5. bad kernels: exit 2, a clear error, no domain ever made
+# 5. bad kernels: exit 2, a clear error, no domain ever made. A bzImage whose
+# version string is not a release (review A10: it named files and volumes)
+evil = os.path.join(tmp, "evil-bzImage")
+img = bytearray(0x1000)
+img[0x202:0x206] = b"HdrS"
+img[0x20e:0x210] = (0x100).to_bytes(2, "little")
+img[0x300:0x318] = b"6.1<x>'/../../etc/a b c"
+open(evil, "wb").write(bytes(img))
 for spec, words in (("/nonexistent/bzImage", "No such file"),
+                    (evil, "its version string is not a kernel release"),
                     ("/etc/hostname", "not an x86 bzImage"),
                     ("9.9.9-nosuch-amd64", "/boot/vmlinuz-9.9.9-nosuch-amd64 not found")):
     p = run_lab("run", os.path.join(SRC, "topologies/two-paths.yaml"), "--backend", "libvirt",
