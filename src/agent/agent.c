@@ -68,7 +68,9 @@ static int serve(struct agent *a, int sfd)
                 p[0] = (struct pollfd){.fd = a->in_fd, .events = POLLIN};
                 p[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
                 unsigned n = jobs_pollfds(a, p + 2, MAX_JOB_FDS, owners);
-                int timeout = jobs_tick(a);
+                int timeout = jobs_tick(a), wt = waits_tick(a);
+                if (wt >= 0 && (timeout < 0 || wt < timeout))
+                        timeout = wt;
                 if (poll(p, 2 + n, timeout) < 0 && errno != EINTR) {
                         rc = -errno;
                         break;
@@ -235,6 +237,7 @@ int main(int argc, char **argv)
                 close(a.in_fd);
                 r = 0;
         }
+        waits_cancel(&a);
         jobs_kill_all(&a);
         unsigned failed = undo_all(&a, NULL);
         if (listen_path && lfd >= 0) {

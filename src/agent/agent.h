@@ -46,6 +46,7 @@ struct agent {
         struct mpm *mpm; /* opened on first use */
         struct undo *undo;
         struct job *jobs;
+        struct cond_wait *waits;
         unsigned next_job;
         bool quit;
         bool shares_host_kernel; /* --netns: host-wide sysctls are not ours to write */
@@ -60,8 +61,27 @@ struct reply {
         struct json_object *result;
         const char *err_name; /* "EINVAL" */
         char *message;
-        bool deferred; /* answered later (job wait) */
+        bool deferred; /* answered later (a job's end, a condition) */
+        int64_t req_id; /* the request's id, for an answer that comes later */
 };
+
+/* A condition the agent waits for without blocking its loop (link_wait,
+ * wait_listen): looked at every few milliseconds between requests, jobs and
+ * signals, and answered when it holds, fails or times out. */
+struct cond_wait {
+        int64_t req_id;
+        uint64_t until_us, timeout_ms;
+        char *dev;
+        unsigned port;
+        /* 1: done (r filled), 0: not yet, < 0: failed (r filled) */
+        int (*check)(struct agent *a, struct cond_wait *w, struct reply *r);
+        struct cond_wait *next;
+};
+/* Looks at every pending condition and answers the settled ones; returns the
+ * poll timeout in ms until the next look (-1: none pending). */
+int waits_tick(struct agent *a);
+/* Answers every pending condition with ECANCELED (the agent is going). */
+void waits_cancel(struct agent *a);
 
 _printf_(3, 4) int reply_error(struct reply *r, int err, const char *fmt, ...);
 void agent_send_reply(struct agent *a, int64_t id, struct reply *r);

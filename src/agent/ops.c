@@ -250,6 +250,70 @@ static int op_bridge_add(struct agent *a, struct json_object *args, struct reply
         return 0;
 }
 
+/* ---- waiting for a condition, without blocking the agent ---- */
+
+static int defer_or_settle(struct agent *a, struct cond_wait *w, struct reply *r)
+{
+        int c = w->check(a, w, r);
+        if (c != 0) {
+                free(w->dev);
+                free(w);
+                return c < 0 ? -EIO : 0;
+        }
+        w->req_id = r->req_id;
+        w->next = a->waits;
+        a->waits = w;
+        r->deferred = true;
+        return 0;
+}
+
+int waits_tick(struct agent *a)
+{
+        for (struct cond_wait **pp = &a->waits; *pp;) {
+                struct cond_wait *w = *pp;
+                struct reply r = {0};
+                if (w->check(a, w, &r) == 0) {
+                        pp = &w->next;
+                        continue;
+                }
+                *pp = w->next;
+                agent_send_reply(a, w->req_id, &r);
+                free(w->dev);
+                free(w);
+        }
+        return a->waits ? 20 : -1;
+}
+
+void waits_cancel(struct agent *a)
+{
+        while (a->waits) {
+                struct cond_wait *w = a->waits;
+                a->waits = w->next;
+                struct reply r = {0};
+                reply_error(&r, -ECANCELED, "the agent is exiting");
+                agent_send_reply(a, w->req_id, &r);
+                free(w->dev);
+                free(w);
+        }
+}
+
+static int check_link_up(struct agent *a, struct cond_wait *w, struct reply *r)
+{
+        struct nlr_link_info i;
+        int e = nlr_link_get(a->nl, w->dev, &i);
+        if (e < 0)
+                return nl_fail(r, e, w->dev);
+        if (i.carrier && (streq(i.operstate, "up") || streq(i.operstate, "unknown"))) {
+                r->result = link_json(&i);
+                return 1;
+        }
+        if (now_usec() >= w->until_us)
+                return reply_error(r, -ETIMEDOUT,
+                                   "%s is not up after %llu ms (operstate %s, carrier %d)", w->dev,
+                                   (unsigned long long)w->timeout_ms, i.operstate, i.carrier);
+        return 0;
+}
+
 static int op_link_wait(struct agent *a, struct json_object *args, struct reply *r)
 {
         ARG_DEV(dev, "dev");
@@ -257,23 +321,13 @@ static int op_link_wait(struct agent *a, struct json_object *args, struct reply 
         bool has;
         if (!arg_uint(args, "timeout_ms", 0, 30000, &timeout, &has, r))
                 return -EINVAL;
-        uint64_t until = now_usec() + (uint64_t)timeout * 1000;
-        struct nlr_link_info i;
         ACT(a, r);
-        for (;;) {
-                int e = nlr_link_get(a->nl, dev, &i);
-                if (e < 0)
-                        return nl_fail(r, e, dev);
-                if (i.carrier && (streq(i.operstate, "up") || streq(i.operstate, "unknown")))
-                        break;
-                if (now_usec() >= until)
-                        return reply_error(r, -ETIMEDOUT,
-                                           "%s is not up after %lld ms (operstate %s, carrier %d)",
-                                           dev, (long long)timeout, i.operstate, i.carrier);
-                usleep(20000);
-        }
-        r->result = link_json(&i);
-        return 0;
+        struct cond_wait *w = xcalloc(1, sizeof *w);
+        *w = (struct cond_wait){.until_us = now_usec() + (uint64_t)timeout * 1000,
+                                .timeout_ms = (uint64_t)timeout,
+                                .dev = xstrdup(dev),
+                                .check = check_link_up};
+        return defer_or_settle(a, w, r);
 }
 
 /* ---- addresses ---- */
@@ -889,6 +943,18 @@ static bool port_listening(unsigned port)
         return false;
 }
 
+static int check_listening(struct agent *a, struct cond_wait *w, struct reply *r)
+{
+        if (port_listening(w->port)) {
+                r->result = json_object_new_object();
+                return 1;
+        }
+        if (now_usec() >= w->until_us)
+                return reply_error(r, -ETIMEDOUT, "nothing listens on port %u after %llu ms",
+                                   w->port, (unsigned long long)w->timeout_ms);
+        return 0;
+}
+
 static int op_wait_listen(struct agent *a, struct json_object *args, struct reply *r)
 {
         int64_t port, timeout = 5000;
@@ -899,16 +965,12 @@ static int op_wait_listen(struct agent *a, struct json_object *args, struct repl
         if (!has_p)
                 return reply_error(r, -EINVAL, "argument \"port\" is missing");
         ACT(a, r);
-        uint64_t until = now_usec() + (uint64_t)timeout * 1000;
-        while (!port_listening((unsigned)port)) {
-                if (now_usec() >= until)
-                        return reply_error(r, -ETIMEDOUT,
-                                           "nothing listens on port %lld after %lld ms",
-                                           (long long)port, (long long)timeout);
-                usleep(10000);
-        }
-        r->result = json_object_new_object();
-        return 0;
+        struct cond_wait *w = xcalloc(1, sizeof *w);
+        *w = (struct cond_wait){.until_us = now_usec() + (uint64_t)timeout * 1000,
+                                .timeout_ms = (uint64_t)timeout,
+                                .port = (unsigned)port,
+                                .check = check_listening};
+        return defer_or_settle(a, w, r);
 }
 
 /* ---- jobs ---- */
@@ -966,7 +1028,7 @@ static int job_arg(struct agent *a, struct json_object *args, struct reply *r, s
         return 0;
 }
 
-static int op_wait(struct agent *a, int64_t req_id, struct json_object *args, struct reply *r)
+static int op_wait(struct agent *a, struct json_object *args, struct reply *r)
 {
         struct job *j;
         if (job_arg(a, args, r, &j) < 0)
@@ -976,7 +1038,7 @@ static int op_wait(struct agent *a, int64_t req_id, struct json_object *args, st
                 return 0;
         }
         j->waiters = xreallocarray(j->waiters, j->n_waiters + 1, sizeof(int64_t));
-        j->waiters[j->n_waiters++] = req_id;
+        j->waiters[j->n_waiters++] = r->req_id;
         r->deferred = true;
         return 0;
 }
@@ -1046,6 +1108,7 @@ static const struct {
         {"sysctl_set", op_sysctl_set},
         {"counters", op_counters},
         {"wait_listen", op_wait_listen},
+        {"wait", op_wait},
         {"spawn", op_spawn},
         {"kill", op_kill},
         {"reset", op_reset},
@@ -1055,8 +1118,6 @@ static const struct {
 int agent_dispatch(struct agent *a, int64_t id, const char *op, struct json_object *args,
                    struct reply *r)
 {
-        if (streq(op, "wait"))
-                return op_wait(a, id, args, r);
         for (unsigned i = 0; i < ELEMENTSOF(ops); i++)
                 if (streq(ops[i].name, op))
                         return ops[i].fn(a, args, r);

@@ -133,6 +133,7 @@ void agent_handle_line(struct agent *a, const char *line)
                 args = empty = json_object_new_object();
         }
         log_debug("%s: request %lld %s", a->node, (long long)id, op);
+        r.req_id = id;
         agent_dispatch(a, id, op, args, &r);
         if (!r.deferred)
                 agent_send_reply(a, id, &r);

@@ -230,8 +230,16 @@ struct lvr_pump {
         int out_fd; /* what the stream says goes here */
         int in_fd;  /* what comes from here goes into the stream; -1: nothing */
         int watch;
-        int refs; /* the owner, the stream callback and the fd watch each hold one */
+        int refs; /* the owner, the stream callback and the fd watches each hold one */
+        /* what out_fd did not take yet: never a blocking write on libvirt's event
+         * loop (it carries every stream and the keepalive of every node) */
+        char *pending;
+        size_t plen;
+        int out_watch; /* out_fd writable, while something is pending; else -1 */
+        bool broken;   /* overflowed: this node's channel is cut, the others go on */
 };
+
+#define PUMP_PENDING_MAX (16u << 20)
 
 static int live_pumps;
 
@@ -251,7 +259,39 @@ static void pump_unref(void *opaque)
                 close(p->out_fd);
         if (p->in_fd >= 0 && p->in_fd != p->out_fd)
                 close(p->in_fd);
+        free(p->pending);
         free(p);
+}
+
+/* Writes what is pending, as much as out_fd takes now. */
+static void pump_flush(struct lvr_pump *p)
+{
+        while (p->plen) {
+                ssize_t w = write(p->out_fd, p->pending, p->plen);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        return;
+                memmove(p->pending, p->pending + w, p->plen - (size_t)w);
+                p->plen -= (size_t)w;
+        }
+}
+
+static void out_writable(int watch, int fd, int events, void *opaque)
+{
+        struct lvr_pump *p = opaque;
+        pump_flush(p);
+        if (!p->plen) {
+                virEventRemoveHandle(watch);
+                p->out_watch = -1;
+        }
+}
+
+static void pump_cut(struct lvr_pump *p, virStreamPtr st)
+{
+        virStreamEventRemoveCallback(st);
+        if (p->in_fd >= 0)
+                shutdown(p->out_fd, SHUT_WR); /* the agent's reader sees EOF */
 }
 
 static void from_stream(virStreamPtr st, int events, void *opaque)
@@ -263,19 +303,39 @@ static void from_stream(virStreamPtr st, int events, void *opaque)
                 if (n == -2)
                         return;
                 if (n <= 0) {
-                        /* the far end is gone: the agent's reader sees EOF */
-                        virStreamEventRemoveCallback(st);
-                        if (p->in_fd >= 0)
-                                shutdown(p->out_fd, SHUT_WR);
+                        pump_cut(p, st); /* the far end is gone */
                         return;
                 }
-                for (int off = 0; off < n;) {
-                        ssize_t w = write(p->out_fd, buf + off, (size_t)(n - off));
+                pump_flush(p);
+                size_t off = 0;
+                while (!p->plen && off < (size_t)n) {
+                        ssize_t w = write(p->out_fd, buf + off, (size_t)n - off);
                         if (w < 0 && errno == EINTR)
                                 continue;
-                        if (w < 0)
-                                return;
-                        off += (int)w;
+                        if (w <= 0)
+                                break;
+                        off += (size_t)w;
+                }
+                if (off == (size_t)n)
+                        continue;
+                if (p->plen + ((size_t)n - off) > PUMP_PENDING_MAX) {
+                        if (!p->broken)
+                                log_error("a remote node's agent channel sent %u MiB that the "
+                                          "controller did not read: cut",
+                                          PUMP_PENDING_MAX >> 20);
+                        p->broken = true;
+                        pump_cut(p, st);
+                        return;
+                }
+                p->pending = xreallocarray(p->pending, p->plen + ((size_t)n - off), 1);
+                memcpy(p->pending + p->plen, buf + off, (size_t)n - off);
+                p->plen += (size_t)n - off;
+                if (p->out_watch < 0) {
+                        __atomic_add_fetch(&p->refs, 1, __ATOMIC_SEQ_CST);
+                        p->out_watch = virEventAddHandle(p->out_fd, VIR_EVENT_HANDLE_WRITABLE,
+                                                         out_writable, p, pump_unref);
+                        if (p->out_watch < 0)
+                                __atomic_sub_fetch(&p->refs, 1, __ATOMIC_SEQ_CST);
                 }
         }
 }
@@ -310,7 +370,13 @@ static void into_stream(int watch, int fd, int events, void *opaque)
 static struct lvr_pump *pump_new(virConnectPtr c, int out_fd, int in_fd)
 {
         struct lvr_pump *p = xcalloc(1, sizeof *p);
-        *p = (struct lvr_pump){virStreamNew(c, VIR_STREAM_NONBLOCK), out_fd, in_fd, -1, 0};
+        *p = (struct lvr_pump){.st = virStreamNew(c, VIR_STREAM_NONBLOCK),
+                               .out_fd = out_fd,
+                               .in_fd = in_fd,
+                               .watch = -1,
+                               .out_watch = -1};
+        if (out_fd >= 0) /* a file takes everything; a socket says when it is full */
+                fcntl(out_fd, F_SETFL, fcntl(out_fd, F_GETFL) | O_NONBLOCK);
         __atomic_add_fetch(&live_pumps, 1, __ATOMIC_SEQ_CST);
         return p;
 }
@@ -404,6 +470,8 @@ struct lvr_pump *lvr_pump_stop(struct lvr_pump *p)
                 return NULL;
         if (p->watch >= 0)
                 virEventRemoveHandle(p->watch);
+        if (p->out_watch >= 0)
+                virEventRemoveHandle(p->out_watch);
         /* the remote driver does not call a stream callback's free function when
          * it is removed: the callback's reference goes here (the domain is gone by
          * now, so its stream has nothing more to dispatch) */

@@ -110,6 +110,7 @@ static const struct {
         {ENOMEM, "ENOMEM"},
         {EPROTO, "EPROTO"},
         {EAGAIN, "EAGAIN"},
+        {ECANCELED, "ECANCELED"},
         {E2BIG, "E2BIG"},
         {EFBIG, "EFBIG"},
         {EMFILE, "EMFILE"},

@@ -123,6 +123,19 @@ for j in jobs:
 j = a.ok("spawn", argv=["true"], timeout_ms=5000)["job"]
 check(a.ok("wait", job=j)["exit_code"] == 0, "jobs start again once the others ended")
 
+# review A7: waiting for a port (or a link) does not stop the agent answering
+t0 = time.monotonic()
+a.p.stdin.write(json.dumps({"v": 1, "id": 700, "op": "wait_listen", "args": {"port": 1, "timeout_ms": 2000}}) + "\n")
+a.p.stdin.write(json.dumps({"v": 1, "id": 701, "op": "hello"}) + "\n")
+a.p.stdin.flush()
+first = json.loads(a.p.stdout.readline())
+t_first = time.monotonic() - t0
+second = json.loads(a.p.stdout.readline())
+t_second = time.monotonic() - t0
+check(first["id"] == 701 and t_first < 1, "hello answered at once while wait_listen waits (%.2fs)" % t_first)
+check(second["id"] == 700 and second["error"]["errno"] == "ETIMEDOUT" and 1.9 < t_second < 4,
+      "wait_listen times out on its own deadline (%.2fs)" % t_second)
+
 # a wait still pending when the client says bye is answered, not dropped
 j = a.ok("spawn", argv=["sleep", "30"], timeout_ms=60000)["job"]
 a.p.stdin.write(json.dumps({"v": 1, "id": 900, "op": "wait", "args": {"job": j}}) + "\n")
