@@ -602,7 +602,7 @@ static bool kvm_boots(struct lab *lab, struct lv *lv, struct lv_node *ln, const 
                 free(e);
         } else {
                 uint64_t until = now_usec() + 20000000;
-                while (!ok && now_usec() < until) {
+                while (!ok && now_usec() < until && !spawn_interrupted) {
                         _cleanup_free_ char *text = NULL;
                         ok = read_file(console, &text, NULL) == 0 &&
                              strstr(text, "mptcplab: probe ok");
@@ -612,6 +612,17 @@ static bool kvm_boots(struct lab *lab, struct lv *lv, struct lv_node *ln, const 
                 if (!ok)
                         snprintf(reason, sizeof reason,
                                  "a KVM guest did not come up within 20 s (console: %s)", console);
+                if (spawn_interrupted) { /* ^C: no answer to remember */
+                        virDomainDestroy(d);
+                        virDomainFree(d);
+                        ln->cons = lvr_pump_stop(ln->cons);
+                        lv->probing = false;
+                        lab->nodes[ln->index].console = saved_console;
+                        free(ln->name);
+                        ln->name = saved_name;
+                        *why = "interrupted";
+                        return false;
+                }
                 virDomainDestroy(d); /* already gone when it powered off */
                 virDomainFree(d);
                 ln->cons = lvr_pump_stop(ln->cons);
@@ -657,6 +668,8 @@ static int connect_agent(struct lv_node *ln, int timeout_ms, int *ret_fd)
                 }
                 int e = -errno;
                 close(fd);
+                if (spawn_interrupted)
+                        return -EINTR;
                 if (now_usec() >= until)
                         return e;
                 usleep(20000);
@@ -816,6 +829,10 @@ static int lv_create(struct lab *lab, char **err)
                 log_info("guests %s%s run under %s%s%s", hv->remote ? "on " : "here", hv->host,
                          hv->kvm ? "KVM" : "TCG (software emulation)", hv->kvm ? "" : ": ",
                          hv->kvm ? "" : hv->kvm_why);
+        }
+        if (spawn_interrupted) {
+                *err = xstrdup("interrupted");
+                return -EINTR;
         }
         /* then every domain at once (libvirt connections are thread-safe), and
          * only then wait: they boot in parallel */

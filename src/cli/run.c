@@ -706,6 +706,12 @@ static volatile sig_atomic_t got_signal;
 
 static void on_signal(int sig)
 {
+        if (got_signal) {
+                /* a second ^C: go now. libvirt's autodestroy and the agents'
+                 * parent-death signal still take everything down */
+                signal(sig, SIG_DFL);
+                raise(sig);
+        }
         got_signal = sig;
         agent_interrupted = 1;
         spawn_interrupted = 1;
