@@ -231,7 +231,7 @@ static unsigned pick_udp_base(unsigned need, const char *run_id)
                 if (ok)
                         return base;
         }
-        return 20000 + seed % 30000;
+        return 0;
 }
 
 static void mac_of(unsigned link, unsigned side, char *buf, size_t len)
@@ -764,7 +764,6 @@ static int lv_create(struct lab *lab, char **err)
                                 lab->input_error = true;
                                 return -EINVAL;
                         }
-        lv->udp_base = pick_udp_base(2 * t->n_links, lab->run_id);
         _cleanup_free_ char *dflt = NULL;
         /* kernels and images first: a bad kernel fails before any VM exists */
         for (unsigned i = 0; i < t->n_nodes; i++) {
@@ -833,6 +832,14 @@ static int lv_create(struct lab *lab, char **err)
         if (spawn_interrupted) {
                 *err = xstrdup("interrupted");
                 return -EINTR;
+        }
+        /* the udp ports last, right before QEMU binds them: the window in which
+         * another program could take one is the domains' start, not the image
+         * build and the KVM probe (review C3) */
+        if (!bridged(lab) && !(lv->udp_base = pick_udp_base(2 * t->n_links, lab->run_id))) {
+                *err = xasprintf("no run of %u free udp ports on this host (20000-50000)",
+                                 2 * t->n_links);
+                return -EADDRINUSE;
         }
         /* then every domain at once (libvirt connections are thread-safe), and
          * only then wait: they boot in parallel */
