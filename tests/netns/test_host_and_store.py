@@ -129,5 +129,25 @@ p = run_lab("check", topo, "--baseline", "acc", "--runs", "1", *common)
 check(r.returncode == 0 and p.returncode == 2 and "accelerator" in p.stderr,
       "check against a KVM baseline from host runs is refused (exit %d: %s)" % (p.returncode, p.stderr.strip()[-160:]))
 
+# 7. review C4: a series parses the file once; an edit during the series changes nothing
+edited = os.path.join(tmp, "edited.yaml")
+with open(topo) as f:
+    text = f.read()
+with open(edited, "w") as f:
+    f.write(text)
+p = subprocess.Popen([MPTCPLAB, "run", edited, "--runs", "2", *common, "--json", os.path.join(tmp, "ed.json")],
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+time.sleep(2)
+with open(edited, "w") as f:
+    f.write(text.replace("rate: 20mbit", "rate: 5mbit"))
+p.communicate(timeout=300)
+res = json.load(open(os.path.join(tmp, "ed.json")))
+g = [x["value"] for x in res["samples"] if x["metric"] == "goodput_mbps"]
+con = sqlite3.connect(db)
+hashes = {h for (h,) in con.execute("SELECT topology_hash FROM runs WHERE series = ?", (res["series"],))}
+con.close()
+check(p.returncode == 0 and len(g) == 2 and all(v > 15 for v in g) and len(hashes) == 1,
+      "a topology edited mid-series: every run measured what was read at the start (%s, %d hash)" % (g, len(hashes)))
+
 check(netns_list() == before, "nothing left")
 done()
