@@ -61,7 +61,7 @@ struct reply {
         struct json_object *result;
         const char *err_name; /* "EINVAL" */
         char *message;
-        bool deferred; /* answered later (a job's end, a condition) */
+        bool deferred;  /* answered later (a job's end, a condition) */
         int64_t req_id; /* the request's id, for an answer that comes later */
 };
 

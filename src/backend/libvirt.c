@@ -612,17 +612,6 @@ static bool kvm_boots(struct lab *lab, struct lv *lv, struct lv_node *ln, const 
                 if (!ok)
                         snprintf(reason, sizeof reason,
                                  "a KVM guest did not come up within 20 s (console: %s)", console);
-                if (spawn_interrupted) { /* ^C: no answer to remember */
-                        virDomainDestroy(d);
-                        virDomainFree(d);
-                        ln->cons = lvr_pump_stop(ln->cons);
-                        lv->probing = false;
-                        lab->nodes[ln->index].console = saved_console;
-                        free(ln->name);
-                        ln->name = saved_name;
-                        *why = "interrupted";
-                        return false;
-                }
                 virDomainDestroy(d); /* already gone when it powered off */
                 virDomainFree(d);
                 ln->cons = lvr_pump_stop(ln->cons);
@@ -631,6 +620,10 @@ static bool kvm_boots(struct lab *lab, struct lv *lv, struct lv_node *ln, const 
         lab->nodes[ln->index].console = saved_console;
         free(ln->name);
         ln->name = saved_name;
+        if (spawn_interrupted && !ok) { /* ^C: no answer to remember */
+                *why = "interrupted";
+                return false;
+        }
         if (ok)
                 snprintf(reason, sizeof reason, "ok");
         FILE *f = fopen(cached, "we");

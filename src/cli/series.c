@@ -718,6 +718,19 @@ int series_run(const struct series_opts *o)
         return finish(o, rc);
 }
 
+/* The database for a verb that only reads or files records; NULL (said) on failure. */
+static struct store *open_db(const char *path)
+{
+        struct store *db = NULL;
+        char *err = NULL;
+        if (store_open(path, &db, &err) < 0) {
+                log_error("%s", err);
+                free(err);
+                return NULL;
+        }
+        return db;
+}
+
 int verb_history(int argc, char **argv)
 {
         const char *dbp = NULL, *topo = NULL;
@@ -775,13 +788,10 @@ int verb_baseline(int argc, char **argv)
                           "baseline list [--db PATH]");
                 return EXIT_INPUT;
         }
-        struct store *db;
         char *err = NULL;
-        if (store_open(dbp, &db, &err) < 0) {
-                log_error("%s", err);
-                free(err);
+        struct store *db = open_db(dbp);
+        if (!db)
                 return EXIT_INFRA;
-        }
         int rc = EXIT_OK;
         if (streq(sub, "save")) {
                 int n = store_baseline_save(db, name, run, &err);
@@ -825,13 +835,10 @@ int verb_import(int argc, char **argv)
                 fprintf(stderr, "usage: mptcplab import [--db FILE] SPOOL.json...\n");
                 return EXIT_INPUT;
         }
-        struct store *db = NULL;
         char *err = NULL;
-        if (store_open(db_path, &db, &err) < 0) {
-                log_error("%s", err);
-                free(err);
+        struct store *db = open_db(db_path);
+        if (!db)
                 return EXIT_INFRA;
-        }
         int rc = EXIT_OK;
         for (; i < argc; i++) {
                 _cleanup_json_ struct json_object *o = json_object_from_file(argv[i]);

@@ -120,6 +120,14 @@ static void sb_quoted(struct sbuf *b, const char *s)
         sb_printf(b, "\"");
 }
 
+/* "PREFIXvalue\n" with the value quoted */
+static void sb_line_quoted(struct sbuf *b, const char *prefix, const char *value)
+{
+        sb_printf(b, "%s", prefix);
+        sb_quoted(b, value);
+        sb_printf(b, "\n");
+}
+
 static void shape_yaml(struct sbuf *b, const struct topo_shape *s)
 {
         char buf[32];
@@ -157,16 +165,10 @@ char *topo_to_yaml(const struct topo *t)
         struct sbuf b = {0};
         char buf[64];
         sb_printf(&b, "name: %s\n", t->name);
-        if (t->description) {
-                sb_printf(&b, "description: ");
-                sb_quoted(&b, t->description);
-                sb_printf(&b, "\n");
-        }
-        if (t->kernel) {
-                sb_printf(&b, "kernel: ");
-                sb_quoted(&b, t->kernel);
-                sb_printf(&b, "\n");
-        }
+        if (t->description)
+                sb_line_quoted(&b, "description: ", t->description);
+        if (t->kernel)
+                sb_line_quoted(&b, "kernel: ", t->kernel);
         sb_printf(&b, "nodes:\n");
         for (unsigned i = 0; i < t->n_nodes; i++) {
                 const struct topo_node *n = &t->nodes[i];
@@ -174,16 +176,10 @@ char *topo_to_yaml(const struct topo *t)
                 sb_printf(&b, "    kind: %s\n", n->kind == TOPO_NODE_ROUTER ? "router" : "host");
                 sb_printf(&b, "    cpus: %u\n    memory: %lluMiB\n", n->cpus,
                           (unsigned long long)(n->memory >> 20));
-                if (n->kernel) {
-                        sb_printf(&b, "    kernel: ");
-                        sb_quoted(&b, n->kernel);
-                        sb_printf(&b, "\n");
-                }
-                if (n->uri) {
-                        sb_printf(&b, "    uri: ");
-                        sb_quoted(&b, n->uri);
-                        sb_printf(&b, "\n");
-                }
+                if (n->kernel)
+                        sb_line_quoted(&b, "    kernel: ", n->kernel);
+                if (n->uri)
+                        sb_line_quoted(&b, "    uri: ", n->uri);
                 sb_printf(&b, "    mptcp:\n      enabled: %s\n",
                           n->mptcp.enabled ? "true" : "false");
                 if (n->mptcp.pm_type)
@@ -216,9 +212,8 @@ char *topo_to_yaml(const struct topo *t)
                 if (n->n_sysctls)
                         sb_printf(&b, "    sysctls:\n");
                 for (unsigned s = 0; s < n->n_sysctls; s++) {
-                        sb_printf(&b, "      %s: ", n->sysctls[s].key);
-                        sb_quoted(&b, n->sysctls[s].value);
-                        sb_printf(&b, "\n");
+                        _cleanup_free_ char *key = xasprintf("      %s: ", n->sysctls[s].key);
+                        sb_line_quoted(&b, key, n->sysctls[s].value);
                 }
                 if (n->n_routes)
                         sb_printf(&b, "    routes:\n");
