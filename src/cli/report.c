@@ -1,6 +1,9 @@
 /* report.c - a run's results as a readable table (stdout) and as JSON
  * (schema in docs/run-json.md). */
 #include "run.h"
+#include "../report/metrics.h"
+
+#include <math.h>
 #include "../shared/util.h"
 #include "../topo/units.h"
 
@@ -165,9 +168,17 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                 json_object_object_add(mp, "expected_subflows", I(w->expected_subflows));
                 json_object_object_add(j, "mptcp", mp);
                 json_object_object_add(j, "path_rate_bps", I(w->path_rate_bps));
+                /* every metric of the registry this workload has, as judged */
+                struct json_object *mj = json_object_new_object();
+                unsigned nm;
+                const struct metric *m = metric_all(&nm);
+                double v;
+                for (unsigned k = 0; k < nm; k++)
+                        if (m[k].get(w, &v) && isfinite(v))
+                                json_object_object_add(mj, m[k].name, D(v));
                 json_object_object_add(j, "aggregation_efficiency",
-                                       w->path_rate_bps ? D(w->recv_bps / (double)w->path_rate_bps)
-                                                        : NULL);
+                                       json_object_get(jobj(mj, "aggregation_efficiency")));
+                json_object_object_add(j, "metrics", mj);
                 struct json_object *ifs = json_object_new_array();
                 for (unsigned k = 0; k < w->n_ifaces; k++) {
                         struct json_object *x = json_object_new_object();

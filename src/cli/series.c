@@ -3,6 +3,7 @@
  * saved baseline), history and baselines. */
 #include "series.h"
 #include "hostlock.h"
+#include "../report/verdicts.h"
 #include "../shared/util.h"
 #include "../stats/stats.h"
 #include "../store/store.h"
@@ -14,50 +15,9 @@
 #include <math.h>
 #include <time.h>
 
-/* What is judged: direction and the smallest relative change that matters. */
-static struct metric_def {
-        const char *name, *unit;
-        bool higher_is_better;
-        double threshold;
-} metrics[] = {
-        {"goodput_mbps", "Mbit/s", true, 0.01},
-        {"aggregation_efficiency", "", true, 0.01},
-        {"cpu_s", "s", false, 0.05},
-        {"cpu_s_per_gbit", "s/Gbit", false, 0.05},
-        {"node_cpu_client_pct", "%", false, 0.05},
-        {"node_cpu_server_pct", "%", false, 0.05},
-        {"vm_cpu_client_s", "s", false, 0.05},
-        {"vm_cpu_server_s", "s", false, 0.05},
-        {"retransmits", "", false, 0.25},
-        {"transactions_per_s", "/s", true, 0.02},
-        {"connections_per_s", "/s", true, 0.02},
-        {"latency_p50_us", "us", false, 0.05},
-        {"latency_p99_us", "us", false, 0.10},
-};
-
 int series_set_threshold(const char *spec)
 {
-        /* METRIC=PERCENT, e.g. goodput_mbps=0.5 */
-        const char *eq = strchr(spec, '=');
-        char *end;
-        double pct = eq ? strtod(eq + 1, &end) : -1;
-        if (!eq || *end || pct <= 0 || pct >= 100)
-                return -EINVAL;
-        for (unsigned i = 0; i < ELEMENTSOF(metrics); i++)
-                if (strlen(metrics[i].name) == (size_t)(eq - spec) &&
-                    !strncmp(metrics[i].name, spec, (size_t)(eq - spec))) {
-                        metrics[i].threshold = pct / 100;
-                        return 0;
-                }
-        return -ENOENT;
-}
-
-static const struct metric_def *metric_find(const char *name)
-{
-        for (unsigned i = 0; i < ELEMENTSOF(metrics); i++)
-                if (streq(metrics[i].name, name))
-                        return &metrics[i];
-        return NULL;
+        return metric_set_threshold(spec);
 }
 
 /* The samples of one run: every metric of every workload, valid or not. */
@@ -72,36 +32,14 @@ static unsigned run_samples(const struct run_result *res, struct store_sample *o
                 const char *reason = valid ? NULL : w->reason ? w->reason : "not valid";
                 if (res->crash_node)
                         valid = false, reason = "a node crashed";
-                double gbit = w->recv_bps * (double)w->w->duration_us / 1e6 / 1e9;
-                double cpu = w->cpu_client_s + w->cpu_server_s;
-                struct {
-                        const char *m;
+                unsigned nm;
+                const struct metric *m = metric_all(&nm);
+                for (unsigned k = 0; k < nm && n < max; k++) {
                         double v;
-                        bool have;
-                } v[] = {
-                        {"goodput_mbps", w->recv_bps / 1e6, true},
-                        {"aggregation_efficiency",
-                         w->path_rate_bps ? w->recv_bps / (double)w->path_rate_bps : 0,
-                         w->path_rate_bps > 0},
-                        {"cpu_s", cpu, true},
-                        {"cpu_s_per_gbit", gbit > 0 ? cpu / gbit : 0, gbit > 0},
-                        {"node_cpu_client_pct", w->node_cpu_client_pct,
-                         w->node_cpu_client_pct >= 0},
-                        {"node_cpu_server_pct", w->node_cpu_server_pct,
-                         w->node_cpu_server_pct >= 0},
-                        {"vm_cpu_client_s", w->vm_cpu_client_s, w->vm_cpu_client_s >= 0},
-                        {"vm_cpu_server_s", w->vm_cpu_server_s, w->vm_cpu_server_s >= 0},
-                        {"retransmits", (double)w->retransmits, w->retransmits >= 0},
-                        {"subflows_per_connection", w->subflows_per_conn, true},
-                        {"transactions_per_s", w->tps, w->tps > 0},
-                        {"connections_per_s", w->cps, w->cps > 0},
-                        {"latency_p50_us", w->lat_p50_us, w->lat_p50_us > 0},
-                        {"latency_p99_us", w->lat_p99_us, w->lat_p99_us > 0},
-                };
-                for (unsigned k = 0; k < ELEMENTSOF(v) && n < max; k++)
-                        if (v[k].have && isfinite(v[k].v) && v[k].v >= 0)
-                                out[n++] = (struct store_sample){w->w->name, v[k].m, v[k].v, valid,
+                        if (m[k].get(w, &v) && isfinite(v) && v >= 0)
+                                out[n++] = (struct store_sample){w->w->name, m[k].name, v, valid,
                                                                  reason};
+                }
         }
         return n;
 }
@@ -413,10 +351,11 @@ static int judge(struct json_object *base, const char *base_side, struct json_ob
                 if (!seen && n_wl < ELEMENTSOF(wls))
                         wls[n_wl++] = (char *)w;
         }
-        struct json_object *tests = json_object_new_array();
-        unsigned regressions = 0;
+        struct verdicts v = {0};
+        unsigned n_metrics;
+        const struct metric *metrics = metric_all(&n_metrics);
         for (unsigned w = 0; w < n_wl; w++)
-                for (unsigned m = 0; m < ELEMENTSOF(metrics); m++) {
+                for (unsigned m = 0; m < n_metrics; m++) {
                         double *a, *b, *ai, *bi;
                         size_t na, nb, nai, nbi;
                         collect(base, base_side, wls[w], metrics[m].name, true, &a, &na);
@@ -430,76 +369,30 @@ static int judge(struct json_object *base, const char *base_side, struct json_ob
                                 free(b);
                                 continue;
                         }
-                        struct judgement j;
-                        stats_judge(a, na, b, nb, metrics[m].higher_is_better, metrics[m].threshold,
-                                    3, &j);
-                        struct json_object *t = json_object_new_object();
-                        char *name = xasprintf("%s.%s", wls[w], metrics[m].name);
-                        json_object_object_add(t, "name", json_object_new_string(name));
-                        json_object_object_add(t, "verdict",
-                                               json_object_new_string(verdict_name(j.verdict)));
-                        json_object_object_add(t, "base_median",
-                                               json_object_new_double(j.base_median));
-                        json_object_object_add(t, "cand_median",
-                                               json_object_new_double(j.cand_median));
-                        json_object_object_add(t, "change", json_object_new_double(j.rel_change));
-                        json_object_object_add(t, "ci_low", json_object_new_double(j.rel_lo));
-                        json_object_object_add(t, "ci_high", json_object_new_double(j.rel_hi));
-                        json_object_object_add(t, "confidence",
-                                               json_object_new_double(j.shift.confidence));
-                        json_object_object_add(t, "p", json_object_new_double(j.shift.p));
-                        json_object_object_add(t, "threshold",
-                                               json_object_new_double(metrics[m].threshold));
-                        json_object_object_add(t, "base_cv", json_object_new_double(j.base_cv));
-                        json_object_object_add(t, "cand_cv", json_object_new_double(j.cand_cv));
-                        json_object_object_add(t, "base_valid", json_object_new_int((int)na));
-                        json_object_object_add(t, "base_invalid", json_object_new_int((int)nai));
-                        json_object_object_add(t, "cand_valid", json_object_new_int((int)nb));
-                        json_object_object_add(t, "cand_invalid", json_object_new_int((int)nbi));
-                        json_object_array_add(tests, t);
-                        free(name);
+                        _cleanup_free_ char *name = xasprintf("%s.%s", wls[w], metrics[m].name);
+                        struct test_result t = {.name = name,
+                                                .metric = &metrics[m],
+                                                .threshold = metric_threshold(&metrics[m]),
+                                                .base_valid = na,
+                                                .base_invalid = nai,
+                                                .cand_valid = nb,
+                                                .cand_invalid = nbi,
+                                                .base_mean = na ? stats_mean(a, na) : 0,
+                                                .base_sd = stats_stddev(a, na),
+                                                .cand_mean = nb ? stats_mean(b, nb) : 0,
+                                                .cand_sd = stats_stddev(b, nb)};
+                        stats_judge(a, na, b, nb, metrics[m].higher_is_better, t.threshold, 3,
+                                    &t.j);
+                        verdicts_add(&v, &t);
                         free(a);
                         free(b);
                 }
-        size_t n = json_object_array_length(tests);
-        printf("KTAP version 1\n1..%zu\n# %s\n", n, what);
-        for (size_t i = 0; i < n; i++) {
-                struct json_object *t = json_object_array_get_idx(tests, i);
-                const char *v = jstr(t, "verdict"), *name = jstr(t, "name");
-                const struct metric_def *md = metric_find(strchr(name, '.') + 1);
-                double bm = 0, cm = 0, ch = 0, lo = 0, hi = 0, th = 0, bcv = 0, ccv = 0, conf = 0;
-                int64_t bv = 0, bi = 0, cv = 0, ci = 0;
-                jdouble(t, "base_median", &bm);
-                jdouble(t, "cand_median", &cm);
-                jdouble(t, "change", &ch);
-                jdouble(t, "ci_low", &lo);
-                jdouble(t, "ci_high", &hi);
-                jdouble(t, "threshold", &th);
-                jdouble(t, "base_cv", &bcv);
-                jdouble(t, "cand_cv", &ccv);
-                jdouble(t, "confidence", &conf);
-                jint(t, "base_valid", &bv);
-                jint(t, "base_invalid", &bi);
-                jint(t, "cand_valid", &cv);
-                jint(t, "cand_invalid", &ci);
-                bool regression = streq(v, "regression");
-                regressions += regression;
-                const char *skip =
-                        streq(v, "noisy") || streq(v, "insufficient") ? " # SKIP " : " # ";
-                printf("%s %zu %s%s%s: %.4g -> %.4g %s, change %+.2f%% [%.0f%% CI %+.2f%%, "
-                       "%+.2f%%], "
-                       "threshold %.0f%%\n",
-                       regression ? "not ok" : "ok", i + 1, name, skip, v, bm, cm,
-                       md ? md->unit : "", 100 * ch, 100 * conf, 100 * lo, 100 * hi, 100 * th);
-                printf("#   samples: base %lld valid, %lld invalid; candidate %lld valid, %lld "
-                       "invalid; "
-                       "CV base %.2f%%, candidate %.2f%%\n",
-                       (long long)bv, (long long)bi, (long long)cv, (long long)ci, 100 * bcv,
-                       100 * ccv);
-        }
-        printf("# %u regression(s) in %zu test(s)\n", regressions, n);
-        *ret_json = tests;
-        return regressions ? EXIT_REGRESSION : EXIT_OK;
+        ktap_print(stdout, &v, what);
+        lkp_print(stdout, &v);
+        *ret_json = verdicts_json(&v);
+        int rc = v.regressions ? EXIT_REGRESSION : EXIT_OK;
+        verdicts_clear(&v);
+        return rc;
 }
 
 static void invalid_notes(struct json_object *samples)
@@ -665,7 +558,9 @@ int series_run(const struct series_opts *o)
         } else if (rc == EXIT_OK && runs > 1) {
                 /* a plain series: per metric median and spread */
                 printf("# series %s: %u runs\n", series, runs);
-                for (unsigned m = 0; m < ELEMENTSOF(metrics); m++) {
+                unsigned n_metrics;
+                const struct metric *metrics = metric_all(&n_metrics);
+                for (unsigned m = 0; m < n_metrics; m++) {
                         const char *last = NULL;
                         for (size_t i = 0; i < json_object_array_length(samples); i++) {
                                 const char *w =

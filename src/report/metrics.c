@@ -1,0 +1,85 @@
+#include "metrics.h"
+#include "../shared/util.h"
+
+#include <math.h>
+
+#define GETTER(fn, expr, have)                                                                     \
+        static bool fn(const struct wl_result *w, double *ret)                                     \
+        {                                                                                          \
+                *ret = (expr);                                                                     \
+                return (have);                                                                     \
+        }
+
+/* goodput is the receiver's own count, warm-up excluded (run.c, the tools' drivers) */
+GETTER(goodput, w->recv_bps / 1e6, w->recv_bps >= 0)
+GETTER(aggregation, w->recv_bps / (double)w->path_rate_bps,
+       w->path_rate_bps > 0 && w->recv_bps >= 0)
+GETTER(cpu_s, w->cpu_client_s + w->cpu_server_s, true)
+static bool cpu_per_gbit(const struct wl_result *w, double *ret)
+{
+        double gbit = w->recv_bps * (double)w->w->duration_us / 1e6 / 1e9;
+        *ret = gbit > 0 ? (w->cpu_client_s + w->cpu_server_s) / gbit : 0;
+        return gbit > 0;
+}
+GETTER(node_cpu_client, w->node_cpu_client_pct, w->node_cpu_client_pct >= 0)
+GETTER(node_cpu_server, w->node_cpu_server_pct, w->node_cpu_server_pct >= 0)
+GETTER(vm_cpu_client, w->vm_cpu_client_s, w->vm_cpu_client_s >= 0)
+GETTER(vm_cpu_server, w->vm_cpu_server_s, w->vm_cpu_server_s >= 0)
+GETTER(retransmits, (double)w->retransmits, w->retransmits >= 0)
+GETTER(subflows, w->subflows_per_conn, true)
+GETTER(tps, w->tps, w->tps > 0)
+GETTER(cps, w->cps, w->cps > 0)
+GETTER(p50, w->lat_p50_us, w->lat_p50_us > 0)
+GETTER(p99, w->lat_p99_us, w->lat_p99_us > 0)
+
+static struct metric metrics[] = {
+        {"goodput_mbps", "Mbit/s", "goodput", true, 0.01, goodput},
+        {"aggregation_efficiency", "", "goodput / shaped capacity", true, 0.01, aggregation},
+        {"cpu_s", "s", "CPU of both tools", false, 0.05, cpu_s},
+        {"cpu_s_per_gbit", "s/Gbit", "CPU per Gbit", false, 0.05, cpu_per_gbit},
+        {"node_cpu_client_pct", "%", "client node busy", false, 0.05, node_cpu_client},
+        {"node_cpu_server_pct", "%", "server node busy", false, 0.05, node_cpu_server},
+        {"vm_cpu_client_s", "s", "client VM CPU", false, 0.05, vm_cpu_client},
+        {"vm_cpu_server_s", "s", "server VM CPU", false, 0.05, vm_cpu_server},
+        {"retransmits", "", "retransmitted segments", false, 0.25, retransmits},
+        {"subflows_per_connection", "", "subflows per connection", true, 0.01, subflows},
+        {"transactions_per_s", "/s", "transactions", true, 0.02, tps},
+        {"connections_per_s", "/s", "connections", true, 0.02, cps},
+        {"latency_p50_us", "us", "latency p50", false, 0.05, p50},
+        {"latency_p99_us", "us", "latency p99", false, 0.10, p99},
+};
+
+const struct metric *metric_all(unsigned *n)
+{
+        *n = ELEMENTSOF(metrics);
+        return metrics;
+}
+
+const struct metric *metric_find(const char *name)
+{
+        for (unsigned i = 0; i < ELEMENTSOF(metrics); i++)
+                if (streq(metrics[i].name, name))
+                        return &metrics[i];
+        return NULL;
+}
+
+double metric_threshold(const struct metric *m)
+{
+        return m->threshold;
+}
+
+int metric_set_threshold(const char *spec)
+{
+        const char *eq = strchr(spec, '=');
+        char *end;
+        double pct = eq ? strtod(eq + 1, &end) : -1;
+        if (!eq || *end || !isfinite(pct) || pct <= 0 || pct >= 100)
+                return -EINVAL;
+        for (unsigned i = 0; i < ELEMENTSOF(metrics); i++)
+                if (strlen(metrics[i].name) == (size_t)(eq - spec) &&
+                    !strncmp(metrics[i].name, spec, (size_t)(eq - spec))) {
+                        metrics[i].threshold = pct / 100;
+                        return 0;
+                }
+        return -ENOENT;
+}

@@ -1,0 +1,28 @@
+/* metrics.h - the one registry of what the lab measures and judges: each
+ * metric's name, unit, better direction, default threshold (the smallest
+ * relative change that matters), and how it is computed from a workload's
+ * result. The samples stored with a run, the verdicts, the tables and the
+ * reports all take a metric's definition from here and from nowhere else. */
+#pragma once
+#include "../cli/run.h"
+
+#include <stdbool.h>
+
+struct metric {
+        const char *name;  /* as stored and judged: "goodput_mbps" */
+        const char *unit;  /* "Mbit/s", "" for a ratio or a count */
+        const char *label; /* for people: "goodput" */
+        bool higher_is_better;
+        double threshold; /* default; --threshold METRIC=PERCENT changes it for a run */
+        /* the metric of one workload's result; false when that workload has none
+         * (a CPU share a backend cannot measure, latency of a stream...) */
+        bool (*get)(const struct wl_result *w, double *ret);
+};
+
+/* Every metric, in the order tables show them. */
+const struct metric *metric_all(unsigned *n);
+const struct metric *metric_find(const char *name);
+/* The threshold in force (the default unless --threshold changed it). */
+double metric_threshold(const struct metric *m);
+/* "goodput_mbps=0.5": 0, -EINVAL (not METRIC=PERCENT in (0, 100)), -ENOENT. */
+int metric_set_threshold(const char *spec);

@@ -1,0 +1,36 @@
+/* verdicts.h - judged comparisons as typed results, and the ways they are
+ * shown: KTAP (the exit status's evidence), an LKP-shaped table that pastes
+ * into a netdev mail, and JSON. The judging itself is src/stats (pure). */
+#pragma once
+#include "metrics.h"
+#include "../stats/stats.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+
+/* One (workload, metric) judged: base against candidate. */
+struct test_result {
+        char *name; /* "bulk-mptcp.goodput_mbps" */
+        const struct metric *metric;
+        double threshold;
+        struct judgement j;
+        size_t base_valid, base_invalid, cand_valid, cand_invalid;
+        double base_mean, base_sd, cand_mean, cand_sd; /* of the valid samples */
+};
+
+struct verdicts {
+        struct test_result *t;
+        size_t n;
+        unsigned regressions;
+};
+
+void verdicts_add(struct verdicts *v, const struct test_result *t);
+void verdicts_clear(struct verdicts *v);
+
+/* KTAP version 1: one test per result, "not ok" only for a regression,
+ * "# SKIP" for noisy or insufficient; `what` says what was compared. */
+void ktap_print(FILE *f, const struct verdicts *v, const char *what);
+/* LKP's compare shape: base ±%stddev, %change, candidate ±%stddev, metric,
+ * with n and the Hodges-Lehmann shift and its interval; as "# " lines. */
+void lkp_print(FILE *f, const struct verdicts *v);
+struct json_object *verdicts_json(const struct verdicts *v);
