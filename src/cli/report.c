@@ -179,6 +179,9 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                 json_object_object_add(j, "aggregation_efficiency",
                                        json_object_get(jobj(mj, "aggregation_efficiency")));
                 json_object_object_add(j, "metrics", mj);
+                json_object_object_add(j, "mib", json_object_get(w->mib));
+                json_object_object_add(j, "cpu_cores", json_object_get(w->cpu_cores));
+                json_object_object_add(j, "intervals", json_object_get(w->intervals));
                 struct json_object *ifs = json_object_new_array();
                 for (unsigned k = 0; k < w->n_ifaces; k++) {
                         struct json_object *x = json_object_new_object();

@@ -7,6 +7,7 @@
 #include "../topo/units.h"
 
 #include <arpa/inet.h>
+#include <math.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -466,6 +467,98 @@ static double node_busy_pct(struct json_object *before, struct json_object *afte
         return total > 0 ? 100.0 * (total - idle) / total : -1;
 }
 
+/* Every MPTcpExt, TcpExt and Tcp counter that moved between two readings of a
+ * node (nstat's view), as "GroupName": delta; guest values, so deltas saturate. */
+static struct json_object *mib_deltas(struct json_object *before, struct json_object *after)
+{
+        static const char *const groups[] = {"MPTcpExt", "TcpExt", "Tcp"};
+        struct json_object *o = json_object_new_object();
+        for (unsigned g = 0; g < ELEMENTSOF(groups); g++) {
+                struct json_object *b = jobj(before, groups[g]), *a = jobj(after, groups[g]);
+                if (!a)
+                        continue;
+                json_object_object_foreach (a, name, v) {
+                        int64_t x = 0, y = json_object_get_int64(v);
+                        jint(b, name, &x);
+                        int64_t d = sat_delta(x, y);
+                        if (d) {
+                                _cleanup_free_ char *key = xasprintf("%s%s", groups[g], name);
+                                json_object_object_add(o, key, json_object_new_int64(d));
+                        }
+                }
+        }
+        return o;
+}
+
+/* Each core's user, system and softirq share of the window (/proc/stat
+ * columns 0, 2 and 6 of 8), and its busy share, in %. */
+static struct json_object *cpu_per_core(struct json_object *before, struct json_object *after)
+{
+        struct json_object *o = json_object_new_object(), *b = jobj(before, "cpu"),
+                           *a = jobj(after, "cpu");
+        if (!a || !b)
+                return o;
+        json_object_object_foreach (a, name, arr) {
+                struct json_object *prev = jarr(b, name);
+                if (streq(name, "cpu") || !prev || !json_object_is_type(arr, json_type_array) || json_object_array_length(arr) < 8 ||
+                    json_object_array_length(prev) < 8)
+                        continue;
+                double d[8], total = 0;
+                for (size_t i = 0; i < 8; i++) {
+                        d[i] = (double)sat_delta(
+                                json_object_get_int64(json_object_array_get_idx(prev, i)),
+                                json_object_get_int64(json_object_array_get_idx(arr, i)));
+                        total += d[i];
+                }
+                if (total <= 0)
+                        continue;
+                struct json_object *c = json_object_new_object();
+                json_object_object_add(c, "user", json_object_new_double(100 * (d[0] + d[1]) / total));
+                json_object_object_add(c, "system", json_object_new_double(100 * d[2] / total));
+                json_object_object_add(c, "softirq", json_object_new_double(100 * d[6] / total));
+                json_object_object_add(c, "busy",
+                                       json_object_new_double(100 * (total - d[3] - d[4]) / total));
+                json_object_object_add(o, name, c);
+        }
+        return o;
+}
+
+/* The per-interval series of a tool's report, in one shape for both tools:
+ * t (seconds from the start, warm-up included), bps, and per subflow (mptcpload
+ * only: MPTCP_TCPINFO of the first connections) rtt_us, snd_cwnd, bytes_acked,
+ * bytes_received, local, remote. Values from the guest: non-numbers dropped. */
+static struct json_object *interval_series(const char *out, bool ml)
+{
+        _cleanup_json_ struct json_object *o = out ? json_tokener_parse(out) : NULL;
+        struct json_object *series = json_object_new_array(), *iv = jarr(o, "intervals");
+        for (size_t i = 0; iv && i < json_object_array_length(iv) && i < 100000; i++) {
+                struct json_object *x = json_object_array_get_idx(iv, i), *s = json_object_new_object();
+                double t = -1, bps = -1;
+                if (ml) {
+                        jdouble(x, "t", &t);
+                        jdouble(x, "bps", &bps);
+                } else {
+                        t = jpath_double(x, -1, "sum", "end", NULL);
+                        bps = jpath_double(x, -1, "sum", "bits_per_second", NULL);
+                }
+                if (!isfinite(t) || !isfinite(bps) || t < 0 || bps < 0) {
+                        json_object_put(s);
+                        continue;
+                }
+                json_object_object_add(s, "t", json_object_new_double(t));
+                json_object_object_add(s, "bps", json_object_new_double(bps));
+                struct json_object *det = jarr(x, "subflow_detail");
+                if (ml && det && json_object_array_length(det) > 0) {
+                        /* the first connection's subflows */
+                        struct json_object *c0 = json_object_array_get_idx(det, 0);
+                        if (json_object_is_type(c0, json_type_array))
+                                json_object_object_add(s, "subflows", json_object_get(c0));
+                }
+                json_object_array_add(series, s);
+        }
+        return series;
+}
+
 static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **err)
 {
         struct topo *t = r->lab.t;
@@ -648,6 +741,13 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         jdouble(sres, "stime_s", &s);
         res->cpu_server_s = u + s;
 
+        res->intervals = interval_series(out, ml);
+        res->mib = json_object_new_object();
+        json_object_object_add(res->mib, cn->tn->name, mib_deltas(before_c, after_c));
+        json_object_object_add(res->mib, sn->tn->name, mib_deltas(before_s, after_s));
+        res->cpu_cores = json_object_new_object();
+        json_object_object_add(res->cpu_cores, cn->tn->name, cpu_per_core(before_c, after_c));
+        json_object_object_add(res->cpu_cores, sn->tn->name, cpu_per_core(before_s, after_s));
         res->node_cpu_client_pct = node_busy_pct(before_c, after_c);
         res->node_cpu_server_pct = node_busy_pct(before_s, after_s);
         res->mp_capable = delta(before_c, after_c, "MPTcpExt", "MPCapableSYNACKRX");
@@ -732,6 +832,9 @@ struct run_result *run_result_free(struct run_result *r)
                 free(w->reason);
                 free(w->method);
                 free(w->target);
+                json_object_put(w->mib);
+                json_object_put(w->cpu_cores);
+                json_object_put(w->intervals);
                 for (unsigned k = 0; k < w->n_ifaces; k++) {
                         free(w->ifaces[k].node);
                         free(w->ifaces[k].dev);

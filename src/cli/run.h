@@ -36,6 +36,12 @@ struct wl_result {
         struct iface_bytes *ifaces;
         unsigned n_ifaces;
         double wall_s;
+        /* what a report shows besides the metrics, kept in the run's JSON:
+         * {node: {"MPTcpExtMPJoinAckRx": delta, ...}} for every MPTcpExt, TcpExt
+         * and Tcp counter that moved (what nstat shows), {node: {"cpu0": {"user",
+         * "system", "softirq", "busy"} in % of the window}}, and the tools'
+         * per-interval series [{"t", "bps", "subflows": [{"rtt_us", ...}]}] */
+        struct json_object *mib, *cpu_cores, *intervals;
 };
 
 struct run_result {
