@@ -500,8 +500,8 @@ static struct json_object *cpu_per_core(struct json_object *before, struct json_
                 return o;
         json_object_object_foreach (a, name, arr) {
                 struct json_object *prev = jarr(b, name);
-                if (streq(name, "cpu") || !prev || !json_object_is_type(arr, json_type_array) || json_object_array_length(arr) < 8 ||
-                    json_object_array_length(prev) < 8)
+                if (streq(name, "cpu") || !prev || !json_object_is_type(arr, json_type_array) ||
+                    json_object_array_length(arr) < 8 || json_object_array_length(prev) < 8)
                         continue;
                 double d[8], total = 0;
                 for (size_t i = 0; i < 8; i++) {
@@ -513,7 +513,8 @@ static struct json_object *cpu_per_core(struct json_object *before, struct json_
                 if (total <= 0)
                         continue;
                 struct json_object *c = json_object_new_object();
-                json_object_object_add(c, "user", json_object_new_double(100 * (d[0] + d[1]) / total));
+                json_object_object_add(c, "user",
+                                       json_object_new_double(100 * (d[0] + d[1]) / total));
                 json_object_object_add(c, "system", json_object_new_double(100 * d[2] / total));
                 json_object_object_add(c, "softirq", json_object_new_double(100 * d[6] / total));
                 json_object_object_add(c, "busy",
@@ -532,7 +533,8 @@ static struct json_object *interval_series(const char *out, bool ml)
         _cleanup_json_ struct json_object *o = out ? json_tokener_parse(out) : NULL;
         struct json_object *series = json_object_new_array(), *iv = jarr(o, "intervals");
         for (size_t i = 0; iv && i < json_object_array_length(iv) && i < 100000; i++) {
-                struct json_object *x = json_object_array_get_idx(iv, i), *s = json_object_new_object();
+                struct json_object *x = json_object_array_get_idx(iv, i),
+                                   *s = json_object_new_object();
                 double t = -1, bps = -1;
                 if (ml) {
                         jdouble(x, "t", &t);

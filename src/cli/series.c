@@ -119,6 +119,9 @@ static int write_json(const char *path, struct json_object *j)
         return r;
 }
 
+/* the counted runs of this series, as their run JSON (with "side") */
+static struct json_object *series_runs;
+
 /* this process's hold on the host (series_run takes it for all its runs) */
 static struct hostlock host_lock = {.fd = -1, .conc_fd = -1};
 
@@ -167,7 +170,8 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                         rc = EXIT_INFRA;
                 json_object_put(j);
         }
-        if (res && db && rc != EXIT_INPUT &&
+        /* samples are judged whether or not the database keeps them (--no-store) */
+        if (res && rc != EXIT_INPUT &&
             !(rc == EXIT_INFRA && !res->crash_node && res->error &&
               streq(res->error, "interrupted"))) {
                 unsigned max = res->n_wl * 16 + 1;
@@ -229,7 +233,12 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                                        .samples = samples,
                                        .n_samples = n};
                 char *err = NULL;
-                if (store_add_run(db, &sr, &err) < 0) {
+                if (!warmup) { /* for the counter table of compare and check */
+                        json_object_object_add(rj, "side",
+                                               sd->name ? json_object_new_string(sd->name) : NULL);
+                        json_object_array_add(series_runs, json_object_get(rj));
+                }
+                if (db && store_add_run(db, &sr, &err) < 0) {
                         /* the run's samples are not lost: kept for `mptcplab import` */
                         _cleanup_free_ char *spool = spool_run(&sr, res->run_dir);
                         log_error("%s; the run is kept in %s: store it later with `mptcplab "
@@ -484,7 +493,9 @@ int series_run(const struct series_opts *o)
         random_hex(series + 1, 16); /* 128 random bits: two series never merge */
         struct side a = {o->compare ? "A" : NULL, o->kernel_a, o->sets_a, o->n_sets_a};
         struct side b = {"B", o->kernel_b, o->sets_b, o->n_sets_b};
-        struct json_object *samples = json_object_new_array();
+        struct json_object *samples = json_object_new_array(), *mibs = NULL;
+        json_object_put(series_runs);
+        series_runs = json_object_new_array();
         int rc = EXIT_OK;
         unsigned runs = o->runs ? o->runs : 1;
         bool warmup = o->runs > 0;
@@ -525,8 +536,10 @@ int series_run(const struct series_opts *o)
                                   why);
                         free(why);
                         rc = EXIT_INPUT;
-                } else
+                } else {
                         rc = judge(samples, "A", samples, "B", what, &tests);
+                        mib_table_print(stdout, series_runs, "A", series_runs, "B", &mibs);
+                }
         } else if (rc == EXIT_OK && o->baseline) {
                 struct json_object *base = NULL;
                 if (store_samples(db, o->baseline, "baseline", true, &base, &err) < 0 ||
@@ -549,8 +562,17 @@ int series_run(const struct series_opts *o)
                                           why);
                                 free(why);
                                 rc = EXIT_INPUT;
-                        } else
+                        } else {
                                 rc = judge(base, NULL, samples, NULL, what, &tests);
+                                struct json_object *base_runs = NULL;
+                                if (store_run_reports(db, o->baseline, "baseline", &base_runs,
+                                                      &err) == 0)
+                                        mib_table_print(stdout, base_runs, NULL, series_runs, NULL,
+                                                        &mibs);
+                                free(err);
+                                err = NULL;
+                                json_object_put(base_runs);
+                        }
                         json_object_object_add(out, "baseline",
                                                json_object_new_string(o->baseline));
                 }
@@ -602,6 +624,8 @@ int series_run(const struct series_opts *o)
         json_object_object_add(out, "crashed_runs", json_object_new_int((int)crashed));
         if (tests)
                 json_object_object_add(out, "tests", tests);
+        if (mibs)
+                json_object_object_add(out, "mib_changes", mibs);
         json_object_object_add(out, "samples", samples);
         json_object_object_add(out, "exit", json_object_new_int(rc));
         if ((o->runs || o->compare || o->baseline) && write_json(o->json_out, out) < 0 &&

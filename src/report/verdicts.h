@@ -34,3 +34,9 @@ void ktap_print(FILE *f, const struct verdicts *v, const char *what);
  * with n and the Hodges-Lehmann shift and its interval; as "# " lines. */
 void lkp_print(FILE *f, const struct verdicts *v);
 struct json_object *verdicts_json(const struct verdicts *v);
+
+/* The MIB counters (run JSON workloads[].mib) that moved differently between
+ * the base and the candidate runs (sides "A"/"B", or NULL: all runs of the
+ * array); "# " lines, and the rows as JSON in *ret. */
+void mib_table_print(FILE *f, struct json_object *base, const char *base_side,
+                     struct json_object *cand, const char *cand_side, struct json_object **ret);

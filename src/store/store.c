@@ -271,13 +271,44 @@ fail:
 static int query_json(struct store *s, const char *sql, const char *arg, unsigned limit,
                       struct json_object **ret, char **err);
 
+static const char *where_of(const char *kind)
+{
+        return streq(kind, "series") ? "r.series = ?1"
+               : streq(kind, "run")  ? "r.run_id = ?1"
+                                    : "r.id IN (SELECT run FROM baseline_runs WHERE baseline = ?1)";
+}
+
+int store_run_reports(struct store *s, const char *what, const char *kind, struct json_object **ret,
+                      char **err)
+{
+        _cleanup_free_ char *sql =
+                xasprintf("SELECT r.run_id AS run, r.side, r.result_json FROM runs r WHERE %s AND "
+                          "r.warmup = 0 ORDER BY r.id",
+                          where_of(kind));
+        struct json_object *rows = NULL;
+        int r = query_json(s, sql, what, 0, &rows, err);
+        if (r < 0)
+                return r;
+        /* the run JSON itself, with its side */
+        struct json_object *out = json_object_new_array();
+        for (size_t i = 0; i < json_object_array_length(rows); i++) {
+                struct json_object *row = json_object_array_get_idx(rows, i);
+                const char *text = jstr(row, "result_json"), *side = jstr(row, "side");
+                struct json_object *rj = text ? json_tokener_parse(text) : NULL;
+                if (!rj)
+                        continue;
+                json_object_object_add(rj, "side", side ? json_object_new_string(side) : NULL);
+                json_object_array_add(out, rj);
+        }
+        json_object_put(rows);
+        *ret = out;
+        return 0;
+}
+
 int store_samples(struct store *s, const char *what, const char *kind, bool all,
                   struct json_object **ret, char **err)
 {
-        const char *where = streq(kind, "series") ? "r.series = ?1"
-                            : streq(kind, "run")  ? "r.run_id = ?1"
-                                                  : "r.id IN (SELECT run FROM baseline_runs WHERE "
-                                                    "baseline = ?1)";
+        const char *where = where_of(kind);
         _cleanup_free_ char *sql = xasprintf(
                 "SELECT r.run_id AS run, r.side, s.workload, s.metric, s.value, s.valid, s.reason,"
                 " r.accel"

@@ -48,6 +48,10 @@ int64_t store_import_json(struct store *s, struct json_object *o, char **err);
 int store_samples(struct store *s, const char *what, const char *kind, bool all,
                   struct json_object **ret, char **err);
 /* kind: "series", "run" or "baseline" */
+/* The run JSON (docs/run-json.md) of the counted runs of a series, run or
+ * baseline, each with its "side": a JSON array. */
+int store_run_reports(struct store *s, const char *what, const char *kind, struct json_object **ret,
+                      char **err);
 
 int store_baseline_save(struct store *s, const char *name, const char *id, char **err);
 int store_baseline_list(struct store *s, struct json_object **ret, char **err);

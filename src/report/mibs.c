@@ -1,0 +1,100 @@
+/* mibs.c - the MIB counter table of a comparison: per workload, node and
+ * counter, the mean delta per run on each side, listing only the counters
+ * that moved differently. The counters come with every run (run-json.md,
+ * workloads[].mib: nstat's view of MPTcpExt, TcpExt and Tcp). */
+#include "verdicts.h"
+#include "../shared/json.h"
+#include "../shared/util.h"
+
+#include <math.h>
+
+/* {"workload/node/counter": [sum, runs]} of one side */
+static void add_side(struct json_object *acc, struct json_object *runs, const char *side)
+{
+        for (size_t i = 0; i < json_object_array_length(runs); i++) {
+                struct json_object *r = json_object_array_get_idx(runs, i);
+                const char *s = jstr(r, "side");
+                if (side && (!s || !streq(s, side)))
+                        continue;
+                struct json_object *wls = jarr(r, "workloads");
+                for (size_t w = 0; w < json_object_array_length(wls); w++) {
+                        struct json_object *wl = json_object_array_get_idx(wls, w);
+                        const char *name = jstr(wl, "name");
+                        struct json_object *mib = jobj(wl, "mib");
+                        if (!name || !mib || !streq(jstr(wl, "status") ?: "", "ok"))
+                                continue;
+                        json_object_object_foreach (mib, node, counters) {
+                                if (!json_object_is_type(counters, json_type_object))
+                                        continue;
+                                json_object_object_foreach (counters, c, v) {
+                                        _cleanup_free_ char *key =
+                                                xasprintf("%s/%s/%s", name, node, c);
+                                        struct json_object *e = jarr(acc, key);
+                                        if (!e) {
+                                                e = json_object_new_array();
+                                                json_object_array_add(e, json_object_new_double(0));
+                                                json_object_object_add(acc, key, e);
+                                        }
+                                        double sum = json_object_get_double(
+                                                json_object_array_get_idx(e, 0));
+                                        json_object_array_put_idx(
+                                                e, 0,
+                                                json_object_new_double(sum +
+                                                                       json_object_get_double(v)));
+                                }
+                        }
+                }
+        }
+}
+
+static unsigned count_runs(struct json_object *runs, const char *side)
+{
+        unsigned n = 0;
+        for (size_t i = 0; i < json_object_array_length(runs); i++) {
+                const char *s = jstr(json_object_array_get_idx(runs, i), "side");
+                n += !side || (s && streq(s, side));
+        }
+        return n;
+}
+
+static double mean_of(struct json_object *acc, const char *key, unsigned runs)
+{
+        struct json_object *e = jarr(acc, key);
+        return e && runs ? json_object_get_double(json_object_array_get_idx(e, 0)) / runs : 0;
+}
+
+void mib_table_print(FILE *f, struct json_object *base, const char *base_side,
+                     struct json_object *cand, const char *cand_side, struct json_object **ret)
+{
+        struct json_object *a = json_object_new_object(), *b = json_object_new_object();
+        add_side(a, base, base_side);
+        add_side(b, cand, cand_side);
+        unsigned na = count_runs(base, base_side), nb = count_runs(cand, cand_side);
+        struct json_object *rows = json_object_new_array(), *keys = json_object_new_object();
+        json_object_object_foreach (a, ka, va)
+                json_object_object_add(keys, ka, NULL);
+        json_object_object_foreach (b, kb, vb)
+                json_object_object_add(keys, kb, NULL);
+        fprintf(f,
+                "#\n# MIB counters that moved differently (mean delta per run, %u vs %u runs; "
+                "listed when 10%% and 1 apart)\n# %14s %14s %9s  %s\n",
+                na, nb, "base", "candidate", "%change", "workload/node/counter");
+        json_object_object_foreach (keys, k, unused) {
+                double x = mean_of(a, k, na), y = mean_of(b, k, nb);
+                if (fabs(y - x) < 1 || fabs(y - x) < 0.1 * fmax(fabs(x), fabs(y)))
+                        continue;
+                char change[32] = "new";
+                if (x != 0)
+                        snprintf(change, sizeof change, "%+.1f%%", 100 * (y - x) / fabs(x));
+                fprintf(f, "# %14.1f %14.1f %9s  %s\n", x, y, change, k);
+                struct json_object *row = json_object_new_object();
+                json_object_object_add(row, "counter", json_object_new_string(k));
+                json_object_object_add(row, "base", json_object_new_double(x));
+                json_object_object_add(row, "candidate", json_object_new_double(y));
+                json_object_array_add(rows, row);
+        }
+        json_object_put(keys);
+        json_object_put(a);
+        json_object_put(b);
+        *ret = rows;
+}
