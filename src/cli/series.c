@@ -291,26 +291,6 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
 
 /* ---- verdicts ---- */
 
-static void collect(struct json_object *samples, const char *side, const char *wl,
-                    const char *metric, bool valid, double **v, size_t *n)
-{
-        *n = 0;
-        *v = xcalloc(json_object_array_length(samples) + 1, sizeof(double));
-        for (size_t i = 0; i < json_object_array_length(samples); i++) {
-                struct json_object *x = json_object_array_get_idx(samples, i);
-                const char *s = jstr(x, "side");
-                bool ok = json_object_get_boolean(jpath(x, "valid", NULL));
-                if ((side && (!s || !streq(s, side))) || !streq(jstr(x, "workload"), wl) ||
-                    !streq(jstr(x, "metric"), metric) || ok != valid)
-                        continue;
-                double d = 0;
-                /* a missing value (SQLite keeps NaN as NULL) is no sample, never a 0 */
-                if (!jdouble(x, "value", &d) || !isfinite(d))
-                        continue;
-                (*v)[(*n)++] = d;
-        }
-}
-
 /* The accelerators (node -> kvm/tcg/host) of the samples of one side; a
  * comparison across them measures the emulator, not the kernel. Returns true
  * and *msg when the two sides (or one side within itself) differ. */
@@ -349,53 +329,8 @@ static bool accel_mixed(struct json_object *base, const char *base_side, struct 
 static int judge(struct json_object *base, const char *base_side, struct json_object *cand,
                  const char *cand_side, const char *what, struct json_object **ret_json)
 {
-        /* the workloads, in order of appearance */
-        char *wls[64];
-        unsigned n_wl = 0;
-        for (size_t i = 0; i < json_object_array_length(cand); i++) {
-                const char *w = jstr(json_object_array_get_idx(cand, i), "workload");
-                bool seen = false;
-                for (unsigned k = 0; k < n_wl; k++)
-                        seen |= streq(wls[k], w);
-                if (!seen && n_wl < ELEMENTSOF(wls))
-                        wls[n_wl++] = (char *)w;
-        }
         struct verdicts v = {0};
-        unsigned n_metrics;
-        const struct metric *metrics = metric_all(&n_metrics);
-        for (unsigned w = 0; w < n_wl; w++)
-                for (unsigned m = 0; m < n_metrics; m++) {
-                        double *a, *b, *ai, *bi;
-                        size_t na, nb, nai, nbi;
-                        collect(base, base_side, wls[w], metrics[m].name, true, &a, &na);
-                        collect(cand, cand_side, wls[w], metrics[m].name, true, &b, &nb);
-                        collect(base, base_side, wls[w], metrics[m].name, false, &ai, &nai);
-                        collect(cand, cand_side, wls[w], metrics[m].name, false, &bi, &nbi);
-                        free(ai);
-                        free(bi);
-                        if (na + nai == 0 || nb + nbi == 0) {
-                                free(a);
-                                free(b);
-                                continue;
-                        }
-                        _cleanup_free_ char *name = xasprintf("%s.%s", wls[w], metrics[m].name);
-                        struct test_result t = {.name = name,
-                                                .metric = &metrics[m],
-                                                .threshold = metric_threshold(&metrics[m]),
-                                                .base_valid = na,
-                                                .base_invalid = nai,
-                                                .cand_valid = nb,
-                                                .cand_invalid = nbi,
-                                                .base_mean = na ? stats_mean(a, na) : 0,
-                                                .base_sd = stats_stddev(a, na),
-                                                .cand_mean = nb ? stats_mean(b, nb) : 0,
-                                                .cand_sd = stats_stddev(b, nb)};
-                        stats_judge(a, na, b, nb, metrics[m].higher_is_better, t.threshold, 3,
-                                    &t.j);
-                        verdicts_add(&v, &t);
-                        free(a);
-                        free(b);
-                }
+        verdicts_compute(base, base_side, cand, cand_side, &v);
         ktap_print(stdout, &v, what);
         lkp_print(stdout, &v);
         *ret_json = verdicts_json(&v);
@@ -599,7 +534,7 @@ int series_run(const struct series_opts *o)
                                 last = w;
                                 double *v;
                                 size_t n;
-                                collect(samples, NULL, w, metrics[m].name, true, &v, &n);
+                                samples_values(samples, NULL, w, metrics[m].name, true, &v, &n);
                                 if (n)
                                         printf("# %-14s %-24s median %10.4g  CV %6.2f%%  (%zu "
                                                "valid)\n",

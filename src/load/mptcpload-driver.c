@@ -111,6 +111,15 @@ int mptcpload_parse(const char *text, struct mptcpload_result *ret, char **err)
         for (unsigned i = 0; i < ELEMENTSOF(fields); i++)
                 if (!num(s, fields[i].key, fields[i].sub, fields[i].unknown_ok, fields[i].dst, err))
                         return -EINVAL;
+        /* counts become integers: beyond 2^53 a double is no count (and the
+         * conversion would overflow; the fuzzer found 1e300 fallbacks) */
+        const double counts[] = {fb, er, acc, serr};
+        for (unsigned i = 0; i < ELEMENTSOF(counts); i++)
+                if (counts[i] > 9007199254740992.0) {
+                        *err = xasprintf("mptcpload report: a count of %g is not a count",
+                                         counts[i]);
+                        return -EINVAL;
+                }
         ret->fallbacks = (int64_t)fb;
         ret->errors = (int64_t)er;
         ret->server_accepted = (int64_t)acc;

@@ -1,4 +1,5 @@
 #include "verdicts.h"
+#include "../shared/json.h"
 #include "../shared/util.h"
 
 #include <math.h>
@@ -109,4 +110,75 @@ struct json_object *verdicts_json(const struct verdicts *v)
                 json_object_array_add(tests, t);
         }
         return tests;
+}
+
+void samples_values(struct json_object *samples, const char *side, const char *wl,
+                    const char *metric, bool valid, double **v, size_t *n)
+{
+        *n = 0;
+        *v = xcalloc(json_object_array_length(samples) + 1, sizeof(double));
+        for (size_t i = 0; i < json_object_array_length(samples); i++) {
+                struct json_object *x = json_object_array_get_idx(samples, i);
+                const char *s = jstr(x, "side");
+                bool ok = json_object_get_boolean(jpath(x, "valid", NULL));
+                if ((side && (!s || !streq(s, side))) || !streq(jstr(x, "workload"), wl) ||
+                    !streq(jstr(x, "metric"), metric) || ok != valid)
+                        continue;
+                double d = 0;
+                /* a missing value (SQLite keeps NaN as NULL) is no sample, never a 0 */
+                if (!jdouble(x, "value", &d) || !isfinite(d))
+                        continue;
+                (*v)[(*n)++] = d;
+        }
+}
+
+void verdicts_compute(struct json_object *base, const char *base_side, struct json_object *cand,
+                      const char *cand_side, struct verdicts *v)
+{
+        /* the workloads, in order of appearance */
+        char *wls[64];
+        unsigned n_wl = 0;
+        for (size_t i = 0; i < json_object_array_length(cand); i++) {
+                const char *w = jstr(json_object_array_get_idx(cand, i), "workload");
+                bool seen = false;
+                for (unsigned k = 0; k < n_wl; k++)
+                        seen |= streq(wls[k], w);
+                if (!seen && n_wl < ELEMENTSOF(wls))
+                        wls[n_wl++] = (char *)w;
+        }
+        unsigned n_metrics;
+        const struct metric *metrics = metric_all(&n_metrics);
+        for (unsigned w = 0; w < n_wl; w++)
+                for (unsigned m = 0; m < n_metrics; m++) {
+                        double *a, *b, *ai, *bi;
+                        size_t na, nb, nai, nbi;
+                        samples_values(base, base_side, wls[w], metrics[m].name, true, &a, &na);
+                        samples_values(cand, cand_side, wls[w], metrics[m].name, true, &b, &nb);
+                        samples_values(base, base_side, wls[w], metrics[m].name, false, &ai, &nai);
+                        samples_values(cand, cand_side, wls[w], metrics[m].name, false, &bi, &nbi);
+                        free(ai);
+                        free(bi);
+                        if (na + nai == 0 || nb + nbi == 0) {
+                                free(a);
+                                free(b);
+                                continue;
+                        }
+                        _cleanup_free_ char *name = xasprintf("%s.%s", wls[w], metrics[m].name);
+                        struct test_result t = {.name = name,
+                                                .metric = &metrics[m],
+                                                .threshold = metric_threshold(&metrics[m]),
+                                                .base_valid = na,
+                                                .base_invalid = nai,
+                                                .cand_valid = nb,
+                                                .cand_invalid = nbi,
+                                                .base_mean = na ? stats_mean(a, na) : 0,
+                                                .base_sd = stats_stddev(a, na),
+                                                .cand_mean = nb ? stats_mean(b, nb) : 0,
+                                                .cand_sd = stats_stddev(b, nb)};
+                        stats_judge(a, na, b, nb, metrics[m].higher_is_better, t.threshold, 3,
+                                    &t.j);
+                        verdicts_add(v, &t);
+                        free(a);
+                        free(b);
+                }
 }

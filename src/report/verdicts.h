@@ -25,6 +25,14 @@ struct verdicts {
 };
 
 void verdicts_add(struct verdicts *v, const struct test_result *t);
+/* Samples ([{run, side, workload, metric, value, valid, reason}], as the store
+ * gives them): the values of one workload's metric on one side (NULL: all),
+ * valid or not; a missing or non-finite value is no sample. */
+void samples_values(struct json_object *samples, const char *side, const char *wl,
+                    const char *metric, bool valid, double **v, size_t *n);
+/* Judges every (workload, metric of the registry) present on both sides. */
+void verdicts_compute(struct json_object *base, const char *base_side, struct json_object *cand,
+                      const char *cand_side, struct verdicts *v);
 void verdicts_clear(struct verdicts *v);
 
 /* KTAP version 1: one test per result, "not ok" only for a regression,

@@ -305,6 +305,23 @@ int store_run_reports(struct store *s, const char *what, const char *kind, struc
         return 0;
 }
 
+int store_metric_history(struct store *s, const char *topology, const char *metric,
+                         struct json_object **ret, char **err)
+{
+        if (!*metric || strspn(metric, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(metric)) {
+                *err = xasprintf("not a metric name: %s", metric);
+                return -EINVAL;
+        }
+        _cleanup_free_ char *sql = xasprintf(
+                "SELECT r.run_id AS run, r.series, r.started_at, s.workload, s.value,"
+                " (SELECT count(*) FROM baseline_runs b WHERE b.run = r.id) AS in_baseline"
+                " FROM samples s JOIN runs r ON r.id = s.run"
+                " WHERE r.topology = ?1 AND s.metric = '%s' AND s.valid = 1 AND r.warmup = 0"
+                " ORDER BY r.id",
+                metric);
+        return query_json(s, sql, topology, 0, ret, err);
+}
+
 int store_samples(struct store *s, const char *what, const char *kind, bool all,
                   struct json_object **ret, char **err)
 {

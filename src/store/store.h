@@ -50,6 +50,11 @@ int store_samples(struct store *s, const char *what, const char *kind, bool all,
 /* kind: "series", "run" or "baseline" */
 /* The run JSON (docs/run-json.md) of the counted runs of a series, run or
  * baseline, each with its "side": a JSON array. */
+/* One metric (a name of the metric registry, never user text) of every valid
+ * counted run of a topology, oldest first: [{run, series, started_at,
+ * workload, value, in_baseline}]. */
+int store_metric_history(struct store *s, const char *topology, const char *metric,
+                         struct json_object **ret, char **err);
 int store_run_reports(struct store *s, const char *what, const char *kind, struct json_object **ret,
                       char **err);
 

@@ -93,6 +93,8 @@ int main(void)
                 "{\"summary\":{\"throughput_bps\":1,\"errors\":-2}}",
                 "{\"summary\":{\"throughput_bps\":\"fast\"}}",
                 "{\"summary\":{\"throughput_bps\":1,\"goodput_up_bps\":-7}}",
+                /* found by fuzz-reports: 1e300 fallbacks overflowed the conversion */
+                "{\"summary\":{\"throughput_bps\":1,\"fallbacks\":1e300}}",
         };
         for (unsigned i = 0; i < ELEMENTSOF(bad_ml); i++) {
                 CHECK(mptcpload_parse(bad_ml[i], &m, &err) < 0 && err);
