@@ -1,7 +1,7 @@
 # Every repetition of one metric on each side, in run order, as points over a
 # box per side (so the interleaving A B A B shows).
 # Columns of $data: side index (0 base/A, 1 candidate/B), value, run order.
-# Filled in: @TITLE@, @YLABEL@, @BASE@, @CAND@, @OUT@, @DATA@.
+# Filled in: TITLE, YLABEL, BASE, CAND, OUT, DATA.
 $data << EOD
 @DATA@
 EOD

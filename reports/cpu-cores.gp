@@ -1,7 +1,7 @@
 # CPU per core of each node over a workload (user, system, softirq in % of the
 # window, from the node's /proc/stat), the mean over the runs of each side.
 # Columns of $data: label ("node cpuN side"), user, system, softirq. Filled in:
-# @TITLE@, @OUT@, @DATA@.
+# TITLE, OUT, DATA.
 $data << EOD
 @DATA@
 EOD

@@ -2,8 +2,8 @@
 # (from mptcpload's per-subflow bytes; iperf3 has the aggregate only), the
 # aggregate as a line, the shaped capacity dashed, the warm-up shaded.
 # Columns of $data: t (s), aggregate (Mbit/s), then one column per subflow.
-# Filled in by `mptcplab report`: @TITLE@, @WARMUP@ (s), @CAPACITY@ (Mbit/s,
-# 0: unshaped), @NSUB@ (subflow columns), @OUT@ (the SVG), @DATA@.
+# Filled in by `mptcplab report`: TITLE, WARMUP (s), CAPACITY (Mbit/s,
+# 0: unshaped), NSUB (subflow columns), OUT (the SVG), DATA.
 $data << EOD
 @DATA@
 EOD
@@ -15,6 +15,7 @@ set ylabel "goodput (Mbit/s)"
 set key outside right top
 set grid ytics
 set yrange [0:*]
+set xrange [0:*]
 warmup = @WARMUP@
 capacity = @CAPACITY@
 nsub = @NSUB@

@@ -1,7 +1,7 @@
 # A metric of one workload over the runs of a topology in the database, in run
 # order; runs that belong to a baseline are marked.
-# Columns of $data: run order, value, in a baseline (0/1). Filled in: @TITLE@,
-# @YLABEL@, @OUT@, @DATA@.
+# Columns of $data: run order, value, in a baseline (0/1). Filled in: TITLE,
+# YLABEL, OUT, DATA.
 $data << EOD
 @DATA@
 EOD

@@ -1,7 +1,7 @@
 # Latency of an rr/crr workload: the percentiles mptcpload reports (p50, p90,
 # p99, p99.9) of every run, as a cumulative distribution, per side.
 # Columns of $data: latency (us), cumulative share, side index. Filled in:
-# @TITLE@, @BASE@, @CAND@, @OUT@, @DATA@.
+# TITLE, BASE, CAND, OUT, DATA.
 $data << EOD
 @DATA@
 EOD

@@ -48,6 +48,7 @@ static void usage(FILE *f)
                 "                               --caches also guest images and run directories\n"
                 "                               but the newest N (5 images, 20 run dirs)\n"
                 "  import [--db PATH] SPOOL.json...  store runs kept when the database was busy\n"
+                "  report SERIES|RUN [--out DIR] [--db PATH]  index.html and SVG plots (gnuplot)\n"
                 "exit codes: 0 ok, 1 a regression or a node's kernel crashed, 2 bad input,\n"
                 "3 infrastructure failure\n");
 }
@@ -415,6 +416,7 @@ static const struct {
         {"validate", verb_validate}, {"run", verb_run},           {"backends", verb_backends},
         {"cleanup", verb_cleanup},   {"compare", verb_compare},   {"check", verb_check},
         {"history", verb_history},   {"baseline", verb_baseline}, {"import", verb_import},
+        {"report", verb_report},
 };
 
 int main(int argc, char **argv)

@@ -93,6 +93,11 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
         struct json_object *topo = json_object_new_object();
         json_object_object_add(topo, "name", S(t->name));
         json_object_object_add(topo, "file", S(t->file));
+        {
+                /* the model as parsed, --set applied: every link's shaping */
+                _cleanup_free_ char *yaml = topo_to_yaml(t);
+                json_object_object_add(topo, "yaml", S(yaml));
+        }
         json_object_object_add(o, "topology", topo);
         struct json_object *nodes = json_object_new_array();
         json_object_object_foreach (r->nodes, name, info) {
@@ -139,6 +144,7 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                 json_object_object_add(j, "to", S(t->nodes[w->w->to].name));
                 json_object_object_add(j, "target", w->target ? S(w->target) : NULL);
                 json_object_object_add(j, "duration_s", D((double)w->w->duration_us / 1e6));
+                json_object_object_add(j, "warmup_s", D((double)w->w->warmup_us / 1e6));
                 json_object_object_add(j, "flows", I(w->w->flows));
                 json_object_object_add(j, "status", S(status_name(w->status)));
                 json_object_object_add(j, "reason", w->reason ? S(w->reason) : NULL);

@@ -3,6 +3,7 @@
  * saved baseline), history and baselines. */
 #include "series.h"
 #include "hostlock.h"
+#include "../report/report.h"
 #include "../report/verdicts.h"
 #include "../shared/util.h"
 #include "../stats/stats.h"
@@ -121,6 +122,9 @@ static int write_json(const char *path, struct json_object *j)
 
 /* the counted runs of this series, as their run JSON (with "side") */
 static struct json_object *series_runs;
+/* the directory of the series' last run: its report goes there */
+static char *last_run_dir;
+static char last_id[40];
 
 /* this process's hold on the host (series_run takes it for all its runs) */
 static struct hostlock host_lock = {.fd = -1, .conc_fd = -1};
@@ -163,6 +167,11 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
         }
         if (res && print_table)
                 report_table(stdout, t, res);
+        if (res && res->run_dir) {
+                free(last_run_dir);
+                last_run_dir = xstrdup(res->run_dir);
+                snprintf(last_id, sizeof last_id, "%s", res->run_id);
+        }
         if (res && o->json_out && !o->runs && !o->compare && !o->baseline) {
                 /* a single run: its own report is the JSON asked for */
                 struct json_object *j = report_json(t, res);
@@ -567,6 +576,20 @@ int series_run(const struct series_opts *o)
             rc == EXIT_OK)
                 rc = EXIT_INFRA;
         json_object_put(out);
+        /* the report of what ran, next to the last run's files */
+        if (db && last_run_dir && rc != EXIT_INFRA && rc != EXIT_INPUT) {
+                _cleanup_free_ char *dir = xasprintf("%s/report", last_run_dir);
+                char *index = NULL;
+                if (report_write(db, o->runs || o->compare || o->baseline ? series : last_id, dir,
+                                 &index, &err) == 0)
+                        fprintf(stderr, "mptcplab: report in %s\n", index);
+                else {
+                        log_warn("no report: %s", err);
+                        free(err);
+                        err = NULL;
+                }
+                free(index);
+        }
         store_close(db);
         hostlock_release(&host_lock);
         return finish(o, rc);
@@ -713,4 +736,42 @@ int verb_import(int argc, char **argv)
         }
         store_close(db);
         return rc;
+}
+
+/* mptcplab report ID [--out DIR] [--db PATH]: a series' or a run's report */
+int verb_report(int argc, char **argv)
+{
+        const char *id = NULL, *out = NULL, *dbp = NULL;
+        for (int i = 1; i < argc; i++) {
+                if (streq(argv[i], "--out") && i + 1 < argc)
+                        out = argv[++i];
+                else if (streq(argv[i], "--db") && i + 1 < argc)
+                        dbp = argv[++i];
+                else if (!id && argv[i][0] != '-')
+                        id = argv[i];
+                else {
+                        id = NULL;
+                        break;
+                }
+        }
+        if (!id) {
+                fprintf(stderr, "usage: mptcplab report SERIES|RUN [--out DIR] [--db PATH]\n");
+                return EXIT_INPUT;
+        }
+        struct store *db = open_db(dbp);
+        if (!db)
+                return EXIT_INFRA;
+        _cleanup_free_ char *reports = lab_data_path("reports");
+        _cleanup_free_ char *dflt = xasprintf("%s/%s", reports, id);
+        char *index = NULL, *err = NULL;
+        int r = report_write(db, id, out ? out : dflt, &index, &err);
+        store_close(db);
+        if (r < 0) {
+                log_error("report %s: %s", id, err);
+                free(err);
+                return r == -ENOENT ? EXIT_INPUT : EXIT_INFRA;
+        }
+        printf("%s\n", index);
+        free(index);
+        return EXIT_OK;
 }

@@ -23,3 +23,4 @@ int series_set_threshold(const char *spec);
 int verb_history(int argc, char **argv);
 int verb_baseline(int argc, char **argv);
 int verb_import(int argc, char **argv);
+int verb_report(int argc, char **argv);

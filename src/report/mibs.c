@@ -11,13 +11,13 @@
 /* {"workload/node/counter": [sum, runs]} of one side */
 static void add_side(struct json_object *acc, struct json_object *runs, const char *side)
 {
-        for (size_t i = 0; i < json_object_array_length(runs); i++) {
+        for (size_t i = 0; i < jlen(runs); i++) {
                 struct json_object *r = json_object_array_get_idx(runs, i);
                 const char *s = jstr(r, "side");
                 if (side && (!s || !streq(s, side)))
                         continue;
                 struct json_object *wls = jarr(r, "workloads");
-                for (size_t w = 0; w < json_object_array_length(wls); w++) {
+                for (size_t w = 0; w < jlen(wls); w++) {
                         struct json_object *wl = json_object_array_get_idx(wls, w);
                         const char *name = jstr(wl, "name");
                         struct json_object *mib = jobj(wl, "mib");
@@ -50,7 +50,7 @@ static void add_side(struct json_object *acc, struct json_object *runs, const ch
 static unsigned count_runs(struct json_object *runs, const char *side)
 {
         unsigned n = 0;
-        for (size_t i = 0; i < json_object_array_length(runs); i++) {
+        for (size_t i = 0; i < jlen(runs); i++) {
                 const char *s = jstr(json_object_array_get_idx(runs, i), "side");
                 n += !side || (s && streq(s, side));
         }

@@ -116,8 +116,8 @@ void samples_values(struct json_object *samples, const char *side, const char *w
                     const char *metric, bool valid, double **v, size_t *n)
 {
         *n = 0;
-        *v = xcalloc(json_object_array_length(samples) + 1, sizeof(double));
-        for (size_t i = 0; i < json_object_array_length(samples); i++) {
+        *v = xcalloc(jlen(samples) + 1, sizeof(double));
+        for (size_t i = 0; i < jlen(samples); i++) {
                 struct json_object *x = json_object_array_get_idx(samples, i);
                 const char *s = jstr(x, "side");
                 bool ok = json_object_get_boolean(jpath(x, "valid", NULL));
@@ -138,7 +138,7 @@ void verdicts_compute(struct json_object *base, const char *base_side, struct js
         /* the workloads, in order of appearance */
         char *wls[64];
         unsigned n_wl = 0;
-        for (size_t i = 0; i < json_object_array_length(cand); i++) {
+        for (size_t i = 0; i < jlen(cand); i++) {
                 const char *w = jstr(json_object_array_get_idx(cand, i), "workload");
                 bool seen = false;
                 for (unsigned k = 0; k < n_wl; k++)

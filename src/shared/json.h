@@ -44,6 +44,11 @@ bool jdouble(struct json_object *o, const char *key, double *ret);
 bool jbool(struct json_object *o, const char *key, bool *ret);
 struct json_object *jobj(struct json_object *o, const char *key);
 struct json_object *jarr(struct json_object *o, const char *key);
+/* The length of an array, 0 for anything else (NULL included): json-c asserts. */
+static inline size_t jlen(struct json_object *o)
+{
+        return json_object_is_type(o, json_type_array) ? json_object_array_length(o) : 0;
+}
 /* A path of keys: jpath(o, "end", "sum_sent", NULL). */
 struct json_object *jpath(struct json_object *o, ...);
 double jpath_double(struct json_object *o, double dflt, ...);

@@ -1,0 +1,693 @@
+/* html.c - `mptcplab report`: a directory with index.html and the SVG plots it
+ * shows, made by gnuplot from the templates in reports/ (the data filled in as
+ * datablocks, so each plot's .gp stays next to its SVG and re-plots with
+ * `gnuplot NAME.gp` there). No JavaScript, nothing fetched: the page is whole
+ * on its own. Everything comes from the results database. */
+#include "report.h"
+#include "verdicts.h"
+#include "../shared/json.h"
+#include "../shared/spawn.h"
+#include "../shared/util.h"
+
+#include <math.h>
+#include <sys/stat.h>
+
+#ifndef MPTCPLAB_REPORTS_DIR
+#define MPTCPLAB_REPORTS_DIR "reports"
+#endif
+
+struct sb {
+        char *s;
+        size_t len;
+        FILE *f;
+};
+
+static void sb_open(struct sb *b)
+{
+        b->s = NULL;
+        b->len = 0;
+        b->f = open_memstream(&b->s, &b->len);
+        if (!b->f)
+                abort();
+}
+
+static char *sb_close(struct sb *b)
+{
+        fclose(b->f);
+        return b->s;
+}
+
+static void html_text(FILE *f, const char *s)
+{
+        for (; s && *s; s++)
+                switch (*s) {
+                case '<':
+                        fputs("&lt;", f);
+                        break;
+                case '>':
+                        fputs("&gt;", f);
+                        break;
+                case '&':
+                        fputs("&amp;", f);
+                        break;
+                case '"':
+                        fputs("&quot;", f);
+                        break;
+                default:
+                        fputc(*s, f);
+                }
+}
+
+/* A name for a file: letters, digits, '-', '_' and '.', others become '_' */
+static char *file_part(const char *s)
+{
+        char *r = xstrdup(s);
+        for (char *p = r; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+                        *p = '_';
+        return r;
+}
+
+/* gnuplot strings in the templates are "..."; a title is data, never code */
+static char *gp_string(const char *s)
+{
+        struct sb b;
+        sb_open(&b);
+        for (; s && *s; s++)
+                if (*s == '"' || *s == '\\' || *s == '@' || *s == '\n')
+                        fputc('_', b.f);
+                else
+                        fputc(*s, b.f);
+        return sb_close(&b);
+}
+
+/* Fills reports/NAME.gp's @KEY@ tokens (keys[i], values[i]) into DIR/OUT.gp,
+ * runs gnuplot there, and says whether DIR/OUT.svg came out. */
+static bool plot(const char *dir, const char *name, const char *out, const char *const *keys,
+                 const char *const *values, unsigned n, char **err)
+{
+        _cleanup_free_ char *tpl_path = xasprintf("%s/%s.gp", MPTCPLAB_REPORTS_DIR, name);
+        _cleanup_free_ char *tpl = NULL;
+        if (read_file(tpl_path, &tpl, NULL) < 0) {
+                free(*err);
+                *err = xasprintf("cannot read the plot template %s", tpl_path);
+                return false;
+        }
+        struct sb b;
+        sb_open(&b);
+        for (const char *p = tpl; *p;) {
+                bool done = false;
+                for (unsigned i = 0; i < n && *p == '@'; i++) {
+                        size_t kl = strlen(keys[i]);
+                        if (!strncmp(p + 1, keys[i], kl) && p[1 + kl] == '@') {
+                                fputs(values[i], b.f);
+                                p += kl + 2;
+                                done = true;
+                                break;
+                        }
+                }
+                if (!done)
+                        fputc(*p++, b.f);
+        }
+        _cleanup_free_ char *text = sb_close(&b);
+        _cleanup_free_ char *gp = xasprintf("%s/%s.gp", dir, out);
+        FILE *f = fopen(gp, "we");
+        if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+                free(*err);
+                *err = xasprintf("cannot write %s", gp);
+                return false;
+        }
+        _cleanup_free_ char *cd = xasprintf("cd '%s'", dir);
+        char *argv[] = {"gnuplot", "-e", cd, gp, NULL};
+        char *o = NULL, *e = NULL;
+        int st = 0, r = spawn_run(argv, 60000, &o, &e, &st);
+        bool ok = r == 0 && st == 0;
+        if (!ok) {
+                free(*err);
+                *err = xasprintf("gnuplot %s: %s", gp, r < 0 ? strerror(-r) : e ? e : "failed");
+        }
+        free(o);
+        free(e);
+        return ok;
+}
+
+struct ctx {
+        struct store *db;
+        const char *id, *dir;
+        struct json_object *runs, *samples;
+        const char *base_side, *cand_side; /* "A"/"B" for a comparison, else NULL/NULL */
+        FILE *html;
+        unsigned plots;
+        char *err;
+};
+
+static bool side_is(struct json_object *o, const char *side)
+{
+        const char *s = jstr(o, "side");
+        return !side || (s && streq(s, side));
+}
+
+static void add_plot(struct ctx *c, const char *file, const char *caption)
+{
+        fprintf(c->html, "<figure><img src=\"%s.svg\" alt=\"", file);
+        html_text(c->html, caption);
+        fprintf(c->html, "\"><figcaption>");
+        html_text(c->html, caption);
+        fprintf(c->html, " (<a href=\"%s.gp\">%s.gp</a>)</figcaption></figure>\n", file, file);
+        c->plots++;
+}
+
+/* goodput over time of each workload of the first counted run */
+static void plot_goodput_time(struct ctx *c)
+{
+        struct json_object *run = json_object_array_get_idx(c->runs, 0);
+        struct json_object *wls = jarr(run, "workloads");
+        for (size_t w = 0; w < jlen(wls); w++) {
+                struct json_object *wl = json_object_array_get_idx(wls, w);
+                struct json_object *iv = jarr(wl, "intervals");
+                const char *name = jstr(wl, "name");
+                if (!name || !iv || jlen(iv) == 0)
+                        continue;
+                /* per subflow: the rate of its bytes_acked between two samples */
+                unsigned nsub = 0;
+                for (size_t i = 0; i < jlen(iv); i++) {
+                        size_t k = jlen(jarr(json_object_array_get_idx(iv, i), "subflows"));
+                        nsub = k > nsub ? (unsigned)k : nsub;
+                }
+                if (nsub > 8)
+                        nsub = 8;
+                struct sb d;
+                sb_open(&d);
+                double prev_t = 0, prev_b[8] = {0};
+                for (size_t i = 0; i < jlen(iv); i++) {
+                        struct json_object *x = json_object_array_get_idx(iv, i);
+                        double t = 0, bps = 0;
+                        jdouble(x, "t", &t);
+                        jdouble(x, "bps", &bps);
+                        fprintf(d.f, "%.3f %.4f", t, bps / 1e6);
+                        struct json_object *sf = jarr(x, "subflows");
+                        for (unsigned k = 0; k < nsub; k++) {
+                                double acked = -1;
+                                jdouble(json_object_array_get_idx(sf, k), "bytes_acked", &acked);
+                                double rate = acked >= 0 && t > prev_t && prev_b[k] > 0
+                                                      ? (acked - prev_b[k]) * 8 / (t - prev_t) / 1e6
+                                                      : 0;
+                                fprintf(d.f, " %.4f", rate > 0 ? rate : 0);
+                                prev_b[k] = acked >= 0 ? acked : prev_b[k];
+                        }
+                        fputc('\n', d.f);
+                        prev_t = t;
+                }
+                _cleanup_free_ char *data = sb_close(&d);
+                double warm = 0, cap = 0;
+                jdouble(wl, "warmup_s", &warm);
+                int64_t rate = 0;
+                jint(wl, "path_rate_bps", &rate);
+                cap = (double)rate / 1e6;
+                _cleanup_free_ char *fname = file_part(name);
+                _cleanup_free_ char *file = xasprintf("goodput-%s", fname);
+                _cleanup_free_ char *title = xasprintf("%s: goodput over time, run %.8s", name,
+                                                       jstr(run, "run_id") ?: "");
+                _cleanup_free_ char *gt = gp_string(title);
+                _cleanup_free_ char *out = xasprintf("%s.svg", file);
+                _cleanup_free_ char *ws = xasprintf("%g", warm);
+                _cleanup_free_ char *cs = xasprintf("%g", cap);
+                _cleanup_free_ char *ns = xasprintf("%u", nsub);
+                const char *keys[] = {"TITLE", "WARMUP", "CAPACITY", "NSUB", "OUT", "DATA"};
+                const char *vals[] = {gt, ws, cs, ns, out, data};
+                if (plot(c->dir, "goodput-time", file, keys, vals, ELEMENTSOF(keys), &c->err))
+                        add_plot(c, file, title);
+        }
+}
+
+/* every repetition of each metric, per side, in run order */
+static void plot_ab(struct ctx *c, const struct verdicts *v)
+{
+        for (size_t i = 0; i < v->n; i++) {
+                const struct test_result *t = &v->t[i];
+                _cleanup_free_ char *wl = xstrdup(t->name);
+                *strrchr(wl, '.') = 0;
+                struct sb d;
+                sb_open(&d);
+                unsigned order = 0, count = 0;
+                const char *last_run = NULL;
+                for (size_t k = 0; k < jlen(c->samples); k++) {
+                        struct json_object *x = json_object_array_get_idx(c->samples, k);
+                        const char *run = jstr(x, "run"), *side = jstr(x, "side");
+                        if (!last_run || !run || !streq(last_run, run))
+                                order++;
+                        last_run = run;
+                        double val;
+                        if (!streq(jstr(x, "workload") ?: "", wl) ||
+                            !streq(jstr(x, "metric") ?: "", t->metric->name) ||
+                            !json_object_get_boolean(jpath(x, "valid", NULL)) ||
+                            !jdouble(x, "value", &val) || !isfinite(val))
+                                continue;
+                        int s = c->cand_side && side && streq(side, c->cand_side) ? 1 : 0;
+                        fprintf(d.f, "%d %.6g %u\n", s, val, order);
+                        count++;
+                }
+                _cleanup_free_ char *data = sb_close(&d);
+                if (!count)
+                        continue;
+                _cleanup_free_ char *fname = file_part(t->name);
+                _cleanup_free_ char *file = xasprintf("ab-%s", fname);
+                _cleanup_free_ char *out = xasprintf("%s.svg", file);
+                _cleanup_free_ char *title = xasprintf("%s: every repetition", t->name);
+                _cleanup_free_ char *gt = gp_string(title);
+                _cleanup_free_ char *yl =
+                        xasprintf("%s%s%s%s", t->metric->label, t->metric->unit[0] ? " (" : "",
+                                  t->metric->unit, t->metric->unit[0] ? ")" : "");
+                _cleanup_free_ char *gy = gp_string(yl);
+                const char *keys[] = {"TITLE", "YLABEL", "BASE", "CAND", "OUT", "DATA"};
+                const char *vals[] = {gt,
+                                      gy,
+                                      c->cand_side ? "A (base)" : "runs",
+                                      c->cand_side ? "B (candidate)" : "",
+                                      out,
+                                      data};
+                if (plot(c->dir, "ab", file, keys, vals, ELEMENTSOF(keys), &c->err))
+                        add_plot(c, file, title);
+        }
+}
+
+/* goodput of each workload over the topology's runs in the database */
+static void plot_history(struct ctx *c, const char *topology)
+{
+        struct json_object *rows = NULL;
+        char *e = NULL;
+        if (store_metric_history(c->db, topology, "goodput_mbps", &rows, &e) < 0) {
+                free(e);
+                return;
+        }
+        struct json_object *wls = jarr(json_object_array_get_idx(c->runs, 0), "workloads");
+        for (size_t w = 0; w < jlen(wls); w++) {
+                const char *name = jstr(json_object_array_get_idx(wls, w), "name");
+                struct sb d;
+                sb_open(&d);
+                unsigned n = 0;
+                for (size_t i = 0; i < jlen(rows); i++) {
+                        struct json_object *x = json_object_array_get_idx(rows, i);
+                        double val;
+                        int64_t in_base = 0;
+                        if (!name || !streq(jstr(x, "workload") ?: "", name) ||
+                            !jdouble(x, "value", &val))
+                                continue;
+                        jint(x, "in_baseline", &in_base);
+                        fprintf(d.f, "%u %.6g %d\n", ++n, val, in_base > 0);
+                }
+                _cleanup_free_ char *data = sb_close(&d);
+                if (n < 2)
+                        continue;
+                _cleanup_free_ char *fname = file_part(name);
+                _cleanup_free_ char *file = xasprintf("history-%s", fname);
+                _cleanup_free_ char *out = xasprintf("%s.svg", file);
+                _cleanup_free_ char *title =
+                        xasprintf("%s %s: goodput of the last %u runs", topology, name, n);
+                _cleanup_free_ char *gt = gp_string(title);
+                const char *keys[] = {"TITLE", "YLABEL", "OUT", "DATA"};
+                const char *vals[] = {gt, "goodput (Mbit/s)", out, data};
+                if (plot(c->dir, "history", file, keys, vals, ELEMENTSOF(keys), &c->err))
+                        add_plot(c, file, title);
+        }
+        json_object_put(rows);
+}
+
+/* the latency percentiles of rr/crr workloads, per side */
+static void plot_latency(struct ctx *c)
+{
+        struct json_object *wls = jarr(json_object_array_get_idx(c->runs, 0), "workloads");
+        for (size_t w = 0; w < jlen(wls); w++) {
+                const char *name = jstr(json_object_array_get_idx(wls, w), "name");
+                struct sb d;
+                sb_open(&d);
+                unsigned n = 0;
+                for (size_t r = 0; r < jlen(c->runs); r++) {
+                        struct json_object *run = json_object_array_get_idx(c->runs, r);
+                        int s = c->cand_side && side_is(run, c->cand_side) ? 1 : 0;
+                        struct json_object *rw = jarr(run, "workloads");
+                        for (size_t k = 0; k < jlen(rw); k++) {
+                                struct json_object *x = json_object_array_get_idx(rw, k);
+                                struct json_object *ml = jobj(x, "mptcpload");
+                                if (!ml || !name || !streq(jstr(x, "name") ?: "", name))
+                                        continue;
+                                static const char *const keys[] = {
+                                        "latency_p50_us", "latency_p99_us", "latency_p999_us"};
+                                static const double share[] = {0.5, 0.99, 0.999};
+                                for (unsigned q = 0; q < 3; q++) {
+                                        double us = 0;
+                                        if (jdouble(ml, keys[q], &us) && us > 0) {
+                                                fprintf(d.f, "%.3f %.3f %d\n", us, share[q], s);
+                                                n++;
+                                        }
+                                }
+                                fputc('\n', d.f);
+                        }
+                }
+                _cleanup_free_ char *data = sb_close(&d);
+                if (!n)
+                        continue;
+                _cleanup_free_ char *fname = file_part(name);
+                _cleanup_free_ char *file = xasprintf("latency-%s", fname);
+                _cleanup_free_ char *out = xasprintf("%s.svg", file);
+                _cleanup_free_ char *title =
+                        xasprintf("%s: latency percentiles (p50, p99, p99.9) of every run", name);
+                _cleanup_free_ char *gt = gp_string(title);
+                const char *keys[] = {"TITLE", "BASE", "CAND", "OUT", "DATA"};
+                const char *vals[] = {gt, c->cand_side ? "A" : "runs", c->cand_side ? "B" : "", out,
+                                      data};
+                if (plot(c->dir, "latency", file, keys, vals, ELEMENTSOF(keys), &c->err))
+                        add_plot(c, file, title);
+        }
+}
+
+/* CPU per core per node, the mean over each side's runs */
+static void plot_cpu(struct ctx *c)
+{
+        struct json_object *wls = jarr(json_object_array_get_idx(c->runs, 0), "workloads");
+        const char *sides[2] = {c->cand_side ? c->base_side : NULL, c->cand_side};
+        for (size_t w = 0; w < jlen(wls); w++) {
+                const char *name = jstr(json_object_array_get_idx(wls, w), "name");
+                struct sb d;
+                sb_open(&d);
+                unsigned rows = 0;
+                for (unsigned s = 0; s < (c->cand_side ? 2u : 1u); s++) {
+                        /* sum[node/cpu] = {user, system, softirq, runs} */
+                        struct json_object *acc = json_object_new_object();
+                        for (size_t r = 0; r < jlen(c->runs); r++) {
+                                struct json_object *run = json_object_array_get_idx(c->runs, r);
+                                if (!side_is(run, sides[s]))
+                                        continue;
+                                struct json_object *rw = jarr(run, "workloads");
+                                for (size_t k = 0; k < jlen(rw); k++) {
+                                        struct json_object *x = json_object_array_get_idx(rw, k);
+                                        struct json_object *cc = jobj(x, "cpu_cores");
+                                        if (!cc || !name || !streq(jstr(x, "name") ?: "", name))
+                                                continue;
+                                        json_object_object_foreach (cc, node, cores) {
+                                                if (!json_object_is_type(cores, json_type_object))
+                                                        continue;
+                                                json_object_object_foreach (cores, cpu, v) {
+                                                        _cleanup_free_ char *key =
+                                                                xasprintf("%s %s", node, cpu);
+                                                        struct json_object *e = jarr(acc, key);
+                                                        if (!e) {
+                                                                e = json_object_new_array();
+                                                                for (int z = 0; z < 4; z++)
+                                                                        json_object_array_add(
+                                                                                e,
+                                                                                json_object_new_double(
+                                                                                        0));
+                                                                json_object_object_add(acc, key, e);
+                                                        }
+                                                        static const char *const f[] = {
+                                                                "user", "system", "softirq"};
+                                                        for (int z = 0; z < 3; z++) {
+                                                                double x0 = json_object_get_double(
+                                                                               json_object_array_get_idx(
+                                                                                       e,
+                                                                                       (size_t)z)),
+                                                                       y = 0;
+                                                                jdouble(v, f[z], &y);
+                                                                json_object_array_put_idx(
+                                                                        e, (size_t)z,
+                                                                        json_object_new_double(x0 +
+                                                                                               y));
+                                                        }
+                                                        double cnt = json_object_get_double(
+                                                                json_object_array_get_idx(e, 3));
+                                                        json_object_array_put_idx(
+                                                                e, 3,
+                                                                json_object_new_double(cnt + 1));
+                                                }
+                                        }
+                                }
+                        }
+                        json_object_object_foreach (acc, key, e) {
+                                double cnt =
+                                        json_object_get_double(json_object_array_get_idx(e, 3));
+                                if (cnt <= 0)
+                                        continue;
+                                fprintf(d.f, "\"%s%s%s\"", key, sides[s] ? " " : "",
+                                        sides[s] ? sides[s] : "");
+                                for (size_t z = 0; z < 3; z++)
+                                        fprintf(d.f, " %.3f",
+                                                json_object_get_double(
+                                                        json_object_array_get_idx(e, z)) /
+                                                        cnt);
+                                fputc('\n', d.f);
+                                rows++;
+                        }
+                        json_object_put(acc);
+                }
+                _cleanup_free_ char *data = sb_close(&d);
+                if (!rows)
+                        continue;
+                _cleanup_free_ char *fname = file_part(name);
+                _cleanup_free_ char *file = xasprintf("cpu-%s", fname);
+                _cleanup_free_ char *out = xasprintf("%s.svg", file);
+                _cleanup_free_ char *title =
+                        xasprintf("%s: CPU per core and node%s (mean of the runs)", name,
+                                  c->cand_side ? ", A vs B" : "");
+                _cleanup_free_ char *gt = gp_string(title);
+                const char *keys[] = {"TITLE", "OUT", "DATA"};
+                const char *vals[] = {gt, out, data};
+                if (plot(c->dir, "cpu-cores", file, keys, vals, ELEMENTSOF(keys), &c->err))
+                        add_plot(c, file, title);
+        }
+}
+
+static void meta_row(FILE *f, const char *k, const char *v)
+{
+        fputs("<tr><th>", f);
+        html_text(f, k);
+        fputs("</th><td>", f);
+        html_text(f, v);
+        fputs("</td></tr>\n", f);
+}
+
+static void describe_runs(struct ctx *c)
+{
+        FILE *f = c->html;
+        struct json_object *run = json_object_array_get_idx(c->runs, 0);
+        fputs("<h2>What ran</h2>\n<table class=\"meta\">\n", f);
+        meta_row(f, "report of", c->id);
+        meta_row(f, "topology", jstr(jobj(run, "topology"), "name"));
+        meta_row(f, "topology file", jstr(jobj(run, "topology"), "file"));
+        meta_row(f, "backend", jstr(run, "backend"));
+        meta_row(f, "links", jstr(run, "links"));
+        char n[32];
+        snprintf(n, sizeof n, "%zu", jlen(c->runs));
+        meta_row(f, "counted runs", n);
+        for (unsigned s = 0; s < (c->cand_side ? 2u : 1u); s++) {
+                const char *side = s ? c->cand_side : c->base_side;
+                for (size_t r = 0; r < jlen(c->runs); r++) {
+                        struct json_object *x = json_object_array_get_idx(c->runs, r);
+                        if (!side_is(x, side))
+                                continue;
+                        struct json_object *nodes = jarr(x, "nodes");
+                        for (size_t k = 0; k < jlen(nodes); k++) {
+                                struct json_object *nd = json_object_array_get_idx(nodes, k);
+                                _cleanup_free_ char *key =
+                                        xasprintf("%s%s node %s", side ? "side " : "",
+                                                  side ? side : "", jstr(nd, "name") ?: "?");
+                                _cleanup_free_ char *val = xasprintf(
+                                        "kernel %s, %s, iperf3 %s", jstr(nd, "kernel") ?: "?",
+                                        jstr(nd, "accel") ?: "?",
+                                        jstr(jobj(nd, "iperf3"), "version") ?: "?");
+                                meta_row(f, key, val);
+                        }
+                        break;
+                }
+        }
+        fputs("</table>\n", f);
+        /* the topology with every shaping parameter, as the run recorded it */
+        struct json_object *wls = jarr(run, "workloads");
+        fputs("<h2>Workloads</h2>\n<table><tr><th>workload</th><th>tool</th><th>protocol</th>"
+              "<th>from</th><th>to</th><th>duration</th><th>shaped capacity</th></tr>\n",
+              f);
+        for (size_t w = 0; w < jlen(wls); w++) {
+                struct json_object *x = json_object_array_get_idx(wls, w);
+                double dur = 0;
+                int64_t cap = 0;
+                jdouble(x, "duration_s", &dur);
+                jint(x, "path_rate_bps", &cap);
+                fputs("<tr><td>", f);
+                html_text(f, jstr(x, "name"));
+                fputs("</td><td>", f);
+                html_text(f, jstr(x, "tool"));
+                fputs("</td><td>", f);
+                html_text(f, jstr(x, "protocol"));
+                fputs("</td><td>", f);
+                html_text(f, jstr(x, "from"));
+                fputs("</td><td>", f);
+                html_text(f, jstr(x, "to"));
+                if (cap)
+                        fprintf(f, "</td><td>%g s</td><td>%.3f Mbit/s</td></tr>\n", dur,
+                                (double)cap / 1e6);
+                else
+                        fprintf(f, "</td><td>%g s</td><td>unshaped</td></tr>\n", dur);
+        }
+        fputs("</table>\n", f);
+        /* every link's shaping, every node's settings: the topology as parsed */
+        const char *yaml = jstr(jobj(run, "topology"), "yaml");
+        if (yaml) {
+                fputs("<h2>Topology (as parsed, every shaping parameter)</h2>\n<pre>", f);
+                html_text(f, yaml);
+                fputs("</pre>\n", f);
+        }
+        /* runs left out of the verdicts, and why */
+        fputs("<h2>Runs left out</h2>\n<ul class=\"left-out\">\n", f);
+        unsigned left = 0;
+        struct json_object *seen = json_object_new_object();
+        for (size_t i = 0; i < jlen(c->samples); i++) {
+                struct json_object *x = json_object_array_get_idx(c->samples, i);
+                const char *run_id = jstr(x, "run");
+                if (json_object_get_boolean(jpath(x, "valid", NULL)) || !run_id ||
+                    json_object_object_get_ex(seen, run_id, NULL))
+                        continue;
+                json_object_object_add(seen, run_id, NULL);
+                fputs("<li>run ", f);
+                html_text(f, run_id);
+                fputs(" (", f);
+                html_text(f, jstr(x, "workload"));
+                fputs("): ", f);
+                html_text(f, jstr(x, "reason") ?: "not valid");
+                fputs("</li>\n", f);
+                left++;
+        }
+        json_object_put(seen);
+        if (!left)
+                fputs("<li>none</li>\n", f);
+        fputs("</ul>\n", f);
+}
+
+int report_write(struct store *db, const char *id, const char *out_dir, char **ret_index,
+                 char **err)
+{
+        if (strchr(out_dir, '\'')) {
+                *err = xasprintf("%s: a report directory may not have a ' in its path", out_dir);
+                return -EINVAL;
+        }
+        struct ctx c = {.db = db, .id = id, .dir = out_dir};
+        const char *kind = "series";
+        int r = store_run_reports(db, id, kind, &c.runs, err);
+        if (r == 0 && jlen(c.runs) == 0) {
+                json_object_put(c.runs);
+                c.runs = NULL;
+                kind = "run";
+                r = store_run_reports(db, id, kind, &c.runs, err);
+        }
+        if (r < 0)
+                return r;
+        if (jlen(c.runs) == 0) {
+                json_object_put(c.runs);
+                *err = xasprintf("no counted run or series %s in %s (mptcplab history)", id,
+                                 store_path(db));
+                return -ENOENT;
+        }
+        if ((r = store_samples(db, id, kind, true, &c.samples, err)) < 0) {
+                json_object_put(c.runs);
+                return r;
+        }
+        for (size_t i = 0; i < jlen(c.runs); i++)
+                if (side_is(json_object_array_get_idx(c.runs, i), "B") &&
+                    jstr(json_object_array_get_idx(c.runs, i), "side")) {
+                        c.base_side = "A";
+                        c.cand_side = "B";
+                }
+        if ((r = mkdir_p(out_dir)) < 0) {
+                *err = xasprintf("cannot make %s: %s", out_dir, strerror(-r));
+                json_object_put(c.runs);
+                json_object_put(c.samples);
+                return r;
+        }
+        struct sb h;
+        sb_open(&h);
+        c.html = h.f;
+        struct json_object *run0 = json_object_array_get_idx(c.runs, 0);
+        const char *topology = jstr(jobj(run0, "topology"), "name");
+        fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>mptcplab "
+              "report ",
+              h.f);
+        html_text(h.f, id);
+        fputs("</title>\n<style>body{font-family:sans-serif;max-width:1100px;margin:1em auto}"
+              "table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid #ccc;"
+              "padding:2px 6px;text-align:left}pre{background:#f6f6f6;padding:6px;overflow-x:auto}"
+              "figure{margin:1em 0}img{max-width:100%}</style>\n</head><body>\n<h1>mptcplab: ",
+              h.f);
+        html_text(h.f, topology);
+        fputs(c.cand_side ? ", A vs B" : "", h.f);
+        fputs("</h1>\n", h.f);
+        describe_runs(&c);
+        /* the tables, exactly as compare and check print them */
+        struct verdicts v = {0};
+        verdicts_compute(c.samples, c.base_side, c.samples, c.cand_side, &v);
+        if (c.cand_side) {
+                struct sb t;
+                sb_open(&t);
+                ktap_print(t.f, &v, "report");
+                lkp_print(t.f, &v);
+                struct json_object *mibs = NULL;
+                mib_table_print(t.f, c.runs, c.base_side, c.runs, c.cand_side, &mibs);
+                json_object_put(mibs);
+                _cleanup_free_ char *text = sb_close(&t);
+                fputs("<h2>Verdicts, the LKP table and the MIB counters</h2>\n<pre "
+                      "id=\"tables\">",
+                      h.f);
+                html_text(h.f, text);
+                fputs("</pre>\n", h.f);
+        }
+        /* every metric's values as numbers, for a reader and for the tests */
+        fputs("<h2>Metrics (mean of the valid runs)</h2>\n<table id=\"metrics\"><tr><th>test</th>"
+              "<th>unit</th><th>base mean</th><th>n</th>",
+              h.f);
+        if (c.cand_side)
+                fputs("<th>candidate mean</th><th>n</th><th>verdict</th>", h.f);
+        fputs("</tr>\n", h.f);
+        for (size_t i = 0; i < v.n; i++) {
+                const struct test_result *t = &v.t[i];
+                fputs("<tr><td>", h.f);
+                html_text(h.f, t->name);
+                fputs("</td><td>", h.f);
+                html_text(h.f, t->metric->unit);
+                fprintf(h.f, "</td><td class=\"num\">%.6g</td><td>%zu</td>", t->base_mean,
+                        t->base_valid);
+                if (c.cand_side)
+                        fprintf(h.f, "<td class=\"num\">%.6g</td><td>%zu</td><td>%s</td>",
+                                t->cand_mean, t->cand_valid, verdict_name(t->j.verdict));
+                fputs("</tr>\n", h.f);
+        }
+        fputs("</table>\n<h2>Plots</h2>\n", h.f);
+        plot_goodput_time(&c);
+        plot_ab(&c, &v);
+        plot_latency(&c);
+        plot_cpu(&c);
+        plot_history(&c, topology ? topology : "");
+        verdicts_clear(&v);
+        fprintf(h.f, "<p>Reproduce: <code>mptcplab %s ", c.cand_side ? "compare" : "run");
+        html_text(h.f, jstr(jobj(run0, "topology"), "file"));
+        fprintf(h.f, " --backend ");
+        html_text(h.f, jstr(run0, "backend"));
+        fprintf(h.f, "%s</code> (the kernels and settings of each side are above).</p>\n",
+                c.cand_side ? " --kernel-a ... --kernel-b ..." : "");
+        fputs("</body></html>\n", h.f);
+        _cleanup_free_ char *html = sb_close(&h);
+        _cleanup_free_ char *index = xasprintf("%s/index.html", out_dir);
+        FILE *f = fopen(index, "we");
+        r = 0;
+        if (!f || fputs(html, f) < 0 || fclose(f) != 0) {
+                *err = xasprintf("cannot write %s", index);
+                r = -EIO;
+        }
+        if (c.err) { /* a plot that failed is said, the report stands */
+                log_warn("report %s: %s", out_dir, c.err);
+                free(c.err);
+        }
+        if (r == 0)
+                *ret_index = TAKE_PTR(index);
+        json_object_put(c.runs);
+        json_object_put(c.samples);
+        return r;
+}

@@ -1,0 +1,10 @@
+/* report.h - `mptcplab report ID`: a run's or a series' report directory
+ * (index.html and its SVG plots, docs/report.md). */
+#pragma once
+#include "../store/store.h"
+
+/* Writes the report of a series or a run (ID) from the database into
+ * out_dir; *ret_index is the index.html's path. A plot gnuplot could not make
+ * is said on stderr and left out; no run at all is -ENOENT with *err. */
+int report_write(struct store *db, const char *id, const char *out_dir, char **ret_index,
+                 char **err);
