@@ -15,42 +15,102 @@
 #define AGENT_BUILD_PATH "mptcplab-agent"
 #endif
 
+/* What run, compare and check share */
+#define RUN_OPTIONS                                                                                \
+        "  --backend libvirt|netns   where the nodes live (libvirt: VMs, default)\n"               \
+        "  --kernel K                a Debian release (6.1.0-56-cloud-amd64), a "                  \
+        "bzImage[:MODROOT]\n"                                                                      \
+        "                            or a build tree[:MODROOT] (MODROOT: make modules_install\n"   \
+        "                            INSTALL_MOD_PATH=MODROOT); default: the newest cloud "        \
+        "kernel\n"                                                                                 \
+        "  --uri URI                 libvirt URI (qemu:///system)\n"                               \
+        "  --links udp|bridge        VM links: udp sockets, or a host bridge per link\n"           \
+        "  --set PATH=VALUE          change the topology (links.0.shape.rate=19mbit)\n"            \
+        "  --runs N                  a warm-up run, then N counted runs\n"                         \
+        "  --json OUT                the results as JSON (docs/run-json.md)\n"                     \
+        "  --run-dir DIR             where run directories go\n"                                   \
+        "  --db PATH | --no-store    the results database (~/.local/share/mptcplab/results.db)\n"  \
+        "  --threshold METRIC=PCT    the smallest change that matters for a metric\n"              \
+        "  --bisect                  exit 3 becomes 125 and 2 becomes 128 (git bisect run)\n"      \
+        "  --allow-concurrent        run next to another measuring run; results say so\n"          \
+        "  -v, --verbose             debug logs\n"
+
+static int verb_validate(int argc, char **argv);
+static int verb_cleanup(int argc, char **argv);
+static int verb_backends(int argc, char **argv);
+static int verb_run(int argc, char **argv);
+static int verb_compare(int argc, char **argv);
+static int verb_check(int argc, char **argv);
+
+/* One table: dispatch, `mptcplab --help`, `mptcplab VERB --help` and the man
+ * page (`mptcplab --man`, built and installed by meson) all come from it. */
+static const struct verb {
+        const char *name, *args, *summary, *help;
+        int (*fn)(int argc, char **argv);
+} verbs[] = {
+        {"validate", "FILE... [--dump]", "check topology files (exit 0 valid, 2 not)",
+         "  --dump                    print the parsed model as canonical YAML\n", verb_validate},
+        {"run", "FILE [OPTIONS]",
+         "bring the topology up, run its workloads, print a table, tear down", RUN_OPTIONS,
+         verb_run},
+        {"compare", "FILE --kernel-a A --kernel-b B [--set-a|--set-b PATH=VALUE] [OPTIONS]",
+         "A B A B ... after a warm-up each (5 runs a side); KTAP, LKP and MIB tables",
+         "  --kernel-a A, --kernel-b B  the two sides' kernels (as --kernel)\n"
+         "  --set-a, --set-b PATH=VALUE  a change to one side's topology\n" RUN_OPTIONS,
+         verb_compare},
+        {"check", "FILE --baseline NAME [OPTIONS]", "the same against a saved baseline",
+         "  --baseline NAME           a baseline of `mptcplab baseline save`\n" RUN_OPTIONS,
+         verb_check},
+        {"history", "[TOPOLOGY-NAME] [--db PATH]", "the runs in the database", "", verb_history},
+        {"baseline", "save NAME --run SERIES|RUN | list [--db PATH]",
+         "name a series (side A of a compare) as a baseline, or list them", "", verb_baseline},
+        {"report", "SERIES|RUN [--out DIR] [--db PATH]",
+         "index.html and SVG plots of a stored run or series (docs/report.md)", "", verb_report},
+        {"import", "[--db PATH] SPOOL.json...",
+         "store runs that were kept in their run directory while the database was busy", "",
+         verb_import},
+        {"backends", "", "list the backends", "", verb_backends},
+        {"cleanup", "[--caches [--keep N]]",
+         "remove what killed runs left behind (never what a live run owns)",
+         "  --caches                  also guest images and run directories, but the newest\n"
+         "  --keep N                  N of each (5 images, 20 run directories)\n",
+         verb_cleanup},
+};
+
+#define EXIT_CODES                                                                                 \
+        "exit codes: 0 ok, 1 a regression or a node's kernel crashed, 2 bad input,\n"              \
+        "3 infrastructure failure\n"
+
 static void usage(FILE *f)
 {
-        fprintf(f,
-                "usage: mptcplab VERB [OPTIONS]\n"
-                "  validate FILE...             check topology files (exit 0 valid, 2 not)\n"
-                "           --dump              print the parsed model as canonical YAML\n"
-                "  run FILE [--backend libvirt|netns] [--json OUT] [--kernel K] [--uri URI]\n"
-                "           [--run-dir DIR] [--runs N] [--set PATH=VALUE]... [--db PATH] "
-                "[--no-store]\n"
-                "           [--links udp|bridge]  VM links: udp sockets (default) or a host "
-                "bridge\n"
-                "                               per link with the VMs' taps in it\n"
-                "                               bring the topology up, run its workloads, print a\n"
-                "                               table (stdout), tear down; --runs N: a warm-up "
-                "run,\n"
-                "                               then N counted runs, all stored in the database\n"
-                "     K: a Debian kernel release (6.1.0-56-cloud-amd64), a bzImage[:MODROOT],\n"
-                "        or a kernel build tree[:MODROOT] (MODROOT: make modules_install\n"
-                "        INSTALL_MOD_PATH=MODROOT); default: the newest /boot/vmlinuz-*-cloud-*\n"
-                "  compare FILE --kernel-a A --kernel-b B [--runs N] [--set-a|--set-b PATH=VALUE]\n"
-                "                               A B A B ... after a warm-up each; KTAP verdicts\n"
-                "  check FILE --baseline NAME [--runs N]   the same against a saved baseline\n"
-                "     run, compare, check: --threshold METRIC=PERCENT, --bisect (exit 3 becomes\n"
-                "     125 and 2 becomes 128, for git bisect run); one measuring run at a time\n"
-                "     per host (a second is refused, naming the first): --allow-concurrent\n"
-                "     runs next to others and the results say the host was shared\n"
-                "  history [TOPOLOGY-NAME]      the runs in the database\n"
-                "  baseline save NAME --run SERIES|RUN | baseline list\n"
-                "  backends                     list the backends\n"
-                "  cleanup [--caches [--keep N]]  remove what killed runs left behind; with\n"
-                "                               --caches also guest images and run directories\n"
-                "                               but the newest N (5 images, 20 run dirs)\n"
-                "  import [--db PATH] SPOOL.json...  store runs kept when the database was busy\n"
-                "  report SERIES|RUN [--out DIR] [--db PATH]  index.html and SVG plots (gnuplot)\n"
-                "exit codes: 0 ok, 1 a regression or a node's kernel crashed, 2 bad input,\n"
-                "3 infrastructure failure\n");
+        fprintf(f, "usage: mptcplab VERB [OPTIONS]   (mptcplab VERB --help)\n");
+        for (unsigned i = 0; i < ELEMENTSOF(verbs); i++)
+                fprintf(f, "  %-9s %s\n            %s\n", verbs[i].name, verbs[i].args,
+                        verbs[i].summary);
+        fputs(EXIT_CODES, f);
+}
+
+static void verb_usage(FILE *f, const struct verb *v)
+{
+        fprintf(f, "usage: mptcplab %s %s\n%s\n%s%s", v->name, v->args, v->summary, v->help,
+                EXIT_CODES);
+}
+
+/* roff for mptcplab(1), from the same table */
+static void man_page(FILE *f)
+{
+        fputs(".TH MPTCPLAB 1 \"\" \"mptcplab " MPTCPLAB_VERSION "\" \"User Commands\"\n"
+              ".SH NAME\nmptcplab \\- a performance lab for Linux Multipath TCP\n"
+              ".SH SYNOPSIS\n.B mptcplab\n.I VERB\n[\\fIOPTIONS\\fR]\n.SH VERBS\n",
+              f);
+        for (unsigned i = 0; i < ELEMENTSOF(verbs); i++) {
+                fprintf(f, ".TP\n.B %s %s\n%s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
+                if (*verbs[i].help)
+                        fprintf(f, ".nf\n%s.fi\n", verbs[i].help);
+        }
+        fputs(".SH EXIT STATUS\n0 ok, 1 a regression or a node's kernel crashed, 2 bad input, 3 "
+              "infrastructure failure.\n.SH SEE ALSO\nThe project's README.md and docs/.\n",
+              f);
 }
 
 /* The agent next to this binary (installed or build tree), else the one in PATH. */
@@ -409,16 +469,6 @@ static int verb_backends(int argc, char **argv)
         return EXIT_OK;
 }
 
-static const struct {
-        const char *name;
-        int (*fn)(int argc, char **argv);
-} verbs[] = {
-        {"validate", verb_validate}, {"run", verb_run},           {"backends", verb_backends},
-        {"cleanup", verb_cleanup},   {"compare", verb_compare},   {"check", verb_check},
-        {"history", verb_history},   {"baseline", verb_baseline}, {"import", verb_import},
-        {"report", verb_report},
-};
-
 int main(int argc, char **argv)
 {
         log_set_program("mptcplab");
@@ -429,9 +479,19 @@ int main(int argc, char **argv)
                 usage(argc < 2 ? stderr : stdout);
                 return argc < 2 ? EXIT_INPUT : EXIT_OK;
         }
+        if (streq(argv[1], "--man")) {
+                man_page(stdout);
+                return EXIT_OK;
+        }
         for (unsigned i = 0; i < ELEMENTSOF(verbs); i++)
-                if (streq(argv[1], verbs[i].name))
+                if (streq(argv[1], verbs[i].name)) {
+                        for (int k = 2; k < argc; k++)
+                                if (streq(argv[k], "--help") || streq(argv[k], "-h")) {
+                                        verb_usage(stdout, &verbs[i]);
+                                        return EXIT_OK;
+                                }
                         return verbs[i].fn(argc - 1, argv + 1);
+                }
         log_error("unknown verb \"%s\"", argv[1]);
         usage(stderr);
         return EXIT_INPUT;
