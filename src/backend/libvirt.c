@@ -626,6 +626,13 @@ static bool kvm_boots(struct lab *lab, struct lv *lv, struct lv_node *ln, const 
         }
         if (ok)
                 snprintf(reason, sizeof reason, "ok");
+        /* a permission problem is the host's set-up, not KVM's answer: said, not kept */
+        if (strstr(reason, "Could not access KVM kernel module")) {
+                log_warn("QEMU (as libvirt's qemu user) cannot open /dev/kvm: add that user to "
+                         "/dev/kvm's group (lab/setup-libvirt does) and restart libvirtd");
+                *why = reason;
+                return false;
+        }
         FILE *f = fopen(cached, "we");
         if (f) {
                 fprintf(f, "%s\n", reason);
