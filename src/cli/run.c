@@ -528,7 +528,7 @@ static struct json_object *cpu_per_core(struct json_object *before, struct json_
  * t (seconds from the start, warm-up included), bps, and per subflow (mptcpload
  * only: MPTCP_TCPINFO of the first connections) rtt_us, snd_cwnd, bytes_acked,
  * bytes_received, local, remote. Values from the guest: non-numbers dropped. */
-static struct json_object *interval_series(const char *out, bool ml)
+static struct json_object *interval_series(const char *out, bool ml, double warmup_s)
 {
         _cleanup_json_ struct json_object *o = out ? json_tokener_parse(out) : NULL;
         struct json_object *series = json_object_new_array(), *iv = jarr(o, "intervals");
@@ -540,7 +540,11 @@ static struct json_object *interval_series(const char *out, bool ml)
                         jdouble(x, "t", &t);
                         jdouble(x, "bps", &bps);
                 } else {
-                        t = jpath_double(x, -1, "sum", "end", NULL);
+                        /* iperf3 -O reports the omitted (warm-up) intervals from 0, then
+                         * the measured ones from 0 again: one time line */
+                        bool omitted = false;
+                        jbool(jobj(x, "sum"), "omitted", &omitted);
+                        t = jpath_double(x, -1, "sum", "end", NULL) + (omitted ? 0 : warmup_s);
                         bps = jpath_double(x, -1, "sum", "bits_per_second", NULL);
                 }
                 if (!isfinite(t) || !isfinite(bps) || t < 0 || bps < 0) {
@@ -743,7 +747,7 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         jdouble(sres, "stime_s", &s);
         res->cpu_server_s = u + s;
 
-        res->intervals = interval_series(out, ml);
+        res->intervals = interval_series(out, ml, (double)w->warmup_us / 1e6);
         res->mib = json_object_new_object();
         json_object_object_add(res->mib, cn->tn->name, mib_deltas(before_c, after_c));
         json_object_object_add(res->mib, sn->tn->name, mib_deltas(before_s, after_s));
