@@ -39,23 +39,13 @@ static char *sb_close(struct sb *b)
 
 static void html_text(FILE *f, const char *s)
 {
+        static const char *const ent[256] = {
+                ['<'] = "&lt;", ['>'] = "&gt;", ['&'] = "&amp;", ['"'] = "&quot;"};
         for (; s && *s; s++)
-                switch (*s) {
-                case '<':
-                        fputs("&lt;", f);
-                        break;
-                case '>':
-                        fputs("&gt;", f);
-                        break;
-                case '&':
-                        fputs("&amp;", f);
-                        break;
-                case '"':
-                        fputs("&quot;", f);
-                        break;
-                default:
+                if (ent[(unsigned char)*s])
+                        fputs(ent[(unsigned char)*s], f);
+                else
                         fputc(*s, f);
-                }
 }
 
 /* A name for a file: letters, digits, '-', '_' and '.', others become '_' */
@@ -158,6 +148,25 @@ static void add_plot(struct ctx *c, const char *file, const char *caption)
         c->plots++;
 }
 
+/* One plot: PREFIX-NAME.gp from template tpl with TITLE and OUT filled in
+ * besides keys/vals, gnuplot run, and the figure added to the page. */
+static void plot_of(struct ctx *c, const char *tpl, const char *prefix, const char *name,
+                    const char *title, const char *const *keys, const char *const *vals, unsigned n)
+{
+        _cleanup_free_ char *fname = file_part(name);
+        _cleanup_free_ char *file = xasprintf("%s-%s", prefix, fname);
+        _cleanup_free_ char *out = xasprintf("%s.svg", file);
+        _cleanup_free_ char *gt = gp_string(title);
+        const char *k[16], *v[16];
+        unsigned m = 0;
+        k[m] = "TITLE", v[m++] = gt;
+        k[m] = "OUT", v[m++] = out;
+        for (unsigned i = 0; i < n && m < ELEMENTSOF(k); i++)
+                k[m] = keys[i], v[m++] = vals[i];
+        if (plot(c->dir, tpl, file, k, v, m, &c->err))
+                add_plot(c, file, title);
+}
+
 /* goodput over time of each workload of the first counted run */
 static void plot_goodput_time(struct ctx *c)
 {
@@ -205,19 +214,14 @@ static void plot_goodput_time(struct ctx *c)
                 int64_t rate = 0;
                 jint(wl, "path_rate_bps", &rate);
                 cap = (double)rate / 1e6;
-                _cleanup_free_ char *fname = file_part(name);
-                _cleanup_free_ char *file = xasprintf("goodput-%s", fname);
                 _cleanup_free_ char *title = xasprintf("%s: goodput over time, run %.8s", name,
                                                        jstr(run, "run_id") ?: "");
-                _cleanup_free_ char *gt = gp_string(title);
-                _cleanup_free_ char *out = xasprintf("%s.svg", file);
                 _cleanup_free_ char *ws = xasprintf("%g", warm);
                 _cleanup_free_ char *cs = xasprintf("%g", cap);
                 _cleanup_free_ char *ns = xasprintf("%u", nsub);
-                const char *keys[] = {"TITLE", "WARMUP", "CAPACITY", "NSUB", "OUT", "DATA"};
-                const char *vals[] = {gt, ws, cs, ns, out, data};
-                if (plot(c->dir, "goodput-time", file, keys, vals, ELEMENTSOF(keys), &c->err))
-                        add_plot(c, file, title);
+                const char *keys[] = {"WARMUP", "CAPACITY", "NSUB", "DATA"};
+                const char *vals[] = {ws, cs, ns, data};
+                plot_of(c, "goodput-time", "goodput", name, title, keys, vals, ELEMENTSOF(keys));
         }
 }
 
@@ -251,24 +255,15 @@ static void plot_ab(struct ctx *c, const struct verdicts *v)
                 _cleanup_free_ char *data = sb_close(&d);
                 if (!count)
                         continue;
-                _cleanup_free_ char *fname = file_part(t->name);
-                _cleanup_free_ char *file = xasprintf("ab-%s", fname);
-                _cleanup_free_ char *out = xasprintf("%s.svg", file);
                 _cleanup_free_ char *title = xasprintf("%s: every repetition", t->name);
-                _cleanup_free_ char *gt = gp_string(title);
                 _cleanup_free_ char *yl =
                         xasprintf("%s%s%s%s", t->metric->label, t->metric->unit[0] ? " (" : "",
                                   t->metric->unit, t->metric->unit[0] ? ")" : "");
                 _cleanup_free_ char *gy = gp_string(yl);
-                const char *keys[] = {"TITLE", "YLABEL", "BASE", "CAND", "OUT", "DATA"};
-                const char *vals[] = {gt,
-                                      gy,
-                                      c->cand_side ? "A (base)" : "runs",
-                                      c->cand_side ? "B (candidate)" : "",
-                                      out,
-                                      data};
-                if (plot(c->dir, "ab", file, keys, vals, ELEMENTSOF(keys), &c->err))
-                        add_plot(c, file, title);
+                const char *keys[] = {"YLABEL", "BASE", "CAND", "DATA"};
+                const char *vals[] = {gy, c->cand_side ? "A (base)" : "runs",
+                                      c->cand_side ? "B (candidate)" : "", data};
+                plot_of(c, "ab", "ab", t->name, title, keys, vals, ELEMENTSOF(keys));
         }
 }
 
@@ -300,16 +295,11 @@ static void plot_history(struct ctx *c, const char *topology)
                 _cleanup_free_ char *data = sb_close(&d);
                 if (n < 2)
                         continue;
-                _cleanup_free_ char *fname = file_part(name);
-                _cleanup_free_ char *file = xasprintf("history-%s", fname);
-                _cleanup_free_ char *out = xasprintf("%s.svg", file);
                 _cleanup_free_ char *title =
                         xasprintf("%s %s: goodput of the last %u runs", topology, name, n);
-                _cleanup_free_ char *gt = gp_string(title);
-                const char *keys[] = {"TITLE", "YLABEL", "OUT", "DATA"};
-                const char *vals[] = {gt, "goodput (Mbit/s)", out, data};
-                if (plot(c->dir, "history", file, keys, vals, ELEMENTSOF(keys), &c->err))
-                        add_plot(c, file, title);
+                const char *keys[] = {"YLABEL", "DATA"};
+                const char *vals[] = {"goodput (Mbit/s)", data};
+                plot_of(c, "history", "history", name, title, keys, vals, ELEMENTSOF(keys));
         }
         json_object_put(rows);
 }
@@ -348,17 +338,11 @@ static void plot_latency(struct ctx *c)
                 _cleanup_free_ char *data = sb_close(&d);
                 if (!n)
                         continue;
-                _cleanup_free_ char *fname = file_part(name);
-                _cleanup_free_ char *file = xasprintf("latency-%s", fname);
-                _cleanup_free_ char *out = xasprintf("%s.svg", file);
                 _cleanup_free_ char *title =
                         xasprintf("%s: latency percentiles (p50, p99, p99.9) of every run", name);
-                _cleanup_free_ char *gt = gp_string(title);
-                const char *keys[] = {"TITLE", "BASE", "CAND", "OUT", "DATA"};
-                const char *vals[] = {gt, c->cand_side ? "A" : "runs", c->cand_side ? "B" : "", out,
-                                      data};
-                if (plot(c->dir, "latency", file, keys, vals, ELEMENTSOF(keys), &c->err))
-                        add_plot(c, file, title);
+                const char *keys[] = {"BASE", "CAND", "DATA"};
+                const char *vals[] = {c->cand_side ? "A" : "runs", c->cand_side ? "B" : "", data};
+                plot_of(c, "latency", "latency", name, title, keys, vals, ELEMENTSOF(keys));
         }
 }
 
@@ -444,17 +428,12 @@ static void plot_cpu(struct ctx *c)
                 _cleanup_free_ char *data = sb_close(&d);
                 if (!rows)
                         continue;
-                _cleanup_free_ char *fname = file_part(name);
-                _cleanup_free_ char *file = xasprintf("cpu-%s", fname);
-                _cleanup_free_ char *out = xasprintf("%s.svg", file);
                 _cleanup_free_ char *title =
                         xasprintf("%s: CPU per core and node%s (mean of the runs)", name,
                                   c->cand_side ? ", A vs B" : "");
-                _cleanup_free_ char *gt = gp_string(title);
-                const char *keys[] = {"TITLE", "OUT", "DATA"};
-                const char *vals[] = {gt, out, data};
-                if (plot(c->dir, "cpu-cores", file, keys, vals, ELEMENTSOF(keys), &c->err))
-                        add_plot(c, file, title);
+                const char *keys[] = {"DATA"};
+                const char *vals[] = {data};
+                plot_of(c, "cpu-cores", "cpu", name, title, keys, vals, ELEMENTSOF(keys));
         }
 }
 
