@@ -182,8 +182,9 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                 for (unsigned k = 0; k < nm; k++)
                         if (m[k].get(w, &v) && isfinite(v))
                                 json_object_object_add(mj, m[k].name, D(v));
-                json_object_object_add(j, "aggregation_efficiency",
-                                       json_object_get(jobj(mj, "aggregation_efficiency")));
+                struct json_object *agg = NULL;
+                json_object_object_get_ex(mj, "aggregation_efficiency", &agg);
+                json_object_object_add(j, "aggregation_efficiency", json_object_get(agg));
                 json_object_object_add(j, "metrics", mj);
                 json_object_object_add(j, "mib", json_object_get(w->mib));
                 json_object_object_add(j, "cpu_cores", json_object_get(w->cpu_cores));
