@@ -109,8 +109,10 @@ try:
         r = json.loads(p.stdout) if p.returncode == 0 else {"summary": {}, "options": {}}
         s = r["summary"]
         srv_sent = s.get("server_bytes_sent") or 0
+        # what the server wrote but was still queued when the test closed its
+        # connections never reaches a NIC: within 5% either way, headers included
         check(p.returncode == 0 and r["options"].get("direction") == direction and
-              0 < s["bytes_received"] <= srv_sent <= sent_b <= srv_sent * 1.10,
+              0 < s["bytes_received"] <= srv_sent and srv_sent * 0.95 <= sent_b <= srv_sent * 1.10,
               "%s: client received %s of the %s bytes the server sent; server NICs sent %d" %
               (direction, s.get("bytes_received"), srv_sent, sent_b))
         if direction == "both":
