@@ -77,6 +77,8 @@ static char *spool_run(const struct store_run *sr, const char *run_dir)
  * parses and hashes the same experiment, even if the file is edited meanwhile */
 static char *series_text;
 static size_t series_len;
+/* side A's model of it: the workloads' key metrics */
+static struct topo *series_topo;
 
 static char *topo_hash(char *const *sets, unsigned n)
 {
@@ -336,10 +338,11 @@ static bool accel_mixed(struct json_object *base, const char *base_side, struct 
 
 /* Judges every (workload, metric) present on both sides; KTAP on stdout. */
 static int judge(struct json_object *base, const char *base_side, struct json_object *cand,
-                 const char *cand_side, const char *what, struct json_object **ret_json)
+                 const char *cand_side, const struct topo *t, const char *what,
+                 struct json_object **ret_json)
 {
         struct verdicts v = {0};
-        verdicts_compute(base, base_side, cand, cand_side, &v);
+        verdicts_compute(base, base_side, cand, cand_side, t, &v);
         ktap_print(stdout, &v, what);
         lkp_print(stdout, &v);
         *ret_json = verdicts_json(&v);
@@ -388,6 +391,7 @@ int series_run(const struct series_opts *o)
                 topo_errors_clear(&rerrs);
                 return finish(o, EXIT_INPUT);
         }
+        series_topo = topo_free(series_topo);
         for (int side = 0; side < (o->compare ? 2 : 1); side++) {
                 struct topo *t = NULL;
                 struct topo_errors errs = {0};
@@ -399,7 +403,21 @@ int series_run(const struct series_opts *o)
                         topo_errors_clear(&errs);
                         return finish(o, EXIT_INPUT);
                 }
-                topo_free(t);
+                for (unsigned w = 0; w < t->n_workloads; w++)
+                        for (unsigned k = 0; k < t->workloads[w].n_key_metrics; k++)
+                                if (!metric_find(t->workloads[w].key_metrics[k])) {
+                                        log_error("%s:%d:%d: workload %s: key_metrics: no metric "
+                                                  "\"%s\" (docs/verdicts.md lists them)",
+                                                  o->file, t->workloads[w].pos.line,
+                                                  t->workloads[w].pos.col, t->workloads[w].name,
+                                                  t->workloads[w].key_metrics[k]);
+                                        topo_free(t);
+                                        return finish(o, EXIT_INPUT);
+                                }
+                if (side == 0)
+                        series_topo = t;
+                else
+                        topo_free(t);
         }
         const struct backend_ops *be = backend_find(o->backend);
         struct lab probe = {.uri = o->uri};
@@ -481,7 +499,7 @@ int series_run(const struct series_opts *o)
                         free(why);
                         rc = EXIT_INPUT;
                 } else {
-                        rc = judge(samples, "A", samples, "B", what, &tests);
+                        rc = judge(samples, "A", samples, "B", series_topo, what, &tests);
                         mib_table_print(stdout, series_runs, "A", series_runs, "B", &mibs);
                 }
         } else if (rc == EXIT_OK && o->baseline) {
@@ -507,7 +525,7 @@ int series_run(const struct series_opts *o)
                                 free(why);
                                 rc = EXIT_INPUT;
                         } else {
-                                rc = judge(base, NULL, samples, NULL, what, &tests);
+                                rc = judge(base, NULL, samples, NULL, series_topo, what, &tests);
                                 struct json_object *base_runs = NULL;
                                 if (store_run_reports(db, o->baseline, "baseline", &base_runs,
                                                       &err) == 0)

@@ -602,7 +602,7 @@ int report_write(struct store *db, const char *id, const char *out_dir, char **r
         describe_runs(&c);
         /* the tables, exactly as compare and check print them */
         struct verdicts v = {0};
-        verdicts_compute(c.samples, c.base_side, c.samples, c.cand_side, &v);
+        verdicts_compute(c.samples, c.base_side, c.samples, c.cand_side, NULL, &v);
         if (c.cand_side) {
                 struct sb t;
                 sb_open(&t);

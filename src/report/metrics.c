@@ -33,20 +33,20 @@ GETTER(p50, w->lat_p50_us, w->lat_p50_us > 0)
 GETTER(p99, w->lat_p99_us, w->lat_p99_us > 0)
 
 static struct metric metrics[] = {
-        {"goodput_mbps", "Mbit/s", "goodput", true, 0.01, goodput},
-        {"aggregation_efficiency", "", "goodput / shaped capacity", true, 0.01, aggregation},
-        {"cpu_s", "s", "CPU of both tools", false, 0.05, cpu_s},
-        {"cpu_s_per_gbit", "s/Gbit", "CPU per Gbit", false, 0.05, cpu_per_gbit},
-        {"node_cpu_client_pct", "%", "client node busy", false, 0.05, node_cpu_client},
-        {"node_cpu_server_pct", "%", "server node busy", false, 0.05, node_cpu_server},
-        {"vm_cpu_client_s", "s", "client VM CPU", false, 0.05, vm_cpu_client},
-        {"vm_cpu_server_s", "s", "server VM CPU", false, 0.05, vm_cpu_server},
-        {"retransmits", "", "retransmitted segments", false, 0.25, retransmits},
-        {"subflows_per_connection", "", "subflows per connection", true, 0.01, subflows},
-        {"transactions_per_s", "/s", "transactions", true, 0.02, tps},
-        {"connections_per_s", "/s", "connections", true, 0.02, cps},
-        {"latency_p50_us", "us", "latency p50", false, 0.05, p50},
-        {"latency_p99_us", "us", "latency p99", false, 0.10, p99},
+        {"goodput_mbps", "Mbit/s", "goodput", true, 0.01, goodput, true},
+        {"aggregation_efficiency", "", "goodput / shaped capacity", true, 0.01, aggregation, false},
+        {"cpu_s", "s", "CPU of both tools", false, 0.05, cpu_s, false},
+        {"cpu_s_per_gbit", "s/Gbit", "CPU per Gbit", false, 0.05, cpu_per_gbit, false},
+        {"node_cpu_client_pct", "%", "client node busy", false, 0.05, node_cpu_client, false},
+        {"node_cpu_server_pct", "%", "server node busy", false, 0.05, node_cpu_server, false},
+        {"vm_cpu_client_s", "s", "client VM CPU", false, 0.05, vm_cpu_client, false},
+        {"vm_cpu_server_s", "s", "server VM CPU", false, 0.05, vm_cpu_server, false},
+        {"retransmits", "", "retransmitted segments", false, 0.25, retransmits, false},
+        {"subflows_per_connection", "", "subflows per connection", true, 0.01, subflows, false},
+        {"transactions_per_s", "/s", "transactions", true, 0.02, tps, false},
+        {"connections_per_s", "/s", "connections", true, 0.02, cps, false},
+        {"latency_p50_us", "us", "latency p50", false, 0.05, p50, false},
+        {"latency_p99_us", "us", "latency p99", false, 0.10, p99, false},
 };
 
 const struct metric *metric_all(unsigned *n)
@@ -61,6 +61,17 @@ const struct metric *metric_find(const char *name)
                 if (streq(metrics[i].name, name))
                         return &metrics[i];
         return NULL;
+}
+
+bool metric_is_key(const struct metric *m, const struct topo_workload *w)
+{
+        if (w && w->n_key_metrics) {
+                for (unsigned i = 0; i < w->n_key_metrics; i++)
+                        if (streq(w->key_metrics[i], m->name))
+                                return true;
+                return false;
+        }
+        return m->key;
 }
 
 double metric_threshold(const struct metric *m)

@@ -17,6 +17,9 @@ struct metric {
         /* the metric of one workload's result; false when that workload has none
          * (a CPU share a backend cannot measure, latency of a stream...) */
         bool (*get)(const struct wl_result *w, double *ret);
+        /* a key metric decides the exit status; the others inform. Goodput by
+         * default; a workload may name its own (key_metrics: in the topology) */
+        bool key;
 };
 
 /* Every metric, in the order tables show them. */
@@ -24,5 +27,8 @@ const struct metric *metric_all(unsigned *n);
 const struct metric *metric_find(const char *name);
 /* The threshold in force (the default unless --threshold changed it). */
 double metric_threshold(const struct metric *m);
+/* Is m a key metric of this workload (its topology's key_metrics, else the
+ * registry's default)? */
+bool metric_is_key(const struct metric *m, const struct topo_workload *w);
 /* "goodput_mbps=0.5": 0, -EINVAL (not METRIC=PERCENT in (0, 100)), -ENOENT. */
 int metric_set_threshold(const char *spec);

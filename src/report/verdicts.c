@@ -9,7 +9,7 @@ void verdicts_add(struct verdicts *v, const struct test_result *t)
         v->t = xreallocarray(v->t, v->n + 1, sizeof *v->t);
         v->t[v->n] = *t;
         v->t[v->n].name = xstrdup(t->name);
-        v->regressions += t->j.verdict == VERDICT_REGRESSION;
+        v->regressions += t->gates && t->j.verdict == VERDICT_REGRESSION;
         v->n++;
 }
 
@@ -24,12 +24,18 @@ void verdicts_clear(struct verdicts *v)
 void ktap_print(FILE *f, const struct verdicts *v, const char *what)
 {
         fprintf(f, "KTAP version 1\n1..%zu\n# %s\n", v->n, what);
+        fprintf(f,
+                "# %u key test(s) gate the exit status, each at %.2f%% confidence so that the "
+                "chance of any false regression among them is at most 5%% (Bonferroni); the "
+                "others inform at 95%%\n",
+                v->n_gates, 100 * v->gate_level);
         for (size_t i = 0; i < v->n; i++) {
                 const struct test_result *t = &v->t[i];
                 enum verdict vd = t->j.verdict;
-                bool regression = vd == VERDICT_REGRESSION;
-                const char *skip =
-                        vd == VERDICT_NOISY || vd == VERDICT_INSUFFICIENT ? " # SKIP " : " # ";
+                bool regression = vd == VERDICT_REGRESSION && t->gates;
+                const char *skip = vd == VERDICT_NOISY || vd == VERDICT_INSUFFICIENT ? " # SKIP "
+                                   : t->gates                                        ? " # gates: "
+                                              : " # informs: ";
                 fprintf(f,
                         "%s %zu %s%s%s: %.4g -> %.4g %s, change %+.2f%% [%.0f%% CI %+.2f%%, "
                         "%+.2f%%], threshold %.0f%%\n",
@@ -132,8 +138,21 @@ void samples_values(struct json_object *samples, const char *side, const char *w
         }
 }
 
+static bool has_samples(struct json_object *samples, const char *side, const char *wl,
+                        const char *metric)
+{
+        for (size_t i = 0; i < jlen(samples); i++) {
+                struct json_object *x = json_object_array_get_idx(samples, i);
+                const char *sd = jstr(x, "side");
+                if ((!side || (sd && streq(sd, side))) && streq(jstr(x, "workload") ?: "", wl) &&
+                    streq(jstr(x, "metric") ?: "", metric))
+                        return true;
+        }
+        return false;
+}
+
 void verdicts_compute(struct json_object *base, const char *base_side, struct json_object *cand,
-                      const char *cand_side, struct verdicts *v)
+                      const char *cand_side, const struct topo *topo, struct verdicts *v)
 {
         /* the workloads, in order of appearance */
         char *wls[64];
@@ -148,6 +167,22 @@ void verdicts_compute(struct json_object *base, const char *base_side, struct js
         }
         unsigned n_metrics;
         const struct metric *metrics = metric_all(&n_metrics);
+        /* the family of gating tests: the key metrics of every workload that has
+         * samples on both sides. Each is judged at the Bonferroni level that keeps
+         * the chance of any false regression among them at or below 5%. */
+        const struct topo_workload *tw[64] = {0};
+        unsigned k_gates = 0;
+        for (unsigned w = 0; w < n_wl; w++) {
+                for (unsigned i = 0; topo && i < topo->n_workloads; i++)
+                        if (streq(topo->workloads[i].name, wls[w]))
+                                tw[w] = &topo->workloads[i];
+                for (unsigned m = 0; m < n_metrics; m++)
+                        k_gates += metric_is_key(&metrics[m], tw[w]) &&
+                                   has_samples(base, base_side, wls[w], metrics[m].name) &&
+                                   has_samples(cand, cand_side, wls[w], metrics[m].name);
+        }
+        v->gate_level = stats_family_level(0.95, k_gates);
+        v->n_gates = k_gates;
         for (unsigned w = 0; w < n_wl; w++)
                 for (unsigned m = 0; m < n_metrics; m++) {
                         double *a, *b, *ai, *bi;
@@ -164,8 +199,10 @@ void verdicts_compute(struct json_object *base, const char *base_side, struct js
                                 continue;
                         }
                         _cleanup_free_ char *name = xasprintf("%s.%s", wls[w], metrics[m].name);
+                        bool gates = metric_is_key(&metrics[m], tw[w]);
                         struct test_result t = {.name = name,
                                                 .metric = &metrics[m],
+                                                .gates = gates,
                                                 .threshold = metric_threshold(&metrics[m]),
                                                 .base_valid = na,
                                                 .base_invalid = nai,
@@ -175,8 +212,8 @@ void verdicts_compute(struct json_object *base, const char *base_side, struct js
                                                 .base_sd = stats_stddev(a, na),
                                                 .cand_mean = nb ? stats_mean(b, nb) : 0,
                                                 .cand_sd = stats_stddev(b, nb)};
-                        stats_judge(a, na, b, nb, metrics[m].higher_is_better, t.threshold, 3,
-                                    &t.j);
+                        stats_judge_at(a, na, b, nb, metrics[m].higher_is_better, t.threshold, 3,
+                                       gates ? v->gate_level : 0.95, &t.j);
                         verdicts_add(v, &t);
                         free(a);
                         free(b);

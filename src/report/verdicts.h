@@ -12,6 +12,7 @@
 struct test_result {
         char *name; /* "bulk-mptcp.goodput_mbps" */
         const struct metric *metric;
+        bool gates; /* a key metric: its regression makes the exit status 1 */
         double threshold;
         struct judgement j;
         size_t base_valid, base_invalid, cand_valid, cand_invalid;
@@ -21,7 +22,9 @@ struct test_result {
 struct verdicts {
         struct test_result *t;
         size_t n;
-        unsigned regressions;
+        unsigned regressions; /* of gating tests */
+        unsigned n_gates;
+        double gate_level; /* each gating test's confidence level */
 };
 
 void verdicts_add(struct verdicts *v, const struct test_result *t);
@@ -30,9 +33,11 @@ void verdicts_add(struct verdicts *v, const struct test_result *t);
  * valid or not; a missing or non-finite value is no sample. */
 void samples_values(struct json_object *samples, const char *side, const char *wl,
                     const char *metric, bool valid, double **v, size_t *n);
-/* Judges every (workload, metric of the registry) present on both sides. */
+/* Judges every (workload, metric of the registry) present on both sides. The
+ * key metrics (topo's key_metrics per workload, else the registry's) gate, at
+ * the family-wise level; topo may be NULL. */
 void verdicts_compute(struct json_object *base, const char *base_side, struct json_object *cand,
-                      const char *cand_side, struct verdicts *v);
+                      const char *cand_side, const struct topo *topo, struct verdicts *v);
 void verdicts_clear(struct verdicts *v);
 
 /* KTAP version 1: one test per result, "not ok" only for a regression,

@@ -230,11 +230,14 @@ int stats_shift(const double *a, size_t n, const double *b, size_t m, double lev
                 ret->confidence = level;
         }
         if (k == 0) {
-                /* the samples are too small for this level: the whole range */
+                /* the samples are too small for this level: the whole range, whose
+                 * true coverage is 1 - 2 P(U = 0) (3 against 3: 90%, not 100%) */
                 ret->lo = d[0];
                 ret->hi = d[nm - 1];
-                if (ret->confidence == 0)
-                        ret->confidence = 1;
+                if (use_exact(a, n, b, m))
+                        ret->confidence = 1 - 2 * exact_cdf(n, m, 0);
+                else if (ret->confidence == 0)
+                        ret->confidence = level;
         } else {
                 ret->lo = d[k - 1];
                 ret->hi = d[nm - k];
@@ -254,6 +257,13 @@ const char *verdict_name(enum verdict v)
 void stats_judge(const double *base, size_t n, const double *cand, size_t m, bool higher_is_better,
                  double threshold, size_t min_samples, struct judgement *ret)
 {
+        stats_judge_at(base, n, cand, m, higher_is_better, threshold, min_samples, 0.95, ret);
+}
+
+void stats_judge_at(const double *base, size_t n, const double *cand, size_t m,
+                    bool higher_is_better, double threshold, size_t min_samples, double level,
+                    struct judgement *ret)
+{
         memset(ret, 0, sizeof *ret);
         ret->base_median = stats_median(base, n);
         ret->cand_median = stats_median(cand, m);
@@ -263,7 +273,7 @@ void stats_judge(const double *base, size_t n, const double *cand, size_t m, boo
                 ret->verdict = VERDICT_INSUFFICIENT;
                 return;
         }
-        stats_shift(base, n, cand, m, 0.95, &ret->shift);
+        stats_shift(base, n, cand, m, level, &ret->shift);
         double scale = fabs(ret->base_median);
         ret->rel_change = ret->shift.estimate / scale;
         ret->rel_lo = ret->shift.lo / scale;

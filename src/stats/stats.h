@@ -53,3 +53,14 @@ struct judgement {
  * VERDICT_INSUFFICIENT. */
 void stats_judge(const double *base, size_t n, const double *cand, size_t m, bool higher_is_better,
                  double threshold, size_t min_samples, struct judgement *ret);
+/* The same at a confidence level of the caller's (a family-wise correction
+ * asks more of each test than 0.95). */
+void stats_judge_at(const double *base, size_t n, const double *cand, size_t m,
+                    bool higher_is_better, double threshold, size_t min_samples, double level,
+                    struct judgement *ret);
+/* Bonferroni: the level each of k gating tests needs so that the chance of
+ * any false regression among them stays at or below 1 - family (0.95 -> 5%). */
+static inline double stats_family_level(double family, unsigned k)
+{
+        return k ? 1 - (1 - family) / (double)k : family;
+}

@@ -7,9 +7,74 @@
 #include "stats.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdint.h>
+
+/* xorshift64* and Box-Muller: the same synthetic lab every time */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
+static double uniform(void)
+{
+        rng_state ^= rng_state >> 12;
+        rng_state ^= rng_state << 25;
+        rng_state ^= rng_state >> 27;
+        return (double)((rng_state * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+static double normal(double mean, double sd)
+{
+        double u = uniform(), v = uniform();
+        return mean + sd * sqrt(-2 * log(u > 0 ? u : 1e-300)) * cos(2 * M_PI * v);
+}
+
+/* The decision rule of compare/check on synthetic data with the noise seen on
+ * the VM lab (goodput CV 0.3%): two key goodput tests (TCP and MPTCP), each at
+ * the Bonferroni level, 5 runs a side. Counts comparisons with any regression
+ * among the key tests: A/A, and with one workload 2% slower. */
+static void simulate_decision_rule(void)
+{
+        const unsigned comparisons = 2000, k = 2;
+        double level = stats_family_level(0.95, k);
+        unsigned false_alarms = 0, found = 0;
+        for (unsigned c = 0; c < comparisons; c++) {
+                for (int shifted = 0; shifted < 2; shifted++) {
+                        bool any = false;
+                        for (unsigned t = 0; t < k; t++) {
+                                double mean = t ? 37.5 : 19.13, a[5], b[5];
+                                double b_mean = shifted && t == 0 ? mean * 0.98 : mean;
+                                for (int i = 0; i < 5; i++) {
+                                        a[i] = normal(mean, mean * 0.003);
+                                        b[i] = normal(b_mean, mean * 0.003);
+                                }
+                                struct judgement j;
+                                stats_judge_at(a, 5, b, 5, true, 0.01, 3, level, &j);
+                                any |= j.verdict == VERDICT_REGRESSION;
+                        }
+                        if (shifted)
+                                found += any;
+                        else
+                                false_alarms += any;
+                }
+        }
+        fprintf(stderr,
+                "decision rule, %u comparisons of 5+5, %u key tests at %.2f%% each: false "
+                "regressions %.2f%%, a 2%% regression found %.2f%%\n",
+                comparisons, k, 100 * level, 100.0 * false_alarms / comparisons,
+                100.0 * found / comparisons);
+        CHECK(false_alarms <= comparisons / 20);
+        CHECK(found >= comparisons * 95 / 100);
+}
 
 int main(void)
 {
+        simulate_decision_rule();
+
+        /* 3 against 3 cannot reach 95%: the whole range of the 9 differences is
+         * the interval, and it covers 1 - 2/C(6,3) = 90%, which is what it says */
+        double a33[] = {1.0, 1.1, 1.2}, b33[] = {2.0, 2.1, 2.2};
+        struct shift s3;
+        CHECK_EQ_INT(stats_shift(a33, 3, b33, 3, 0.95, &s3), 0);
+        CHECK_NEAR(s3.confidence, 0.9, 1e-12);
+        CHECK_NEAR(s3.lo, 0.8, 1e-12);
+        CHECK_NEAR(s3.hi, 1.2, 1e-12);
         /* medians and CV by hand */
         double odd[] = {3, 1, 2}, even[] = {4, 1, 3, 2};
         CHECK_NEAR(stats_median(odd, 3), 2, 0);

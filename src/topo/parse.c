@@ -771,10 +771,26 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
                         get_bool(c, v, what, &w->bidir);
                 else if (streq(k, "port"))
                         get_uint(c, v, what, LIM_PORT_MIN, LIM_PORT_MAX, &w->port);
-                else
+                else if (streq(k, "key_metrics") && expect_type(c, v, FYNT_SEQUENCE, what)) {
+                        /* names of the metric registry (checked when a run starts:
+                         * the registry lives above the parser) */
+                        void *ki = NULL;
+                        struct fy_node *kn;
+                        w->key_metrics =
+                                xcalloc((size_t)fy_node_sequence_item_count(v) + 1, sizeof(char *));
+                        while ((kn = fy_node_sequence_iterate(v, &ki))) {
+                                const char *m = scalar(c, kn, what);
+                                if (m &&
+                                    (!*m || strspn(m, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+                                                    strlen(m)))
+                                        err_at(c, kn, "%s: \"%s\" is not a metric name", what, m);
+                                else if (m)
+                                        w->key_metrics[w->n_key_metrics++] = xstrdup(m);
+                        }
+                } else
                         unknown_key(c, fy_node_pair_key(p), where,
                                     "name, tool, mode, from, to, target, duration, warmup, "
-                                    "protocol, flows, reverse, bidir, port");
+                                    "protocol, flows, reverse, bidir, port, key_metrics");
         }
         if (!w->name)
                 err_pos(c, w->pos, "%s: name is required", where);

@@ -70,6 +70,9 @@ struct topo *topo_free(struct topo *t)
         for (unsigned i = 0; i < t->n_workloads; i++) {
                 free(t->workloads[i].name);
                 free(t->workloads[i].mode);
+                for (unsigned k = 0; k < t->workloads[i].n_key_metrics; k++)
+                        free(t->workloads[i].key_metrics[k]);
+                free(t->workloads[i].key_metrics);
         }
         free(t->workloads);
         free(t->file);
@@ -279,6 +282,10 @@ char *topo_to_yaml(const struct topo *t)
                         sb_printf(&b, ", bidir: true");
                 if (w->port)
                         sb_printf(&b, ", port: %u", w->port);
+                for (unsigned k = 0; k < w->n_key_metrics; k++)
+                        sb_printf(&b, "%s%s", k ? ", " : ", key_metrics: [", w->key_metrics[k]);
+                if (w->n_key_metrics)
+                        sb_printf(&b, "]");
                 sb_printf(&b, "}\n");
         }
         return b.s;

@@ -128,9 +128,11 @@ struct topo_workload {
         uint64_t warmup_us; /* measured but not counted (iperf3 -O) */
         enum topo_proto protocol;
         unsigned flows;
-        bool reverse;  /* the server sends */
-        bool bidir;    /* mptcpload stream: both send at once */
-        unsigned port; /* 0: the lab picks one */
+        bool reverse;       /* the server sends */
+        bool bidir;         /* mptcpload stream: both send at once */
+        unsigned port;      /* 0: the lab picks one */
+        char **key_metrics; /* the metrics that decide a verdict; none: the registry's */
+        unsigned n_key_metrics;
         struct topo_pos pos;
 };
 
