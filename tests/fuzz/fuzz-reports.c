@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         err = NULL;
         struct mptcpload_result mr;
         if (mptcpload_parse(text, &mr, &err) == 0) {
-                double v[] = {mr.throughput_bps, mr.tps,    mr.cps,   mr.p50_us,
+                double v[] = {mr.throughput_bps, mr.tps,     mr.cps,   mr.p50_us,
                               mr.p99_us,         mr.p999_us, mr.cpu_s, mr.subflows};
                 for (unsigned i = 0; i < ELEMENTSOF(v); i++)
                         sane(v[i], false);
