@@ -746,6 +746,15 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         jdouble(sres, "utime_s", &u);
         jdouble(sres, "stime_s", &s);
         res->cpu_server_s = u + s;
+        if (ml) {
+                /* iperf3 says its CPU share itself; for mptcpload: the client's own
+                 * rusage over the measured window, the server process's over its life */
+                int64_t wall_ms = 0;
+                jint(sres, "wall_ms", &wall_ms);
+                res->cpu_client_pct = 100 * mr.cpu_s / ((double)w->duration_us / 1e6);
+                res->cpu_server_pct =
+                        wall_ms > 0 ? 100 * res->cpu_server_s / ((double)wall_ms / 1e3) : -1;
+        }
 
         res->intervals = interval_series(out, ml, (double)w->warmup_us / 1e6);
         res->mib = json_object_new_object();
