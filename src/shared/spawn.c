@@ -142,12 +142,14 @@ void spawn_stop(struct spawn *s, int grace_ms)
 {
         if (s->pid <= 0)
                 return;
-        kill(s->pgrp ? -s->pid : s->pid, SIGTERM);
+        /* kept: spawn_wait clears s->pid, and kill(-0) would be our own group */
+        pid_t target = s->pgrp ? -s->pid : s->pid;
+        kill(target, SIGTERM);
         if (spawn_wait(s, grace_ms, NULL) == -ETIMEDOUT) {
-                kill(s->pgrp ? -s->pid : s->pid, SIGKILL);
+                kill(target, SIGKILL);
                 spawn_wait(s, -1, NULL);
         } else if (s->pgrp)
-                kill(-s->pid, SIGKILL); /* the leader is gone; nothing it started stays */
+                kill(target, SIGKILL); /* the leader is gone; nothing it started stays */
 }
 
 void spawn_close_fds(struct spawn *s)

@@ -2,6 +2,8 @@
  * mbit = 10^6, kibit = 1024; ms = 1000 us. */
 #include "check.h"
 #include "topo/units.h"
+#include "shared/spawn.h"
+#include "shared/util.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -26,8 +28,24 @@ static void rate_bad(const char *s, const char *why_part)
         CHECK(why && strstr(why, why_part));
 }
 
+/* A program stopped at its deadline that exits on SIGTERM: spawn_run says so,
+ * and kills nothing else (it once sent SIGKILL to pid -0, its own group). */
+static void check_spawn_deadline(void)
+{
+        char *argv[] = {"sleep", "5", NULL};
+        char *out = NULL, *err = NULL;
+        uint64_t t0 = now_usec();
+        int st = 0, r = spawn_run(argv, 200, &out, &err, &st);
+        CHECK_EQ_INT(r, -ETIMEDOUT);
+        CHECK(now_usec() - t0 < 3000000);
+        free(out);
+        free(err);
+        fprintf(stderr, "still here after the deadline of a spawned program\n");
+}
+
 int main(void)
 {
+        check_spawn_deadline();
         rate_ok("20mbit", 20000000);
         rate_ok("20Mbit", 20000000);
         rate_ok("1.5gbit", 1500000000);
