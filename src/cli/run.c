@@ -500,7 +500,10 @@ static struct json_object *cpu_per_core(struct json_object *before, struct json_
                 return o;
         json_object_object_foreach (a, name, arr) {
                 struct json_object *prev = jarr(b, name);
-                if (streq(name, "cpu") || !prev || !json_object_is_type(arr, json_type_array) ||
+                /* the guest names its CPUs: only "cpuN" goes on (into plots and files) */
+                if (strncmp(name, "cpu", 3) || !name[3] ||
+                    strspn(name + 3, "0123456789") != strlen(name + 3) || !prev ||
+                    !json_object_is_type(arr, json_type_array) ||
                     json_object_array_length(arr) < 8 || json_object_array_length(prev) < 8)
                         continue;
                 double d[8], total = 0;

@@ -411,7 +411,11 @@ static void plot_cpu(struct ctx *c)
                         json_object_object_foreach (acc, key, e) {
                                 double cnt =
                                         json_object_get_double(json_object_array_get_idx(e, 3));
-                                if (cnt <= 0)
+                                /* a label goes into a gnuplot datablock: letters, digits,
+                                 * ' ', '_', '.', '-' only (a stored run is data, not code) */
+                                if (cnt <= 0 ||
+                                    strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW"
+                                                "XYZ0123456789 _.-") != strlen(key))
                                         continue;
                                 fprintf(d.f, "\"%s%s%s\"", key, sides[s] ? " " : "",
                                         sides[s] ? sides[s] : "");
