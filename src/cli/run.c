@@ -448,23 +448,30 @@ static struct json_object *job_wait(struct lab_node *n, const char *step, int64_
         return res;
 }
 
+/* The eight /proc/stat columns (user .. steal) of one CPU line between two
+ * readings, into d; their total, or -1 when a reading lacks them. */
+static double cpu_line_deltas(struct json_object *before, struct json_object *after, double d[8])
+{
+        if (!json_object_is_type(before, json_type_array) ||
+            !json_object_is_type(after, json_type_array) || json_object_array_length(before) < 8 ||
+            json_object_array_length(after) < 8)
+                return -1;
+        double total = 0;
+        for (size_t i = 0; i < 8; i++) {
+                d[i] = (double)sat_delta(
+                        json_object_get_int64(json_object_array_get_idx(before, i)),
+                        json_object_get_int64(json_object_array_get_idx(after, i)));
+                total += d[i];
+        }
+        return total;
+}
+
 /* Busy share of all CPUs between two /proc/stat readings (user..steal), in %. */
 static double node_busy_pct(struct json_object *before, struct json_object *after)
 {
-        struct json_object *a = jpath(before, "cpu", "cpu", NULL),
-                           *b = jpath(after, "cpu", "cpu", NULL);
-        if (!a || !b || json_object_array_length(a) < 8 || json_object_array_length(b) < 8)
-                return -1;
-        double total = 0, idle = 0;
-        for (size_t i = 0; i < 8; i++) {
-                double d =
-                        (double)sat_delta(json_object_get_int64(json_object_array_get_idx(a, i)),
-                                          json_object_get_int64(json_object_array_get_idx(b, i)));
-                total += d;
-                if (i == 3 || i == 4) /* idle, iowait */
-                        idle += d;
-        }
-        return total > 0 ? 100.0 * (total - idle) / total : -1;
+        double d[8], total = cpu_line_deltas(jpath(before, "cpu", "cpu", NULL),
+                                             jpath(after, "cpu", "cpu", NULL), d);
+        return total > 0 ? 100.0 * (total - d[3] - d[4]) / total : -1; /* idle, iowait */
 }
 
 /* Every MPTcpExt, TcpExt and Tcp counter that moved between two readings of a
@@ -502,17 +509,9 @@ static struct json_object *cpu_per_core(struct json_object *before, struct json_
                 struct json_object *prev = jarr(b, name);
                 /* the guest names its CPUs: only "cpuN" goes on (into plots and files) */
                 if (strncmp(name, "cpu", 3) || !name[3] ||
-                    strspn(name + 3, "0123456789") != strlen(name + 3) || !prev ||
-                    !json_object_is_type(arr, json_type_array) ||
-                    json_object_array_length(arr) < 8 || json_object_array_length(prev) < 8)
+                    strspn(name + 3, "0123456789") != strlen(name + 3))
                         continue;
-                double d[8], total = 0;
-                for (size_t i = 0; i < 8; i++) {
-                        d[i] = (double)sat_delta(
-                                json_object_get_int64(json_object_array_get_idx(prev, i)),
-                                json_object_get_int64(json_object_array_get_idx(arr, i)));
-                        total += d[i];
-                }
+                double d[8], total = cpu_line_deltas(prev, arr, d);
                 if (total <= 0)
                         continue;
                 struct json_object *c = json_object_new_object();

@@ -375,35 +375,14 @@ static void plot_cpu(struct ctx *c)
                                                 json_object_object_foreach (cores, cpu, v) {
                                                         _cleanup_free_ char *key =
                                                                 xasprintf("%s %s", node, cpu);
-                                                        struct json_object *e = jarr(acc, key);
-                                                        if (!e) {
-                                                                e = json_object_new_array();
-                                                                for (int z = 0; z < 4; z++)
-                                                                        json_object_array_add(
-                                                                                e,
-                                                                                json_object_new_double(
-                                                                                        0));
-                                                                json_object_object_add(acc, key, e);
-                                                        }
                                                         static const char *const f[] = {
                                                                 "user", "system", "softirq"};
-                                                        for (int z = 0; z < 3; z++) {
-                                                                double x0 = json_object_get_double(
-                                                                               json_object_array_get_idx(
-                                                                                       e,
-                                                                                       (size_t)z)),
-                                                                       y = 0;
+                                                        for (unsigned z = 0; z < 3; z++) {
+                                                                double y = 0;
                                                                 jdouble(v, f[z], &y);
-                                                                json_object_array_put_idx(
-                                                                        e, (size_t)z,
-                                                                        json_object_new_double(x0 +
-                                                                                               y));
+                                                                jsum_add(acc, key, 4, z, y);
                                                         }
-                                                        double cnt = json_object_get_double(
-                                                                json_object_array_get_idx(e, 3));
-                                                        json_object_array_put_idx(
-                                                                e, 3,
-                                                                json_object_new_double(cnt + 1));
+                                                        jsum_add(acc, key, 4, 3, 1); /* runs */
                                                 }
                                         }
                                 }

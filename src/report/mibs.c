@@ -29,18 +29,7 @@ static void add_side(struct json_object *acc, struct json_object *runs, const ch
                                 json_object_object_foreach (counters, c, v) {
                                         _cleanup_free_ char *key =
                                                 xasprintf("%s/%s/%s", name, node, c);
-                                        struct json_object *e = jarr(acc, key);
-                                        if (!e) {
-                                                e = json_object_new_array();
-                                                json_object_array_add(e, json_object_new_double(0));
-                                                json_object_object_add(acc, key, e);
-                                        }
-                                        double sum = json_object_get_double(
-                                                json_object_array_get_idx(e, 0));
-                                        json_object_array_put_idx(
-                                                e, 0,
-                                                json_object_new_double(sum +
-                                                                       json_object_get_double(v)));
+                                        jsum_add(acc, key, 1, 0, json_object_get_double(v));
                                 }
                         }
                 }

@@ -186,3 +186,16 @@ double jpath_double(struct json_object *o, double dflt, ...)
                 return dflt;
         return json_object_get_double(o);
 }
+
+void jsum_add(struct json_object *acc, const char *key, unsigned width, unsigned i, double v)
+{
+        struct json_object *e = jarr(acc, key);
+        if (!e) {
+                e = json_object_new_array();
+                for (unsigned k = 0; k < width; k++)
+                        json_object_array_add(e, json_object_new_double(0));
+                json_object_object_add(acc, key, e);
+        }
+        double sum = json_object_get_double(json_object_array_get_idx(e, i));
+        json_object_array_put_idx(e, i, json_object_new_double(sum + v));
+}

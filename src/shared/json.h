@@ -49,6 +49,9 @@ static inline size_t jlen(struct json_object *o)
 {
         return json_object_is_type(o, json_type_array) ? json_object_array_length(o) : 0;
 }
+/* Running sums by key: acc[key] is an array of `width` numbers (made, all 0,
+ * on first use); v is added to its slot i. */
+void jsum_add(struct json_object *acc, const char *key, unsigned width, unsigned i, double v);
 /* A path of keys: jpath(o, "end", "sum_sent", NULL). */
 struct json_object *jpath(struct json_object *o, ...);
 double jpath_double(struct json_object *o, double dflt, ...);
