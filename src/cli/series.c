@@ -140,7 +140,7 @@ struct side {
 
 /* One run of the topology, stored. Returns the run's exit code. */
 static int one_run(const struct series_opts *o, const struct side *sd, const char *series,
-                   bool warmup, struct store *db, struct json_object *all, bool print_table)
+                   bool warmup, struct store *db, struct samples *all, bool print_table)
 {
         struct topo *t = NULL;
         struct topo_errors errs = {0};
@@ -259,25 +259,10 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                         free(err);
                         rc = EXIT_INFRA;
                 }
-                for (unsigned i = 0; i < n && all && !warmup; i++) {
-                        struct json_object *x = json_object_new_object();
-                        json_object_object_add(x, "run", json_object_new_string(res->run_id));
-                        json_object_object_add(x, "accel", json_object_new_string(accel_s));
-                        json_object_object_add(x, "side",
-                                               sd->name ? json_object_new_string(sd->name) : NULL);
-                        json_object_object_add(x, "workload",
-                                               json_object_new_string(samples[i].workload));
-                        json_object_object_add(x, "metric",
-                                               json_object_new_string(samples[i].metric));
-                        json_object_object_add(x, "value",
-                                               json_object_new_double(samples[i].value));
-                        json_object_object_add(x, "valid",
-                                               json_object_new_boolean(samples[i].valid));
-                        if (samples[i].reason)
-                                json_object_object_add(x, "reason",
-                                                       json_object_new_string(samples[i].reason));
-                        json_object_array_add(all, x);
-                }
+                for (unsigned i = 0; i < n && all && !warmup; i++)
+                        samples_add(all, res->run_id, sd->name, accel_s, samples[i].workload,
+                                    samples[i].metric, samples[i].value, samples[i].valid,
+                                    samples[i].reason);
                 json_object_put(rj);
                 json_object_put(kernels);
                 json_object_put(accel);
@@ -305,26 +290,25 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
 /* The accelerators (node -> kvm/tcg/host) of the samples of one side; a
  * comparison across them measures the emulator, not the kernel. Returns true
  * and *msg when the two sides (or one side within itself) differ. */
-static bool accel_mixed(struct json_object *base, const char *base_side, struct json_object *cand,
-                        const char *cand_side, char **msg)
+static bool accel_mixed(const struct samples *base, const char *base_side,
+                        const struct samples *cand, const char *cand_side, char **msg)
 {
         const char *seen[2] = {NULL, NULL};
-        struct json_object *sets[2] = {base, cand};
+        const struct samples *sets[2] = {base, cand};
         const char *sides[2] = {base_side, cand_side};
         for (unsigned k = 0; k < 2; k++)
-                for (size_t i = 0; i < json_object_array_length(sets[k]); i++) {
-                        struct json_object *x = json_object_array_get_idx(sets[k], i);
-                        const char *sd = jstr(x, "side"), *a = jstr(x, "accel");
-                        if (sides[k] && (!sd || !streq(sd, sides[k])))
+                for (size_t i = 0; i < sets[k]->n; i++) {
+                        const struct sample *x = &sets[k]->v[i];
+                        if (sides[k] && (!x->side || !streq(x->side, sides[k])))
                                 continue;
-                        if (!a) /* runs stored before accelerators were recorded */
+                        if (!x->accel) /* runs stored before accelerators were recorded */
                                 continue;
                         if (!seen[k])
-                                seen[k] = a;
-                        else if (!streq(seen[k], a)) {
+                                seen[k] = x->accel;
+                        else if (!streq(seen[k], x->accel)) {
                                 *msg = xasprintf("the runs of one side used different "
                                                  "accelerators (%s and %s)",
-                                                 seen[k], a);
+                                                 seen[k], x->accel);
                                 return true;
                         }
                 }
@@ -337,7 +321,7 @@ static bool accel_mixed(struct json_object *base, const char *base_side, struct 
 }
 
 /* Judges every (workload, metric) present on both sides; KTAP on stdout. */
-static int judge(struct json_object *base, const char *base_side, struct json_object *cand,
+static int judge(const struct samples *base, const char *base_side, const struct samples *cand,
                  const char *cand_side, const struct topo *t, const char *what,
                  struct json_object **ret_json)
 {
@@ -351,21 +335,19 @@ static int judge(struct json_object *base, const char *base_side, struct json_ob
         return rc;
 }
 
-static void invalid_notes(struct json_object *samples)
+static void invalid_notes(const struct samples *samples)
 {
-        /* the verdict says why samples were left out */
-        struct json_object *seen = json_object_new_object();
-        for (size_t i = 0; i < json_object_array_length(samples); i++) {
-                struct json_object *x = json_object_array_get_idx(samples, i);
-                bool ok = json_object_get_boolean(jpath(x, "valid", NULL));
-                const char *run = jstr(x, "run"), *why = jstr(x, "reason");
-                if (ok || !run || json_object_object_get_ex(seen, run, NULL))
+        /* the verdict says why samples were left out: once per run */
+        for (size_t i = 0; i < samples->n; i++) {
+                const struct sample *x = &samples->v[i];
+                bool seen = false;
+                for (size_t k = 0; k < i && !seen; k++)
+                        seen = !samples->v[k].valid && streq(samples->v[k].run, x->run);
+                if (x->valid || seen)
                         continue;
-                json_object_object_add(seen, run, NULL);
-                printf("# left out: run %s%s%s (%s): %s\n", run, jstr(x, "side") ? " side " : "",
-                       jstr(x, "side") ?: "", jstr(x, "workload"), why ? why : "not valid");
+                printf("# left out: run %s%s%s (%s): %s\n", x->run, x->side ? " side " : "",
+                       x->side ?: "", x->workload, x->reason ?: "not valid");
         }
-        json_object_put(seen);
 }
 
 static int finish(const struct series_opts *o, int rc)
@@ -455,7 +437,8 @@ int series_run(const struct series_opts *o)
         random_hex(series + 1, 16); /* 128 random bits: two series never merge */
         struct side a = {o->compare ? "A" : NULL, o->kernel_a, o->sets_a, o->n_sets_a};
         struct side b = {"B", o->kernel_b, o->sets_b, o->n_sets_b};
-        struct json_object *samples = json_object_new_array(), *mibs = NULL;
+        struct samples samples = {0};
+        struct json_object *mibs = NULL;
         json_object_put(series_runs);
         series_runs = json_object_new_array();
         int rc = EXIT_OK;
@@ -468,12 +451,12 @@ int series_run(const struct series_opts *o)
         /* warm-ups first (not counted), then A B A B ... so drift hits both sides */
         for (int i = warmup ? -1 : 0; i < (int)runs && rc != EXIT_INFRA && rc != EXIT_INPUT; i++) {
                 /* exit 1 from a run: a node's kernel crashed there */
-                int r1 = one_run(o, &a, series, i < 0, db, samples, !o->compare && !o->baseline);
+                int r1 = one_run(o, &a, series, i < 0, db, &samples, !o->compare && !o->baseline);
                 if (r1 == EXIT_INFRA || r1 == EXIT_INPUT)
                         rc = r1;
                 crashed_a += r1 == EXIT_REGRESSION;
                 if (o->compare && rc == EXIT_OK) {
-                        int r2 = one_run(o, &b, series, i < 0, db, samples, false);
+                        int r2 = one_run(o, &b, series, i < 0, db, &samples, false);
                         if (r2 == EXIT_INFRA || r2 == EXIT_INPUT)
                                 rc = r2;
                         crashed_b += r2 == EXIT_REGRESSION;
@@ -490,42 +473,41 @@ int series_run(const struct series_opts *o)
                         o->n_sets_a ? " (+--set)" : "",
                         o->kernel_b ? o->kernel_b : "default kernel",
                         o->n_sets_b ? " (+--set)" : "", runs, series);
-                invalid_notes(samples);
+                invalid_notes(&samples);
                 char *why = NULL;
-                if (accel_mixed(samples, "A", samples, "B", &why)) {
+                if (accel_mixed(&samples, "A", &samples, "B", &why)) {
                         log_error("compare: %s: KVM and TCG guests cannot be compared (numbers "
                                   "of the emulator, not of the kernel)",
                                   why);
                         free(why);
                         rc = EXIT_INPUT;
                 } else {
-                        rc = judge(samples, "A", samples, "B", series_topo, what, &tests);
+                        rc = judge(&samples, "A", &samples, "B", series_topo, what, &tests);
                         mib_table_print(stdout, series_runs, "A", series_runs, "B", &mibs);
                 }
         } else if (rc == EXIT_OK && o->baseline) {
-                struct json_object *base = NULL;
+                struct samples base = {0};
                 if (store_samples(db, o->baseline, "baseline", true, &base, &err) < 0 ||
-                    json_object_array_length(base) == 0) {
+                    base.n == 0) {
                         log_error("%s",
                                   err ? err
                                       : "the baseline has no samples (mptcplab baseline list)");
                         free(err);
-                        json_object_put(base);
                         rc = EXIT_INPUT;
                 } else {
                         _cleanup_free_ char *what =
                                 xasprintf("check %s against baseline %s; %u runs, series %s",
                                           o->file, o->baseline, runs, series);
-                        invalid_notes(samples);
+                        invalid_notes(&samples);
                         char *why = NULL;
-                        if (accel_mixed(base, NULL, samples, NULL, &why)) {
+                        if (accel_mixed(&base, NULL, &samples, NULL, &why)) {
                                 log_error("check: %s: KVM and TCG guests cannot be compared "
                                           "(save a baseline on this accelerator)",
                                           why);
                                 free(why);
                                 rc = EXIT_INPUT;
                         } else {
-                                rc = judge(base, NULL, samples, NULL, series_topo, what, &tests);
+                                rc = judge(&base, NULL, &samples, NULL, series_topo, what, &tests);
                                 struct json_object *base_runs = NULL;
                                 if (store_run_reports(db, o->baseline, "baseline", &base_runs,
                                                       &err) == 0)
@@ -538,38 +520,26 @@ int series_run(const struct series_opts *o)
                         json_object_object_add(out, "baseline",
                                                json_object_new_string(o->baseline));
                 }
-                json_object_put(base);
+                samples_clear(&base);
         } else if (rc == EXIT_OK && runs > 1) {
                 /* a plain series: per metric median and spread */
                 printf("# series %s: %u runs\n", series, runs);
                 unsigned n_metrics;
                 const struct metric *metrics = metric_all(&n_metrics);
-                for (unsigned m = 0; m < n_metrics; m++) {
-                        const char *last = NULL;
-                        for (size_t i = 0; i < json_object_array_length(samples); i++) {
-                                const char *w =
-                                        jstr(json_object_array_get_idx(samples, i), "workload");
-                                if (last && streq(last, w))
-                                        continue;
-                                bool dup = false;
-                                for (size_t k = 0; k < i; k++)
-                                        dup |= streq(jstr(json_object_array_get_idx(samples, k),
-                                                          "workload"),
-                                                     w);
-                                if (dup)
-                                        continue;
-                                last = w;
+                const char *wls[64];
+                unsigned n_wl = samples_workloads(&samples, wls, ELEMENTSOF(wls));
+                for (unsigned m = 0; m < n_metrics; m++)
+                        for (unsigned w = 0; w < n_wl; w++) {
                                 double *v;
                                 size_t n;
-                                samples_values(samples, NULL, w, metrics[m].name, true, &v, &n);
+                                samples_values(&samples, NULL, wls[w], &metrics[m], true, &v, &n);
                                 if (n)
                                         printf("# %-14s %-24s median %10.4g  CV %6.2f%%  (%zu "
                                                "valid)\n",
-                                               w, metrics[m].name, stats_median(v, n),
+                                               wls[w], metrics[m].name, stats_median(v, n),
                                                100 * stats_cv(v, n), n);
                                 free(v);
                         }
-                }
         }
         /* a kernel that crashes is the worst regression there is: the candidate is A
          * in a plain run or a check, B in a compare */
@@ -588,7 +558,8 @@ int series_run(const struct series_opts *o)
                 json_object_object_add(out, "tests", tests);
         if (mibs)
                 json_object_object_add(out, "mib_changes", mibs);
-        json_object_object_add(out, "samples", samples);
+        json_object_object_add(out, "samples", samples_json(&samples));
+        samples_clear(&samples);
         json_object_object_add(out, "exit", json_object_new_int(rc));
         if ((o->runs || o->compare || o->baseline) && write_json(o->json_out, out) < 0 &&
             rc == EXIT_OK)
@@ -598,8 +569,8 @@ int series_run(const struct series_opts *o)
         if (db && last_run_dir && rc != EXIT_INFRA && rc != EXIT_INPUT) {
                 _cleanup_free_ char *dir = xasprintf("%s/report", last_run_dir);
                 char *index = NULL;
-                if (report_write(db, o->runs || o->compare || o->baseline ? series : last_id, dir,
-                                 &index, &err) == 0)
+                if (report_write(db, o->runs || o->compare || o->baseline ? series : last_id,
+                                 o->baseline, dir, &index, &err) == 0)
                         fprintf(stderr, "mptcplab: report in %s\n", index);
                 else {
                         log_warn("no report: %s", err);
@@ -756,13 +727,16 @@ int verb_import(int argc, char **argv)
         return rc;
 }
 
-/* mptcplab report ID [--out DIR] [--db PATH]: a series' or a run's report */
+/* mptcplab report ID [--baseline NAME] [--out DIR] [--db PATH]: a series' or
+ * a run's report (against a baseline: a check's) */
 int verb_report(int argc, char **argv)
 {
-        const char *id = NULL, *out = NULL, *dbp = NULL;
+        const char *id = NULL, *out = NULL, *dbp = NULL, *baseline = NULL;
         for (int i = 1; i < argc; i++) {
                 if (streq(argv[i], "--out") && i + 1 < argc)
                         out = argv[++i];
+                else if (streq(argv[i], "--baseline") && i + 1 < argc)
+                        baseline = argv[++i];
                 else if (streq(argv[i], "--db") && i + 1 < argc)
                         dbp = argv[++i];
                 else if (!id && argv[i][0] != '-')
@@ -773,7 +747,8 @@ int verb_report(int argc, char **argv)
                 }
         }
         if (!id) {
-                fprintf(stderr, "usage: mptcplab report SERIES|RUN [--out DIR] [--db PATH]\n");
+                fprintf(stderr, "usage: mptcplab report SERIES|RUN [--baseline NAME] [--out DIR] "
+                                "[--db PATH]\n");
                 return EXIT_INPUT;
         }
         struct store *db = open_db(dbp);
@@ -782,7 +757,7 @@ int verb_report(int argc, char **argv)
         _cleanup_free_ char *reports = lab_data_path("reports");
         _cleanup_free_ char *dflt = xasprintf("%s/%s", reports, id);
         char *index = NULL, *err = NULL;
-        int r = report_write(db, id, out ? out : dflt, &index, &err);
+        int r = report_write(db, id, baseline, out ? out : dflt, &index, &err);
         store_close(db);
         if (r < 0) {
                 log_error("report %s: %s", id, err);

@@ -125,7 +125,8 @@ static bool plot(const char *dir, const char *name, const char *out, const char 
 struct ctx {
         struct store *db;
         const char *id, *dir;
-        struct json_object *runs, *samples;
+        struct json_object *runs;
+        struct samples samples;
         const char *base_side, *cand_side; /* "A"/"B" for a comparison, else NULL/NULL */
         FILE *html;
         unsigned plots;
@@ -136,6 +137,16 @@ static bool side_is(struct json_object *o, const char *side)
 {
         const char *s = jstr(o, "side");
         return !side || (s && streq(s, side));
+}
+
+/* a side as a plot's key names it */
+static const char *side_label(const struct ctx *c, bool cand)
+{
+        if (!c->cand_side)
+                return cand ? "" : "runs";
+        if (streq(c->cand_side, "B"))
+                return cand ? "B (candidate)" : "A (base)";
+        return cand ? "candidate" : "baseline";
 }
 
 static void add_plot(struct ctx *c, const char *file, const char *caption)
@@ -236,20 +247,16 @@ static void plot_ab(struct ctx *c, const struct verdicts *v)
                 sb_open(&d);
                 unsigned order = 0, count = 0;
                 const char *last_run = NULL;
-                for (size_t k = 0; k < jlen(c->samples); k++) {
-                        struct json_object *x = json_object_array_get_idx(c->samples, k);
-                        const char *run = jstr(x, "run"), *side = jstr(x, "side");
-                        if (!last_run || !run || !streq(last_run, run))
+                for (size_t k = 0; k < c->samples.n; k++) {
+                        const struct sample *x = &c->samples.v[k];
+                        if (!last_run || !streq(last_run, x->run))
                                 order++;
-                        last_run = run;
-                        double val;
-                        if (!streq(jstr(x, "workload") ?: "", wl) ||
-                            !streq(jstr(x, "metric") ?: "", t->metric->name) ||
-                            !json_object_get_boolean(jpath(x, "valid", NULL)) ||
-                            !jdouble(x, "value", &val) || !isfinite(val))
+                        last_run = x->run;
+                        if (!streq(x->workload, wl) || x->metric != t->metric || !x->valid ||
+                            !isfinite(x->value))
                                 continue;
-                        int s = c->cand_side && side && streq(side, c->cand_side) ? 1 : 0;
-                        fprintf(d.f, "%d %.6g %u\n", s, val, order);
+                        int s = c->cand_side && x->side && streq(x->side, c->cand_side) ? 1 : 0;
+                        fprintf(d.f, "%d %.6g %u\n", s, x->value, order);
                         count++;
                 }
                 _cleanup_free_ char *data = sb_close(&d);
@@ -261,8 +268,7 @@ static void plot_ab(struct ctx *c, const struct verdicts *v)
                                   t->metric->unit, t->metric->unit[0] ? ")" : "");
                 _cleanup_free_ char *gy = gp_string(yl);
                 const char *keys[] = {"YLABEL", "BASE", "CAND", "DATA"};
-                const char *vals[] = {gy, c->cand_side ? "A (base)" : "runs",
-                                      c->cand_side ? "B (candidate)" : "", data};
+                const char *vals[] = {gy, side_label(c, false), side_label(c, true), data};
                 plot_of(c, "ab", "ab", t->name, title, keys, vals, ELEMENTSOF(keys));
         }
 }
@@ -341,7 +347,7 @@ static void plot_latency(struct ctx *c)
                 _cleanup_free_ char *title =
                         xasprintf("%s: latency percentiles (p50, p99, p99.9) of every run", name);
                 const char *keys[] = {"BASE", "CAND", "DATA"};
-                const char *vals[] = {c->cand_side ? "A" : "runs", c->cand_side ? "B" : "", data};
+                const char *vals[] = {side_label(c, false), side_label(c, true), data};
                 plot_of(c, "latency", "latency", name, title, keys, vals, ELEMENTSOF(keys));
         }
 }
@@ -502,58 +508,95 @@ static void describe_runs(struct ctx *c)
         /* runs left out of the verdicts, and why */
         fputs("<h2>Runs left out</h2>\n<ul class=\"left-out\">\n", f);
         unsigned left = 0;
-        struct json_object *seen = json_object_new_object();
-        for (size_t i = 0; i < jlen(c->samples); i++) {
-                struct json_object *x = json_object_array_get_idx(c->samples, i);
-                const char *run_id = jstr(x, "run");
-                if (json_object_get_boolean(jpath(x, "valid", NULL)) || !run_id ||
-                    json_object_object_get_ex(seen, run_id, NULL))
+        for (size_t i = 0; i < c->samples.n; i++) {
+                const struct sample *x = &c->samples.v[i];
+                bool seen = false;
+                for (size_t k = 0; k < i && !seen; k++)
+                        seen = !c->samples.v[k].valid && streq(c->samples.v[k].run, x->run);
+                if (x->valid || seen)
                         continue;
-                json_object_object_add(seen, run_id, NULL);
                 fputs("<li>run ", f);
-                html_text(f, run_id);
+                html_text(f, x->run);
                 fputs(" (", f);
-                html_text(f, jstr(x, "workload"));
+                html_text(f, x->workload);
                 fputs("): ", f);
-                html_text(f, jstr(x, "reason") ?: "not valid");
+                html_text(f, x->reason ?: "not valid");
                 fputs("</li>\n", f);
                 left++;
         }
-        json_object_put(seen);
         if (!left)
                 fputs("<li>none</li>\n", f);
         fputs("</ul>\n", f);
 }
 
-int report_write(struct store *db, const char *id, const char *out_dir, char **ret_index,
-                 char **err)
+/* The counted runs and samples of what (a series, else a run; or a baseline)
+ * appended to c's; as_side, when given, replaces their side. */
+static int load(struct ctx *c, const char *what, bool baseline, const char *as_side, char **err)
+{
+        const char *kind = baseline ? "baseline" : "series";
+        struct json_object *runs = NULL;
+        int r = store_run_reports(c->db, what, kind, &runs, err);
+        if (r == 0 && jlen(runs) == 0 && !baseline) {
+                json_object_put(runs);
+                runs = NULL;
+                kind = "run";
+                r = store_run_reports(c->db, what, kind, &runs, err);
+        }
+        if (r < 0)
+                return r;
+        if (jlen(runs) == 0) {
+                json_object_put(runs);
+                *err = baseline ? xasprintf("no baseline %s in %s (mptcplab baseline list)", what,
+                                            store_path(c->db))
+                                : xasprintf("no counted run or series %s in %s (mptcplab history)",
+                                            what, store_path(c->db));
+                return -ENOENT;
+        }
+        size_t from = c->samples.n;
+        if ((r = store_samples(c->db, what, kind, true, &c->samples, err)) < 0) {
+                json_object_put(runs);
+                return r;
+        }
+        for (size_t i = 0; as_side && i < c->samples.n; i++)
+                if (i >= from) {
+                        free(c->samples.v[i].side);
+                        c->samples.v[i].side = xstrdup(as_side);
+                }
+        for (size_t i = 0; i < jlen(runs); i++) {
+                struct json_object *x = json_object_array_get_idx(runs, i);
+                if (as_side)
+                        json_object_object_add(x, "side", json_object_new_string(as_side));
+                json_object_array_add(c->runs, json_object_get(x));
+        }
+        json_object_put(runs);
+        return 0;
+}
+
+int report_write(struct store *db, const char *id, const char *baseline, const char *out_dir,
+                 char **ret_index, char **err)
 {
         if (strchr(out_dir, '\'')) {
                 *err = xasprintf("%s: a report directory may not have a ' in its path", out_dir);
                 return -EINVAL;
         }
-        struct ctx c = {.db = db, .id = id, .dir = out_dir};
-        const char *kind = "series";
-        int r = store_run_reports(db, id, kind, &c.runs, err);
-        if (r == 0 && jlen(c.runs) == 0) {
+        struct ctx c = {.db = db, .id = id, .dir = out_dir, .runs = json_object_new_array()};
+        int r = 0;
+        /* a check's report: the baseline's runs are side "base", ours "candidate" */
+        if (baseline && ((r = load(&c, baseline, true, "base", err)) < 0 ||
+                         (r = load(&c, id, false, "candidate", err)) < 0)) {
                 json_object_put(c.runs);
-                c.runs = NULL;
-                kind = "run";
-                r = store_run_reports(db, id, kind, &c.runs, err);
-        }
-        if (r < 0)
-                return r;
-        if (jlen(c.runs) == 0) {
-                json_object_put(c.runs);
-                *err = xasprintf("no counted run or series %s in %s (mptcplab history)", id,
-                                 store_path(db));
-                return -ENOENT;
-        }
-        if ((r = store_samples(db, id, kind, true, &c.samples, err)) < 0) {
-                json_object_put(c.runs);
+                samples_clear(&c.samples);
                 return r;
         }
-        for (size_t i = 0; i < jlen(c.runs); i++)
+        if (baseline) {
+                c.base_side = "base";
+                c.cand_side = "candidate";
+        } else if ((r = load(&c, id, false, NULL, err)) < 0) {
+                json_object_put(c.runs);
+                samples_clear(&c.samples);
+                return r;
+        }
+        for (size_t i = 0; !baseline && i < jlen(c.runs); i++)
                 if (side_is(json_object_array_get_idx(c.runs, i), "B") &&
                     jstr(json_object_array_get_idx(c.runs, i), "side")) {
                         c.base_side = "A";
@@ -562,7 +605,7 @@ int report_write(struct store *db, const char *id, const char *out_dir, char **r
         if ((r = mkdir_p(out_dir)) < 0) {
                 *err = xasprintf("cannot make %s: %s", out_dir, strerror(-r));
                 json_object_put(c.runs);
-                json_object_put(c.samples);
+                samples_clear(&c.samples);
                 return r;
         }
         struct sb h;
@@ -585,7 +628,7 @@ int report_write(struct store *db, const char *id, const char *out_dir, char **r
         describe_runs(&c);
         /* the tables, exactly as compare and check print them */
         struct verdicts v = {0};
-        verdicts_compute(c.samples, c.base_side, c.samples, c.cand_side, NULL, &v);
+        verdicts_compute(&c.samples, c.base_side, &c.samples, c.cand_side, NULL, &v);
         if (c.cand_side) {
                 struct sb t;
                 sb_open(&t);
@@ -650,6 +693,6 @@ int report_write(struct store *db, const char *id, const char *out_dir, char **r
         if (r == 0)
                 *ret_index = TAKE_PTR(index);
         json_object_put(c.runs);
-        json_object_put(c.samples);
+        samples_clear(&c.samples);
         return r;
 }

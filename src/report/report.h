@@ -4,7 +4,9 @@
 #include "../store/store.h"
 
 /* Writes the report of a series or a run (ID) from the database into
- * out_dir; *ret_index is the index.html's path. A plot gnuplot could not make
- * is said on stderr and left out; no run at all is -ENOENT with *err. */
-int report_write(struct store *db, const char *id, const char *out_dir, char **ret_index,
-                 char **err);
+ * out_dir; *ret_index is the index.html's path. With a baseline (the report
+ * of a check), the baseline's runs are the base side and ID's the candidate.
+ * A plot gnuplot could not make is said on stderr and left out; no run at all
+ * is -ENOENT with *err. */
+int report_write(struct store *db, const char *id, const char *baseline, const char *out_dir,
+                 char **ret_index, char **err);

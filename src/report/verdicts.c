@@ -118,53 +118,12 @@ struct json_object *verdicts_json(const struct verdicts *v)
         return tests;
 }
 
-void samples_values(struct json_object *samples, const char *side, const char *wl,
-                    const char *metric, bool valid, double **v, size_t *n)
-{
-        *n = 0;
-        *v = xcalloc(jlen(samples) + 1, sizeof(double));
-        for (size_t i = 0; i < jlen(samples); i++) {
-                struct json_object *x = json_object_array_get_idx(samples, i);
-                const char *s = jstr(x, "side");
-                bool ok = json_object_get_boolean(jpath(x, "valid", NULL));
-                if ((side && (!s || !streq(s, side))) || !streq(jstr(x, "workload"), wl) ||
-                    !streq(jstr(x, "metric"), metric) || ok != valid)
-                        continue;
-                double d = 0;
-                /* a missing value (SQLite keeps NaN as NULL) is no sample, never a 0 */
-                if (!jdouble(x, "value", &d) || !isfinite(d))
-                        continue;
-                (*v)[(*n)++] = d;
-        }
-}
-
-static bool has_samples(struct json_object *samples, const char *side, const char *wl,
-                        const char *metric)
-{
-        for (size_t i = 0; i < jlen(samples); i++) {
-                struct json_object *x = json_object_array_get_idx(samples, i);
-                const char *sd = jstr(x, "side");
-                if ((!side || (sd && streq(sd, side))) && streq(jstr(x, "workload") ?: "", wl) &&
-                    streq(jstr(x, "metric") ?: "", metric))
-                        return true;
-        }
-        return false;
-}
-
-void verdicts_compute(struct json_object *base, const char *base_side, struct json_object *cand,
+void verdicts_compute(const struct samples *base, const char *base_side, const struct samples *cand,
                       const char *cand_side, const struct topo *topo, struct verdicts *v)
 {
         /* the workloads, in order of appearance */
-        char *wls[64];
-        unsigned n_wl = 0;
-        for (size_t i = 0; i < jlen(cand); i++) {
-                const char *w = jstr(json_object_array_get_idx(cand, i), "workload");
-                bool seen = false;
-                for (unsigned k = 0; k < n_wl; k++)
-                        seen |= streq(wls[k], w);
-                if (!seen && n_wl < ELEMENTSOF(wls))
-                        wls[n_wl++] = (char *)w;
-        }
+        const char *wls[64];
+        unsigned n_wl = samples_workloads(cand, wls, ELEMENTSOF(wls));
         unsigned n_metrics;
         const struct metric *metrics = metric_all(&n_metrics);
         /* the family of gating tests: the key metrics of every workload that has
@@ -178,8 +137,8 @@ void verdicts_compute(struct json_object *base, const char *base_side, struct js
                                 tw[w] = &topo->workloads[i];
                 for (unsigned m = 0; m < n_metrics; m++)
                         k_gates += metric_is_key(&metrics[m], tw[w]) &&
-                                   has_samples(base, base_side, wls[w], metrics[m].name) &&
-                                   has_samples(cand, cand_side, wls[w], metrics[m].name);
+                                   samples_has(base, base_side, wls[w], &metrics[m]) &&
+                                   samples_has(cand, cand_side, wls[w], &metrics[m]);
         }
         v->gate_level = stats_family_level(0.95, k_gates);
         v->n_gates = k_gates;
@@ -187,10 +146,10 @@ void verdicts_compute(struct json_object *base, const char *base_side, struct js
                 for (unsigned m = 0; m < n_metrics; m++) {
                         double *a, *b, *ai, *bi;
                         size_t na, nb, nai, nbi;
-                        samples_values(base, base_side, wls[w], metrics[m].name, true, &a, &na);
-                        samples_values(cand, cand_side, wls[w], metrics[m].name, true, &b, &nb);
-                        samples_values(base, base_side, wls[w], metrics[m].name, false, &ai, &nai);
-                        samples_values(cand, cand_side, wls[w], metrics[m].name, false, &bi, &nbi);
+                        samples_values(base, base_side, wls[w], &metrics[m], true, &a, &na);
+                        samples_values(cand, cand_side, wls[w], &metrics[m], true, &b, &nb);
+                        samples_values(base, base_side, wls[w], &metrics[m], false, &ai, &nai);
+                        samples_values(cand, cand_side, wls[w], &metrics[m], false, &bi, &nbi);
                         free(ai);
                         free(bi);
                         if (na + nai == 0 || nb + nbi == 0) {

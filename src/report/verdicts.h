@@ -3,6 +3,7 @@
  * into a netdev mail, and JSON. The judging itself is src/stats (pure). */
 #pragma once
 #include "metrics.h"
+#include "samples.h"
 #include "../stats/stats.h"
 
 #include <json-c/json.h>
@@ -28,15 +29,10 @@ struct verdicts {
 };
 
 void verdicts_add(struct verdicts *v, const struct test_result *t);
-/* Samples ([{run, side, workload, metric, value, valid, reason}], as the store
- * gives them): the values of one workload's metric on one side (NULL: all),
- * valid or not; a missing or non-finite value is no sample. */
-void samples_values(struct json_object *samples, const char *side, const char *wl,
-                    const char *metric, bool valid, double **v, size_t *n);
 /* Judges every (workload, metric of the registry) present on both sides. The
  * key metrics (topo's key_metrics per workload, else the registry's) gate, at
  * the family-wise level; topo may be NULL. */
-void verdicts_compute(struct json_object *base, const char *base_side, struct json_object *cand,
+void verdicts_compute(const struct samples *base, const char *base_side, const struct samples *cand,
                       const char *cand_side, const struct topo *topo, struct verdicts *v);
 void verdicts_clear(struct verdicts *v);
 

@@ -2,6 +2,7 @@
 #include "../shared/json.h"
 #include "../shared/util.h"
 
+#include <math.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -323,16 +324,36 @@ int store_metric_history(struct store *s, const char *topology, const char *metr
 }
 
 int store_samples(struct store *s, const char *what, const char *kind, bool all,
-                  struct json_object **ret, char **err)
+                  struct samples *ret, char **err)
 {
-        const char *where = where_of(kind);
         _cleanup_free_ char *sql = xasprintf(
-                "SELECT r.run_id AS run, r.side, s.workload, s.metric, s.value, s.valid, s.reason,"
+                "SELECT r.run_id, r.side, s.workload, s.metric, s.value, s.valid, s.reason,"
                 " r.accel"
                 " FROM samples s JOIN runs r ON r.id = s.run WHERE %s AND r.warmup = 0%s"
-                " ORDER BY r.id",
-                where, all ? "" : " AND s.valid = 1");
-        return query_json(s, sql, what, 0, ret, err);
+                " ORDER BY r.id, s.rowid",
+                where_of(kind), all ? "" : " AND s.valid = 1");
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+                return fail(s, err, "query");
+        sqlite3_bind_text(st, 1, what, -1, SQLITE_TRANSIENT);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                /* SQLite keeps a NaN as NULL: a sample with no value */
+                double value = sqlite3_column_type(st, 4) == SQLITE_NULL
+                                       ? NAN
+                                       : sqlite3_column_double(st, 4);
+                samples_add(ret, (const char *)sqlite3_column_text(st, 0),
+                            (const char *)sqlite3_column_text(st, 1),
+                            (const char *)sqlite3_column_text(st, 7),
+                            (const char *)sqlite3_column_text(st, 2),
+                            (const char *)sqlite3_column_text(st, 3), value,
+                            sqlite3_column_int(st, 5) != 0,
+                            (const char *)sqlite3_column_text(st, 6));
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+                return fail(s, err, "query");
+        return 0;
 }
 
 /* One statement with up to two text parameters; *changes (if asked) gets the rows changed. */

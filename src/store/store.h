@@ -3,6 +3,8 @@
  * leaves the database as it was. Schema versioned with PRAGMA user_version
  * and migrated forward on open. */
 #pragma once
+#include "../report/samples.h"
+
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,10 +45,10 @@ int64_t store_add_run(struct store *s, const struct store_run *r, char **err);
 struct json_object *store_run_to_json(const struct store_run *r);
 int64_t store_import_json(struct store *s, struct json_object *o, char **err);
 
-/* Samples of a series (or a single run id, or a baseline name): valid ones only
- * unless all is set. Fills a JSON array of {run, side, workload, metric, value, valid, reason}. */
+/* Samples of a series (or a single run id, or a baseline name), in the order
+ * they were stored: valid ones only unless all is set. Appends to *ret. */
 int store_samples(struct store *s, const char *what, const char *kind, bool all,
-                  struct json_object **ret, char **err);
+                  struct samples *ret, char **err);
 /* kind: "series", "run" or "baseline" */
 /* The run JSON (docs/run-json.md) of the counted runs of a series, run or
  * baseline, each with its "side": a JSON array. */

@@ -99,6 +99,26 @@ want = ["%.6g" % (sum(vals[s]) / len(vals[s])) for s in ("A", "B")] if all(vals.
 check(row and want and row[0][2] == want[0] and row[0][4] == want[1],
       "goodput means in the HTML are the database's: %s vs %s" % (row[:1], want))
 
+# a check's report: the baseline's runs are the base side of its A/B plots
+p = subprocess.run([MPTCPLAB, "baseline", "save", "rep", "--run", series, "--db", db],
+                   capture_output=True, text=True, timeout=60)
+check(p.returncode == 0, "baseline saved from side A: %s" % p.stderr.strip()[-200:])
+p = subprocess.run([MPTCPLAB, "check", os.path.join(SRC, "tests/netns/short.yaml"), "--backend", "netns",
+                    "--db", db, "--run-dir", tmp, "--runs", "3", "--baseline", "rep",
+                    "--set", "links.0.shape.rate=15mbit"], capture_output=True, text=True, timeout=600)
+m = re.search(r"report in (\S+index\.html)", p.stderr)
+check(p.returncode == 1 and m is not None, "check at 15 of 20 Mbit/s: exit 1 (got %d), its report printed" % p.returncode)
+cidx = m.group(1) if m else ""
+cpage = Page()
+cpage.feed(open(cidx).read() if cidx else "")
+ab = [s for s in cpage.imgs if s.startswith("ab-bulk-tcp.goodput")]
+texts = " ".join(ET.parse(os.path.join(os.path.dirname(cidx), ab[0])).getroot().itertext()) if ab else ""
+check("baseline" in texts and "candidate" in texts,
+      "the check's A/B goodput plot shows the baseline's runs and the candidate's: %s" % ab)
+crow = [r for r in cpage.rows if r and r[0] == "bulk-tcp.goodput_mbps"]
+check(crow and crow[0][2] == want[0] and crow[0][3] == "%d" % len(vals["A"]) if want else False,
+      "the check's report judges against the baseline's goodput (%s): %s" % (want[:1], crow[:1]))
+
 # a real browser: no console error, no missing resource, a screenshot
 chromium = shutil.which("chromium")
 if not chromium:
