@@ -1,5 +1,6 @@
-# Latency of an rr/crr workload: the percentiles mptcpload reports (p50, p90,
-# p99, p99.9) of every run, as a cumulative distribution, per side.
+# Latency of an rr/crr workload: the distribution mptcpload measured in each
+# run (percentiles 1 to 99.9 of its histogram), as a cumulative distribution,
+# one line per run, per side.
 # Columns of $data: latency (us), cumulative share, side index. Filled in:
 # TITLE, BASE, CAND, OUT, DATA.
 $data << EOD

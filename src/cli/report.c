@@ -160,6 +160,11 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                 json_object_object_add(cpu, "server_s", D(w->cpu_server_s));
                 json_object_object_add(cpu, "node_client_pct", D(w->node_cpu_client_pct));
                 json_object_object_add(cpu, "node_server_pct", D(w->node_cpu_server_pct));
+                json_object_object_add(cpu, "node_client_s",
+                                       w->node_cpu_client_s >= 0 ? D(w->node_cpu_client_s) : NULL);
+                json_object_object_add(cpu, "node_server_s",
+                                       w->node_cpu_server_s >= 0 ? D(w->node_cpu_server_s) : NULL);
+                json_object_object_add(cpu, "window_s", D(w->window_s));
                 json_object_object_add(cpu, "vm_client_s",
                                        w->vm_cpu_client_s >= 0 ? D(w->vm_cpu_client_s) : NULL);
                 json_object_object_add(cpu, "vm_server_s",
@@ -186,6 +191,11 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                 json_object_object_get_ex(mj, "aggregation_efficiency", &agg);
                 json_object_object_add(j, "aggregation_efficiency", json_object_get(agg));
                 json_object_object_add(j, "metrics", mj);
+                struct json_object *keys = json_object_new_array();
+                for (unsigned k = 0; k < nm; k++)
+                        if (metric_is_key(&m[k], w->w))
+                                json_object_array_add(keys, S(m[k].name));
+                json_object_object_add(j, "key_metrics", keys);
                 json_object_object_add(j, "mib", json_object_get(w->mib));
                 json_object_object_add(j, "cpu_cores", json_object_get(w->cpu_cores));
                 json_object_object_add(j, "intervals", json_object_get(w->intervals));
@@ -207,6 +217,14 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                         json_object_object_add(ml, "latency_p50_us", D(w->lat_p50_us));
                         json_object_object_add(ml, "latency_p99_us", D(w->lat_p99_us));
                         json_object_object_add(ml, "latency_p999_us", D(w->lat_p999_us));
+                        struct json_object *cdf = json_object_new_array();
+                        for (unsigned k = 0; k < w->n_lat_cdf; k++) {
+                                struct json_object *pt = json_object_new_array();
+                                json_object_array_add(pt, D(w->lat_cdf_p[k]));
+                                json_object_array_add(pt, D(w->lat_cdf_us[k]));
+                                json_object_array_add(cdf, pt);
+                        }
+                        json_object_object_add(ml, "latency_cdf", cdf);
                         json_object_object_add(ml, "fallbacks_seen", I(w->tool_fallbacks));
                         json_object_object_add(j, "mptcpload", ml);
                 }

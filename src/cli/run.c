@@ -497,6 +497,64 @@ static struct json_object *mib_deltas(struct json_object *before, struct json_ob
         return o;
 }
 
+/* The CPU time the kernel accounted to a node's work between two readings:
+ * user, nice, system and softirq of all its CPUs (/proc/stat's USER_HZ, 100
+ * on every Linux ABI), in seconds; -1 when a reading lacks them. */
+static double node_cpu_s(struct json_object *before, struct json_object *after)
+{
+        double d[8], total = cpu_line_deltas(jpath(before, "cpu", "cpu", NULL),
+                                             jpath(after, "cpu", "cpu", NULL), d);
+        return total > 0 ? (d[0] + d[1] + d[2] + d[6]) / 100.0 : -1;
+}
+
+/* The measured window's two edges: when each was read, both nodes'
+ * counters, and the VMs' CPU time where the backend has it. */
+struct window {
+        uint64_t at[2];
+        struct json_object *stat[2][2]; /* [edge][client, server] */
+        uint64_t vm[2][2];
+        bool have_vm[2];
+};
+
+static void window_clear(struct window *w)
+{
+        for (unsigned e = 0; e < 2; e++)
+                for (unsigned n = 0; n < 2; n++)
+                        json_object_put(w->stat[e][n]);
+}
+
+/* Waits until `when` (now_usec()), then reads edge `edge` of the window. */
+static int window_edge(struct run *r, const struct topo_workload *w, struct lab_node *cn,
+                       struct lab_node *sn, uint64_t when, struct window *win, unsigned edge,
+                       char **err)
+{
+        for (uint64_t now; (now = now_usec()) < when;) {
+                if (agent_interrupted) {
+                        *err = xstrdup("interrupted");
+                        return -EINTR;
+                }
+                uint64_t left = when - now;
+                struct timespec ts = {.tv_sec = (time_t)(left / 1000000),
+                                      .tv_nsec = (long)(left % 1000000) * 1000};
+                if (ts.tv_sec > 0) {
+                        ts.tv_sec = 0;
+                        ts.tv_nsec = 200000000; /* a ^C is seen within 0.2 s */
+                }
+                nanosleep(&ts, NULL);
+        }
+        win->at[edge] = now_usec();
+        win->have_vm[edge] = r->lab.ops->cpu_time &&
+                             r->lab.ops->cpu_time(&r->lab, w->from, &win->vm[edge][0]) == 0 &&
+                             r->lab.ops->cpu_time(&r->lab, w->to, &win->vm[edge][1]) == 0;
+        int e;
+        if ((e = node_call(cn, "counters", "counters", NULL, CALL_MS, &win->stat[edge][0], err)) <
+                    0 ||
+            (e = node_call(sn, "counters", "counters", NULL, CALL_MS, &win->stat[edge][1], err)) <
+                    0)
+                return e;
+        return 0;
+}
+
 /* Each core's user, system and softirq share of the window (/proc/stat
  * columns 0, 2 and 6 of 8), and its busy share, in %. */
 static struct json_object *cpu_per_core(struct json_object *before, struct json_object *after)
@@ -604,6 +662,7 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         struct json_object *o = NULL, *before_c = NULL, *before_s = NULL, *after_c = NULL,
                            *after_s = NULL, *cres = NULL, *sres = NULL;
         int64_t sjob = 0, cjob = 0;
+        struct window win = {0};
         int e;
         if ((e = node_call(sn, "iperf3 server", "spawn",
                            agent_args("argv", sargv, "timeout_ms", I(dur_ms + 60000), NULL),
@@ -640,10 +699,6 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
                 json_object_put(cargv);
                 goto out;
         }
-        uint64_t vm0[2] = {0, 0}, vm1[2] = {0, 0};
-        bool have_vm = r->lab.ops->cpu_time &&
-                       r->lab.ops->cpu_time(&r->lab, w->from, &vm0[0]) == 0 &&
-                       r->lab.ops->cpu_time(&r->lab, w->to, &vm0[1]) == 0;
         uint64_t t0 = now_usec();
         if ((e = node_call(cn, "iperf3 client", "spawn",
                            agent_args("argv", cargv, "timeout_ms", I(dur_ms + 30000), NULL),
@@ -651,15 +706,20 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
                 goto out;
         jint(o, "job", &cjob);
         json_object_put(o);
+        /* CPU is read at the measured window's edges (warm-up and the tools'
+         * start and stop left out): both nodes' /proc/stat and the VMs' time */
+        if ((e = window_edge(r, w, cn, sn, t0 + w->warmup_us, &win, 0, err)) < 0 ||
+            (e = window_edge(r, w, cn, sn, t0 + w->warmup_us + w->duration_us, &win, 1, err)) < 0)
+                goto out;
         if (!(cres = job_wait(cn, "iperf3 client", cjob, dur_ms + 40000, err))) {
                 e = -ETIMEDOUT;
                 goto out;
         }
         res->wall_s = (double)(now_usec() - t0) / 1e6;
-        have_vm = have_vm && r->lab.ops->cpu_time(&r->lab, w->from, &vm1[0]) == 0 &&
-                  r->lab.ops->cpu_time(&r->lab, w->to, &vm1[1]) == 0;
-        res->vm_cpu_client_s = have_vm ? (double)(vm1[0] - vm0[0]) / 1e9 : -1;
-        res->vm_cpu_server_s = have_vm ? (double)(vm1[1] - vm0[1]) / 1e9 : -1;
+        res->window_s = (double)(win.at[1] - win.at[0]) / 1e6;
+        bool have_vm = win.have_vm[0] && win.have_vm[1];
+        res->vm_cpu_client_s = have_vm ? (double)(win.vm[1][0] - win.vm[0][0]) / 1e9 : -1;
+        res->vm_cpu_server_s = have_vm ? (double)(win.vm[1][1] - win.vm[0][1]) / 1e9 : -1;
         if (!(sres = job_wait(sn, "iperf3 server", sjob, 20000, err))) {
                 e = -ETIMEDOUT;
                 goto out;
@@ -706,6 +766,9 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
                 res->lat_p50_us = mr.p50_us;
                 res->lat_p99_us = mr.p99_us;
                 res->lat_p999_us = mr.p999_us;
+                res->n_lat_cdf = mr.n_cdf;
+                memcpy(res->lat_cdf_p, mr.cdf_p, sizeof mr.cdf_p);
+                memcpy(res->lat_cdf_us, mr.cdf_us, sizeof mr.cdf_us);
                 res->tool_fallbacks = mr.fallbacks;
         }
         res->sent_bps = ir.sent_bps;
@@ -763,10 +826,14 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         json_object_object_add(res->mib, cn->tn->name, mib_deltas(before_c, after_c));
         json_object_object_add(res->mib, sn->tn->name, mib_deltas(before_s, after_s));
         res->cpu_cores = json_object_new_object();
-        json_object_object_add(res->cpu_cores, cn->tn->name, cpu_per_core(before_c, after_c));
-        json_object_object_add(res->cpu_cores, sn->tn->name, cpu_per_core(before_s, after_s));
-        res->node_cpu_client_pct = node_busy_pct(before_c, after_c);
-        res->node_cpu_server_pct = node_busy_pct(before_s, after_s);
+        json_object_object_add(res->cpu_cores, cn->tn->name,
+                               cpu_per_core(win.stat[0][0], win.stat[1][0]));
+        json_object_object_add(res->cpu_cores, sn->tn->name,
+                               cpu_per_core(win.stat[0][1], win.stat[1][1]));
+        res->node_cpu_client_pct = node_busy_pct(win.stat[0][0], win.stat[1][0]);
+        res->node_cpu_server_pct = node_busy_pct(win.stat[0][1], win.stat[1][1]);
+        res->node_cpu_client_s = node_cpu_s(win.stat[0][0], win.stat[1][0]);
+        res->node_cpu_server_s = node_cpu_s(win.stat[0][1], win.stat[1][1]);
         res->mp_capable = delta(before_c, after_c, "MPTcpExt", "MPCapableSYNACKRX");
         res->mp_join = delta(before_s, after_s, "MPTcpExt", "MPJoinAckRx") +
                        delta(before_c, after_c, "MPTcpExt", "MPJoinAckRx");
@@ -816,6 +883,7 @@ out:
         json_object_put(after_s);
         json_object_put(cres);
         json_object_put(sres);
+        window_clear(&win);
         return e;
 }
 
@@ -988,6 +1056,8 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
         for (unsigned i = 0; i < t->n_workloads; i++) {
                 const struct topo_workload *w = &t->workloads[i];
                 res->wl[i].w = w;
+                res->wl[i].node_cpu_client_s = res->wl[i].node_cpu_server_s = -1;
+                res->wl[i].vm_cpu_client_s = res->wl[i].vm_cpu_server_s = -1;
                 progress(&r, "workload %u/%u %s: %s %s, %.0fs", i + 1, t->n_workloads, w->name,
                          w->tool == TOPO_TOOL_IPERF3 ? "iperf3" : "mptcpload",
                          w->protocol == TOPO_PROTO_MPTCP ? "mptcp" : "tcp",

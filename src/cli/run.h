@@ -25,12 +25,16 @@ struct wl_result {
         double cpu_client_pct, cpu_server_pct;           /* iperf3's own accounting */
         double cpu_client_s, cpu_server_s;               /* rusage of the two processes */
         double node_cpu_client_pct, node_cpu_server_pct; /* /proc/stat busy share, whole node */
-        double vm_cpu_client_s, vm_cpu_server_s;         /* the VMs' CPU time (libvirt), -1: none */
+        double node_cpu_client_s, node_cpu_server_s;     /* user+nice+system+softirq, -1: none */
+        double window_s; /* the measured window as the controller read its edges */
+        double vm_cpu_client_s, vm_cpu_server_s; /* the VMs' CPU time (libvirt), -1: none */
         int64_t mp_capable, mp_join, add_addr, fallbacks;
         unsigned connections; /* MPTCP connections the client opened (MP_CAPABLE SYN/ACKs) */
         double subflows_per_conn;
         double tps, cps, lat_p50_us, lat_p99_us, lat_p999_us; /* mptcpload rr/crr */
-        int64_t tool_fallbacks;                               /* what mptcpload saw itself */
+        double lat_cdf_p[16], lat_cdf_us[16];                 /* its latency distribution */
+        unsigned n_lat_cdf;
+        int64_t tool_fallbacks; /* what mptcpload saw itself */
         unsigned expected_subflows;
         uint64_t path_rate_bps; /* sum of shaped rates from -> to, 0 if unshaped */
         struct iface_bytes *ifaces;

@@ -120,6 +120,40 @@ int mptcpload_parse(const char *text, struct mptcpload_result *ret, char **err)
                                          counts[i]);
                         return -EINVAL;
                 }
+        /* the latency distribution: (percentile, us) pairs, both increasing */
+        struct json_object *cdf = jarr(jobj(s, "latency"), "cdf");
+        if (jobj(s, "latency") && json_object_object_get_ex(jobj(s, "latency"), "cdf", NULL) &&
+            !cdf) {
+                *err = xstrdup("mptcpload report: latency.cdf is not a list");
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < jlen(cdf); i++) {
+                struct json_object *pt = json_object_array_get_idx(cdf, i);
+                double p = NAN, us = NAN;
+                if (json_object_is_type(pt, json_type_array) && jlen(pt) == 2) {
+                        struct json_object *a = json_object_array_get_idx(pt, 0),
+                                           *b = json_object_array_get_idx(pt, 1);
+                        if ((json_object_is_type(a, json_type_double) ||
+                             json_object_is_type(a, json_type_int)) &&
+                            (json_object_is_type(b, json_type_double) ||
+                             json_object_is_type(b, json_type_int))) {
+                                p = json_object_get_double(a);
+                                us = json_object_get_double(b);
+                        }
+                }
+                if (i >= ELEMENTSOF(ret->cdf_p) || !isfinite(p) || !isfinite(us) || p <= 0 ||
+                    p >= 100 || us < 0 || us > 1e9 ||
+                    (i && (p <= ret->cdf_p[i - 1] || us < ret->cdf_us[i - 1]))) {
+                        *err = xasprintf("mptcpload report: latency.cdf point %zu is not a "
+                                         "(percentile, us) pair increasing from the last (at "
+                                         "most %zu points)",
+                                         i, ELEMENTSOF(ret->cdf_p));
+                        return -EINVAL;
+                }
+                ret->cdf_p[i] = p;
+                ret->cdf_us[i] = us;
+                ret->n_cdf = (unsigned)i + 1;
+        }
         ret->fallbacks = (int64_t)fb;
         ret->errors = (int64_t)er;
         ret->server_accepted = (int64_t)acc;

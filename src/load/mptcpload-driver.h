@@ -11,6 +11,10 @@ struct mptcpload_result {
         int64_t fallbacks, errors;
         int64_t server_accepted, server_errors; /* -1: the server did not say */
         double subflows;
+        /* rr/crr: the latency distribution, (percentile, us) points in
+         * increasing order of both */
+        double cdf_p[16], cdf_us[16];
+        unsigned n_cdf;
 };
 
 struct json_object *mptcpload_server_argv(const struct topo_workload *w, unsigned port);

@@ -724,6 +724,16 @@ static int client(const struct opts *o)
         json_object_object_add(lat, "p90_us", json_object_new_double(hpercentile(&h, 90)));
         json_object_object_add(lat, "p99_us", json_object_new_double(hpercentile(&h, 99)));
         json_object_object_add(lat, "p999_us", json_object_new_double(hpercentile(&h, 99.9)));
+        /* the distribution, as many points as a CDF plot needs */
+        static const double cdf_p[] = {1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.9};
+        struct json_object *cdf = json_object_new_array();
+        for (unsigned i = 0; h.n && i < sizeof cdf_p / sizeof cdf_p[0]; i++) {
+                struct json_object *pt = json_object_new_array();
+                json_object_array_add(pt, json_object_new_double(cdf_p[i]));
+                json_object_array_add(pt, json_object_new_double(hpercentile(&h, cdf_p[i])));
+                json_object_array_add(cdf, pt);
+        }
+        json_object_object_add(lat, "cdf", cdf);
         json_object_object_add(sum, "latency", lat);
         json_object_object_add(sum, "cpu_s", json_object_new_double(cpu));
         json_object_object_add(sum, "cpu_s_per_gb",

@@ -273,41 +273,67 @@ static void plot_ab(struct ctx *c, const struct verdicts *v)
         }
 }
 
-/* goodput of each workload over the topology's runs in the database */
-static void plot_history(struct ctx *c, const char *topology)
+/* One metric of one workload over the topology's runs in the database,
+ * baselines marked. */
+static void plot_history_of(struct ctx *c, const char *topology, const char *wl,
+                            const struct metric *m)
 {
         struct json_object *rows = NULL;
         char *e = NULL;
-        if (store_metric_history(c->db, topology, "goodput_mbps", &rows, &e) < 0) {
+        if (store_metric_history(c->db, topology, m->name, &rows, &e) < 0) {
                 free(e);
                 return;
         }
-        struct json_object *wls = jarr(json_object_array_get_idx(c->runs, 0), "workloads");
-        for (size_t w = 0; w < jlen(wls); w++) {
-                const char *name = jstr(json_object_array_get_idx(wls, w), "name");
-                struct sb d;
-                sb_open(&d);
-                unsigned n = 0;
-                for (size_t i = 0; i < jlen(rows); i++) {
-                        struct json_object *x = json_object_array_get_idx(rows, i);
-                        double val;
-                        int64_t in_base = 0;
-                        if (!name || !streq(jstr(x, "workload") ?: "", name) ||
-                            !jdouble(x, "value", &val))
-                                continue;
-                        jint(x, "in_baseline", &in_base);
-                        fprintf(d.f, "%u %.6g %d\n", ++n, val, in_base > 0);
-                }
-                _cleanup_free_ char *data = sb_close(&d);
-                if (n < 2)
+        struct sb d;
+        sb_open(&d);
+        unsigned n = 0;
+        for (size_t i = 0; i < jlen(rows); i++) {
+                struct json_object *x = json_object_array_get_idx(rows, i);
+                double val;
+                int64_t in_base = 0;
+                if (!streq(jstr(x, "workload") ?: "", wl) || !jdouble(x, "value", &val) ||
+                    !isfinite(val))
                         continue;
-                _cleanup_free_ char *title =
-                        xasprintf("%s %s: goodput of the last %u runs", topology, name, n);
-                const char *keys[] = {"YLABEL", "DATA"};
-                const char *vals[] = {"goodput (Mbit/s)", data};
-                plot_of(c, "history", "history", name, title, keys, vals, ELEMENTSOF(keys));
+                jint(x, "in_baseline", &in_base);
+                fprintf(d.f, "%u %.6g %d\n", ++n, val, in_base > 0);
         }
         json_object_put(rows);
+        _cleanup_free_ char *data = sb_close(&d);
+        if (n < 2)
+                return;
+        _cleanup_free_ char *title =
+                xasprintf("%s %s: %s of the last %u runs", topology, wl, m->label, n);
+        _cleanup_free_ char *yl = xasprintf("%s%s%s%s", m->label, m->unit[0] ? " (" : "", m->unit,
+                                            m->unit[0] ? ")" : "");
+        _cleanup_free_ char *gy = gp_string(yl);
+        _cleanup_free_ char *name = xasprintf("%s.%s", wl, m->name);
+        const char *keys[] = {"YLABEL", "DATA"};
+        const char *vals[] = {gy, data};
+        plot_of(c, "history", "history", name, title, keys, vals, ELEMENTSOF(keys));
+}
+
+/* the history of each workload's key metrics (the run says which) and of its
+ * CPU cost per Gbit */
+static void plot_history(struct ctx *c, const char *topology)
+{
+        struct json_object *wls = jarr(json_object_array_get_idx(c->runs, 0), "workloads");
+        for (size_t w = 0; w < jlen(wls); w++) {
+                struct json_object *x = json_object_array_get_idx(wls, w);
+                const char *name = jstr(x, "name");
+                struct json_object *keys = jarr(x, "key_metrics");
+                unsigned nm;
+                const struct metric *m = metric_all(&nm);
+                for (unsigned k = 0; name && k < nm; k++) {
+                        bool key = !keys ? m[k].key : false;
+                        for (size_t i = 0; i < jlen(keys); i++)
+                                key |= streq(
+                                        json_object_get_string(json_object_array_get_idx(keys, i))
+                                                ?: "",
+                                        m[k].name);
+                        if (key || streq(m[k].name, "node_cpu_s_per_gbit"))
+                                plot_history_of(c, topology, name, &m[k]);
+                }
+        }
 }
 
 /* the latency percentiles of rr/crr workloads, per side */
@@ -328,10 +354,24 @@ static void plot_latency(struct ctx *c)
                                 struct json_object *ml = jobj(x, "mptcpload");
                                 if (!ml || !name || !streq(jstr(x, "name") ?: "", name))
                                         continue;
+                                /* the distribution mptcpload measured; runs stored
+                                 * before it was kept give their three percentiles */
+                                struct json_object *cdf = jarr(ml, "latency_cdf");
+                                for (size_t q = 0; q < jlen(cdf); q++) {
+                                        struct json_object *pt = json_object_array_get_idx(cdf, q);
+                                        double pc = json_object_get_double(
+                                                       json_object_array_get_idx(pt, 0)),
+                                               us = json_object_get_double(
+                                                       json_object_array_get_idx(pt, 1));
+                                        if (isfinite(pc) && isfinite(us) && us > 0) {
+                                                fprintf(d.f, "%.3f %.5f %d\n", us, pc / 100, s);
+                                                n++;
+                                        }
+                                }
                                 static const char *const keys[] = {
                                         "latency_p50_us", "latency_p99_us", "latency_p999_us"};
                                 static const double share[] = {0.5, 0.99, 0.999};
-                                for (unsigned q = 0; q < 3; q++) {
+                                for (unsigned q = 0; q < 3 && !jlen(cdf); q++) {
                                         double us = 0;
                                         if (jdouble(ml, keys[q], &us) && us > 0) {
                                                 fprintf(d.f, "%.3f %.3f %d\n", us, share[q], s);
@@ -345,7 +385,7 @@ static void plot_latency(struct ctx *c)
                 if (!n)
                         continue;
                 _cleanup_free_ char *title =
-                        xasprintf("%s: latency percentiles (p50, p99, p99.9) of every run", name);
+                        xasprintf("%s: latency distribution of every run", name);
                 const char *keys[] = {"BASE", "CAND", "DATA"};
                 const char *vals[] = {side_label(c, false), side_label(c, true), data};
                 plot_of(c, "latency", "latency", name, title, keys, vals, ELEMENTSOF(keys));

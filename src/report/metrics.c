@@ -14,12 +14,31 @@
 GETTER(goodput, w->recv_bps / 1e6, w->recv_bps >= 0)
 GETTER(aggregation, w->recv_bps / (double)w->path_rate_bps,
        w->path_rate_bps > 0 && w->recv_bps >= 0)
+/* Gbit the receiver got in the measured window */
+static double window_gbit(const struct wl_result *w)
+{
+        return w->recv_bps >= 0 ? w->recv_bps * (double)w->w->duration_us / 1e6 / 1e9 : 0;
+}
 GETTER(cpu_s, w->cpu_client_s + w->cpu_server_s, true)
 static bool cpu_per_gbit(const struct wl_result *w, double *ret)
 {
-        double gbit = w->recv_bps * (double)w->w->duration_us / 1e6 / 1e9;
+        double gbit = window_gbit(w);
         *ret = gbit > 0 ? (w->cpu_client_s + w->cpu_server_s) / gbit : 0;
         return gbit > 0;
+}
+/* the guest kernel's own accounting of both nodes over the window's edges */
+static bool node_cpu_per_gbit(const struct wl_result *w, double *ret)
+{
+        double gbit = window_gbit(w);
+        *ret = gbit > 0 ? (w->node_cpu_client_s + w->node_cpu_server_s) / gbit : 0;
+        return gbit > 0 && w->node_cpu_client_s >= 0 && w->node_cpu_server_s >= 0;
+}
+/* the hypervisor's: both VMs' CPU time (libvirt) over the window */
+static bool vm_cpu_per_gbit(const struct wl_result *w, double *ret)
+{
+        double gbit = window_gbit(w);
+        *ret = gbit > 0 ? (w->vm_cpu_client_s + w->vm_cpu_server_s) / gbit : 0;
+        return gbit > 0 && w->vm_cpu_client_s >= 0 && w->vm_cpu_server_s >= 0;
 }
 GETTER(node_cpu_client, w->node_cpu_client_pct, w->node_cpu_client_pct >= 0)
 GETTER(node_cpu_server, w->node_cpu_server_pct, w->node_cpu_server_pct >= 0)
@@ -37,6 +56,10 @@ static struct metric metrics[] = {
         {"aggregation_efficiency", "", "goodput / shaped capacity", true, 0.01, aggregation, false},
         {"cpu_s", "s", "CPU of both tools", false, 0.05, cpu_s, false},
         {"cpu_s_per_gbit", "s/Gbit", "CPU per Gbit", false, 0.05, cpu_per_gbit, false},
+        {"node_cpu_s_per_gbit", "s/Gbit", "node CPU per Gbit (guest accounting)", false, 0.05,
+         node_cpu_per_gbit, false},
+        {"vm_cpu_s_per_gbit", "s/Gbit", "VM CPU per Gbit (hypervisor)", false, 0.05,
+         vm_cpu_per_gbit, false},
         {"node_cpu_client_pct", "%", "client node busy", false, 0.05, node_cpu_client, false},
         {"node_cpu_server_pct", "%", "server node busy", false, 0.05, node_cpu_server, false},
         {"vm_cpu_client_s", "s", "client VM CPU", false, 0.05, vm_cpu_client, false},

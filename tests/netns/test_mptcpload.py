@@ -130,6 +130,10 @@ try:
     s = json.loads(p.stdout)["summary"]
     check(p.returncode == 0 and s["transactions_per_s"] > 100 and 0 < s["latency"]["p50_us"] <= s["latency"]["p99_us"],
           "rr: %.0f/s, p50 %.0f us <= p99 %.0f us" % (s["transactions_per_s"], s["latency"]["p50_us"], s["latency"]["p99_us"]))
+    cdf = s["latency"].get("cdf", [])
+    check(len(cdf) >= 10 and all(a[0] < b[0] and a[1] <= b[1] for a, b in zip(cdf, cdf[1:])) and
+          any(p == 50 and us == s["latency"]["p50_us"] for p, us in cdf),
+          "rr: a latency distribution of %d increasing points, its median the p50" % len(cdf))
     # messages larger than mptcpload's buffers go out in pieces: the server's NICs carry
     # at least every response counted, and every transaction is whole
     before = tx_bytes(b)

@@ -86,6 +86,11 @@ int main(void)
         CHECK(m.goodput_up_bps == 7e6 && m.server_accepted == 4 && m.server_errors == 0);
         CHECK_EQ_INT(mptcpload_parse("{\"summary\":{\"throughput_bps\":1}}", &m, &err), 0);
         CHECK(m.goodput_up_bps == -1 && m.server_accepted == -1); /* an older server: unknown */
+        CHECK_EQ_INT(mptcpload_parse("{\"summary\":{\"throughput_bps\":1,\"latency\":{\"cdf\":"
+                                     "[[1,10],[50,20.5],[99.9,300]]}}}",
+                                     &m, &err),
+                     0);
+        CHECK(m.n_cdf == 3 && m.cdf_p[1] == 50 && m.cdf_us[1] == 20.5 && m.cdf_us[2] == 300);
         static const char *const bad_ml[] = {
                 "{\"summary\":{\"throughput_bps\":-1e308}}",
                 "{\"summary\":{\"throughput_bps\":NaN}}",
@@ -95,6 +100,14 @@ int main(void)
                 "{\"summary\":{\"throughput_bps\":1,\"goodput_up_bps\":-7}}",
                 /* found by fuzz-reports: 1e300 fallbacks overflowed the conversion */
                 "{\"summary\":{\"throughput_bps\":1,\"fallbacks\":1e300}}",
+                /* a distribution must be (percentile, us) pairs, both increasing */
+                "{\"summary\":{\"throughput_bps\":1,\"latency\":{\"cdf\":{}}}}",
+                "{\"summary\":{\"throughput_bps\":1,\"latency\":{\"cdf\":[[50,20],[10,30]]}}}",
+                "{\"summary\":{\"throughput_bps\":1,\"latency\":{\"cdf\":[[10,20],[50,3]]}}}",
+                "{\"summary\":{\"throughput_bps\":1,\"latency\":{\"cdf\":[[100,20]]}}}",
+                "{\"summary\":{\"throughput_bps\":1,\"latency\":{\"cdf\":[[1,\"x\"]]}}}",
+                "{\"summary\":{\"throughput_bps\":1,\"latency\":{\"cdf\":[[1,-1]]}}}",
+                "{\"summary\":{\"throughput_bps\":1,\"latency\":{\"cdf\":[[1,2,3]]}}}",
         };
         for (unsigned i = 0; i < ELEMENTSOF(bad_ml); i++) {
                 CHECK(mptcpload_parse(bad_ml[i], &m, &err) < 0 && err);
