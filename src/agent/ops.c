@@ -131,6 +131,13 @@ static int op_hello(struct agent *a, struct json_object *args, struct reply *r)
                                json_object_new_boolean(qdisc_cached(&a->have_tbf, "tbf") > 0));
         json_object_object_add(q, "htb",
                                json_object_new_boolean(qdisc_cached(&a->have_htb, "htb") > 0));
+        /* the probes run in a throwaway network namespace: without one (no
+         * CONFIG_NET_NS) no qdisc can be seen, and the hello says why */
+        if (a->have_netem < 0 || a->have_tbf < 0)
+                json_object_object_add(
+                        q, "probe_error",
+                        json_object_new_string("cannot make a network namespace to probe qdiscs "
+                                               "in (is CONFIG_NET_NS set?)"));
         json_object_object_add(o, "qdiscs", q);
 
         char path[512];

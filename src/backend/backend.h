@@ -14,9 +14,12 @@ struct lab_node {
         char *netns;               /* netns backend: the namespace's name */
         char *console;             /* VM backends: the console log's path */
         char *kernel;              /* what the node boots (spec as given), NULL: the host's */
-        char *hypervisor;          /* libvirt: the URI of the hypervisor the node ran on */
-        const char *accel;         /* "kvm", "tcg" or "host" (no VM): static */
-        double ready_s;            /* from the start of the run to the agent's hello */
+        /* the booted kernel's identity: {release, image_sha256, tree, commit,
+         * dirty}, NULL where the backend does not choose the kernel */
+        struct json_object *kernel_id;
+        char *hypervisor;  /* libvirt: the URI of the hypervisor the node ran on */
+        const char *accel; /* "kvm", "tcg" or "host" (no VM): static */
+        double ready_s;    /* from the start of the run to the agent's hello */
 };
 
 struct lab_crash {

@@ -179,18 +179,24 @@ static int build_image(struct lab *lab, struct lv_node *ln, char **err)
         _cleanup_free_ char *mlpath =
                 slash ? xasprintf("%.*s/mptcpload", (int)(slash - ml), ml) : xstrdup("mptcpload");
         bool have_ml = access(mlpath, X_OK) == 0;
-        char *argv[] = {script,
-                        "--release",
-                        ln->ks.release,
-                        "--modroot",
-                        ln->ks.modroot,
-                        "--agent",
-                        (char *)lab->agent_path,
-                        "--cache",
-                        cache,
-                        have_ml ? "--extra" : NULL,
-                        mlpath,
-                        NULL};
+        char *argv[16];
+        unsigned k = 0;
+        argv[k++] = script;
+        argv[k++] = "--release";
+        argv[k++] = ln->ks.release;
+        if (ln->ks.modroot) { /* none: everything the lab needs is built in */
+                argv[k++] = "--modroot";
+                argv[k++] = ln->ks.modroot;
+        }
+        argv[k++] = "--agent";
+        argv[k++] = (char *)lab->agent_path;
+        argv[k++] = "--cache";
+        argv[k++] = cache;
+        if (have_ml) {
+                argv[k++] = "--extra";
+                argv[k++] = mlpath;
+        }
+        argv[k] = NULL;
         char *out = NULL, *errout = NULL;
         int st = 0;
         int r = spawn_run(argv, 120000, &out, &errout, &st);
@@ -792,6 +798,19 @@ static int lv_create(struct lab *lab, char **err)
                         return r;
                 }
                 n->kernel = xstrdup(spec);
+                n->kernel_id = kernel_identity_json(&ln->ks);
+                /* what this topology needs of the kernel, before anything boots */
+                struct kernel_missing miss[16];
+                int nm = kernel_check(&ln->ks, t, miss, ELEMENTSOF(miss));
+                if (nm > 0) {
+                        _cleanup_free_ char *what = kernel_missing_text(miss, (unsigned)nm);
+                        *err = xasprintf("node %s: kernel %s (%s) lacks what %s needs: %s (see "
+                                         "mptcplab kernel check)",
+                                         n->tn->name, spec, ln->ks.release, t->file, what);
+                        for (int k = 0; k < nm; k++)
+                                free(miss[k].have);
+                        return -EOPNOTSUPP;
+                }
                 n->hypervisor = xstrdup(ln->hv->uri);
                 if ((r = build_image(lab, ln, err)) < 0 ||
                     (!ln->hv->remote && (r = stage_kernel(lab, ln, err)) < 0))

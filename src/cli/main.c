@@ -71,6 +71,10 @@ static const struct verb {
         {"import", "[--db PATH] SPOOL.json...",
          "store runs that were kept in their run directory while the database was busy", "",
          verb_import},
+        {"kernel", "check KERNEL [TOPOLOGY]",
+         "what a kernel (release, image or build tree) lacks for the lab and a topology, by "
+         "config option (exit 0 ready, 3 lacking or unknown)",
+         "", verb_kernel},
         {"backends", "", "list the backends", "", verb_backends},
         {"cleanup", "[--caches [--keep N]]",
          "remove what killed runs left behind (never what a live run owns)",

@@ -106,6 +106,8 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                 json_object_object_add(n, "kernel", json_object_get(jpath(hello, "kernel", NULL)));
                 json_object_object_add(n, "kernel_spec",
                                        json_object_get(jpath(info, "kernel_spec", NULL)));
+                json_object_object_add(n, "kernel_id",
+                                       json_object_get(jpath(info, "kernel_id", NULL)));
                 json_object_object_add(n, "ready_s", json_object_get(jpath(info, "ready_s", NULL)));
                 json_object_object_add(n, "console", json_object_get(jpath(info, "console", NULL)));
                 json_object_object_add(n, "hypervisor",

@@ -73,6 +73,15 @@ static int check_capabilities(struct run *r, char **err)
                         struct lab_node *n = &r->lab.nodes[l->end[s].node];
                         const char *dev = n->tn->ifaces[l->end[s].iface].name;
                         const char *kernel = jstr(n->hello, "kernel");
+                        const char *probe = jstr(jobj(n->hello, "qdiscs"), "probe_error");
+                        if (sh->set && probe && (sh->rate_bps || topo_shape_needs_netem(sh))) {
+                                *err = xasprintf("%s:%d:%d: link %u is shaped on %s:%s, but the "
+                                                 "agent of node %s (%s) %s",
+                                                 t->file, sh->pos.line, sh->pos.col, i + 1,
+                                                 n->tn->name, dev, n->tn->name,
+                                                 kernel ? kernel : "?", probe);
+                                return -EOPNOTSUPP;
+                        }
                         if (topo_shape_needs_netem(sh) && !hello_bool(n, "qdiscs", "netem")) {
                                 const char *what = sh->delay_us    ? "delay"
                                                    : sh->jitter_us ? "jitter"
@@ -1017,6 +1026,8 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
                 json_object_object_add(o2, "ready_s", json_object_new_double(n->ready_s));
                 if (n->kernel)
                         json_object_object_add(o2, "kernel_spec", S(n->kernel));
+                if (n->kernel_id)
+                        json_object_object_add(o2, "kernel_id", json_object_get(n->kernel_id));
                 if (n->console)
                         json_object_object_add(o2, "console", S(n->console));
                 if (n->hypervisor)
@@ -1098,6 +1109,7 @@ done:
                 json_object_put(r.lab.nodes[i].hello);
                 free(r.lab.nodes[i].console);
                 free(r.lab.nodes[i].kernel);
+                json_object_put(r.lab.nodes[i].kernel_id);
                 free(r.lab.nodes[i].hypervisor);
         }
         free(r.lab.nodes);

@@ -24,3 +24,5 @@ int verb_history(int argc, char **argv);
 int verb_baseline(int argc, char **argv);
 int verb_import(int argc, char **argv);
 int verb_report(int argc, char **argv);
+/* kernelcmd.c */
+int verb_kernel(int argc, char **argv);
