@@ -26,7 +26,10 @@
         "  --uri URI                 libvirt URI (qemu:///system)\n"                               \
         "  --links udp|bridge        VM links: udp sockets, or a host bridge per link\n"           \
         "  --set PATH=VALUE          change the topology (links.0.shape.rate=19mbit)\n"            \
-        "  --runs N                  a warm-up run, then N counted runs\n"                         \
+        "  --runs N                  a warm-up run, then N counted runs (a side)\n"                \
+        "  --runs auto               compare, check: add runs until every key metric is\n"         \
+        "                            decided (docs/verdicts.md), at most --max-runs (12)\n"        \
+        "  --warmup-runs 0|1         the uncounted run before the counted ones (1)\n"              \
         "  --json OUT                the results as JSON (docs/run-json.md)\n"                     \
         "  --run-dir DIR             where run directories go\n"                                   \
         "  --db PATH | --no-store    the results database (~/.local/share/mptcplab/results.db)\n"  \
@@ -204,7 +207,9 @@ static int run_like(int argc, char **argv, const char *verb)
                 O_BISECT,
                 O_BASELINE,
                 O_LINKS,
-                O_CONCURRENT
+                O_CONCURRENT,
+                O_MAX_RUNS,
+                O_WARMUP_RUNS
         };
         static const struct option opts[] = {
                 {"backend", required_argument, NULL, 'b'},
@@ -227,6 +232,8 @@ static int run_like(int argc, char **argv, const char *verb)
                 {"threshold", required_argument, NULL, O_THRESHOLD},
                 {"links", required_argument, NULL, O_LINKS},
                 {"allow-concurrent", no_argument, NULL, O_CONCURRENT},
+                {"max-runs", required_argument, NULL, O_MAX_RUNS},
+                {"warmup-runs", required_argument, NULL, O_WARMUP_RUNS},
                 {NULL, 0, NULL, 0},
         };
         char agent_buf[PATH_MAX];
@@ -257,7 +264,26 @@ static int run_like(int argc, char **argv, const char *verb)
                 case 'd':
                         o.run_dir = optarg;
                         break;
+                case O_MAX_RUNS:
+                        o.max_runs = (unsigned)strtoul(optarg, &end, 10);
+                        if (*end || o.max_runs < 3 || o.max_runs > 1000) {
+                                log_error("%s: --max-runs %s is not a number from 3 to 1000", verb,
+                                          optarg);
+                                return EXIT_INPUT;
+                        }
+                        break;
+                case O_WARMUP_RUNS:
+                        if (!streq(optarg, "0") && !streq(optarg, "1")) {
+                                log_error("%s: --warmup-runs is 0 or 1, not %s", verb, optarg);
+                                return EXIT_INPUT;
+                        }
+                        o.no_warmup_run = streq(optarg, "0");
+                        break;
                 case O_RUNS:
+                        if (streq(optarg, "auto")) {
+                                o.runs_auto = true;
+                                break;
+                        }
                         o.runs = (unsigned)strtoul(optarg, &end, 10);
                         if (*end || o.runs < 1 || o.runs > 1000) {
                                 log_error("%s: --runs %s is not a number from 1 to 1000", verb,
@@ -345,6 +371,19 @@ static int run_like(int argc, char **argv, const char *verb)
                 rc = EXIT_INPUT;
                 goto out;
         }
+        if (o.runs_auto && !o.compare && !o.baseline) {
+                log_error("%s: --runs auto needs a comparison (compare, or check --baseline)",
+                          verb);
+                rc = EXIT_INPUT;
+                goto out;
+        }
+        if (o.max_runs && !o.runs_auto) {
+                log_error("%s: --max-runs goes with --runs auto", verb);
+                rc = EXIT_INPUT;
+                goto out;
+        }
+        if (o.runs_auto)
+                o.runs = o.max_runs ? o.max_runs : 12;
         if ((o.compare || o.baseline) && !o.runs)
                 o.runs = 5;
         if (!o.agent_path)

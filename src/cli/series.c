@@ -21,6 +21,52 @@ int series_set_threshold(const char *spec)
         return metric_set_threshold(spec);
 }
 
+/* A node's kernel as history and the verdicts name it: the release the node
+ * said it runs, and the commit of the build tree it came from. */
+static const char *kernel_name(struct json_object *info)
+{
+        static char buf[256];
+        const char *rel = jstr(jobj(info, "hello"), "kernel") ?: "?";
+        struct json_object *id = jobj(info, "kernel_id");
+        const char *commit = jstr(id, "commit");
+        bool dirty = json_object_get_boolean(jpath(id, "dirty", NULL));
+        if (commit)
+                snprintf(buf, sizeof buf, "%s (commit %.12s%s)", rel, commit,
+                         dirty ? ", dirty" : "");
+        else
+                snprintf(buf, sizeof buf, "%s", rel);
+        return buf;
+}
+
+/* The kernels a side ran, once each, as "# " lines under the verdicts. */
+static void print_kernels(struct json_object *runs, const char *side, const char *label)
+{
+        struct json_object *seen = json_object_new_object();
+        for (size_t i = 0; i < json_object_array_length(runs); i++) {
+                struct json_object *r = json_object_array_get_idx(runs, i);
+                const char *sd = jstr(r, "side");
+                if (side && (!sd || !streq(sd, side)))
+                        continue;
+                struct json_object *nodes = jarr(r, "nodes");
+                for (size_t k = 0; k < json_object_array_length(nodes); k++) {
+                        struct json_object *nd = json_object_array_get_idx(nodes, k);
+                        struct json_object *id = jobj(nd, "kernel_id");
+                        const char *commit = jstr(id, "commit"), *sha = jstr(id, "image_sha256");
+                        bool dirty = commit && json_object_get_boolean(jpath(id, "dirty", NULL));
+                        _cleanup_free_ char *full = xasprintf(
+                                "%s%s%s%s%s%s%s%.16s%s", jstr(nd, "kernel") ?: "?",
+                                commit ? ", commit " : "", commit ?: "", dirty ? " (dirty)" : "",
+                                jstr(id, "tree") ? ", tree " : "", jstr(id, "tree") ?: "",
+                                sha ? ", image sha256 " : "", sha ?: "", sha ? "..." : "");
+                        if (json_object_object_get_ex(seen, full, NULL))
+                                continue;
+                        json_object_object_add(seen, full, NULL);
+                        printf("# %s kernel: %s\n", label, full);
+                }
+        }
+        json_object_put(seen);
+}
+
 /* The samples of one run: every metric of every workload, valid or not. */
 static unsigned run_samples(const struct run_result *res, struct store_sample *out, unsigned max)
 {
@@ -128,6 +174,97 @@ static struct json_object *series_runs;
 static char *last_run_dir;
 static char last_id[40];
 
+/* What makes runs alike for their noise (store_samples_like), per side. */
+static struct like {
+        char *hash, *kernels, *accel;
+} likes[2];
+
+static void like_clear(struct like *l)
+{
+        free(l->hash);
+        free(l->kernels);
+        free(l->accel);
+        *l = (struct like){0};
+}
+
+/* The lab's own noise for these runs' settings, and the smallest change n runs
+ * a side (and twice as many) can see: for each key metric, and the CPU costs. */
+static struct json_object *print_noise(struct store *db, const struct like *lk, unsigned n,
+                                       const struct topo *t)
+{
+        struct json_object *out = json_object_new_array();
+        struct samples like = {0};
+        char *err = NULL;
+        if (!db || !lk->hash ||
+            store_samples_like(db, lk->hash, lk->kernels, lk->accel, &like, &err) < 0) {
+                free(err);
+                return out;
+        }
+        const char *wls[64];
+        unsigned n_wl = samples_workloads(&like, wls, ELEMENTSOF(wls)), nm, k_gates = 0;
+        const struct metric *m = metric_all(&nm);
+        for (unsigned w = 0; w < n_wl; w++)
+                for (unsigned i = 0; i < nm; i++) {
+                        const struct topo_workload *tw = NULL;
+                        for (unsigned k = 0; t && k < t->n_workloads; k++)
+                                if (streq(t->workloads[k].name, wls[w]))
+                                        tw = &t->workloads[k];
+                        k_gates +=
+                                metric_is_key(&m[i], tw) && samples_has(&like, NULL, wls[w], &m[i]);
+                }
+        double gate = stats_family_level(0.95, k_gates);
+        bool header = false;
+        for (unsigned w = 0; w < n_wl; w++)
+                for (unsigned i = 0; i < nm; i++) {
+                        const struct topo_workload *tw = NULL;
+                        for (unsigned k = 0; t && k < t->n_workloads; k++)
+                                if (streq(t->workloads[k].name, wls[w]))
+                                        tw = &t->workloads[k];
+                        bool key = metric_is_key(&m[i], tw);
+                        if (!key && !strstr(m[i].name, "_per_gbit"))
+                                continue;
+                        unsigned runs, series;
+                        double cv = samples_pooled_cv(&like, wls[w], &m[i], &runs, &series);
+                        if (cv < 0)
+                                continue;
+                        double level = key ? gate : 0.95, th = metric_threshold(&m[i]);
+                        unsigned n1 = n < 3 ? 3 : n, n2 = 2 * n1;
+                        double d1 = stats_min_detectable(cv, n1, th, level, 0.8),
+                               d2 = stats_min_detectable(cv, n2, th, level, 0.8);
+                        if (!header)
+                                printf("# the smallest change this lab can see here (80%% power), "
+                                       "from its stored runs of the same topology, settings and "
+                                       "kernels:\n");
+                        header = true;
+                        char s1[32], s2[32];
+                        snprintf(s1, sizeof s1, d1 < 0 ? "none under 90%%" : "%.1f%%", 100 * d1);
+                        snprintf(s2, sizeof s2, d2 < 0 ? "none under 90%%" : "%.1f%%", 100 * d2);
+                        printf("#   %s.%s (%s): noise CV %.2f%% over %u runs in %u series; %u "
+                               "runs a side detect a %s change, %u runs %s\n",
+                               wls[w], m[i].name, key ? "key" : "informs", 100 * cv, runs, series,
+                               n1, s1, n2, s2);
+                        struct json_object *o = json_object_new_object();
+                        _cleanup_free_ char *name = xasprintf("%s.%s", wls[w], m[i].name);
+                        json_object_object_add(o, "test", json_object_new_string(name));
+                        json_object_object_add(o, "key", json_object_new_boolean(key));
+                        json_object_object_add(o, "cv", json_object_new_double(cv));
+                        json_object_object_add(o, "stored_runs", json_object_new_int((int)runs));
+                        json_object_object_add(o, "series", json_object_new_int((int)series));
+                        json_object_object_add(o, "runs", json_object_new_int((int)n1));
+                        json_object_object_add(o, "min_detectable",
+                                               d1 < 0 ? NULL : json_object_new_double(d1));
+                        json_object_object_add(o, "runs_doubled", json_object_new_int((int)n2));
+                        json_object_object_add(o, "min_detectable_doubled",
+                                               d2 < 0 ? NULL : json_object_new_double(d2));
+                        json_object_array_add(out, o);
+                }
+        if (!header)
+                printf("# the smallest change this lab can see here: unknown yet (fewer than 3 "
+                       "stored runs of one series with these settings and kernels)\n");
+        samples_clear(&like);
+        return out;
+}
+
 /* this process's hold on the host (series_run takes it for all its runs) */
 static struct hostlock host_lock = {.fd = -1, .conc_fd = -1};
 
@@ -185,15 +322,16 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
         if (res && rc != EXIT_INPUT &&
             !(rc == EXIT_INFRA && !res->crash_node && res->error &&
               streq(res->error, "interrupted"))) {
-                unsigned max = res->n_wl * 16 + 1;
+                unsigned n_metrics;
+                metric_all(&n_metrics);
+                unsigned max = res->n_wl * n_metrics + 1; /* every metric of every workload */
                 _cleanup_free_ struct store_sample *samples = xcalloc(max, sizeof *samples);
                 unsigned n = run_samples(res, samples, max);
                 struct json_object *rj = report_json(t, res), *kernels = json_object_new_object(),
                                    *accel = json_object_new_object();
                 json_object_object_foreach (res->nodes, name, info) {
-                        json_object_object_add(
-                                kernels, name,
-                                json_object_get(jpath(info, "hello", "kernel", NULL)));
+                        json_object_object_add(kernels, name,
+                                               json_object_new_string(kernel_name(info)));
                         json_object_object_add(accel, name,
                                                json_object_get(jpath(info, "accel", NULL)));
                 }
@@ -220,6 +358,13 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                 }
                 _cleanup_free_ char *hash = topo_hash(sd->sets, sd->n_sets);
                 _cleanup_free_ char *ended = iso8601_now();
+                if (!warmup) { /* what the lab's noise of this side is looked up by */
+                        struct like *lk = &likes[sd->name && streq(sd->name, "B")];
+                        like_clear(lk);
+                        lk->hash = xstrdup(hash);
+                        lk->kernels = xstrdup(json_object_to_json_string(kernels));
+                        lk->accel = xstrdup(accel_s);
+                }
                 char host[256] = "";
                 gethostname(host, sizeof host - 1);
                 const char *status = res->crash_node ? "crashed" : res->error ? "failed" : "ok";
@@ -322,10 +467,10 @@ static bool accel_mixed(const struct samples *base, const char *base_side,
 
 /* Judges every (workload, metric) present on both sides; KTAP on stdout. */
 static int judge(const struct samples *base, const char *base_side, const struct samples *cand,
-                 const char *cand_side, const struct topo *t, const char *what,
+                 const char *cand_side, const struct topo *t, const char *what, unsigned looks,
                  struct json_object **ret_json)
 {
-        struct verdicts v = {0};
+        struct verdicts v = {.looks = looks};
         verdicts_compute(base, base_side, cand, cand_side, t, &v);
         ktap_print(stdout, &v, what);
         lkp_print(stdout, &v);
@@ -443,11 +588,35 @@ int series_run(const struct series_opts *o)
         series_runs = json_object_new_array();
         int rc = EXIT_OK;
         unsigned runs = o->runs ? o->runs : 1;
-        bool warmup = o->runs > 0;
+        bool warmup = o->runs > 0 && !o->no_warmup_run;
         unsigned crashed_a = 0, crashed_b = 0;
-        if (db)
-                fprintf(stderr, "mptcplab: series %s, %u run(s)%s, results in %s\n", series, runs,
-                        warmup ? " after a warm-up" : "", store_path(db));
+        /* a check's baseline, before anything runs: a wrong name costs nothing */
+        struct samples base = {0};
+        if (o->baseline &&
+            (store_samples(db, o->baseline, "baseline", true, &base, &err) < 0 || base.n == 0)) {
+                log_error("%s", err ? err : "the baseline has no samples (mptcplab baseline list)");
+                free(err);
+                err = NULL;
+                rc = EXIT_INPUT;
+        }
+        /* --runs auto: judged after every run from the third on, so the family
+         * of key tests is corrected for every look that could stop it */
+        unsigned looks = o->runs_auto ? runs - 2 : 1, done_runs = 0, first_look = 3;
+        if (o->runs_auto) {
+                /* the first look: when the intervals can reach the level the
+                 * family needs (fewer runs could only stop on a weaker claim) */
+                unsigned k = 0, nm;
+                const struct metric *m = metric_all(&nm);
+                for (unsigned w = 0; series_topo && w < series_topo->n_workloads; w++)
+                        for (unsigned i = 0; i < nm; i++)
+                                k += metric_is_key(&m[i], &series_topo->workloads[w]);
+                size_t need = stats_runs_for_level(stats_family_level(0.95, (k ? k : 1) * looks));
+                first_look = need > 3 ? (unsigned)need : 3;
+        }
+        if (db && rc == EXIT_OK)
+                fprintf(stderr, "mptcplab: series %s, %s%u run(s)%s, results in %s\n", series,
+                        o->runs_auto ? "at most " : "", runs, warmup ? " after a warm-up" : "",
+                        store_path(db));
         /* warm-ups first (not counted), then A B A B ... so drift hits both sides */
         for (int i = warmup ? -1 : 0; i < (int)runs && rc != EXIT_INFRA && rc != EXIT_INPUT; i++) {
                 /* exit 1 from a run: a node's kernel crashed there */
@@ -461,7 +630,30 @@ int series_run(const struct series_opts *o)
                                 rc = r2;
                         crashed_b += r2 == EXIT_REGRESSION;
                 }
+                if (i >= 0)
+                        done_runs = (unsigned)i + 1;
+                if (o->runs_auto && rc == EXIT_OK && done_runs >= first_look && done_runs < runs) {
+                        struct verdicts v = {.looks = looks};
+                        if (o->compare)
+                                verdicts_compute(&samples, "A", &samples, "B", series_topo, &v);
+                        else
+                                verdicts_compute(&base, NULL, &samples, NULL, series_topo, &v);
+                        bool decided = v.decided;
+                        verdicts_clear(&v);
+                        if (decided) {
+                                fprintf(stderr,
+                                        "mptcplab: --runs auto: every key metric is decided "
+                                        "after %u run(s) a side\n",
+                                        done_runs);
+                                break;
+                        }
+                }
         }
+        if (o->runs_auto && rc == EXIT_OK)
+                printf("# --runs auto: %u run(s) a side of at most %u; the key tests are judged at "
+                       "the level that covers all %u looks\n",
+                       done_runs, runs, looks);
+        runs = done_runs ? done_runs : runs;
         struct json_object *out = json_object_new_object(), *tests = NULL;
         json_object_object_add(out, "schema", json_object_new_string("mptcplab.series/1"));
         json_object_object_add(out, "series", json_object_new_string(series));
@@ -482,19 +674,13 @@ int series_run(const struct series_opts *o)
                         free(why);
                         rc = EXIT_INPUT;
                 } else {
-                        rc = judge(&samples, "A", &samples, "B", series_topo, what, &tests);
+                        rc = judge(&samples, "A", &samples, "B", series_topo, what, looks, &tests);
+                        print_kernels(series_runs, "A", "A");
+                        print_kernels(series_runs, "B", "B");
                         mib_table_print(stdout, series_runs, "A", series_runs, "B", &mibs);
                 }
         } else if (rc == EXIT_OK && o->baseline) {
-                struct samples base = {0};
-                if (store_samples(db, o->baseline, "baseline", true, &base, &err) < 0 ||
-                    base.n == 0) {
-                        log_error("%s",
-                                  err ? err
-                                      : "the baseline has no samples (mptcplab baseline list)");
-                        free(err);
-                        rc = EXIT_INPUT;
-                } else {
+                {
                         _cleanup_free_ char *what =
                                 xasprintf("check %s against baseline %s; %u runs, series %s",
                                           o->file, o->baseline, runs, series);
@@ -507,12 +693,16 @@ int series_run(const struct series_opts *o)
                                 free(why);
                                 rc = EXIT_INPUT;
                         } else {
-                                rc = judge(&base, NULL, &samples, NULL, series_topo, what, &tests);
+                                rc = judge(&base, NULL, &samples, NULL, series_topo, what, looks,
+                                           &tests);
                                 struct json_object *base_runs = NULL;
                                 if (store_run_reports(db, o->baseline, "baseline", &base_runs,
-                                                      &err) == 0)
+                                                      &err) == 0) {
+                                        print_kernels(base_runs, NULL, "baseline");
+                                        print_kernels(series_runs, NULL, "candidate");
                                         mib_table_print(stdout, base_runs, NULL, series_runs, NULL,
                                                         &mibs);
+                                }
                                 free(err);
                                 err = NULL;
                                 json_object_put(base_runs);
@@ -520,7 +710,6 @@ int series_run(const struct series_opts *o)
                         json_object_object_add(out, "baseline",
                                                json_object_new_string(o->baseline));
                 }
-                samples_clear(&base);
         } else if (rc == EXIT_OK && runs > 1) {
                 /* a plain series: per metric median and spread */
                 printf("# series %s: %u runs\n", series, runs);
@@ -541,6 +730,10 @@ int series_run(const struct series_opts *o)
                                 free(v);
                         }
         }
+        if (rc != EXIT_INFRA && rc != EXIT_INPUT && (o->runs || o->compare || o->baseline))
+                json_object_object_add(out, "noise", print_noise(db, &likes[0], runs, series_topo));
+        like_clear(&likes[0]);
+        like_clear(&likes[1]);
         /* a kernel that crashes is the worst regression there is: the candidate is A
          * in a plain run or a check, B in a compare */
         unsigned crashed = o->compare ? crashed_b : crashed_a;
@@ -559,7 +752,9 @@ int series_run(const struct series_opts *o)
         if (mibs)
                 json_object_object_add(out, "mib_changes", mibs);
         json_object_object_add(out, "samples", samples_json(&samples));
+        json_object_object_add(out, "runs", json_object_new_int((int)runs));
         samples_clear(&samples);
+        samples_clear(&base);
         json_object_object_add(out, "exit", json_object_new_int(rc));
         if ((o->runs || o->compare || o->baseline) && write_json(o->json_out, out) < 0 &&
             rc == EXIT_OK)

@@ -7,7 +7,10 @@ struct series_opts {
         char **sets_a, **sets_b; /* --set applies to both; --set-a / --set-b to one side */
         unsigned n_sets_a, n_sets_b;
         const char *kernel_a, *kernel_b;
-        unsigned runs; /* counted runs per side; 0: a single run, no warm-up */
+        unsigned runs;      /* counted runs per side; 0: a single run, no warm-up */
+        bool runs_auto;     /* runs is the most; stop when every key metric is decided */
+        unsigned max_runs;  /* --max-runs, with runs_auto */
+        bool no_warmup_run; /* --warmup-runs 0 */
         bool compare, bisect, no_store;
         bool allow_concurrent; /* share the host with other runs, and say so */
         const char *baseline;  /* check: compare against this baseline */

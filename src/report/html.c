@@ -500,8 +500,10 @@ static void describe_runs(struct ctx *c)
                                 _cleanup_free_ char *key =
                                         xasprintf("%s%s node %s", side ? "side " : "",
                                                   side ? side : "", jstr(nd, "name") ?: "?");
+                                const char *commit = jstr(jobj(nd, "kernel_id"), "commit");
                                 _cleanup_free_ char *val = xasprintf(
-                                        "kernel %s, %s, iperf3 %s", jstr(nd, "kernel") ?: "?",
+                                        "kernel %s%s%s%s, %s, iperf3 %s", jstr(nd, "kernel") ?: "?",
+                                        commit ? " (commit " : "", commit ?: "", commit ? ")" : "",
                                         jstr(nd, "accel") ?: "?",
                                         jstr(jobj(nd, "iperf3"), "version") ?: "?");
                                 meta_row(f, key, val);

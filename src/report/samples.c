@@ -1,5 +1,6 @@
 #include "samples.h"
 #include "../shared/util.h"
+#include "../stats/stats.h"
 
 #include <math.h>
 #include <string.h>
@@ -32,6 +33,7 @@ void samples_clear(struct samples *s)
 {
         for (size_t i = 0; i < s->n; i++) {
                 free(s->v[i].run);
+                free(s->v[i].series);
                 free(s->v[i].side);
                 free(s->v[i].accel);
                 free(s->v[i].workload);
@@ -100,4 +102,37 @@ struct json_object *samples_json(const struct samples *s)
                 json_object_array_add(a, o);
         }
         return a;
+}
+
+double samples_pooled_cv(const struct samples *s, const char *wl, const struct metric *m,
+                         unsigned *runs, unsigned *series)
+{
+        double num = 0, den = 0;
+        *runs = *series = 0;
+        for (size_t i = 0; i < s->n; i++) {
+                const char *sr = s->v[i].series;
+                bool first = true;
+                for (size_t k = 0; k < i && first; k++)
+                        first = !(s->v[k].series && sr && streq(s->v[k].series, sr));
+                if (!sr || !first)
+                        continue;
+                /* the values of this series */
+                double *v = xcalloc(s->n, sizeof *v);
+                size_t n = 0;
+                for (size_t k = i; k < s->n; k++) {
+                        const struct sample *x = &s->v[k];
+                        if (x->series && streq(x->series, sr) && x->valid && x->metric == m &&
+                            streq(x->workload, wl) && isfinite(x->value))
+                                v[n++] = x->value;
+                }
+                if (n >= 3) {
+                        double cv = stats_cv(v, n);
+                        num += (double)(n - 1) * cv * cv;
+                        den += (double)(n - 1);
+                        *runs += (unsigned)n;
+                        (*series)++;
+                }
+                free(v);
+        }
+        return den > 0 ? sqrt(num / den) : -1;
 }

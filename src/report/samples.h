@@ -11,9 +11,10 @@
 #include <stddef.h>
 
 struct sample {
-        char *run;   /* run id */
-        char *side;  /* "A", "B", or NULL (a plain series, a baseline) */
-        char *accel; /* node -> accelerator, as JSON text; NULL for old runs */
+        char *run;    /* run id */
+        char *series; /* its series, NULL when not known */
+        char *side;   /* "A", "B", or NULL (a plain series, a baseline) */
+        char *accel;  /* node -> accelerator, as JSON text; NULL for old runs */
         char *workload;
         const struct metric *metric; /* always in the registry */
         double value;                /* NaN: the run had none */
@@ -32,6 +33,12 @@ struct samples {
 bool samples_add(struct samples *s, const char *run, const char *side, const char *accel,
                  const char *workload, const char *metric, double value, bool valid,
                  const char *reason);
+/* The run-to-run noise of one workload's metric: the coefficient of variation
+ * within each series of at least 3 valid values, pooled over the series
+ * (weighted by n - 1, so a slow drift between series is not counted as
+ * noise). *runs gets how many values it rests on; -1 when no series has 3. */
+double samples_pooled_cv(const struct samples *s, const char *wl, const struct metric *m,
+                         unsigned *runs, unsigned *series);
 void samples_clear(struct samples *s);
 
 /* The finite values of one workload's metric on one side (NULL: all sides),

@@ -18,7 +18,7 @@ void verdicts_clear(struct verdicts *v)
         for (size_t i = 0; i < v->n; i++)
                 free(v->t[i].name);
         free(v->t);
-        *v = (struct verdicts){0};
+        *v = (struct verdicts){.looks = v->looks};
 }
 
 void ktap_print(FILE *f, const struct verdicts *v, const char *what)
@@ -26,9 +26,18 @@ void ktap_print(FILE *f, const struct verdicts *v, const char *what)
         fprintf(f, "KTAP version 1\n1..%zu\n# %s\n", v->n, what);
         fprintf(f,
                 "# %u key test(s) gate the exit status, each at %.2f%% confidence so that the "
-                "chance of any false regression among them is at most 5%% (Bonferroni); the "
+                "chance of any false regression among them%s is at most 5%% (Bonferroni); the "
                 "others inform at 95%%\n",
-                v->n_gates, 100 * v->gate_level);
+                v->n_gates, 100 * v->gate_level,
+                v->looks > 1 ? ", over every look of --runs auto," : "");
+        double bound = v->family_error * (v->looks ? v->looks : 1);
+        if (bound > 0.05 + 1e-9)
+                fprintf(f,
+                        "# but with this few runs the intervals reach less than that: the chance "
+                        "of "
+                        "a false regression among the key tests is up to %.1f%% (more runs a side "
+                        "lower it)\n",
+                        100 * (bound < 1 ? bound : 1));
         for (size_t i = 0; i < v->n; i++) {
                 const struct test_result *t = &v->t[i];
                 enum verdict vd = t->j.verdict;
@@ -140,7 +149,8 @@ void verdicts_compute(const struct samples *base, const char *base_side, const s
                                    samples_has(base, base_side, wls[w], &metrics[m]) &&
                                    samples_has(cand, cand_side, wls[w], &metrics[m]);
         }
-        v->gate_level = stats_family_level(0.95, k_gates);
+        v->gate_level = stats_family_level(0.95, k_gates * (v->looks ? v->looks : 1));
+        v->decided = k_gates > 0;
         v->n_gates = k_gates;
         for (unsigned w = 0; w < n_wl; w++)
                 for (unsigned m = 0; m < n_metrics; m++) {
@@ -173,6 +183,12 @@ void verdicts_compute(const struct samples *base, const char *base_side, const s
                                                 .cand_sd = stats_stddev(b, nb)};
                         stats_judge_at(a, na, b, nb, metrics[m].higher_is_better, t.threshold, 3,
                                        gates ? v->gate_level : 0.95, &t.j);
+                        if (gates && !t.j.decisive)
+                                v->decided = false;
+                        /* a two-sided interval at confidence c errs on the bad side
+                         * with chance (1 - c) / 2 at most; counted as 1 - c */
+                        if (gates && t.j.verdict != VERDICT_INSUFFICIENT)
+                                v->family_error += 1 - t.j.shift.confidence;
                         verdicts_add(v, &t);
                         free(a);
                         free(b);

@@ -21,11 +21,18 @@ struct test_result {
 };
 
 struct verdicts {
+        /* in: how many times the same comparison is judged as runs are added
+         * (--runs auto); the family-wise level covers every look. 0: one */
+        unsigned looks;
         struct test_result *t;
         size_t n;
         unsigned regressions; /* of gating tests */
         unsigned n_gates;
         double gate_level; /* each gating test's confidence level */
+        bool decided;      /* every gating test's interval is decisive */
+        /* the chance of any false regression among the gating tests, from the
+         * levels their intervals really reached (few runs reach less) */
+        double family_error;
 };
 
 void verdicts_add(struct verdicts *v, const struct test_result *t);

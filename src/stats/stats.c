@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,6 +202,23 @@ double stats_mann_whitney_p(const double *a, size_t n, const double *b, size_t m
         return 2 * (1 - normal_cdf(z));
 }
 
+double stats_max_confidence(size_t n, size_t m)
+{
+        if (n < 2 || m < 2)
+                return 0;
+        if (n > 20 || m > 20)
+                return 1;
+        return 1 - 2 * exact_cdf(n, m, 0);
+}
+
+size_t stats_runs_for_level(double level)
+{
+        for (size_t n = 2; n <= 20; n++)
+                if (stats_max_confidence(n, n) >= level)
+                        return n;
+        return 21;
+}
+
 int stats_shift(const double *a, size_t n, const double *b, size_t m, double level,
                 struct shift *ret)
 {
@@ -282,6 +300,10 @@ void stats_judge_at(const double *base, size_t n, const double *cand, size_t m,
         double worse_lo = higher_is_better ? -ret->rel_hi : ret->rel_lo;
         double worse_hi = higher_is_better ? -ret->rel_lo : ret->rel_hi;
         double worse = higher_is_better ? -ret->rel_change : ret->rel_change;
+        /* decisive: the interval says enough to stop measuring (--runs auto) */
+        ret->decisive = (worse_lo > 0 && worse >= threshold) ||
+                        (worse_hi < 0 && -worse >= threshold) ||
+                        (worse_hi <= threshold && worse_lo >= -threshold);
         if (worse_lo > 0 && worse >= threshold)
                 ret->verdict = VERDICT_REGRESSION;
         else if (worse_hi < 0 && -worse >= threshold)
@@ -292,4 +314,58 @@ void stats_judge_at(const double *base, size_t n, const double *cand, size_t m,
                 ret->verdict = VERDICT_SAME; /* real but smaller than what matters */
         else
                 ret->verdict = VERDICT_NOISY;
+}
+
+/* xorshift64* and Box-Muller: a simulation that gives the same answer every time */
+static double sim_uniform(uint64_t *st)
+{
+        *st ^= *st >> 12;
+        *st ^= *st << 25;
+        *st ^= *st >> 27;
+        return (double)((*st * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+static double sim_normal(uint64_t *st)
+{
+        double u = sim_uniform(st), v = sim_uniform(st);
+        return sqrt(-2 * log(u > 0 ? u : 1e-300)) * cos(2 * M_PI * v);
+}
+
+/* the share of `sims` comparisons of n against n (normal, CV cv) with the
+ * candidate worse by d that the rule calls a regression */
+static double detect_rate(double cv, size_t n, double d, double threshold, double level,
+                          unsigned sims)
+{
+        uint64_t st = 0x9E3779B97F4A7C15ULL; /* common random numbers for every d */
+        double a[STATS_MDC_MAX_N], b[STATS_MDC_MAX_N];
+        unsigned hits = 0;
+        for (unsigned s = 0; s < sims; s++) {
+                for (size_t i = 0; i < n; i++) {
+                        a[i] = 100 * (1 + cv * sim_normal(&st));
+                        b[i] = 100 * (1 - d) * (1 + cv * sim_normal(&st));
+                }
+                struct judgement j;
+                stats_judge_at(a, n, b, n, true, threshold, 2, level, &j);
+                hits += j.verdict == VERDICT_REGRESSION;
+        }
+        return (double)hits / sims;
+}
+
+double stats_min_detectable(double cv, size_t n, double threshold, double level, double power)
+{
+        if (n < 2 || n > STATS_MDC_MAX_N || !(cv >= 0) || !isfinite(cv))
+                return -1;
+        const unsigned sims = 400;
+        double lo = 0, hi = 0.9;
+        if (detect_rate(cv, n, hi, threshold, level, sims) < power)
+                return -1;
+        /* detection grows with the change: bisect to 0.05% of the median */
+        while (hi - lo > 0.0005) {
+                double mid = (lo + hi) / 2;
+                if (detect_rate(cv, n, mid, threshold, level, sims) >= power)
+                        hi = mid;
+                else
+                        lo = mid;
+        }
+        return hi;
 }

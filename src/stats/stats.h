@@ -27,6 +27,11 @@ struct shift {
         double confidence; /* achieved level (exact intervals are not exactly 95%) */
         double p;          /* two-sided Mann-Whitney p-value */
 };
+/* The highest confidence any interval of n against m values reaches (the
+ * whole range of the differences: 1 - 2 / C(n + m, n) without ties; 3
+ * against 3: 90%), and the fewest runs a side whose intervals reach level. */
+double stats_max_confidence(size_t n, size_t m);
+size_t stats_runs_for_level(double level);
 /* Returns 0, or -EINVAL with fewer than 2 values on a side (no interval then). */
 int stats_shift(const double *a, size_t n, const double *b, size_t m, double level,
                 struct shift *ret);
@@ -46,6 +51,9 @@ struct judgement {
         double rel_change, rel_lo, rel_hi; /* shift and interval relative to the baseline median */
         double base_cv, cand_cv;
         struct shift shift;
+        /* the interval settles it: a regression or an improvement, or it lies
+         * within +-threshold (what --runs auto waits for) */
+        bool decisive;
 };
 
 /* higher_is_better: goodput yes, CPU no. threshold: the smallest relative change
@@ -58,6 +66,14 @@ void stats_judge(const double *base, size_t n, const double *cand, size_t m, boo
 void stats_judge_at(const double *base, size_t n, const double *cand, size_t m,
                     bool higher_is_better, double threshold, size_t min_samples, double level,
                     struct judgement *ret);
+/* The minimum detectable change: the smallest relative worsening (0.02 = 2%)
+ * that the rule above, at `level` and `threshold`, calls a regression in at
+ * least `power` (0.8) of simulated comparisons of n runs against n whose
+ * run-to-run noise has coefficient of variation cv (normal, 400 simulations
+ * with fixed random numbers: the same answer every time). -1 when not even a
+ * 90% change is seen that often, or n is outside 2..STATS_MDC_MAX_N. */
+#define STATS_MDC_MAX_N 64
+double stats_min_detectable(double cv, size_t n, double threshold, double level, double power);
 /* Bonferroni: the level each of k gating tests needs so that the chance of
  * any false regression among them stays at or below 1 - family (0.95 -> 5%). */
 static inline double stats_family_level(double family, unsigned k)

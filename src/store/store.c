@@ -323,37 +323,63 @@ int store_metric_history(struct store *s, const char *topology, const char *metr
         return query_json(s, sql, topology, 0, ret, err);
 }
 
-int store_samples(struct store *s, const char *what, const char *kind, bool all,
-                  struct samples *ret, char **err)
+/* The samples a query selects (columns: run_id, side, workload, metric,
+ * value, valid, reason, accel, series), appended to *ret. */
+static int samples_query(struct store *s, const char *sql, const char *const *args, unsigned n_args,
+                         struct samples *ret, char **err)
 {
-        _cleanup_free_ char *sql = xasprintf(
-                "SELECT r.run_id, r.side, s.workload, s.metric, s.value, s.valid, s.reason,"
-                " r.accel"
-                " FROM samples s JOIN runs r ON r.id = s.run WHERE %s AND r.warmup = 0%s"
-                " ORDER BY r.id, s.rowid",
-                where_of(kind), all ? "" : " AND s.valid = 1");
         sqlite3_stmt *st;
         if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
                 return fail(s, err, "query");
-        sqlite3_bind_text(st, 1, what, -1, SQLITE_TRANSIENT);
+        for (unsigned i = 0; i < n_args; i++)
+                sqlite3_bind_text(st, (int)i + 1, args[i], -1, SQLITE_TRANSIENT);
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 /* SQLite keeps a NaN as NULL: a sample with no value */
                 double value = sqlite3_column_type(st, 4) == SQLITE_NULL
                                        ? NAN
                                        : sqlite3_column_double(st, 4);
-                samples_add(ret, (const char *)sqlite3_column_text(st, 0),
-                            (const char *)sqlite3_column_text(st, 1),
-                            (const char *)sqlite3_column_text(st, 7),
-                            (const char *)sqlite3_column_text(st, 2),
-                            (const char *)sqlite3_column_text(st, 3), value,
-                            sqlite3_column_int(st, 5) != 0,
-                            (const char *)sqlite3_column_text(st, 6));
+                if (samples_add(ret, (const char *)sqlite3_column_text(st, 0),
+                                (const char *)sqlite3_column_text(st, 1),
+                                (const char *)sqlite3_column_text(st, 7),
+                                (const char *)sqlite3_column_text(st, 2),
+                                (const char *)sqlite3_column_text(st, 3), value,
+                                sqlite3_column_int(st, 5) != 0,
+                                (const char *)sqlite3_column_text(st, 6)) &&
+                    sqlite3_column_text(st, 8))
+                        ret->v[ret->n - 1].series =
+                                xstrdup((const char *)sqlite3_column_text(st, 8));
         }
         sqlite3_finalize(st);
         if (rc != SQLITE_DONE)
                 return fail(s, err, "query");
         return 0;
+}
+
+#define SAMPLE_COLUMNS                                                                             \
+        "SELECT r.run_id, r.side, s.workload, s.metric, s.value, s.valid, s.reason, r.accel,"      \
+        " r.series FROM samples s JOIN runs r ON r.id = s.run"
+
+int store_samples(struct store *s, const char *what, const char *kind, bool all,
+                  struct samples *ret, char **err)
+{
+        _cleanup_free_ char *sql =
+                xasprintf(SAMPLE_COLUMNS " WHERE %s AND r.warmup = 0%s ORDER BY r.id, s.rowid",
+                          where_of(kind), all ? "" : " AND s.valid = 1");
+        const char *args[] = {what};
+        return samples_query(s, sql, args, 1, ret, err);
+}
+
+int store_samples_like(struct store *s, const char *topology_hash, const char *kernels,
+                       const char *accel, struct samples *ret, char **err)
+{
+        const char *args[] = {topology_hash, kernels, accel ? accel : ""};
+        return samples_query(s,
+                             SAMPLE_COLUMNS " WHERE r.topology_hash = ?1 AND r.kernels = ?2 AND"
+                                            " coalesce(r.accel, '') = ?3 AND r.warmup = 0 AND"
+                                            " r.shared_host = 0 AND s.valid = 1"
+                                            " ORDER BY r.id, s.rowid",
+                             args, 3, ret, err);
 }
 
 /* One statement with up to two text parameters; *changes (if asked) gets the rows changed. */

@@ -50,6 +50,11 @@ int64_t store_import_json(struct store *s, struct json_object *o, char **err);
 int store_samples(struct store *s, const char *what, const char *kind, bool all,
                   struct samples *ret, char **err);
 /* kind: "series", "run" or "baseline" */
+/* The valid samples of every counted run of the same topology (file and
+ * overrides: topology_hash), kernels and accelerators, measured alone on the
+ * host: what the lab knows of its own noise there. */
+int store_samples_like(struct store *s, const char *topology_hash, const char *kernels,
+                       const char *accel, struct samples *ret, char **err);
 /* The run JSON (docs/run-json.md) of the counted runs of a series, run or
  * baseline, each with its "side": a JSON array. */
 /* One metric (a name of the metric registry, never user text) of every valid

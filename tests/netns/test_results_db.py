@@ -102,4 +102,25 @@ check(killed_run and not con.execute("SELECT 1 FROM runs WHERE run_id = ?", (kil
       "the interrupted run %s is absent" % killed_run)
 con.close()
 check(wait_until(lambda: netns_list() == before, 15), "no namespace left")
+
+# --runs auto: runs are added until the key metric is decided; it stops at the
+# first look the family-wise level allows (5 a side for one key test over the
+# looks of at most 7), and the lab's noise and minimum detectable change are said
+out = os.path.join(tmp, "auto.json")
+p = run_lab("compare", topo, "--runs", "auto", "--max-runs", "7", "--warmup-runs", "0",
+            "--set-b", "links.0.shape.rate=15mbit", "--json", out, *common)
+j = json.load(open(out)) if os.path.exists(out) else {}
+check(p.returncode == 1 and j.get("runs") == 5 and "--runs auto: 5 run(s) a side of at most 7" in p.stdout,
+      "compare --runs auto finds the regression after 5 runs a side of 7 (rc %d, runs %s)" % (p.returncode, j.get("runs")))
+con = sqlite3.connect(db)
+check(con.execute("SELECT count(*) FROM runs WHERE series = ? AND warmup = 1", (j.get("series"),)).fetchone()[0] == 0,
+      "--warmup-runs 0: no warm-up run")
+con.close()
+noise = {x["test"]: x for x in j.get("noise", [])}
+g = noise.get("bulk-tcp.goodput_mbps", {})
+check(g.get("key") and g.get("stored_runs", 0) >= 5 and 0.01 <= (g.get("min_detectable") or 0) < 0.05 and
+      "smallest change this lab can see" in p.stdout,
+      "the noise of side A's settings and the smallest change 5 runs can see: %s" % g)
+p = run_lab("run", topo, "--runs", "auto", *common)
+check(p.returncode == 2 and "needs a comparison" in p.stderr, "run --runs auto: refused (exit 2)")
 done()
