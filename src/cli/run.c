@@ -717,13 +717,19 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         json_object_put(o);
         /* CPU is read at the measured window's edges (warm-up and the tools'
          * start and stop left out): both nodes' /proc/stat and the VMs' time */
-        if ((e = window_edge(r, w, cn, sn, t0 + w->warmup_us, &win, 0, err)) < 0 ||
-            (e = window_edge(r, w, cn, sn, t0 + w->warmup_us + w->duration_us, &win, 1, err)) < 0)
+        /* a fixed-size transfer: the window is the whole transfer, read at its
+         * start and once the client is done */
+        if ((e = window_edge(r, w, cn, sn, w->size_bytes ? 0 : t0 + w->warmup_us, &win, 0, err)) <
+                    0 ||
+            (!w->size_bytes &&
+             (e = window_edge(r, w, cn, sn, t0 + w->warmup_us + w->duration_us, &win, 1, err)) < 0))
                 goto out;
         if (!(cres = job_wait(cn, "iperf3 client", cjob, dur_ms + 40000, err))) {
                 e = -ETIMEDOUT;
                 goto out;
         }
+        if (w->size_bytes && (e = window_edge(r, w, cn, sn, 0, &win, 1, err)) < 0)
+                goto out;
         res->wall_s = (double)(now_usec() - t0) / 1e6;
         res->window_s = (double)(win.at[1] - win.at[0]) / 1e6;
         bool have_vm = win.have_vm[0] && win.have_vm[1];
@@ -782,6 +788,8 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         }
         res->sent_bps = ir.sent_bps;
         res->recv_bps = ir.recv_bps;
+        /* a fixed-size transfer: the receiver's time from first to last byte */
+        res->completion_s = w->size_bytes && !ml && ir.seconds > 0 ? ir.seconds : -1;
         /* what the tools say is checked against what the topology allows */
         double cap = (double)res->path_rate_bps *
                      (w->bidir || (w->mode && !streq(w->mode, "stream")) ? 2 : 1);
@@ -1068,6 +1076,7 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
                 const struct topo_workload *w = &t->workloads[i];
                 res->wl[i].w = w;
                 res->wl[i].node_cpu_client_s = res->wl[i].node_cpu_server_s = -1;
+                res->wl[i].completion_s = -1;
                 res->wl[i].vm_cpu_client_s = res->wl[i].vm_cpu_server_s = -1;
                 progress(&r, "workload %u/%u %s: %s %s, %.0fs", i + 1, t->n_workloads, w->name,
                          w->tool == TOPO_TOOL_IPERF3 ? "iperf3" : "mptcpload",

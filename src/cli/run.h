@@ -26,7 +26,8 @@ struct wl_result {
         double cpu_client_s, cpu_server_s;               /* rusage of the two processes */
         double node_cpu_client_pct, node_cpu_server_pct; /* /proc/stat busy share, whole node */
         double node_cpu_client_s, node_cpu_server_s;     /* user+nice+system+softirq, -1: none */
-        double window_s; /* the measured window as the controller read its edges */
+        double window_s;     /* the measured window as the controller read its edges */
+        double completion_s; /* a fixed-size transfer's time (size:), -1: not one */
         double vm_cpu_client_s, vm_cpu_server_s; /* the VMs' CPU time (libvirt), -1: none */
         int64_t mp_capable, mp_join, add_addr, fallbacks;
         unsigned connections; /* MPTCP connections the client opened (MP_CAPABLE SYN/ACKs) */

@@ -727,6 +727,25 @@ int series_run(const struct series_opts *o)
                                                "valid)\n",
                                                wls[w], metrics[m].name, stats_median(v, n),
                                                100 * stats_cv(v, n), n);
+                                const struct topo_workload *tw = NULL;
+                                for (unsigned k = 0; series_topo && k < series_topo->n_workloads;
+                                     k++)
+                                        if (streq(series_topo->workloads[k].name, wls[w]))
+                                                tw = &series_topo->workloads[k];
+                                if (n && tw && tw->max_time_us &&
+                                    streq(metrics[m].name, "completion_s")) {
+                                        /* the distribution over runs, and the bound */
+                                        double max = (double)tw->max_time_us / 1e6, lo, hi;
+                                        size_t over = 0;
+                                        for (size_t k = 0; k < n; k++)
+                                                over += v[k] > max;
+                                        double cov = stats_median_interval(v, n, &lo, &hi);
+                                        printf("# %-14s completion: min %.4g, median %.4g "
+                                               "[%.0f%% interval %.4g, %.4g], max %.4g s; %zu of "
+                                               "%zu runs over the bound of %g s\n",
+                                               wls[w], stats_min(v, n), stats_median(v, n),
+                                               100 * cov, lo, hi, stats_max(v, n), over, n, max);
+                                }
                                 free(v);
                         }
         }

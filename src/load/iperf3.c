@@ -69,8 +69,15 @@ struct json_object *iperf3_client_argv(const struct topo_workload *w, const char
         add(a, target);
         add(a, "-p");
         add(a, p);
-        add(a, "-t");
-        add(a, t);
+        if (w->size_bytes) { /* a fixed-size transfer, timed whole */
+                char n[32];
+                snprintf(n, sizeof n, "%llu", (unsigned long long)w->size_bytes);
+                add(a, "-n");
+                add(a, n);
+        } else {
+                add(a, "-t");
+                add(a, t);
+        }
         add(a, "-J");
         if (w->warmup_us) {
                 char O[16];

@@ -14,11 +14,13 @@
 GETTER(goodput, w->recv_bps / 1e6, w->recv_bps >= 0)
 GETTER(aggregation, w->recv_bps / (double)w->path_rate_bps,
        w->path_rate_bps > 0 && w->recv_bps >= 0)
-/* Gbit the receiver got in the measured window */
+/* Gbit the receiver got in the measured window (a fixed-size transfer: all of it) */
 static double window_gbit(const struct wl_result *w)
 {
-        return w->recv_bps >= 0 ? w->recv_bps * (double)w->w->duration_us / 1e6 / 1e9 : 0;
+        double secs = w->w->size_bytes ? w->completion_s : (double)w->w->duration_us / 1e6;
+        return w->recv_bps >= 0 && secs > 0 ? w->recv_bps * secs / 1e9 : 0;
 }
+GETTER(completion, w->completion_s, w->completion_s > 0)
 GETTER(cpu_s, w->cpu_client_s + w->cpu_server_s, true)
 static bool cpu_per_gbit(const struct wl_result *w, double *ret)
 {
@@ -53,6 +55,7 @@ GETTER(p99, w->lat_p99_us, w->lat_p99_us > 0)
 
 static struct metric metrics[] = {
         {"goodput_mbps", "Mbit/s", "goodput", true, 0.01, goodput, true},
+        {"completion_s", "s", "completion time", false, 0.02, completion, true},
         {"aggregation_efficiency", "", "goodput / shaped capacity", true, 0.01, aggregation, false},
         {"cpu_s", "s", "CPU of both tools", false, 0.05, cpu_s, false},
         {"cpu_s_per_gbit", "s/Gbit", "CPU per Gbit", false, 0.05, cpu_per_gbit, false},
@@ -94,6 +97,12 @@ bool metric_is_key(const struct metric *m, const struct topo_workload *w)
                                 return true;
                 return false;
         }
+        /* a fixed-size transfer is judged by its completion time, a stream by
+         * its goodput (each has the other's figure too: it informs) */
+        if (w && streq(m->name, "goodput_mbps"))
+                return !w->size_bytes;
+        if (streq(m->name, "completion_s"))
+                return w && w->size_bytes;
         return m->key;
 }
 

@@ -57,6 +57,12 @@ void ktap_print(FILE *f, const struct verdicts *v, const char *what)
                         "invalid; CV base %.2f%%, candidate %.2f%%\n",
                         t->base_valid, t->base_invalid, t->cand_valid, t->cand_invalid,
                         100 * t->j.base_cv, 100 * t->j.cand_cv);
+                if (t->max_time > 0)
+                        fprintf(f,
+                                "#   over the bound of %gs (max_time): base %zu of %zu runs, "
+                                "candidate %zu of %zu\n",
+                                t->max_time, t->base_over, t->base_valid, t->cand_over,
+                                t->cand_valid);
         }
         fprintf(f, "# %u regression(s) in %zu test(s)\n", v->regressions, v->n);
 }
@@ -181,6 +187,13 @@ void verdicts_compute(const struct samples *base, const char *base_side, const s
                                                 .base_sd = stats_stddev(a, na),
                                                 .cand_mean = nb ? stats_mean(b, nb) : 0,
                                                 .cand_sd = stats_stddev(b, nb)};
+                        if (tw[w] && tw[w]->max_time_us && streq(metrics[m].name, "completion_s")) {
+                                t.max_time = (double)tw[w]->max_time_us / 1e6;
+                                for (size_t i = 0; i < na; i++)
+                                        t.base_over += a[i] > t.max_time;
+                                for (size_t i = 0; i < nb; i++)
+                                        t.cand_over += b[i] > t.max_time;
+                        }
                         stats_judge_at(a, na, b, nb, metrics[m].higher_is_better, t.threshold, 3,
                                        gates ? v->gate_level : 0.95, &t.j);
                         if (gates && !t.j.decisive)

@@ -18,6 +18,10 @@ struct test_result {
         struct judgement j;
         size_t base_valid, base_invalid, cand_valid, cand_invalid;
         double base_mean, base_sd, cand_mean, cand_sd; /* of the valid samples */
+        /* a fixed-size transfer with a bound (max_time): how many valid runs of
+         * each side took longer; max_time 0: no bound */
+        double max_time;
+        size_t base_over, cand_over;
 };
 
 struct verdicts {

@@ -31,6 +31,7 @@
 #define LIM_PORT_MAX    65534
 #define LIM_FLOWS_MAX   10000 /* mptcpload raises RLIMIT_NOFILE; the guest allows 1048576 */
 #define LIM_NOFILE_HARD 1048576
+#define LIM_SIZE_MAX    (64ULL << 30) /* a fixed-size transfer (size:) */
 
 /* Node resources. */
 #define LIM_CPUS_MAX   64

@@ -369,3 +369,49 @@ double stats_min_detectable(double cv, size_t n, double threshold, double level,
         }
         return hi;
 }
+
+double stats_min(const double *v, size_t n)
+{
+        double m = n ? v[0] : NAN;
+        for (size_t i = 1; i < n; i++)
+                m = v[i] < m ? v[i] : m;
+        return m;
+}
+
+double stats_max(const double *v, size_t n)
+{
+        double m = n ? v[0] : NAN;
+        for (size_t i = 1; i < n; i++)
+                m = v[i] > m ? v[i] : m;
+        return m;
+}
+
+double stats_median_interval(const double *v, size_t n, double *lo, double *hi)
+{
+        if (!n) {
+                *lo = *hi = NAN;
+                return 0;
+        }
+        double *s = malloc(n * sizeof *s);
+        if (!s)
+                abort();
+        memcpy(s, v, n * sizeof *s);
+        qsort(s, n, sizeof *s, cmp_double);
+        /* the order statistics [x(j), x(n-j+1)] cover the median with chance
+         * 1 - 2 P(Bin(n, 1/2) <= j - 1): the largest j that keeps 95% */
+        size_t j = 1;
+        double cdf = pow(0.5, (double)n), pk = cdf; /* P(Bin <= 0), P(Bin = 0) */
+        double conf = 1 - 2 * cdf;
+        for (size_t k = 1; k < n / 2; k++) {
+                pk = pk * (double)(n - k + 1) / (double)k; /* P(Bin = k) */
+                if (1 - 2 * (cdf + pk) < 0.95)
+                        break;
+                cdf += pk;
+                j = k + 1;
+                conf = 1 - 2 * cdf;
+        }
+        *lo = s[j - 1];
+        *hi = s[n - j];
+        free(s);
+        return conf;
+}

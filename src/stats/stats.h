@@ -11,6 +11,12 @@
 #include <stddef.h>
 
 double stats_median(const double *v, size_t n);
+double stats_min(const double *v, size_t n);
+double stats_max(const double *v, size_t n);
+/* The distribution-free interval of the median from order statistics
+ * [x(j), x(n-j+1)], the narrowest that covers it with at least 95% (fewer than
+ * 6 values cannot: then the whole range, and less); returns its coverage. */
+double stats_median_interval(const double *v, size_t n, double *lo, double *hi);
 double stats_mean(const double *v, size_t n);
 double stats_stddev(const double *v, size_t n); /* sample (n - 1) */
 /* Coefficient of variation: stddev / |mean|; 0 for fewer than 2 values. */

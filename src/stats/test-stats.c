@@ -173,6 +173,16 @@ int main(void)
         CHECK_NEAR(s3.confidence, 0.9, 1e-12);
         CHECK_NEAR(s3.lo, 0.8, 1e-12);
         CHECK_NEAR(s3.hi, 1.2, 1e-12);
+        /* the median's interval from order statistics: 6 values reach 1 - 2/64 =
+         * 96.9% with the whole range; 10 values: [x(2), x(9)], 1 - 2*11/1024 = 97.9%;
+         * 5 values cannot reach 95% (the range, 93.75%) */
+        double m6[] = {6, 1, 5, 2, 4, 3}, m10[] = {10, 1, 9, 2, 8, 3, 7, 4, 6, 5}, lo, hi;
+        CHECK_NEAR(stats_median_interval(m6, 6, &lo, &hi), 1 - 2.0 / 64, 1e-12);
+        CHECK(lo == 1 && hi == 6);
+        CHECK_NEAR(stats_median_interval(m10, 10, &lo, &hi), 1 - 22.0 / 1024, 1e-12);
+        CHECK(lo == 2 && hi == 9);
+        CHECK_NEAR(stats_median_interval(m6, 5, &lo, &hi), 1 - 2.0 / 32, 1e-12);
+        CHECK(stats_min(m10, 10) == 1 && stats_max(m10, 10) == 10);
         /* medians and CV by hand */
         double odd[] = {3, 1, 2}, even[] = {4, 1, 3, 2};
         CHECK_NEAR(stats_median(odd, 3), 2, 0);

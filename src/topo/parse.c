@@ -703,7 +703,7 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
         if (!expect_type(c, n, FYNT_MAPPING, where))
                 return;
         struct fy_node_pair *p;
-        bool have_tool = false;
+        bool have_tool = false, have_duration = false, have_warmup = false;
         struct fy_node *target = NULL;
         for_each_pair(n, p, it)
         {
@@ -741,12 +741,24 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
                 } else if (streq(k, "target")) {
                         if (parse_addr_node(c, v, what, false, &w->target))
                                 target = v;
+                } else if (streq(k, "size")) {
+                        if ((s = scalar(c, v, what)) && parse_size(s, &w->size_bytes, &why) < 0)
+                                err_at(c, v, "%s \"%s\" %s", what, s, why);
+                        else if (s && (w->size_bytes < 1024 || w->size_bytes > LIM_SIZE_MAX))
+                                err_at(c, v, "%s \"%s\" is out of range (1KiB to 64GiB)", what, s);
+                } else if (streq(k, "max_time")) {
+                        if ((s = scalar(c, v, what)) && parse_time(s, &w->max_time_us, &why) < 0)
+                                err_at(c, v, "%s \"%s\" %s", what, s, why);
+                        else if (s && (w->max_time_us < 1000 || w->max_time_us > 3600000000ULL))
+                                err_at(c, v, "%s \"%s\" is out of range (1ms to 1h)", what, s);
                 } else if (streq(k, "duration")) {
+                        have_duration = true;
                         if ((s = scalar(c, v, what)) && parse_time(s, &w->duration_us, &why) < 0)
                                 err_at(c, v, "%s \"%s\" %s", what, s, why);
                         else if (s && (w->duration_us < 1000000 || w->duration_us > 3600000000ULL))
                                 err_at(c, v, "%s \"%s\" is out of range (1s to 1h)", what, s);
                 } else if (streq(k, "warmup")) {
+                        have_warmup = true;
                         if ((s = scalar(c, v, what)) && parse_time(s, &w->warmup_us, &why) < 0)
                                 err_at(c, v, "%s \"%s\" %s", what, s, why);
                         else if (s && w->warmup_us % 1000000)
@@ -790,8 +802,25 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
                 } else
                         unknown_key(c, fy_node_pair_key(p), where,
                                     "name, tool, mode, from, to, target, duration, warmup, "
-                                    "protocol, flows, reverse, bidir, port, key_metrics");
+                                    "size, max_time, protocol, flows, reverse, bidir, port, "
+                                    "key_metrics");
         }
+        /* a fixed-size transfer is timed from its first byte to its last */
+        if (w->size_bytes) {
+                if (have_duration || have_warmup)
+                        err_pos(c, w->pos,
+                                "%s: size makes a fixed-size transfer, timed whole: no duration "
+                                "or warmup with it",
+                                where);
+                if (have_tool && w->tool != TOPO_TOOL_IPERF3)
+                        err_pos(c, w->pos,
+                                "%s: size is for iperf3 (-n); mptcpload has no fixed-size mode",
+                                where);
+                w->warmup_us = 0;
+                /* what the deadlines are made of: the bound, else a generous guess */
+                w->duration_us = w->max_time_us ? w->max_time_us : 60000000;
+        } else if (w->max_time_us)
+                err_pos(c, w->pos, "%s: max_time bounds a fixed-size transfer (size)", where);
         if (!w->name)
                 err_pos(c, w->pos, "%s: name is required", where);
         if (!have_tool)

@@ -272,9 +272,16 @@ char *topo_to_yaml(const struct topo *t)
                 if (w->target.family)
                         sb_printf(&b, ", target: \"%s\"",
                                   topo_addr_str(&w->target, false, buf, sizeof buf));
-                sb_printf(&b, ", duration: %lluus, warmup: %llus, protocol: %s, flows: %u",
-                          (unsigned long long)w->duration_us,
-                          (unsigned long long)(w->warmup_us / 1000000),
+                if (w->size_bytes) {
+                        sb_printf(&b, ", size: %lluB", (unsigned long long)w->size_bytes);
+                        if (w->max_time_us)
+                                sb_printf(&b, ", max_time: %lluus",
+                                          (unsigned long long)w->max_time_us);
+                } else
+                        sb_printf(&b, ", duration: %lluus, warmup: %llus",
+                                  (unsigned long long)w->duration_us,
+                                  (unsigned long long)(w->warmup_us / 1000000));
+                sb_printf(&b, ", protocol: %s, flows: %u",
                           w->protocol == TOPO_PROTO_MPTCP ? "mptcp" : "tcp", w->flows);
                 if (w->reverse)
                         sb_printf(&b, ", reverse: true");

@@ -133,6 +133,18 @@ int main(void)
         CHECK_STR(json_object_get_string(json_object_array_get_idx(a, 1)), "run");
         CHECK(argv_has(a, "--mptcp") < 0);
         CHECK(argv_has(a, "-R") > 0);
+        {
+                /* a fixed-size transfer: -n, never -t or -O */
+                struct topo_workload sz = w;
+                sz.size_bytes = 16 << 20;
+                sz.warmup_us = 0;
+                struct json_object *n = iperf3_client_argv(&sz, "10.0.1.2", 5201, &old, &why);
+                int k = argv_has(n, "-n");
+                CHECK(k > 0 && streq(json_object_get_string(json_object_array_get_idx(n, k + 1)),
+                                     "16777216"));
+                CHECK(argv_has(n, "-t") < 0 && argv_has(n, "-O") < 0);
+                json_object_put(n);
+        }
         int p = argv_has(a, "-P"), o = argv_has(a, "-O"), tt = argv_has(a, "-t");
         CHECK(p > 0 && streq(json_object_get_string(json_object_array_get_idx(a, p + 1)), "4"));
         CHECK(o > 0 && streq(json_object_get_string(json_object_array_get_idx(a, o + 1)), "2"));
