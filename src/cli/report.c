@@ -90,6 +90,36 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
         json_object_object_add(o, "started_at", S(r->started_at));
         json_object_object_add(o, "setup_s", D(r->setup_s));
         json_object_object_add(o, "wall_s", D(r->wall_s));
+        {
+                /* where the run's time went: the measured windows, and the rest */
+                double measured = 0, warm = 0, tools = 0, boot = 0;
+                for (unsigned i = 0; i < r->n_wl; i++) {
+                        const struct wl_result *w = &r->wl[i];
+                        if (!w->w)
+                                continue;
+                        measured += w->window_s;
+                        warm += (double)w->w->warmup_us / 1e6;
+                        tools += w->wall_s - w->window_s - (double)w->w->warmup_us / 1e6;
+                }
+                json_object_object_foreach (r->nodes, nname, ninfo) {
+                        (void)nname;
+                        double rs = 0;
+                        if (jdouble(ninfo, "ready_s", &rs) && rs > boot)
+                                boot = rs;
+                }
+                struct json_object *ov = json_object_new_object();
+                json_object_object_add(ov, "wall_s", D(r->wall_s));
+                json_object_object_add(ov, "measured_s", D(measured));
+                json_object_object_add(ov, "boot_s", D(boot));
+                json_object_object_add(ov, "configure_s", D(r->setup_s - boot));
+                json_object_object_add(ov, "warmup_s", D(warm));
+                json_object_object_add(ov, "tools_s", D(tools));
+                json_object_object_add(ov, "teardown_s", D(r->teardown_s));
+                json_object_object_add(
+                        ov, "other_s",
+                        D(r->wall_s - r->setup_s - measured - warm - tools - r->teardown_s));
+                json_object_object_add(o, "overhead", ov);
+        }
         struct json_object *topo = json_object_new_object();
         json_object_object_add(topo, "name", S(t->name));
         json_object_object_add(topo, "file", S(t->file));

@@ -1113,7 +1113,9 @@ done:
         progress(&r, "tearing down");
         agent_interrupted = 0;
         spawn_interrupted = 0;
+        uint64_t td0 = now_usec();
         be->destroy(&r.lab);
+        res->teardown_s = (double)(now_usec() - td0) / 1e6;
         for (unsigned i = 0; i < t->n_nodes; i++) {
                 json_object_put(r.lab.nodes[i].hello);
                 free(r.lab.nodes[i].console);

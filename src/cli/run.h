@@ -55,7 +55,7 @@ struct run_result {
         const char *backend;
         const char *links; /* how links were made: veth (netns), udp or bridge (libvirt) */
         char *started_at;  /* ISO 8601 UTC */
-        double wall_s, setup_s;
+        double wall_s, setup_s, teardown_s;
         struct wl_result *wl;
         unsigned n_wl;
         struct json_object *nodes; /* name -> {hello, ready_s, kernel_spec, console} */

@@ -174,6 +174,11 @@ static struct json_object *series_runs;
 static char *last_run_dir;
 static char last_id[40];
 
+/* Where a series' time went (its JSON's "timing"). */
+static struct {
+        double measured, warmup_runs, boot, configure, warmup, tools, teardown;
+} spent;
+
 /* What makes runs alike for their noise (store_samples_like), per side. */
 static struct like {
         char *hash, *kernels, *accel;
@@ -413,6 +418,21 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                 json_object_put(accel);
                 json_object_put(tools);
         }
+        if (res) {
+                if (warmup)
+                        spent.warmup_runs += res->wall_s;
+                else {
+                        struct json_object *rj = report_json(t, res), *ov = jobj(rj, "overhead");
+                        double x;
+                        spent.measured += jdouble(ov, "measured_s", &x) ? x : 0;
+                        spent.boot += jdouble(ov, "boot_s", &x) ? x : 0;
+                        spent.configure += jdouble(ov, "configure_s", &x) ? x : 0;
+                        spent.warmup += jdouble(ov, "warmup_s", &x) ? x : 0;
+                        spent.tools += jdouble(ov, "tools_s", &x) ? x : 0;
+                        spent.teardown += jdouble(ov, "teardown_s", &x) ? x : 0;
+                        json_object_put(rj);
+                }
+        }
         /* one line per run for the record on stderr */
         if (res) {
                 fprintf(stderr, "mptcplab: %s run %s%s%s:", warmup ? "warm-up" : "counted",
@@ -580,6 +600,8 @@ int series_run(const struct series_opts *o)
         }
         char series[40] = "s";
         random_hex(series + 1, 16); /* 128 random bits: two series never merge */
+        memset(&spent, 0, sizeof spent);
+        uint64_t series_t0 = now_usec();
         struct side a = {o->compare ? "A" : NULL, o->kernel_a, o->sets_a, o->n_sets_a};
         struct side b = {"B", o->kernel_b, o->sets_b, o->n_sets_b};
         struct samples samples = {0};
@@ -772,6 +794,32 @@ int series_run(const struct series_opts *o)
                 json_object_object_add(out, "mib_changes", mibs);
         json_object_object_add(out, "samples", samples_json(&samples));
         json_object_object_add(out, "runs", json_object_new_int((int)runs));
+        {
+                double wall = (double)(now_usec() - series_t0) / 1e6;
+                struct json_object *tm = json_object_new_object();
+                json_object_object_add(tm, "wall_s", json_object_new_double(wall));
+                json_object_object_add(tm, "measured_s", json_object_new_double(spent.measured));
+                json_object_object_add(
+                        tm, "ratio",
+                        spent.measured > 0 ? json_object_new_double(wall / spent.measured) : NULL);
+                json_object_object_add(tm, "warmup_runs_s",
+                                       json_object_new_double(spent.warmup_runs));
+                json_object_object_add(tm, "boot_s", json_object_new_double(spent.boot));
+                json_object_object_add(tm, "configure_s", json_object_new_double(spent.configure));
+                json_object_object_add(tm, "workload_warmup_s",
+                                       json_object_new_double(spent.warmup));
+                json_object_object_add(tm, "tools_s", json_object_new_double(spent.tools));
+                json_object_object_add(tm, "teardown_s", json_object_new_double(spent.teardown));
+                json_object_object_add(out, "timing", tm);
+                if (spent.measured > 0 && (o->runs || o->compare || o->baseline))
+                        fprintf(stderr,
+                                "mptcplab: %.0f s for %.0f s measured (%.2fx): warm-up runs %.0f "
+                                "s, boot %.0f s, configuring %.0f s, workload warm-ups %.0f s, "
+                                "tools starting and stopping %.0f s, teardown %.0f s\n",
+                                wall, spent.measured, wall / spent.measured, spent.warmup_runs,
+                                spent.boot, spent.configure, spent.warmup, spent.tools,
+                                spent.teardown);
+        }
         samples_clear(&samples);
         samples_clear(&base);
         json_object_object_add(out, "exit", json_object_new_int(rc));
