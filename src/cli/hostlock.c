@@ -34,13 +34,19 @@ int hostlock_take(struct hostlock *l, bool concurrent, const char *what, char **
                 flock(l->conc_fd, LOCK_SH);
                 return 0;
         }
-        l->fd = open_lock("mptcplab-host.lock");
+        return hostlock_take_named(l, "mptcplab-host.lock", what, holder);
+}
+
+int hostlock_take_named(struct hostlock *l, const char *file, const char *what, char **holder)
+{
+        *l = (struct hostlock){.fd = -1, .conc_fd = -1};
+        l->fd = open_lock(file);
         if (l->fd < 0)
                 return l->fd;
         if (flock(l->fd, LOCK_EX | LOCK_NB) < 0) {
                 int r = errno == EWOULDBLOCK ? -EBUSY : -errno;
                 char *text = NULL;
-                _cleanup_free_ char *path = lock_path("mptcplab-host.lock");
+                _cleanup_free_ char *path = lock_path(file);
                 if (r == -EBUSY && read_file_max(path, 4096, &text, NULL) == 0)
                         text[strcspn(text, "\n")] = 0;
                 *holder = text;

@@ -17,6 +17,8 @@ struct hostlock {
  * -EBUSY with *holder (malloc'd, "pid 123: mptcplab run x.yaml ...") when
  * another run holds it, or -errno. */
 int hostlock_take(struct hostlock *l, bool concurrent, const char *what, char **holder);
+/* The same for another lock of its own (a nightly's: one at a time). */
+int hostlock_take_named(struct hostlock *l, const char *file, const char *what, char **holder);
 /* Did this run share the host (it is concurrent, or one is running now)? */
 bool hostlock_shared(const struct hostlock *l);
 void hostlock_release(struct hostlock *l);

@@ -36,6 +36,7 @@
         "  --threshold METRIC=PCT    the smallest change that matters for a metric\n"              \
         "  --bisect                  exit 3 becomes 125 and 2 becomes 128 (git bisect run)\n"      \
         "  --allow-concurrent        run next to another measuring run; results say so\n"          \
+        "  --allow-different         check: against a baseline of other topology settings\n"       \
         "  -v, --verbose             debug logs\n"
 
 static int verb_validate(int argc, char **argv);
@@ -74,6 +75,16 @@ static const struct verb {
         {"import", "[--db PATH] SPOOL.json...",
          "store runs that were kept in their run directory while the database was busy", "",
          verb_import},
+        {"nightly", "PLAN [--db PATH] [--json OUT] [--all-metrics]",
+         "run a nightly plan's scenarios, then find change points in their history "
+         "(docs/nightly.md; exit 1 while a new regression is not acknowledged)",
+         "  --all-metrics             look for change points in every metric, not only the "
+         "key ones\n",
+         verb_nightly},
+        {"changes", "[TOPOLOGY] [--state S] [--json] | ack|ignore|fixed|reopen ID --note TEXT",
+         "the change points found in history, and their triage", "", verb_changes},
+        {"exclude", "RUN|SERIES --reason TEXT [--db PATH]",
+         "leave a run (or a series) out of history; it stays in the database", "", verb_exclude},
         {"kernel", "check KERNEL [TOPOLOGY]",
          "what a kernel (release, image or build tree) lacks for the lab and a topology, by "
          "config option (exit 0 ready, 3 lacking or unknown)",
@@ -123,7 +134,7 @@ static void man_page(FILE *f)
 }
 
 /* The agent next to this binary (installed or build tree), else the one in PATH. */
-static const char *find_agent(char *buf, size_t len)
+const char *find_agent(char *buf, size_t len)
 {
         const char *env = getenv("MPTCPLAB_AGENT");
         if (env && *env)
@@ -209,7 +220,8 @@ static int run_like(int argc, char **argv, const char *verb)
                 O_LINKS,
                 O_CONCURRENT,
                 O_MAX_RUNS,
-                O_WARMUP_RUNS
+                O_WARMUP_RUNS,
+                O_ALLOW_DIFFERENT
         };
         static const struct option opts[] = {
                 {"backend", required_argument, NULL, 'b'},
@@ -234,6 +246,7 @@ static int run_like(int argc, char **argv, const char *verb)
                 {"allow-concurrent", no_argument, NULL, O_CONCURRENT},
                 {"max-runs", required_argument, NULL, O_MAX_RUNS},
                 {"warmup-runs", required_argument, NULL, O_WARMUP_RUNS},
+                {"allow-different", no_argument, NULL, O_ALLOW_DIFFERENT},
                 {NULL, 0, NULL, 0},
         };
         char agent_buf[PATH_MAX];
@@ -318,6 +331,9 @@ static int run_like(int argc, char **argv, const char *verb)
                         break;
                 case O_CONCURRENT:
                         o.allow_concurrent = true;
+                        break;
+                case O_ALLOW_DIFFERENT:
+                        o.allow_different = true;
                         break;
                 case O_BASELINE:
                         o.baseline = optarg;

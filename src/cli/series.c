@@ -181,7 +181,7 @@ static struct {
 
 /* What makes runs alike for their noise (store_samples_like), per side. */
 static struct like {
-        char *hash, *kernels, *accel;
+        char *hash, *kernels, *accel, *tools;
 } likes[2];
 
 static void like_clear(struct like *l)
@@ -189,7 +189,40 @@ static void like_clear(struct like *l)
         free(l->hash);
         free(l->kernels);
         free(l->accel);
+        free(l->tools);
         *l = (struct like){0};
+}
+
+/* The baseline's runs (host, accelerator, tools, lab) for `check`. */
+static struct json_object *base_meta;
+
+/* What differs between the baseline's runs and these besides the kernel:
+ * "# " lines (the topology itself was checked before the runs). */
+static void print_differences(struct json_object *meta, const char *lab)
+{
+        char host[256] = "";
+        gethostname(host, sizeof host - 1);
+        struct json_object *r0 = json_object_array_get_idx(meta, 0);
+        const char *bhost = jstr(r0, "host"), *baccel = jstr(r0, "accel"),
+                   *btools = jstr(r0, "tools"), *blab = jstr(r0, "lab");
+        unsigned n = 0;
+        if (bhost && !streq(bhost, host))
+                printf("# differs from the baseline: host %s, now %s\n", bhost, host), n++;
+        if (baccel && likes[0].accel && !streq(baccel, likes[0].accel))
+                printf("# differs from the baseline: accelerators %s, now %s\n", baccel,
+                       likes[0].accel),
+                        n++;
+        if (btools && likes[0].tools && !streq(btools, likes[0].tools))
+                printf("# differs from the baseline: tool versions %s, now %s\n", btools,
+                       likes[0].tools),
+                        n++;
+        if ((blab || lab) && !(blab && lab && streq(blab, lab)))
+                printf("# differs from the baseline: lab %s, now %s\n", blab ? blab : "(none)",
+                       lab ? lab : "(none)"),
+                        n++;
+        if (!n)
+                printf("# like with like: the baseline ran on this host, accelerator, tool "
+                       "versions and topology; only the kernel may differ\n");
 }
 
 /* The lab's own noise for these runs' settings, and the smallest change n runs
@@ -369,6 +402,7 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                         lk->hash = xstrdup(hash);
                         lk->kernels = xstrdup(json_object_to_json_string(kernels));
                         lk->accel = xstrdup(accel_s);
+                        lk->tools = xstrdup(json_object_to_json_string(tools));
                 }
                 char host[256] = "";
                 gethostname(host, sizeof host - 1);
@@ -391,6 +425,7 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                                        .warmup = warmup,
                                        .accel = accel_s,
                                        .shared_host = shared,
+                                       .lab = o->lab,
                                        .samples = samples,
                                        .n_samples = n};
                 char *err = NULL;
@@ -621,6 +656,33 @@ int series_run(const struct series_opts *o)
                 err = NULL;
                 rc = EXIT_INPUT;
         }
+        /* like with like: the baseline's runs used this topology file's content
+         * and these overrides (by hash), or the comparison judges a setting */
+        if (o->baseline && rc == EXIT_OK) {
+                struct json_object *meta = NULL;
+                _cleanup_free_ char *hash = topo_hash(a.sets, a.n_sets);
+                if (store_run_meta(db, o->baseline, "baseline", &meta, &err) == 0) {
+                        const char *bh = NULL;
+                        for (size_t i = 0; i < json_object_array_length(meta) && !bh; i++)
+                                bh = jstr(json_object_array_get_idx(meta, i), "topology_hash");
+                        if (bh && !streq(bh, hash) && !o->allow_different) {
+                                log_error("check: the baseline %s ran %s with other content or "
+                                          "other --set overrides (topology hash %s, now %s): "
+                                          "that judges a setting, not the kernel. Save a baseline "
+                                          "of these settings, or pass --allow-different",
+                                          o->baseline, o->file, bh, hash);
+                                rc = EXIT_INPUT;
+                        } else if (bh && !streq(bh, hash))
+                                printf("# --allow-different: the baseline's topology or "
+                                       "overrides differ from these (hash %s, now %s)\n",
+                                       bh, hash);
+                        base_meta = json_object_get(meta);
+                } else {
+                        free(err);
+                        err = NULL;
+                }
+                json_object_put(meta);
+        }
         /* --runs auto: judged after every run from the third on, so the family
          * of key tests is corrected for every look that could stop it */
         unsigned looks = o->runs_auto ? runs - 2 : 1, done_runs = 0, first_look = 3;
@@ -722,6 +784,7 @@ int series_run(const struct series_opts *o)
                                                       &err) == 0) {
                                         print_kernels(base_runs, NULL, "baseline");
                                         print_kernels(series_runs, NULL, "candidate");
+                                        print_differences(base_meta, o->lab);
                                         mib_table_print(stdout, base_runs, NULL, series_runs, NULL,
                                                         &mibs);
                                 }
@@ -822,6 +885,8 @@ int series_run(const struct series_opts *o)
         }
         samples_clear(&samples);
         samples_clear(&base);
+        json_object_put(base_meta);
+        base_meta = NULL;
         json_object_object_add(out, "exit", json_object_new_int(rc));
         if ((o->runs || o->compare || o->baseline) && write_json(o->json_out, out) < 0 &&
             rc == EXIT_OK)

@@ -13,9 +13,11 @@ struct series_opts {
         bool no_warmup_run; /* --warmup-runs 0 */
         bool compare, bisect, no_store;
         bool allow_concurrent; /* share the host with other runs, and say so */
+        bool allow_different;  /* check against a baseline of other topology settings */
         const char *baseline;  /* check: compare against this baseline */
         const char *backend, *agent_path, *uri, *run_dir, *db, *json_out;
         const char *links; /* --links udp|bridge (libvirt) */
+        const char *lab;   /* the lab's name in the results (a nightly plan's) */
 };
 
 /* run --runs N, compare and check. Returns the exit code (mapped for git bisect
@@ -27,5 +29,11 @@ int verb_history(int argc, char **argv);
 int verb_baseline(int argc, char **argv);
 int verb_import(int argc, char **argv);
 int verb_report(int argc, char **argv);
+/* main.c: the agent binary ($MPTCPLAB_AGENT, next to mptcplab, the build's) */
+const char *find_agent(char *buf, size_t len);
+/* nightly.c */
+int verb_nightly(int argc, char **argv);
+int verb_changes(int argc, char **argv);
+int verb_exclude(int argc, char **argv);
 /* kernelcmd.c */
 int verb_kernel(int argc, char **argv);

@@ -8,7 +8,7 @@
 #include <sys/statfs.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 struct store {
         sqlite3 *db;
@@ -41,6 +41,20 @@ static const char *const migrations[] = {
         /* 1 -> 2: how the run shared its host, and each node's accelerator */
         "ALTER TABLE runs ADD COLUMN shared_host INTEGER NOT NULL DEFAULT 0;"
         "ALTER TABLE runs ADD COLUMN accel TEXT;",
+        /* 2 -> 3: the lab a run came from, runs excluded from history (with
+         * why), and the change points found in it with their triage */
+        "ALTER TABLE runs ADD COLUMN lab TEXT;"
+        "ALTER TABLE runs ADD COLUMN excluded TEXT;"
+        "CREATE TABLE change_points ("
+        "  id INTEGER PRIMARY KEY,"
+        "  topology TEXT NOT NULL, workload TEXT NOT NULL, metric TEXT NOT NULL,"
+        "  series_before TEXT NOT NULL, series_after TEXT NOT NULL,"
+        "  kernels_before TEXT, kernels_after TEXT,"
+        "  mean_before REAL, mean_after REAL, rel REAL, p REAL,"
+        "  regression INTEGER NOT NULL,"
+        "  state TEXT NOT NULL DEFAULT 'new', note TEXT,"
+        "  found_at TEXT NOT NULL, updated_at TEXT,"
+        "  UNIQUE (topology, workload, metric, series_after));",
 };
 
 /* -EBUSY when another writer holds the database: worth waiting for */
@@ -220,8 +234,9 @@ static int64_t add_run_once(struct store *s, const struct store_run *r, char **e
         if (sqlite3_prepare_v2(s->db,
                                "INSERT INTO runs (run_id, series, side, topology, topology_file,"
                                " topology_hash, backend, host, kernels, tools, started_at,"
-                               " ended_at, status, error, warmup, result_json, shared_host, accel)"
-                               " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                               " ended_at, status, error, warmup, result_json, shared_host, accel,"
+                               " lab)"
+                               " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                -1, &st, NULL) != SQLITE_OK)
                 goto fail;
         const char *texts[] = {r->run_id,        r->series,        r->side,       r->topology,
@@ -234,6 +249,7 @@ static int64_t add_run_once(struct store *s, const struct store_run *r, char **e
         bind_text(st, 16, r->result_json);
         sqlite3_bind_int(st, 17, r->shared_host);
         bind_text(st, 18, r->accel);
+        bind_text(st, 19, r->lab);
         if (sqlite3_step(st) != SQLITE_DONE)
                 goto fail;
         sqlite3_finalize(st);
@@ -306,6 +322,16 @@ int store_run_reports(struct store *s, const char *what, const char *kind, struc
         return 0;
 }
 
+int store_run_meta(struct store *s, const char *what, const char *kind, struct json_object **ret,
+                   char **err)
+{
+        _cleanup_free_ char *sql = xasprintf(
+                "SELECT r.run_id, r.topology_hash, r.host, r.accel, r.tools, r.lab, r.kernels"
+                " FROM runs r WHERE %s AND r.warmup = 0 ORDER BY r.id",
+                where_of(kind));
+        return query_json(s, sql, what, 0, ret, err);
+}
+
 int store_metric_history(struct store *s, const char *topology, const char *metric,
                          struct json_object **ret, char **err)
 {
@@ -374,12 +400,14 @@ int store_samples_like(struct store *s, const char *topology_hash, const char *k
                        const char *accel, struct samples *ret, char **err)
 {
         const char *args[] = {topology_hash, kernels, accel ? accel : ""};
-        return samples_query(s,
-                             SAMPLE_COLUMNS " WHERE r.topology_hash = ?1 AND r.kernels = ?2 AND"
-                                            " coalesce(r.accel, '') = ?3 AND r.warmup = 0 AND"
-                                            " r.shared_host = 0 AND s.valid = 1"
-                                            " ORDER BY r.id, s.rowid",
-                             args, 3, ret, err);
+        return samples_query(
+                s,
+                SAMPLE_COLUMNS
+                " WHERE r.topology_hash = ?1 AND r.kernels = ?2 AND"
+                " coalesce(r.accel, '') = ?3 AND r.warmup = 0 AND r.excluded IS NULL AND"
+                " r.shared_host = 0 AND s.valid = 1"
+                " ORDER BY r.id, s.rowid",
+                args, 3, ret, err);
 }
 
 /* One statement with up to two text parameters; *changes (if asked) gets the rows changed. */
@@ -533,14 +561,15 @@ struct json_object *store_run_to_json(const struct store_run *r)
 {
         struct json_object *o = json_object_new_object();
         add_str(o, "format", "mptcplab-run-spool-1");
-        const char *keys[] = {"run_id",        "series",        "side",        "topology",
-                              "topology_file", "topology_hash", "backend",     "host",
-                              "started_at",    "ended_at",      "status",      "error",
-                              "kernels",       "tools",         "result_json", "accel"};
-        const char *vals[] = {r->run_id,        r->series,        r->side,        r->topology,
-                              r->topology_file, r->topology_hash, r->backend,     r->host,
-                              r->started_at,    r->ended_at,      r->status,      r->error,
-                              r->kernels,       r->tools,         r->result_json, r->accel};
+        const char *keys[] = {"run_id",        "series",  "side",    "topology",   "topology_file",
+                              "topology_hash", "backend", "host",    "started_at", "ended_at",
+                              "status",        "error",   "kernels", "tools",      "result_json",
+                              "accel",         "lab"};
+        const char *vals[] = {
+                r->run_id,        r->series,  r->side,    r->topology,   r->topology_file,
+                r->topology_hash, r->backend, r->host,    r->started_at, r->ended_at,
+                r->status,        r->error,   r->kernels, r->tools,      r->result_json,
+                r->accel,         r->lab};
         for (unsigned i = 0; i < ELEMENTSOF(keys); i++)
                 add_str(o, keys[i], vals[i]);
         json_object_object_add(o, "warmup", json_object_new_boolean(r->warmup));
@@ -581,7 +610,8 @@ int64_t store_import_json(struct store *s, struct json_object *o, char **err)
                               .kernels = jstr(o, "kernels"),
                               .tools = jstr(o, "tools"),
                               .result_json = jstr(o, "result_json"),
-                              .accel = jstr(o, "accel")};
+                              .accel = jstr(o, "accel"),
+                              .lab = jstr(o, "lab")};
         jbool(o, "warmup", &r.warmup);
         jbool(o, "shared_host", &r.shared_host);
         struct json_object *a = jarr(o, "samples");
@@ -610,4 +640,166 @@ int64_t store_import_json(struct store *s, struct json_object *o, char **err)
         int64_t id = store_add_run(s, &r, err);
         free(smp);
         return id;
+}
+
+/* ---- nightly: history, change points and their triage, exclusions ---- */
+
+int store_history_samples(struct store *s, const char *topology, struct samples *ret, char **err)
+{
+        const char *args[] = {topology};
+        return samples_query(s,
+                             SAMPLE_COLUMNS " WHERE r.topology = ?1 AND r.warmup = 0 AND"
+                                            " r.excluded IS NULL AND r.shared_host = 0 AND"
+                                            " s.valid = 1 ORDER BY r.id, s.rowid",
+                             args, 1, ret, err);
+}
+
+int store_series_kernels(struct store *s, const char *series, char **ret, char **err)
+{
+        struct json_object *rows = NULL;
+        int r = query_json(s,
+                           "SELECT kernels FROM runs WHERE series = ?1 AND warmup = 0 ORDER BY id"
+                           " LIMIT 1",
+                           series, 0, &rows, err);
+        if (r < 0)
+                return r;
+        const char *k = jstr(json_object_array_get_idx(rows, 0), "kernels");
+        *ret = k ? xstrdup(k) : NULL;
+        json_object_put(rows);
+        return 0;
+}
+
+int64_t store_change_point_add(struct store *s, const struct store_change_point *c, bool *is_new,
+                               char **err)
+{
+        sqlite3_stmt *st;
+        *is_new = false;
+        if (sqlite3_prepare_v2(s->db,
+                               "INSERT OR IGNORE INTO change_points (topology, workload, metric,"
+                               " series_before, series_after, kernels_before, kernels_after,"
+                               " mean_before, mean_after, rel, p, regression, found_at)"
+                               " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,"
+                               " strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+                               -1, &st, NULL) != SQLITE_OK)
+                return fail(s, err, "change point");
+        const char *t[] = {c->topology,     c->workload,       c->metric,       c->series_before,
+                           c->series_after, c->kernels_before, c->kernels_after};
+        for (unsigned i = 0; i < ELEMENTSOF(t); i++)
+                bind_text(st, (int)i + 1, t[i]);
+        sqlite3_bind_double(st, 8, c->mean_before);
+        sqlite3_bind_double(st, 9, c->mean_after);
+        sqlite3_bind_double(st, 10, c->rel);
+        sqlite3_bind_double(st, 11, c->p);
+        sqlite3_bind_int(st, 12, c->regression);
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+                return fail(s, err, "change point");
+        *is_new = sqlite3_changes(s->db) > 0;
+        struct json_object *rows = NULL;
+        _cleanup_free_ char *sql = NULL;
+        sqlite3_stmt *q;
+        if (sqlite3_prepare_v2(s->db,
+                               "SELECT id FROM change_points WHERE topology = ?1 AND workload = ?2"
+                               " AND metric = ?3 AND series_after = ?4",
+                               -1, &q, NULL) != SQLITE_OK)
+                return fail(s, err, "change point");
+        bind_text(q, 1, c->topology);
+        bind_text(q, 2, c->workload);
+        bind_text(q, 3, c->metric);
+        bind_text(q, 4, c->series_after);
+        int64_t id = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -EIO;
+        sqlite3_finalize(q);
+        (void)rows;
+        return id;
+}
+
+int store_changes(struct store *s, const char *topology, const char *state,
+                  struct json_object **ret, char **err)
+{
+        /* two optional filters, as text parameters that match anything when empty */
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(s->db,
+                               "SELECT id, topology, workload, metric, series_before, series_after,"
+                               " kernels_before, kernels_after, mean_before, mean_after, rel, p,"
+                               " regression, state, note, found_at, updated_at FROM change_points"
+                               " WHERE (?1 = '' OR topology = ?1) AND (?2 = '' OR state = ?2)"
+                               " ORDER BY id",
+                               -1, &st, NULL) != SQLITE_OK)
+                return fail(s, err, "changes");
+        sqlite3_bind_text(st, 1, topology ? topology : "", -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, state ? state : "", -1, SQLITE_TRANSIENT);
+        struct json_object *arr = json_object_new_array();
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct json_object *o = json_object_new_object();
+                for (int i = 0; i < sqlite3_column_count(st); i++) {
+                        const char *name = sqlite3_column_name(st, i);
+                        switch (sqlite3_column_type(st, i)) {
+                        case SQLITE_INTEGER:
+                                json_object_object_add(
+                                        o, name,
+                                        json_object_new_int64(sqlite3_column_int64(st, i)));
+                                break;
+                        case SQLITE_FLOAT:
+                                json_object_object_add(
+                                        o, name,
+                                        json_object_new_double(sqlite3_column_double(st, i)));
+                                break;
+                        case SQLITE_TEXT:
+                                json_object_object_add(
+                                        o, name,
+                                        json_object_new_string(
+                                                (const char *)sqlite3_column_text(st, i)));
+                                break;
+                        default:
+                                json_object_object_add(o, name, NULL);
+                        }
+                }
+                json_object_array_add(arr, o);
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) {
+                json_object_put(arr);
+                return fail(s, err, "changes");
+        }
+        *ret = arr;
+        return 0;
+}
+
+int store_change_set_state(struct store *s, int64_t id, const char *state, const char *note,
+                           char **err)
+{
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(s->db,
+                               "UPDATE change_points SET state = ?1, note = ?2,"
+                               " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?3",
+                               -1, &st, NULL) != SQLITE_OK)
+                return fail(s, err, "changes");
+        bind_text(st, 1, state);
+        bind_text(st, 2, note);
+        sqlite3_bind_int64(st, 3, id);
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+                return fail(s, err, "changes");
+        if (sqlite3_changes(s->db) == 0) {
+                *err = xasprintf("no change point %lld in %s (mptcplab changes)", (long long)id,
+                                 s->path);
+                return -ENOENT;
+        }
+        return 0;
+}
+
+int store_exclude(struct store *s, const char *run_id, const char *reason, char **err)
+{
+        int changes = 0;
+        if (run_stmt(s, "UPDATE runs SET excluded = ?2 WHERE run_id = ?1 OR series = ?1", run_id,
+                     reason, &changes) < 0)
+                return fail(s, err, "exclude");
+        if (!changes) {
+                *err = xasprintf("no run or series %s in %s (mptcplab history)", run_id, s->path);
+                return -ENOENT;
+        }
+        return changes;
 }

@@ -30,6 +30,7 @@ struct store_run {
         const char *tools;       /* JSON object: tool versions */
         const char *result_json; /* the run's whole JSON report */
         const char *accel;       /* JSON object: node -> kvm, tcg or host */
+        const char *lab;         /* the lab's name (a nightly plan's), NULL: none given */
         bool warmup;
         bool shared_host; /* measured next to another run (--allow-concurrent) */
         const struct store_sample *samples;
@@ -62,6 +63,10 @@ int store_samples_like(struct store *s, const char *topology_hash, const char *k
  * workload, value, in_baseline}]. */
 int store_metric_history(struct store *s, const char *topology, const char *metric,
                          struct json_object **ret, char **err);
+/* Each counted run's settings: run_id, topology_hash, host, accel, tools,
+ * lab, kernels (JSON rows), for like-with-like checks. */
+int store_run_meta(struct store *s, const char *what, const char *kind, struct json_object **ret,
+                   char **err);
 int store_run_reports(struct store *s, const char *what, const char *kind, struct json_object **ret,
                       char **err);
 
@@ -69,3 +74,32 @@ int store_baseline_save(struct store *s, const char *name, const char *id, char 
 int store_baseline_list(struct store *s, struct json_object **ret, char **err);
 int store_history(struct store *s, const char *topology, unsigned limit, struct json_object **ret,
                   char **err);
+
+/* ---- nightly (docs/nightly.md) ---- */
+
+/* The valid samples of every counted, not excluded run of a topology (by
+ * name), measured alone, oldest first, each with its series. */
+int store_history_samples(struct store *s, const char *topology, struct samples *ret, char **err);
+/* The kernels (JSON text) of a series' first counted run. */
+int store_series_kernels(struct store *s, const char *series, char **ret, char **err);
+
+struct store_change_point {
+        const char *topology, *workload, *metric;
+        const char *series_before, *series_after; /* the nights on both sides */
+        const char *kernels_before, *kernels_after;
+        double mean_before, mean_after, rel, p;
+        bool regression; /* in the metric's bad direction */
+};
+/* Records a change point once (topology, workload, metric, night after);
+ * returns its id, *is_new when it was not known. */
+int64_t store_change_point_add(struct store *s, const struct store_change_point *c, bool *is_new,
+                               char **err);
+/* The change points (topology, state: NULL for all), as JSON rows. */
+int store_changes(struct store *s, const char *topology, const char *state,
+                  struct json_object **ret, char **err);
+/* Triage: state new, acknowledged, ignored or fixed, with a note. */
+int store_change_set_state(struct store *s, int64_t id, const char *state, const char *note,
+                           char **err);
+/* A run (or every run of a series) left out of history, with why; it stays
+ * in the database. Returns how many runs. */
+int store_exclude(struct store *s, const char *run_id, const char *reason, char **err);

@@ -43,6 +43,11 @@ static struct topo_pos node_pos(struct fy_node *n)
         return p;
 }
 
+struct topo_pos topo_yaml_node_pos(struct fy_node *n)
+{
+        return node_pos(n);
+}
+
 static void add_error(struct topo_errors *e, char *msg)
 {
         e->msgs = xreallocarray(e->msgs, e->n + 1, sizeof(char *));
@@ -1160,7 +1165,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
  * one), more nodes or deeper nesting than a topology can need. The counting
  * pass reads parser events and builds nothing, so a huge or deep file costs
  * no memory and no quadratic duplicate-key checks. */
-static int pre_check(const char *name, const char *text, size_t len, struct topo_errors *errs)
+int topo_yaml_pre_check(const char *name, const char *text, size_t len, struct topo_errors *errs)
 {
         if (len > LIM_TOPO_FILE_BYTES) {
                 add_error(errs, xasprintf("%s: %zu bytes, more than a topology may have (%d)", name,
@@ -1230,7 +1235,7 @@ static int pre_check(const char *name, const char *text, size_t len, struct topo
 static int parse_doc(const char *name, const char *text, size_t len, char *const *sets,
                      unsigned n_sets, struct topo **ret, struct topo_errors *errs)
 {
-        int r = pre_check(name, text, len, errs);
+        int r = topo_yaml_pre_check(name, text, len, errs);
         if (r < 0)
                 return r;
         struct fy_diag_cfg dcfg;

@@ -158,6 +158,9 @@ struct topo_errors {
         unsigned n;
 };
 void topo_errors_clear(struct topo_errors *e);
+/* What a YAML file of the lab's must pass before libfyaml sees it: size,
+ * UTF-8, no NUL, count of values and depth (FILE:LINE:COL errors). */
+int topo_yaml_pre_check(const char *name, const char *text, size_t len, struct topo_errors *errs);
 
 /* Parses and validates. On success returns 0 and *ret; on failure returns
  * -EINVAL (or -errno when the file cannot be read) and fills *errs. */

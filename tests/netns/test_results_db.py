@@ -36,7 +36,7 @@ check(n == 3, "one goodput sample per counted run (%d)" % n)
 g = [x["value"] for x in s["samples"] if x["metric"] == "goodput_mbps"]
 check(len(g) == 3 and all(15 < v < 20 for v in g), "goodput samples measured at 20mbit: %s" % g)
 check(con.execute("PRAGMA journal_mode").fetchone()[0] == "wal", "the database is in WAL mode")
-check(con.execute("PRAGMA user_version").fetchone()[0] == 2, "schema version 2")
+check(con.execute("PRAGMA user_version").fetchone()[0] == 3, "schema version 3")
 con.close()
 
 # 2. baseline save / list, check against it
@@ -56,9 +56,16 @@ check(any("bulk-tcp.goodput_mbps" in l for l in results), "goodput is judged")
 check(p.returncode in (0, 1) and (p.returncode == 1) == any(l.startswith("not ok") for l in results),
       "exit code follows the results (%d)" % p.returncode)
 
-# 3. a real regression: the path at half its rate
+# like with like: a changed setting against the baseline is refused before any run
+p = run_lab("check", topo, "--baseline", "base", "--runs", "3", "--set", "links.0.shape.rate=10mbit", *common)
+check(p.returncode == 2 and "judges a setting, not the kernel" in p.stderr and "counted run" not in p.stderr,
+      "check with a --set the baseline did not have: exit 2 before running (%d): %s" % (p.returncode, p.stderr.strip()[-300:]))
+check("like with like: the baseline ran on this host" in lines[-40:] or any("like with like" in l for l in lines),
+      "check says the baseline ran like with like")
+
+# 3. a real regression: the path at half its rate (asked for: --allow-different)
 p = run_lab("check", topo, "--baseline", "base", "--runs", "3", "--set", "links.0.shape.rate=10mbit",
-            "--json", os.path.join(tmp, "check.json"), *common)
+            "--allow-different", "--json", os.path.join(tmp, "check.json"), *common)
 print(p.stdout)
 check(p.returncode == 1, "halved rate: exit 1 (got %d)" % p.returncode)
 reg = [l for l in p.stdout.splitlines() if l.startswith("not ok") and "bulk-tcp.goodput_mbps" in l]

@@ -1,0 +1,565 @@
+/* nightly.c - the nightly job (docs/nightly.md): `mptcplab nightly PLAN` runs
+ * a plan's scenarios, looks for change points in each topology's history and
+ * says what moved; `mptcplab changes` lists and triages the change points;
+ * `mptcplab exclude` leaves a run out of history. */
+#include "hostlock.h"
+#include "series.h"
+#include "../report/metrics.h"
+#include "../report/report.h"
+#include "../report/samples.h"
+#include "../stats/changepoint.h"
+#include "../stats/stats.h"
+#include "../store/store.h"
+#include "../topo/plan.h"
+#include "../shared/json.h"
+#include "../shared/util.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct store *db_open(const char *path)
+{
+        struct store *db = NULL;
+        char *err = NULL;
+        if (store_open(path, &db, &err) < 0) {
+                log_error("%s", err);
+                free(err);
+                return NULL;
+        }
+        return db;
+}
+
+/* The newest build in a directory where CI drops them: a bzImage file or a
+ * build tree (a directory with arch/x86/boot/bzImage), by modification time. */
+static char *newest_drop(const char *dir, char **err)
+{
+        DIR *d = opendir(dir);
+        if (!d) {
+                *err = xasprintf("kernel drop directory %s: %s", dir, strerror(errno));
+                return NULL;
+        }
+        char *best = NULL;
+        time_t best_t = 0;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+                if (e->d_name[0] == '.')
+                        continue;
+                _cleanup_free_ char *p = xasprintf("%s/%s", dir, e->d_name);
+                _cleanup_free_ char *img = xasprintf("%s/arch/x86/boot/bzImage", p);
+                struct stat st;
+                const char *what = stat(img, &st) == 0 ? img : p;
+                if (stat(what, &st) < 0 || (!S_ISREG(st.st_mode) && what == p))
+                        continue;
+                if (!best || st.st_mtime > best_t) {
+                        free(best);
+                        best = xstrdup(p);
+                        best_t = st.st_mtime;
+                }
+        }
+        closedir(d);
+        if (!best)
+                *err = xasprintf("kernel drop directory %s has no build (a bzImage or a tree)",
+                                 dir);
+        return best;
+}
+
+/* The change points of one topology's history: per workload and metric, the
+ * medians of each night (series) in the order the nights ran, searched with
+ * the metric's threshold as the smallest change. New ones are stored; all
+ * are returned as JSON. Only key metrics unless all_metrics. */
+static int analyse(struct store *db, const char *topology, const struct topo *t, bool all_metrics,
+                   struct json_object *found, char **err)
+{
+        struct samples h = {0};
+        int r = store_history_samples(db, topology, &h, err);
+        if (r < 0)
+                return r;
+        /* the nights, in order */
+        const char **nights = xcalloc(h.n + 1, sizeof *nights);
+        size_t n_nights = 0;
+        for (size_t i = 0; i < h.n; i++) {
+                const char *s = h.v[i].series;
+                if (s && (!n_nights || !streq(nights[n_nights - 1], s))) {
+                        bool seen = false;
+                        for (size_t k = 0; k < n_nights && !seen; k++)
+                                seen = streq(nights[k], s);
+                        if (!seen)
+                                nights[n_nights++] = s;
+                }
+        }
+        const char *wls[64];
+        unsigned n_wl = samples_workloads(&h, wls, ELEMENTSOF(wls)), nm;
+        const struct metric *m = metric_all(&nm);
+        double *x = xcalloc(n_nights + 1, sizeof *x), *v = xcalloc(h.n + 1, sizeof *v);
+        size_t *night_of = xcalloc(n_nights + 1, sizeof *night_of);
+        for (unsigned w = 0; w < n_wl; w++)
+                for (unsigned k = 0; k < nm; k++) {
+                        const struct topo_workload *tw = NULL;
+                        for (unsigned i = 0; t && i < t->n_workloads; i++)
+                                if (streq(t->workloads[i].name, wls[w]))
+                                        tw = &t->workloads[i];
+                        if (!all_metrics && !metric_is_key(&m[k], tw))
+                                continue;
+                        /* per-night medians; a night without the metric is skipped */
+                        size_t n = 0;
+                        for (size_t night = 0; night < n_nights; night++) {
+                                size_t c = 0;
+                                for (size_t i = 0; i < h.n; i++)
+                                        if (h.v[i].series && streq(h.v[i].series, nights[night]) &&
+                                            h.v[i].metric == &m[k] &&
+                                            streq(h.v[i].workload, wls[w]) &&
+                                            isfinite(h.v[i].value))
+                                                v[c++] = h.v[i].value;
+                                if (!c)
+                                        continue;
+                                night_of[n] = night;
+                                x[n++] = stats_median(v, c);
+                        }
+                        struct change_point cp[32];
+                        struct cp_options o = {.max_p = 0.001,
+                                               .min_rel = metric_threshold(&m[k]),
+                                               .min_seg = 3,
+                                               .window = 64};
+                        size_t got = cp_detect(x, n, &o, cp, ELEMENTSOF(cp));
+                        for (size_t c = 0; c < got; c++) {
+                                const char *before = nights[night_of[cp[c].index - 1]],
+                                           *after = nights[night_of[cp[c].index]];
+                                _cleanup_free_ char *kb = NULL, *ka = NULL;
+                                char *e = NULL;
+                                if (store_series_kernels(db, before, &kb, &e) < 0 ||
+                                    store_series_kernels(db, after, &ka, &e) < 0)
+                                        free(e);
+                                bool regression =
+                                        m[k].higher_is_better ? cp[c].rel < 0 : cp[c].rel > 0;
+                                struct store_change_point sc = {.topology = topology,
+                                                                .workload = wls[w],
+                                                                .metric = m[k].name,
+                                                                .series_before = before,
+                                                                .series_after = after,
+                                                                .kernels_before = kb,
+                                                                .kernels_after = ka,
+                                                                .mean_before = cp[c].mean_before,
+                                                                .mean_after = cp[c].mean_after,
+                                                                .rel = cp[c].rel,
+                                                                .p = cp[c].p,
+                                                                .regression = regression};
+                                bool is_new = false;
+                                int64_t id = store_change_point_add(db, &sc, &is_new, &e);
+                                if (id < 0) {
+                                        log_warn("%s", e);
+                                        free(e);
+                                        continue;
+                                }
+                                struct json_object *o2 = json_object_new_object();
+                                json_object_object_add(o2, "id", json_object_new_int64(id));
+                                json_object_object_add(o2, "new", json_object_new_boolean(is_new));
+                                json_object_object_add(
+                                        o2, "night",
+                                        json_object_new_int((int)night_of[cp[c].index] + 1));
+                                json_object_array_add(found, o2);
+                        }
+                }
+        free(x);
+        free(v);
+        free(night_of);
+        free(nights);
+        samples_clear(&h);
+        return 0;
+}
+
+/* What confirms a change point: the same topology, the kernels on both sides */
+static void print_confirm(const char *file, struct json_object *c)
+{
+        const char *kb = jstr(c, "kernels_before"), *ka = jstr(c, "kernels_after");
+        if (kb && ka && streq(kb, ka)) {
+                printf("#   the kernels are the same on both sides (%s): what changed is not the "
+                       "kernel (settings, tools, host: compare the runs' JSON)\n",
+                       kb);
+                return;
+        }
+        _cleanup_json_ struct json_object *b = kb ? json_tokener_parse(kb) : NULL,
+                                          *a = ka ? json_tokener_parse(ka) : NULL;
+        const char *rb = NULL, *ra = NULL;
+        json_object_object_foreach (b, n1, v1) {
+                (void)n1;
+                rb = json_object_get_string(v1);
+                break;
+        }
+        json_object_object_foreach (a, n2, v2) {
+                (void)n2;
+                ra = json_object_get_string(v2);
+                break;
+        }
+        printf("#   confirm: mptcplab compare %s --kernel-a %s --kernel-b %s --runs 5\n", file,
+               rb ? rb : "BEFORE", ra ? ra : "AFTER");
+        printf("#   then, between the two builds' commits: git bisect start AFTER BEFORE && git "
+               "bisect run lab/bisect-step TREE %s BASELINE (docs/bisect.md)\n",
+               file);
+}
+
+int verb_nightly(int argc, char **argv)
+{
+        const char *plan_file = NULL, *dbp = NULL, *json_out = NULL;
+        bool all_metrics = false;
+        for (int i = 1; i < argc; i++) {
+                if (streq(argv[i], "--db") && i + 1 < argc)
+                        dbp = argv[++i];
+                else if (streq(argv[i], "--json") && i + 1 < argc)
+                        json_out = argv[++i];
+                else if (streq(argv[i], "--all-metrics"))
+                        all_metrics = true;
+                else if (!plan_file && argv[i][0] != '-')
+                        plan_file = argv[i];
+                else {
+                        plan_file = NULL;
+                        break;
+                }
+        }
+        if (!plan_file) {
+                fprintf(stderr, "usage: mptcplab nightly PLAN [--db PATH] [--json OUT] "
+                                "[--all-metrics]\n");
+                return EXIT_INPUT;
+        }
+        struct plan *p = NULL;
+        struct topo_errors errs = {0};
+        if (plan_parse_file(plan_file, &p, &errs) < 0) {
+                for (unsigned i = 0; i < errs.n; i++)
+                        fprintf(stderr, "%s\n", errs.msgs[i]);
+                topo_errors_clear(&errs);
+                return EXIT_INPUT;
+        }
+        /* the scenarios' topologies, checked before anything runs */
+        struct topo **topos = xcalloc(p->n, sizeof *topos);
+        int rc = EXIT_OK;
+        for (unsigned i = 0; i < p->n; i++)
+                if (topo_parse_file_set(p->s[i].topology, p->s[i].sets, p->s[i].n_sets, &topos[i],
+                                        &errs) < 0)
+                        rc = EXIT_INPUT;
+        for (unsigned i = 0; i < errs.n; i++)
+                fprintf(stderr, "%s\n", errs.msgs[i]);
+        topo_errors_clear(&errs);
+        /* one nightly at a time: a second one finds the first and says so */
+        struct hostlock lock;
+        char *holder = NULL;
+        _cleanup_free_ char *what = xasprintf("mptcplab nightly %s", plan_file);
+        int lr = rc == EXIT_OK ? hostlock_take_named(&lock, "mptcplab-nightly.lock", what, &holder)
+                               : -1;
+        bool locked = rc == EXIT_OK && lr == 0;
+        if (rc == EXIT_OK && lr < 0) {
+                if (lr == -EBUSY)
+                        log_error("another nightly is still running (%s): not starting a second",
+                                  holder ? holder : "holder unknown");
+                else
+                        log_errno(LOG_LVL_ERROR, lr, "cannot take the nightly lock");
+                free(holder);
+                rc = EXIT_INFRA;
+        }
+        char *err = NULL;
+        _cleanup_free_ char *kernel = NULL;
+        if (rc == EXIT_OK && p->kernel_drop && !(kernel = newest_drop(p->kernel_drop, &err))) {
+                log_error("%s", err);
+                free(err);
+                err = NULL;
+                rc = EXIT_INPUT;
+        } else if (p->kernel)
+                kernel = xstrdup(p->kernel);
+        char host[256] = "";
+        gethostname(host, sizeof host - 1);
+        const char *dbpath = dbp ? dbp : p->db;
+        char agent_buf[PATH_MAX];
+        struct json_object *out = json_object_new_object(), *scen = json_object_new_array();
+        json_object_object_add(out, "schema", json_object_new_string("mptcplab.nightly/1"));
+        json_object_object_add(out, "plan", json_object_new_string(p->name));
+        json_object_object_add(out, "lab", json_object_new_string(p->lab ? p->lab : host));
+        uint64_t t0 = now_usec();
+        bool infra = false;
+        for (unsigned i = 0; rc == EXIT_OK && i < p->n; i++) {
+                struct plan_scenario *s = &p->s[i];
+                struct json_object *so = json_object_new_object();
+                json_object_object_add(so, "topology", json_object_new_string(s->topology));
+                if (p->budget_us && now_usec() - t0 > p->budget_us) {
+                        log_warn("nightly %s: the budget is spent; %s is skipped", p->name,
+                                 s->topology);
+                        json_object_object_add(so, "skipped", json_object_new_string("budget"));
+                        json_object_array_add(scen, so);
+                        infra = true;
+                        continue;
+                }
+                fprintf(stderr, "mptcplab: nightly %s: scenario %u/%u, %s\n", p->name, i + 1, p->n,
+                        s->topology);
+                struct series_opts o = {.file = s->topology,
+                                        .sets_a = s->sets,
+                                        .n_sets_a = s->n_sets,
+                                        .kernel_a = kernel,
+                                        .runs = s->runs,
+                                        .no_warmup_run = !s->warmup_run,
+                                        .baseline = s->baseline,
+                                        .backend = p->backend ? p->backend : "libvirt",
+                                        .db = dbpath,
+                                        .lab = p->lab ? p->lab : host,
+                                        .agent_path = find_agent(agent_buf, sizeof agent_buf)};
+                int r = series_run(&o);
+                json_object_object_add(so, "exit", json_object_new_int(r));
+                json_object_array_add(scen, so);
+                if (r == EXIT_INFRA || r == EXIT_INPUT)
+                        infra = true;
+        }
+        json_object_object_add(out, "scenarios", scen);
+        /* history: change points per topology */
+        struct store *db = rc == EXIT_OK ? db_open(dbpath) : NULL;
+        if (rc == EXIT_OK && !db)
+                rc = EXIT_INFRA;
+        struct json_object *found = json_object_new_array(), *tests = json_object_new_array();
+        unsigned n_tests = 0, failed = 0;
+        if (db) {
+                printf("KTAP version 1\n");
+                for (unsigned i = 0; i < p->n; i++) {
+                        bool dup = false;
+                        for (unsigned k = 0; k < i; k++)
+                                dup |= streq(topos[k]->name, topos[i]->name);
+                        if (dup)
+                                continue;
+                        if (analyse(db, topos[i]->name, topos[i], all_metrics, found, &err) < 0) {
+                                log_error("%s", err);
+                                free(err);
+                                err = NULL;
+                                infra = true;
+                        }
+                }
+                /* one test per topology: not ok while it has a new regression */
+                printf("1..%u\n# nightly %s: change points in each topology's history (key "
+                       "metrics; E-divisive means, p < 0.001, at least the metric's threshold)\n",
+                       p->n, p->name);
+                for (unsigned i = 0; i < p->n; i++) {
+                        bool dup = false;
+                        for (unsigned k = 0; k < i; k++)
+                                dup |= streq(topos[k]->name, topos[i]->name);
+                        if (dup)
+                                continue;
+                        struct json_object *rows = NULL;
+                        if (store_changes(db, topos[i]->name, NULL, &rows, &err) < 0) {
+                                log_error("%s", err);
+                                free(err);
+                                err = NULL;
+                                infra = true;
+                                continue;
+                        }
+                        unsigned news = 0;
+                        for (size_t k = 0; k < json_object_array_length(rows); k++) {
+                                struct json_object *c = json_object_array_get_idx(rows, k);
+                                int64_t reg = 0;
+                                jint(c, "regression", &reg);
+                                news += reg && streq(jstr(c, "state") ?: "", "new");
+                        }
+                        n_tests++;
+                        failed += news > 0;
+                        printf("%s %u %s # %u change point(s), %u new regression(s)\n",
+                               news ? "not ok" : "ok", n_tests, topos[i]->name,
+                               (unsigned)json_object_array_length(rows), news);
+                        for (size_t k = 0; k < json_object_array_length(rows); k++) {
+                                struct json_object *c = json_object_array_get_idx(rows, k);
+                                double rel = 0, mb = 0, ma = 0;
+                                int64_t id = 0, reg = 0;
+                                jdouble(c, "rel", &rel);
+                                jdouble(c, "mean_before", &mb);
+                                jdouble(c, "mean_after", &ma);
+                                jint(c, "id", &id);
+                                jint(c, "regression", &reg);
+                                printf("#   change %lld [%s] %s.%s: %.4g -> %.4g (%+.2f%%), a %s, "
+                                       "between nights %s and %s\n",
+                                       (long long)id, jstr(c, "state") ?: "?",
+                                       jstr(c, "workload") ?: "?", jstr(c, "metric") ?: "?", mb, ma,
+                                       100 * rel, reg ? "regression" : "improvement",
+                                       jstr(c, "series_before") ?: "?",
+                                       jstr(c, "series_after") ?: "?");
+                                if (reg && streq(jstr(c, "state") ?: "", "new"))
+                                        print_confirm(p->s[i].topology, c);
+                        }
+                        json_object_array_add(tests, rows);
+                }
+                printf("# %u of %u topologies with a new regression; `mptcplab changes ack ID "
+                       "--note TEXT` acknowledges one\n",
+                       failed, n_tests);
+        }
+        json_object_object_add(out, "change_points", tests);
+        json_object_put(found);
+        int exit_rc = rc != EXIT_OK ? rc : failed ? EXIT_REGRESSION : infra ? EXIT_INFRA : EXIT_OK;
+        json_object_object_add(out, "exit", json_object_new_int(exit_rc));
+        if (json_out) {
+                FILE *f = fopen(json_out, "we");
+                if (!f ||
+                    fputs(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY), f) < 0 ||
+                    fclose(f) != 0) {
+                        log_error("cannot write %s", json_out);
+                        exit_rc = exit_rc == EXIT_OK ? EXIT_INFRA : exit_rc;
+                }
+        }
+        json_object_put(out);
+        /* the report of the last night of the last topology */
+        if (db && p->report && p->n) {
+                struct samples h = {0};
+                if (store_history_samples(db, topos[p->n - 1]->name, &h, &err) == 0 && h.n &&
+                    h.v[h.n - 1].series) {
+                        time_t now = time(NULL);
+                        struct tm tm;
+                        gmtime_r(&now, &tm);
+                        char day[32];
+                        strftime(day, sizeof day, "%Y-%m-%d", &tm);
+                        _cleanup_free_ char *dir = xasprintf("%s/%s-%s", p->report, p->name, day);
+                        char *index = NULL;
+                        if (report_write(db, h.v[h.n - 1].series, NULL, dir, &index, &err) == 0)
+                                fprintf(stderr, "mptcplab: nightly report in %s\n", index);
+                        else
+                                log_warn("no report: %s", err);
+                        free(index);
+                }
+                free(err);
+                err = NULL;
+                samples_clear(&h);
+        }
+        store_close(db);
+        if (locked)
+                hostlock_release(&lock);
+        for (unsigned i = 0; i < p->n; i++)
+                topo_free(topos[i]);
+        free(topos);
+        plan_free(p);
+        return exit_rc;
+}
+
+int verb_changes(int argc, char **argv)
+{
+        const char *dbp = NULL, *topology = NULL, *state = NULL, *note = NULL, *action = NULL;
+        int64_t id = -1;
+        bool json = false;
+        for (int i = 1; i < argc; i++) {
+                if (streq(argv[i], "--db") && i + 1 < argc)
+                        dbp = argv[++i];
+                else if (streq(argv[i], "--state") && i + 1 < argc)
+                        state = argv[++i];
+                else if (streq(argv[i], "--note") && i + 1 < argc)
+                        note = argv[++i];
+                else if (streq(argv[i], "--json"))
+                        json = true;
+                else if (i == 1 && (streq(argv[i], "ack") || streq(argv[i], "ignore") ||
+                                    streq(argv[i], "fixed") || streq(argv[i], "reopen")))
+                        action = argv[i];
+                else if (action && id < 0 && argv[i][0] != '-') {
+                        char *end;
+                        long long v = strtoll(argv[i], &end, 10);
+                        if (*end || v < 1) {
+                                log_error("changes %s: \"%s\" is not a change point id", action,
+                                          argv[i]);
+                                return EXIT_INPUT;
+                        }
+                        id = v;
+                } else if (!action && !topology && argv[i][0] != '-')
+                        topology = argv[i];
+                else {
+                        fprintf(stderr, "usage: mptcplab changes [TOPOLOGY] [--state S] [--json] "
+                                        "| changes ack|ignore|fixed|reopen ID --note TEXT\n");
+                        return EXIT_INPUT;
+                }
+        }
+        static const char *const states[] = {"new", "acknowledged", "ignored", "fixed"};
+        if (state) {
+                bool ok = false;
+                for (unsigned i = 0; i < ELEMENTSOF(states); i++)
+                        ok |= streq(state, states[i]);
+                if (!ok) {
+                        log_error("changes: --state is new, acknowledged, ignored or fixed");
+                        return EXIT_INPUT;
+                }
+        }
+        if (action && (id < 0 || (!note && !streq(action, "reopen")))) {
+                log_error("changes %s: give the change point's ID and --note TEXT (why)", action);
+                return EXIT_INPUT;
+        }
+        struct store *db = db_open(dbp);
+        if (!db)
+                return EXIT_INFRA;
+        char *err = NULL;
+        int rc = EXIT_OK;
+        if (action) {
+                const char *st = streq(action, "ack")      ? "acknowledged"
+                                 : streq(action, "ignore") ? "ignored"
+                                 : streq(action, "fixed")  ? "fixed"
+                                                           : "new";
+                int r = store_change_set_state(db, id, st, note, &err);
+                if (r < 0) {
+                        log_error("%s", err);
+                        rc = r == -ENOENT ? EXIT_INPUT : EXIT_INFRA;
+                } else
+                        printf("change %lld: %s%s%s\n", (long long)id, st, note ? ": " : "",
+                               note ? note : "");
+        } else {
+                struct json_object *rows = NULL;
+                if (store_changes(db, topology, state, &rows, &err) < 0) {
+                        log_error("%s", err);
+                        rc = EXIT_INFRA;
+                } else if (json)
+                        printf("%s\n",
+                               json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PRETTY));
+                else {
+                        printf("%-5s %-13s %-16s %-14s %-22s %9s  %-34s %s\n", "id", "state",
+                               "topology", "workload", "metric", "change", "nights (before/after)",
+                               "note");
+                        for (size_t i = 0; i < json_object_array_length(rows); i++) {
+                                struct json_object *c = json_object_array_get_idx(rows, i);
+                                double rel = 0;
+                                int64_t cid = 0;
+                                jdouble(c, "rel", &rel);
+                                jint(c, "id", &cid);
+                                printf("%-5lld %-13s %-16s %-14s %-22s %+8.2f%%  %.16s/%.16s %s\n",
+                                       (long long)cid, jstr(c, "state") ?: "",
+                                       jstr(c, "topology") ?: "", jstr(c, "workload") ?: "",
+                                       jstr(c, "metric") ?: "", 100 * rel,
+                                       jstr(c, "series_before") ?: "",
+                                       jstr(c, "series_after") ?: "", jstr(c, "note") ?: "");
+                        }
+                }
+                json_object_put(rows);
+        }
+        free(err);
+        store_close(db);
+        return rc;
+}
+
+int verb_exclude(int argc, char **argv)
+{
+        const char *dbp = NULL, *id = NULL, *reason = NULL;
+        for (int i = 1; i < argc; i++) {
+                if (streq(argv[i], "--db") && i + 1 < argc)
+                        dbp = argv[++i];
+                else if (streq(argv[i], "--reason") && i + 1 < argc)
+                        reason = argv[++i];
+                else if (!id && argv[i][0] != '-')
+                        id = argv[i];
+                else {
+                        id = NULL;
+                        break;
+                }
+        }
+        if (!id || !reason || !*reason) {
+                fprintf(stderr, "usage: mptcplab exclude RUN|SERIES --reason TEXT [--db PATH]\n");
+                return EXIT_INPUT;
+        }
+        struct store *db = db_open(dbp);
+        if (!db)
+                return EXIT_INFRA;
+        char *err = NULL;
+        int r = store_exclude(db, id, reason, &err);
+        store_close(db);
+        if (r < 0) {
+                log_error("%s", err);
+                free(err);
+                return r == -ENOENT ? EXIT_INPUT : EXIT_INFRA;
+        }
+        printf("%d run(s) of %s excluded from history: %s\n", r, id, reason);
+        return EXIT_OK;
+}

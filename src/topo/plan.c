@@ -1,0 +1,273 @@
+#include "plan.h"
+#include "units.h"
+#include "../shared/util.h"
+
+#include "../shared/limits.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libfyaml.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+struct pctx {
+        const char *file;
+        struct topo_errors *errs;
+};
+
+/* parse.c's: the place of a node (its first token) */
+struct topo_pos topo_yaml_node_pos(struct fy_node *n);
+#define pos_of topo_yaml_node_pos
+
+_printf_(3, 4) static void perr(struct pctx *c, struct fy_node *n, const char *fmt, ...)
+{
+        _cleanup_free_ char *m = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(&m, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        struct topo_pos p = pos_of(n);
+        c->errs->msgs = xreallocarray(c->errs->msgs, c->errs->n + 1, sizeof(char *));
+        c->errs->msgs[c->errs->n++] = xasprintf("%s:%d:%d: %s", c->file, p.line, p.col, m);
+}
+
+static const char *str(struct pctx *c, struct fy_node *v, const char *what)
+{
+        if (!v || fy_node_get_type(v) != FYNT_SCALAR) {
+                perr(c, v, "%s must be a text value", what);
+                return NULL;
+        }
+        const char *s = fy_node_get_scalar0(v);
+        if (!s || !*s) {
+                perr(c, v, "%s is empty", what);
+                return NULL;
+        }
+        return s;
+}
+
+static void dup_str(struct pctx *c, struct fy_node *v, const char *what, char **dst)
+{
+        const char *s = str(c, v, what);
+        if (s) {
+                free(*dst);
+                *dst = xstrdup(s);
+        }
+}
+
+static char *resolve(const char *plan_file, const char *path)
+{
+        if (path[0] == '/')
+                return xstrdup(path);
+        const char *slash = strrchr(plan_file, '/');
+        return slash ? xasprintf("%.*s/%s", (int)(slash - plan_file), plan_file, path)
+                     : xstrdup(path);
+}
+
+static void parse_scenario(struct pctx *c, struct plan *p, struct fy_node *n, unsigned i)
+{
+        struct plan_scenario *s = &p->s[i];
+        s->runs = 5;
+        s->warmup_run = true;
+        s->pos = pos_of(n);
+        if (fy_node_get_type(n) != FYNT_MAPPING) {
+                perr(c, n, "scenario %u must be a mapping (topology, runs, set, baseline)", i + 1);
+                return;
+        }
+        void *it = NULL;
+        struct fy_node_pair *pair;
+        while ((pair = fy_node_mapping_iterate(n, &it))) {
+                const char *k = fy_node_get_scalar0(fy_node_pair_key(pair)) ?: "";
+                struct fy_node *v = fy_node_pair_value(pair);
+                _cleanup_free_ char *what = xasprintf("scenario %u: %s", i + 1, k);
+                const char *x;
+                if (streq(k, "topology")) {
+                        if ((x = str(c, v, what)))
+                                s->topology = resolve(p->file, x);
+                } else if (streq(k, "runs")) {
+                        char *end;
+                        x = str(c, v, what);
+                        unsigned long r = x ? strtoul(x, &end, 10) : 0;
+                        if (x && (*end || r < 1 || r > 1000 || !isdigit((unsigned char)*x)))
+                                perr(c, v, "%s \"%s\" is not a number from 1 to 1000", what, x);
+                        else if (x)
+                                s->runs = (unsigned)r;
+                } else if (streq(k, "warmup_run")) {
+                        x = str(c, v, what);
+                        if (x && !streq(x, "true") && !streq(x, "false"))
+                                perr(c, v, "%s is true or false, not \"%s\"", what, x);
+                        else if (x)
+                                s->warmup_run = streq(x, "true");
+                } else if (streq(k, "baseline"))
+                        dup_str(c, v, what, &s->baseline);
+                else if (streq(k, "set")) {
+                        if (fy_node_get_type(v) != FYNT_SEQUENCE) {
+                                perr(c, v, "%s is a list of PATH=VALUE", what);
+                                continue;
+                        }
+                        void *si = NULL;
+                        struct fy_node *e;
+                        while ((e = fy_node_sequence_iterate(v, &si))) {
+                                const char *sv = str(c, e, what);
+                                if (sv && !strchr(sv, '='))
+                                        perr(c, e, "%s \"%s\" is not PATH=VALUE", what, sv);
+                                else if (sv) {
+                                        s->sets = xreallocarray(s->sets, s->n_sets + 1,
+                                                                sizeof(char *));
+                                        s->sets[s->n_sets++] = xstrdup(sv);
+                                }
+                        }
+                } else
+                        perr(c, fy_node_pair_key(pair),
+                             "scenario %u: unknown key \"%s\" (topology, runs, set, baseline, "
+                             "warmup_run)",
+                             i + 1, k);
+        }
+        if (!s->topology)
+                perr(c, n, "scenario %u: topology is required (a topology file)", i + 1);
+        else if (access(s->topology, R_OK) < 0)
+                perr(c, n, "scenario %u: topology %s: %s", i + 1, s->topology, strerror(errno));
+}
+
+static void parse_root(struct pctx *c, struct plan *p, struct fy_node *root)
+{
+        if (!root || fy_node_get_type(root) != FYNT_MAPPING) {
+                perr(c, root, "a plan is a mapping (name, scenarios, ...)");
+                return;
+        }
+        struct fy_node *scen = NULL;
+        void *it = NULL;
+        struct fy_node_pair *pair;
+        while ((pair = fy_node_mapping_iterate(root, &it))) {
+                const char *k = fy_node_get_scalar0(fy_node_pair_key(pair)) ?: "";
+                struct fy_node *v = fy_node_pair_value(pair);
+                const char *x, *why;
+                if (streq(k, "name"))
+                        dup_str(c, v, "name", &p->name);
+                else if (streq(k, "lab"))
+                        dup_str(c, v, "lab", &p->lab);
+                else if (streq(k, "db"))
+                        dup_str(c, v, "db", &p->db);
+                else if (streq(k, "report")) {
+                        if ((x = str(c, v, "report")))
+                                p->report = resolve(p->file, x);
+                } else if (streq(k, "backend")) {
+                        dup_str(c, v, "backend", &p->backend);
+                        if (p->backend && !streq(p->backend, "libvirt") &&
+                            !streq(p->backend, "netns"))
+                                perr(c, v, "backend \"%s\" is libvirt or netns", p->backend);
+                } else if (streq(k, "kernel")) {
+                        if (fy_node_get_type(v) == FYNT_MAPPING) {
+                                struct fy_node *d = fy_node_mapping_lookup_by_string(v, "drop", -1);
+                                if (!d || fy_node_mapping_item_count(v) != 1)
+                                        perr(c, v, "kernel is a release, a path, or {drop: DIR}");
+                                else if ((x = str(c, d, "kernel: drop")))
+                                        p->kernel_drop = resolve(p->file, x);
+                        } else if ((x = str(c, v, "kernel")))
+                                p->kernel = strchr(x, '/') ? resolve(p->file, x) : xstrdup(x);
+                } else if (streq(k, "budget")) {
+                        if ((x = str(c, v, "budget")) && parse_time(x, &p->budget_us, &why) < 0)
+                                perr(c, v, "budget \"%s\" %s", x, why);
+                } else if (streq(k, "confirm")) {
+                        x = str(c, v, "confirm");
+                        if (x && !streq(x, "true") && !streq(x, "false"))
+                                perr(c, v, "confirm is true or false, not \"%s\"", x);
+                        else if (x)
+                                p->confirm = streq(x, "true");
+                } else if (streq(k, "scenarios"))
+                        scen = v;
+                else
+                        perr(c, fy_node_pair_key(pair),
+                             "unknown key \"%s\" (name, lab, db, backend, kernel, budget, report, "
+                             "confirm, scenarios)",
+                             k);
+        }
+        if (!p->name)
+                perr(c, root, "name is required");
+        if (!scen || fy_node_get_type(scen) != FYNT_SEQUENCE ||
+            !fy_node_sequence_item_count(scen)) {
+                perr(c, scen ? scen : root, "scenarios is required: a list of at least one");
+                return;
+        }
+        int count = fy_node_sequence_item_count(scen);
+        if (count > LIM_TOPO_WORKLOADS) {
+                perr(c, scen, "at most %d scenarios", LIM_TOPO_WORKLOADS);
+                return;
+        }
+        p->s = xcalloc((size_t)count, sizeof *p->s);
+        void *si = NULL;
+        struct fy_node *e;
+        while ((e = fy_node_sequence_iterate(scen, &si)))
+                parse_scenario(c, p, e, p->n++);
+}
+
+int plan_parse_file(const char *path, struct plan **ret, struct topo_errors *errs)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int r = topo_read_file(path, &text, &len, errs);
+        if (r < 0)
+                return r;
+        if ((r = topo_yaml_pre_check(path, text, len, errs)) < 0)
+                return r;
+        struct fy_diag_cfg dcfg;
+        fy_diag_cfg_default(&dcfg);
+        dcfg.fp = NULL;
+        dcfg.colorize = false;
+        struct fy_diag *diag = fy_diag_create(&dcfg);
+        if (!diag)
+                return -ENOMEM;
+        fy_diag_set_collect_errors(diag, true);
+        struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG, .diag = diag};
+        struct fy_document *doc = fy_document_build_from_string(&cfg, text, len);
+        struct plan *p = xcalloc(1, sizeof *p);
+        p->file = xstrdup(path);
+        struct pctx c = {.file = path, .errs = errs};
+        if (!doc) {
+                void *it = NULL;
+                struct fy_diag_error *de;
+                unsigned before = errs->n;
+                while ((de = fy_diag_errors_iterate(diag, &it)))
+                        errs->msgs = xreallocarray(errs->msgs, errs->n + 1, sizeof(char *)),
+                        errs->msgs[errs->n++] = xasprintf("%s:%d:%d: YAML syntax: %s", path,
+                                                          de->line, de->column, de->msg);
+                if (errs->n == before)
+                        perr(&c, NULL, "the plan is empty");
+        } else
+                parse_root(&c, p, fy_document_root(doc));
+        fy_document_destroy(doc);
+        fy_diag_destroy(diag);
+        if (errs->n) {
+                plan_free(p);
+                return -EINVAL;
+        }
+        *ret = p;
+        return 0;
+}
+
+struct plan *plan_free(struct plan *p)
+{
+        if (!p)
+                return NULL;
+        for (unsigned i = 0; i < p->n; i++) {
+                free(p->s[i].topology);
+                for (unsigned k = 0; k < p->s[i].n_sets; k++)
+                        free(p->s[i].sets[k]);
+                free(p->s[i].sets);
+                free(p->s[i].baseline);
+        }
+        free(p->s);
+        free(p->file);
+        free(p->name);
+        free(p->lab);
+        free(p->db);
+        free(p->backend);
+        free(p->kernel);
+        free(p->kernel_drop);
+        free(p->report);
+        free(p);
+        return NULL;
+}
