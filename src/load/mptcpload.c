@@ -4,7 +4,8 @@
  *   mptcpload server [--port P] [--tcp] [--once]
  *   mptcpload client --host H [--port P] [--mode stream|rr|crr] [--flows F]
  *             [--threads T] [--duration S] [--warmup S] [--size N] [--response-size N]
- *             [--interval S] [--tcp] [--bind ADDR] [--timeout S] [--direction up|down|both]
+ *             [--interval S] [--tcp] [--bind ADDR[,ADDR...]] [--timeout S]
+ *             [--direction up|down|both]
  *
  * A control connection (plain TCP, port P) carries the test's parameters and
  * its end; data connections (port P+1) are MPTCP (IPPROTO_MPTCP) unless --tcp.
@@ -55,9 +56,16 @@ static int name_index(const char *const *names, unsigned n, const char *s)
         return -1;
 }
 
+#define BIND_MAX 16
+
 struct opts {
         bool server, tcp, once;
         const char *host, *bind_addr;
+        /* --bind A[,B...]: the flows' local addresses, round robin (each
+         * address brings its own ephemeral port range) */
+        struct sockaddr_storage bind_ss[BIND_MAX];
+        socklen_t bind_len[BIND_MAX];
+        unsigned n_bind;
         unsigned port, flows, threads;
         enum mode mode;
         enum dir dir;
@@ -139,7 +147,7 @@ static void sleep_until(uint64_t t)
         }
 }
 
-static int data_socket(const struct opts *o, int family)
+static int data_socket(const struct opts *o, int family, unsigned flow_index)
 {
         int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
                         o->tcp ? IPPROTO_TCP : IPPROTO_MPTCP);
@@ -150,24 +158,39 @@ static int data_socket(const struct opts *o, int family)
          * left to coalesce, as iperf3 does by default */
         if (o->mode != MODE_STREAM)
                 setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (o->bind_addr) {
-                struct addrinfo hints = {.ai_family = family, .ai_flags = AI_NUMERICHOST}, *res;
-                if (getaddrinfo(o->bind_addr, NULL, &hints, &res) == 0) {
-                        int r = bind(fd, res->ai_addr, res->ai_addrlen);
-                        freeaddrinfo(res);
-                        if (r < 0) {
-                                r = -errno;
-                                close(fd);
-                                return r;
-                        }
+        if (o->n_bind) {
+                const struct sockaddr_storage *ss = &o->bind_ss[flow_index % o->n_bind];
+                /* the port is chosen at connect(), by the whole 4-tuple: a port
+                 * picked at bind() would be taken for every destination, and
+                 * 10,000 flows would run out of the ephemeral range */
+                setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+                if (ss->ss_family == family && bind(fd, (const struct sockaddr *)ss,
+                                                    o->bind_len[flow_index % o->n_bind]) < 0) {
+                        int r = -errno;
+                        close(fd);
+                        return r;
                 }
         }
         return fd;
 }
 
+/* What connect's EADDRNOTAVAIL means here, with the numbers that explain it */
+static char *ports_exhausted(const struct opts *o, unsigned opened)
+{
+        _cleanup_free_ char *range = NULL;
+        unsigned lo = 0, hi = 0;
+        if (read_file("/proc/sys/net/ipv4/ip_local_port_range", &range, NULL) == 0)
+                sscanf(range, "%u %u", &lo, &hi);
+        return xasprintf("connect: no local port left after %u connection(s) to one destination "
+                         "from %u local address(es): the ephemeral range %u-%u has %u ports per "
+                         "address (net.ipv4.ip_local_port_range); give more local addresses "
+                         "(--bind A,B,...) or widen the range",
+                         opened, o->n_bind ? o->n_bind : 1, lo, hi, hi >= lo ? hi - lo + 1 : 0);
+}
+
 static int flow_connect(struct thread *t, struct flow *f)
 {
-        int fd = data_socket(t->o, t->addr.ss_family);
+        int fd = data_socket(t->o, t->addr.ss_family, t->first + (unsigned)(f - t->flows));
         if (fd < 0)
                 return fd;
         if (connect(fd, (struct sockaddr *)&t->addr, t->addrlen) < 0 && errno != EINPROGRESS) {
@@ -319,7 +342,8 @@ static void *thread_main(void *arg)
         for (unsigned i = 0; i < t->count; i++) {
                 int r = flow_connect(t, &t->flows[i]);
                 if (r < 0) {
-                        t->error = xasprintf("connect: %s", strerror(-r));
+                        t->error = r == -EADDRNOTAVAIL ? ports_exhausted(t->o, t->first + i)
+                                                       : xasprintf("connect: %s", strerror(-r));
                         stop_flag = 1;
                         return NULL;
                 }
@@ -1014,7 +1038,8 @@ static void usage(FILE *f)
                 "usage: mptcpload server [--port P] [--tcp] [--once]\n"
                 "       mptcpload client --host H [--port P] [--mode stream|rr|crr] [--flows F]\n"
                 "                 [--threads T] [--duration S] [--warmup S] [--size N]\n"
-                "                 [--response-size N] [--interval S] [--tcp] [--bind ADDR]\n"
+                "                 [--response-size N] [--interval S] [--tcp] [--bind "
+                "ADDR[,ADDR...]]\n"
                 "                 [--timeout S] [--direction up|down|both]\n"
                 "  --direction    stream: the client sends (up, default), the server sends\n"
                 "                 (down), or both at once on every connection\n");
@@ -1080,10 +1105,25 @@ int main(int argc, char **argv)
                         o.host = optarg;
                         bad = false;
                         break;
-                case 'b':
+                case 'b': {
                         o.bind_addr = optarg;
                         bad = false;
+                        _cleanup_free_ char *list = xstrdup(optarg);
+                        char *save = NULL;
+                        for (char *a = strtok_r(list, ",", &save); a && !bad;
+                             a = strtok_r(NULL, ",", &save)) {
+                                struct addrinfo hints = {.ai_flags = AI_NUMERICHOST}, *res;
+                                if (o.n_bind == BIND_MAX ||
+                                    getaddrinfo(a, NULL, &hints, &res) != 0) {
+                                        bad = true;
+                                        break;
+                                }
+                                memcpy(&o.bind_ss[o.n_bind], res->ai_addr, res->ai_addrlen);
+                                o.bind_len[o.n_bind++] = res->ai_addrlen;
+                                freeaddrinfo(res);
+                        }
                         break;
+                }
                 case 'm':
                         bad = (r = name_index(mode_names, ELEMENTSOF(mode_names), optarg)) < 0;
                         o.mode = bad ? o.mode : (enum mode)r;

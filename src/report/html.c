@@ -247,6 +247,9 @@ static void plot_ab(struct ctx *c, const struct verdicts *v)
                 sb_open(&d);
                 unsigned order = 0, count = 0;
                 const char *last_run = NULL;
+                double *side_v[2] = {xcalloc(c->samples.n + 1, sizeof(double)),
+                                     xcalloc(c->samples.n + 1, sizeof(double))};
+                size_t side_n[2] = {0, 0};
                 for (size_t k = 0; k < c->samples.n; k++) {
                         const struct sample *x = &c->samples.v[k];
                         if (!last_run || !streq(last_run, x->run))
@@ -257,9 +260,23 @@ static void plot_ab(struct ctx *c, const struct verdicts *v)
                                 continue;
                         int s = c->cand_side && x->side && streq(x->side, c->cand_side) ? 1 : 0;
                         fprintf(d.f, "%d %.6g %u\n", s, x->value, order);
+                        side_v[s][side_n[s]++] = x->value;
                         count++;
                 }
                 _cleanup_free_ char *data = sb_close(&d);
+                /* each side's box: quartiles, whiskers at the extremes, the median */
+                struct sb bx;
+                sb_open(&bx);
+                for (int s = 0; s < 2; s++)
+                        if (side_n[s]) {
+                                double q[5];
+                                stats_quartiles(side_v[s], side_n[s], q);
+                                fprintf(bx.f, "%d %.6g %.6g %.6g %.6g %.6g\n", s, q[1], q[0], q[4],
+                                        q[3], q[2]);
+                        }
+                _cleanup_free_ char *box = sb_close(&bx);
+                free(side_v[0]);
+                free(side_v[1]);
                 if (!count)
                         continue;
                 _cleanup_free_ char *title = xasprintf("%s: every repetition", t->name);
@@ -267,8 +284,8 @@ static void plot_ab(struct ctx *c, const struct verdicts *v)
                         xasprintf("%s%s%s%s", t->metric->label, t->metric->unit[0] ? " (" : "",
                                   t->metric->unit, t->metric->unit[0] ? ")" : "");
                 _cleanup_free_ char *gy = gp_string(yl);
-                const char *keys[] = {"YLABEL", "BASE", "CAND", "DATA"};
-                const char *vals[] = {gy, side_label(c, false), side_label(c, true), data};
+                const char *keys[] = {"YLABEL", "BASE", "CAND", "DATA", "BOX"};
+                const char *vals[] = {gy, side_label(c, false), side_label(c, true), data, box};
                 plot_of(c, "ab", "ab", t->name, title, keys, vals, ELEMENTSOF(keys));
         }
 }

@@ -415,3 +415,25 @@ double stats_median_interval(const double *v, size_t n, double *lo, double *hi)
         free(s);
         return conf;
 }
+
+void stats_quartiles(const double *v, size_t n, double q[5])
+{
+        if (!n) {
+                for (int i = 0; i < 5; i++)
+                        q[i] = NAN;
+                return;
+        }
+        double *s = malloc(n * sizeof *s);
+        if (!s)
+                abort();
+        memcpy(s, v, n * sizeof *s);
+        qsort(s, n, sizeof *s, cmp_double);
+        for (int i = 0; i < 5; i++) {
+                /* linear between order statistics (Hyndman & Fan type 7, R's default) */
+                double h = (double)(n - 1) * i / 4.0;
+                size_t lo = (size_t)floor(h);
+                size_t hi = lo + 1 < n ? lo + 1 : lo;
+                q[i] = s[lo] + (h - (double)lo) * (s[hi] - s[lo]);
+        }
+        free(s);
+}

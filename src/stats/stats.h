@@ -12,6 +12,9 @@
 
 double stats_median(const double *v, size_t n);
 double stats_min(const double *v, size_t n);
+/* min, first quartile, median, third quartile, max (type 7: linear between
+ * order statistics) */
+void stats_quartiles(const double *v, size_t n, double q[5]);
 double stats_max(const double *v, size_t n);
 /* The distribution-free interval of the median from order statistics
  * [x(j), x(n-j+1)], the narrowest that covers it with at least 95% (fewer than

@@ -178,6 +178,33 @@ try:
     check(p.returncode == 3 and "RLIMIT_NOFILE" in p.stderr, "more flows than the hard limit allows: said at once")
     srv.send_signal(signal.SIGTERM)
     srv.wait(10)
+    # 10,000 MPTCP flows (the verdicts issue): every one connects and joins a second
+    # subflow, none falls back, no error; then a port range too narrow for them is
+    # named, with what to do, and --bind with a second address lifts it
+    srv = server()
+    t0 = time.time()
+    p = client("--mode", "stream", "--flows", "10000", "--threads", "2", "--duration", "2", "--warmup", "1",
+               timeout=300)
+    s = json.loads(p.stdout)["summary"] if p.stdout else {}
+    print("# 10000 flows: rc %d, %.0f s, %s Mbit/s, %s subflows/connection, errors %s, fallbacks %s" % (
+        p.returncode, time.time() - t0, s.get("throughput_bps", 0) / 1e6, s.get("subflows_per_connection"),
+        s.get("errors"), s.get("fallbacks")))
+    check(p.returncode == 0 and s.get("errors") == 0 and s.get("fallbacks") == 0 and
+          s.get("server_accepted") == 10000 and s.get("subflows_per_connection", 0) > 1.9,
+          "10000 MPTCP flows: all accepted, 0 errors, 0 fallbacks, two subflows each (%s)" % p.stderr.strip()[-300:])
+    sh("sysctl", "-w", "net.ipv4.ip_local_port_range=40000 40999", ns=a)
+    p = client("--mode", "stream", "--flows", "1500", "--duration", "1", "--warmup", "0.5", "--bind", "10.88.1.1",
+               timeout=120)
+    check(p.returncode != 0 and "no local port left" in (p.stdout + p.stderr) and "40000-40999" in (p.stdout + p.stderr),
+          "1500 flows through 1000 ports: the limit is named (%s)" % (p.stdout + p.stderr).strip()[-300:])
+    sh("ip", "addr", "add", "10.88.1.3/24", "dev", "eth1", ns=a)
+    p = client("--mode", "stream", "--flows", "1500", "--duration", "1", "--warmup", "0.5",
+               "--bind", "10.88.1.1,10.88.1.3", timeout=120)
+    s = json.loads(p.stdout)["summary"] if p.stdout else {}
+    check(p.returncode == 0 and s.get("errors") == 0, "with a second local address (--bind A,B) they fit (%s)" % p.stderr.strip()[-200:])
+    sh("sysctl", "-w", "net.ipv4.ip_local_port_range=32768 60999", ns=a)
+    srv.send_signal(signal.SIGTERM)
+    srv.wait(10)
     # review R2: a server that runs out of descriptors is noticed: it says what it accepted
     srv = subprocess.Popen(["ip", "netns", "exec", b, "prlimit", "--nofile=64:64", ML, "server", "--port", "6000"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -79,6 +79,8 @@ for src in page.imgs:
             bad.append(src + " (labels)")
         if src.startswith("ab-") and not ("A (base)" in texts and "B (candidate)" in texts):
             bad.append(src + " (sides)")
+        if src.startswith("ab-") and open(path).read().count("<polygon") < 2:
+            bad.append(src + " (a box per side)")
         if not os.path.exists(path[:-4] + ".gp"):
             bad.append(src + " (no .gp)")
     except (ET.ParseError, FileNotFoundError) as e:
