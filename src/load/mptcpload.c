@@ -183,9 +183,12 @@ static char *ports_exhausted(const struct opts *o, unsigned opened)
                 sscanf(range, "%u %u", &lo, &hi);
         return xasprintf("connect: no local port left after %u connection(s) to one destination "
                          "from %u local address(es): the ephemeral range %u-%u has %u ports per "
-                         "address (net.ipv4.ip_local_port_range); give more local addresses "
-                         "(--bind A,B,...) or widen the range",
-                         opened, o->n_bind ? o->n_bind : 1, lo, hi, hi >= lo ? hi - lo + 1 : 0);
+                         "address (net.ipv4.ip_local_port_range)%s; widen the range%s",
+                         opened, o->n_bind ? o->n_bind : 1, lo, hi, hi >= lo ? hi - lo + 1 : 0,
+                         o->tcp ? ""
+                                : ", and an MPTCP connection takes one per subflow: the kernel "
+                                  "binds each joined subflow to a port of its own from it",
+                         o->tcp ? " or give more local addresses (--bind A,B,...)" : "");
 }
 
 static int flow_connect(struct thread *t, struct flow *f)
@@ -986,7 +989,8 @@ static int listen_on(const struct opts *o, unsigned port, int proto)
         struct sockaddr_in6 sa = {.sin6_family = AF_INET6,
                                   .sin6_port = htons((uint16_t)port),
                                   .sin6_addr = in6addr_any};
-        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 4096) < 0) {
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+            listen(fd, 65535) /* capped by net.core.somaxconn */ < 0) {
                 int r = -errno;
                 close(fd);
                 return r;
