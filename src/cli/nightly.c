@@ -22,18 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static struct store *db_open(const char *path)
-{
-        struct store *db = NULL;
-        char *err = NULL;
-        if (store_open(path, &db, &err) < 0) {
-                log_error("%s", err);
-                free(err);
-                return NULL;
-        }
-        return db;
-}
-
 /* The newest build in a directory where CI drops them: a bzImage file or a
  * build tree (a directory with arch/x86/boot/bzImage), by modification time. */
 static char *newest_drop(const char *dir, char **err)
@@ -99,10 +87,7 @@ static int analyse(struct store *db, const char *topology, const struct topo *t,
         size_t *night_of = xcalloc(n_nights + 1, sizeof *night_of);
         for (unsigned w = 0; w < n_wl; w++)
                 for (unsigned k = 0; k < nm; k++) {
-                        const struct topo_workload *tw = NULL;
-                        for (unsigned i = 0; t && i < t->n_workloads; i++)
-                                if (streq(t->workloads[i].name, wls[w]))
-                                        tw = &t->workloads[i];
+                        const struct topo_workload *tw = topo_find_workload(t, wls[w]);
                         if (!all_metrics && !metric_is_key(&m[k], tw))
                                 continue;
                         /* per-night medians; a night without the metric is skipped */
@@ -170,6 +155,15 @@ static int analyse(struct store *db, const char *topology, const struct topo *t,
         free(nights);
         samples_clear(&h);
         return 0;
+}
+
+/* Is topology i's name one an earlier scenario of the plan already had? */
+static bool seen_before(struct topo *const *topos, unsigned i)
+{
+        for (unsigned k = 0; k < i; k++)
+                if (streq(topos[k]->name, topos[i]->name))
+                        return true;
+        return false;
 }
 
 /* What confirms a change point: the same topology, the kernels on both sides */
@@ -311,7 +305,7 @@ int verb_nightly(int argc, char **argv)
         }
         json_object_object_add(out, "scenarios", scen);
         /* history: change points per topology */
-        struct store *db = rc == EXIT_OK ? db_open(dbpath) : NULL;
+        struct store *db = rc == EXIT_OK ? open_db(dbpath) : NULL;
         if (rc == EXIT_OK && !db)
                 rc = EXIT_INFRA;
         struct json_object *found = json_object_new_array(), *tests = json_object_new_array();
@@ -319,10 +313,7 @@ int verb_nightly(int argc, char **argv)
         if (db) {
                 printf("KTAP version 1\n");
                 for (unsigned i = 0; i < p->n; i++) {
-                        bool dup = false;
-                        for (unsigned k = 0; k < i; k++)
-                                dup |= streq(topos[k]->name, topos[i]->name);
-                        if (dup)
+                        if (seen_before(topos, i))
                                 continue;
                         if (analyse(db, topos[i]->name, topos[i], all_metrics, found, &err) < 0) {
                                 log_error("%s", err);
@@ -332,14 +323,14 @@ int verb_nightly(int argc, char **argv)
                         }
                 }
                 /* one test per topology: not ok while it has a new regression */
+                unsigned distinct = 0;
+                for (unsigned i = 0; i < p->n; i++)
+                        distinct += !seen_before(topos, i);
                 printf("1..%u\n# nightly %s: change points in each topology's history (key "
                        "metrics; E-divisive means, p < 0.001, at least the metric's threshold)\n",
-                       p->n, p->name);
+                       distinct, p->name);
                 for (unsigned i = 0; i < p->n; i++) {
-                        bool dup = false;
-                        for (unsigned k = 0; k < i; k++)
-                                dup |= streq(topos[k]->name, topos[i]->name);
-                        if (dup)
+                        if (seen_before(topos, i))
                                 continue;
                         struct json_object *rows = NULL;
                         if (store_changes(db, topos[i]->name, NULL, &rows, &err) < 0) {
@@ -480,7 +471,7 @@ int verb_changes(int argc, char **argv)
                 log_error("changes %s: give the change point's ID and --note TEXT (why)", action);
                 return EXIT_INPUT;
         }
-        struct store *db = db_open(dbp);
+        struct store *db = open_db(dbp);
         if (!db)
                 return EXIT_INFRA;
         char *err = NULL;
@@ -549,7 +540,7 @@ int verb_exclude(int argc, char **argv)
                 fprintf(stderr, "usage: mptcplab exclude RUN|SERIES --reason TEXT [--db PATH]\n");
                 return EXIT_INPUT;
         }
-        struct store *db = db_open(dbp);
+        struct store *db = open_db(dbp);
         if (!db)
                 return EXIT_INFRA;
         char *err = NULL;

@@ -243,10 +243,7 @@ static struct json_object *print_noise(struct store *db, const struct like *lk, 
         const struct metric *m = metric_all(&nm);
         for (unsigned w = 0; w < n_wl; w++)
                 for (unsigned i = 0; i < nm; i++) {
-                        const struct topo_workload *tw = NULL;
-                        for (unsigned k = 0; t && k < t->n_workloads; k++)
-                                if (streq(t->workloads[k].name, wls[w]))
-                                        tw = &t->workloads[k];
+                        const struct topo_workload *tw = topo_find_workload(t, wls[w]);
                         k_gates +=
                                 metric_is_key(&m[i], tw) && samples_has(&like, NULL, wls[w], &m[i]);
                 }
@@ -254,10 +251,7 @@ static struct json_object *print_noise(struct store *db, const struct like *lk, 
         bool header = false;
         for (unsigned w = 0; w < n_wl; w++)
                 for (unsigned i = 0; i < nm; i++) {
-                        const struct topo_workload *tw = NULL;
-                        for (unsigned k = 0; t && k < t->n_workloads; k++)
-                                if (streq(t->workloads[k].name, wls[w]))
-                                        tw = &t->workloads[k];
+                        const struct topo_workload *tw = topo_find_workload(t, wls[w]);
                         bool key = metric_is_key(&m[i], tw);
                         if (!key && !strstr(m[i].name, "_per_gbit"))
                                 continue;
@@ -812,11 +806,8 @@ int series_run(const struct series_opts *o)
                                                "valid)\n",
                                                wls[w], metrics[m].name, stats_median(v, n),
                                                100 * stats_cv(v, n), n);
-                                const struct topo_workload *tw = NULL;
-                                for (unsigned k = 0; series_topo && k < series_topo->n_workloads;
-                                     k++)
-                                        if (streq(series_topo->workloads[k].name, wls[w]))
-                                                tw = &series_topo->workloads[k];
+                                const struct topo_workload *tw =
+                                        topo_find_workload(series_topo, wls[w]);
                                 if (n && tw && tw->max_time_us &&
                                     streq(metrics[m].name, "completion_s")) {
                                         /* the distribution over runs, and the bound */
@@ -912,7 +903,7 @@ int series_run(const struct series_opts *o)
 }
 
 /* The database for a verb that only reads or files records; NULL (said) on failure. */
-static struct store *open_db(const char *path)
+struct store *open_db(const char *path)
 {
         struct store *db = NULL;
         char *err = NULL;

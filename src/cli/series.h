@@ -31,6 +31,9 @@ int verb_import(int argc, char **argv);
 int verb_report(int argc, char **argv);
 /* main.c: the agent binary ($MPTCPLAB_AGENT, next to mptcplab, the build's) */
 const char *find_agent(char *buf, size_t len);
+/* The results database for a verb that reads or files records; NULL (said). */
+struct store;
+struct store *open_db(const char *path);
 /* nightly.c */
 int verb_nightly(int argc, char **argv);
 int verb_changes(int argc, char **argv);

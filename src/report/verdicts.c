@@ -147,9 +147,7 @@ void verdicts_compute(const struct samples *base, const char *base_side, const s
         const struct topo_workload *tw[64] = {0};
         unsigned k_gates = 0;
         for (unsigned w = 0; w < n_wl; w++) {
-                for (unsigned i = 0; topo && i < topo->n_workloads; i++)
-                        if (streq(topo->workloads[i].name, wls[w]))
-                                tw[w] = &topo->workloads[i];
+                tw[w] = topo_find_workload(topo, wls[w]);
                 for (unsigned m = 0; m < n_metrics; m++)
                         k_gates += metric_is_key(&metrics[m], tw[w]) &&
                                    samples_has(base, base_side, wls[w], &metrics[m]) &&

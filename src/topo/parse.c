@@ -1232,35 +1232,47 @@ int topo_yaml_pre_check(const char *name, const char *text, size_t len, struct t
         return r;
 }
 
-static int parse_doc(const char *name, const char *text, size_t len, char *const *sets,
-                     unsigned n_sets, struct topo **ret, struct topo_errors *errs)
+struct fy_document *topo_yaml_document(const char *name, const char *text, size_t len,
+                                       struct topo_errors *errs)
 {
-        int r = topo_yaml_pre_check(name, text, len, errs);
-        if (r < 0)
-                return r;
+        if (topo_yaml_pre_check(name, text, len, errs) < 0)
+                return NULL;
         struct fy_diag_cfg dcfg;
         fy_diag_cfg_default(&dcfg);
         dcfg.fp = NULL;
         dcfg.colorize = false;
         struct fy_diag *diag = fy_diag_create(&dcfg);
-        if (!diag)
-                return -ENOMEM;
+        if (!diag) {
+                add_error(errs, xasprintf("%s: out of memory", name));
+                return NULL;
+        }
         fy_diag_set_collect_errors(diag, true);
         struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG, .diag = diag};
         struct fy_document *doc = fy_document_build_from_string(&cfg, text, len);
-        struct topo *t = xcalloc(1, sizeof *t);
-        t->file = xstrdup(name);
-        struct ctx c = {.file = name, .errs = errs, .t = t};
         if (!doc) {
                 void *it = NULL;
                 struct fy_diag_error *de;
-                unsigned before = errs->n;
                 while ((de = fy_diag_errors_iterate(diag, &it)))
                         add_error(errs, xasprintf("%s:%d:%d: YAML syntax: %s", name, de->line,
                                                   de->column, de->msg));
-                if (errs->n == before)
-                        parse_root(&c, NULL); /* an empty stream gives no document */
-        } else {
+        }
+        fy_diag_destroy(diag);
+        return doc;
+}
+
+static int parse_doc(const char *name, const char *text, size_t len, char *const *sets,
+                     unsigned n_sets, struct topo **ret, struct topo_errors *errs)
+{
+        unsigned before = errs->n;
+        struct fy_document *doc = topo_yaml_document(name, text, len, errs);
+        if (!doc && errs->n > before)
+                return -EINVAL;
+        struct topo *t = xcalloc(1, sizeof *t);
+        t->file = xstrdup(name);
+        struct ctx c = {.file = name, .errs = errs, .t = t};
+        if (!doc)
+                parse_root(&c, NULL); /* an empty stream gives no document */
+        else {
                 for (unsigned i = 0; i < n_sets; i++)
                         apply_set(&c, doc, name, sets[i], errs);
                 if (errs->n)
@@ -1273,7 +1285,6 @@ static int parse_doc(const char *name, const char *text, size_t len, char *const
                         parse_root(&c, fy_document_root(doc));
         }
         fy_document_destroy(doc);
-        fy_diag_destroy(diag);
         if (errs->n) {
                 topo_free(t);
                 return -EINVAL;

@@ -18,8 +18,11 @@ struct pctx {
         struct topo_errors *errs;
 };
 
-/* parse.c's: the place of a node (its first token) */
+/* parse.c's: the place of a node (its first token), and a document built
+ * after the pre-check, with syntax errors as FILE:LINE:COL */
 struct topo_pos topo_yaml_node_pos(struct fy_node *n);
+struct fy_document *topo_yaml_document(const char *name, const char *text, size_t len,
+                                       struct topo_errors *errs);
 #define pos_of topo_yaml_node_pos
 
 _printf_(3, 4) static void perr(struct pctx *c, struct fy_node *n, const char *fmt, ...)
@@ -211,35 +214,16 @@ int plan_parse_file(const char *path, struct plan **ret, struct topo_errors *err
         int r = topo_read_file(path, &text, &len, errs);
         if (r < 0)
                 return r;
-        if ((r = topo_yaml_pre_check(path, text, len, errs)) < 0)
-                return r;
-        struct fy_diag_cfg dcfg;
-        fy_diag_cfg_default(&dcfg);
-        dcfg.fp = NULL;
-        dcfg.colorize = false;
-        struct fy_diag *diag = fy_diag_create(&dcfg);
-        if (!diag)
-                return -ENOMEM;
-        fy_diag_set_collect_errors(diag, true);
-        struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG, .diag = diag};
-        struct fy_document *doc = fy_document_build_from_string(&cfg, text, len);
+        unsigned before = errs->n;
+        struct fy_document *doc = topo_yaml_document(path, text, len, errs);
         struct plan *p = xcalloc(1, sizeof *p);
         p->file = xstrdup(path);
         struct pctx c = {.file = path, .errs = errs};
-        if (!doc) {
-                void *it = NULL;
-                struct fy_diag_error *de;
-                unsigned before = errs->n;
-                while ((de = fy_diag_errors_iterate(diag, &it)))
-                        errs->msgs = xreallocarray(errs->msgs, errs->n + 1, sizeof(char *)),
-                        errs->msgs[errs->n++] = xasprintf("%s:%d:%d: YAML syntax: %s", path,
-                                                          de->line, de->column, de->msg);
-                if (errs->n == before)
-                        perr(&c, NULL, "the plan is empty");
-        } else
+        if (doc)
                 parse_root(&c, p, fy_document_root(doc));
+        else if (errs->n == before)
+                perr(&c, NULL, "the plan is empty");
         fy_document_destroy(doc);
-        fy_diag_destroy(diag);
         if (errs->n) {
                 plan_free(p);
                 return -EINVAL;

@@ -297,3 +297,11 @@ char *topo_to_yaml(const struct topo *t)
         }
         return b.s;
 }
+
+const struct topo_workload *topo_find_workload(const struct topo *t, const char *name)
+{
+        for (unsigned i = 0; t && name && i < t->n_workloads; i++)
+                if (streq(t->workloads[i].name, name))
+                        return &t->workloads[i];
+        return NULL;
+}

@@ -185,6 +185,8 @@ char *topo_to_yaml(const struct topo *t);
 
 int topo_find_node(const struct topo *t, const char *name);
 int topo_find_iface(const struct topo_node *n, const char *name);
+/* The workload of that name; NULL when t is NULL or has none. */
+const struct topo_workload *topo_find_workload(const struct topo *t, const char *name);
 /* Sum of the a->b rates of the links between two nodes (0 if any is unshaped). */
 uint64_t topo_path_rate_sum(const struct topo *t, unsigned from, unsigned to);
 
