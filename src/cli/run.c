@@ -542,6 +542,15 @@ static int window_edge(struct run *r, const struct topo_workload *w, struct lab_
                         *err = xstrdup("interrupted");
                         return -EINTR;
                 }
+                /* a node that crashes while we wait is seen now, not when the
+                 * window ends (the agent calls' own health check) */
+                char *why = NULL;
+                if (cn->agent && cn->agent->health &&
+                    cn->agent->health(cn->agent->health_user, &why) < 0) {
+                        *err = xasprintf("%s while measuring", why ? why : "a node died");
+                        free(why);
+                        return -EHOSTDOWN;
+                }
                 uint64_t left = when - now;
                 struct timespec ts = {.tv_sec = (time_t)(left / 1000000),
                                       .tv_nsec = (long)(left % 1000000) * 1000};
