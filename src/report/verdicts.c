@@ -46,7 +46,7 @@ void ktap_print(FILE *f, const struct verdicts *v, const char *what)
                                    : t->gates                                        ? " # gates: "
                                               : " # informs: ";
                 fprintf(f,
-                        "%s %zu %s%s%s: %.4g -> %.4g %s, change %+.2f%% [%.0f%% CI %+.2f%%, "
+                        "%s %zu %s%s%s: %.4g -> %.4g %s, change %+.2f%% [%.3g%% CI %+.2f%%, "
                         "%+.2f%%], threshold %.0f%%\n",
                         regression ? "not ok" : "ok", i + 1, t->name, skip, verdict_name(vd),
                         t->j.base_median, t->j.cand_median, t->metric->unit, 100 * t->j.rel_change,
