@@ -54,6 +54,27 @@ static void add_error(struct topo_errors *e, char *msg)
         e->msgs[e->n++] = msg;
 }
 
+static void add_at(struct topo_errors *e, const char *file, struct topo_pos p, const char *m)
+{
+        if (p.line)
+                add_error(e, xasprintf("%s:%d:%d: %s", file, p.line, p.col, m));
+        else /* a value from --set has no place in the file */
+                add_error(e, xasprintf("%s (--set): %s", file, m));
+}
+
+void topo_errors_addf(struct topo_errors *e, const char *file, struct topo_pos p, const char *fmt,
+                      ...)
+{
+        _cleanup_free_ char *m = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(&m, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        add_error(e, p.line ? xasprintf("%s:%d:%d: %s", file, p.line, p.col, m)
+                            : xasprintf("%s: %s", file, m));
+}
+
 _printf_(3, 4) static void err_pos(struct ctx *c, struct topo_pos p, const char *fmt, ...)
 {
         _cleanup_free_ char *m = NULL;
@@ -62,10 +83,7 @@ _printf_(3, 4) static void err_pos(struct ctx *c, struct topo_pos p, const char 
         if (vasprintf(&m, fmt, ap) < 0)
                 abort();
         va_end(ap);
-        if (p.line)
-                add_error(c->errs, xasprintf("%s:%d:%d: %s", c->file, p.line, p.col, m));
-        else /* a value from --set has no place in the file */
-                add_error(c->errs, xasprintf("%s (--set): %s", c->file, m));
+        add_at(c->errs, c->file, p, m);
 }
 
 static struct topo_pos ctx_pos(struct ctx *c, struct fy_node *n)

@@ -25,18 +25,7 @@ struct fy_document *topo_yaml_document(const char *name, const char *text, size_
                                        struct topo_errors *errs);
 #define pos_of topo_yaml_node_pos
 
-_printf_(3, 4) static void perr(struct pctx *c, struct fy_node *n, const char *fmt, ...)
-{
-        _cleanup_free_ char *m = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        if (vasprintf(&m, fmt, ap) < 0)
-                abort();
-        va_end(ap);
-        struct topo_pos p = pos_of(n);
-        c->errs->msgs = xreallocarray(c->errs->msgs, c->errs->n + 1, sizeof(char *));
-        c->errs->msgs[c->errs->n++] = xasprintf("%s:%d:%d: %s", c->file, p.line, p.col, m);
-}
+#define perr(c, n, ...) topo_errors_addf((c)->errs, (c)->file, pos_of(n), __VA_ARGS__)
 
 static const char *str(struct pctx *c, struct fy_node *v, const char *what)
 {

@@ -158,6 +158,9 @@ struct topo_errors {
         unsigned n;
 };
 void topo_errors_clear(struct topo_errors *e);
+/* "FILE:LINE:COL: message" ("FILE: message" without a place) */
+__attribute__((format(printf, 4, 5))) void
+topo_errors_addf(struct topo_errors *e, const char *file, struct topo_pos p, const char *fmt, ...);
 /* What a YAML file of the lab's must pass before libfyaml sees it: size,
  * UTF-8, no NUL, count of values and depth (FILE:LINE:COL errors). */
 int topo_yaml_pre_check(const char *name, const char *text, size_t len, struct topo_errors *errs);

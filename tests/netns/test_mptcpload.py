@@ -3,6 +3,7 @@ two veth pairs: bytes against interface counters, subflows against the
 kernel's MPTCP counters, fallback against a TCP-only peer; and its failure
 paths: refused connection, port in use, bad options, a peer that vanishes."""
 import json
+import re
 import os
 import resource
 import signal
@@ -209,14 +210,16 @@ try:
     sh("ip", "addr", "add", "10.88.1.3/24", "dev", "eth1", ns=a)
     # a fresh range of the same size: the ports the refused attempt took wait in TIME_WAIT
     sh("sysctl", "-w", "net.ipv4.ip_local_port_range=41000 41999", ns=a)
-    # TCP flows: a port per flow and address, so a second address doubles the room.
-    # (MPTCP flows do not gain: the kernel binds each joined subflow to a port of
-    # its own from the same range, whatever the address; the message says so.)
-    p = sh(ML, "client", *to7000[:-6], "--flows", "1100", "--duration", "1", "--warmup", "0.5", "--tcp",
+    # TCP flows: a port per flow and address, so a second address gives more room than
+    # one address's range (how much more is the kernel's port search: 1064 and 1236
+    # of 2000 seen). (MPTCP flows do not gain: the kernel binds each joined subflow
+    # to a port of its own from the same range, whatever the address; the message
+    # says so.)
+    p = sh(ML, "client", *to7000[:-6], "--flows", "2000", "--duration", "1", "--warmup", "0.5", "--tcp",
            "--bind", "10.88.1.1,10.88.1.3", ns=a, timeout=120)
-    s = json.loads(p.stdout)["summary"] if p.stdout else {}
-    check(p.returncode == 0 and s.get("errors") == 0,
-          "1100 TCP flows with a second local address (--bind A,B) fit in 1000 ports (%s)" % p.stderr.strip()[-600:])
+    m = re.search(r"no local port left after (\d+) connection\(s\) to one destination from 2 local", p.stdout + p.stderr)
+    check(m and int(m.group(1)) > 1000,
+          "TCP flows from two local addresses (--bind A,B) go past one address's 1000 ports: %s" % (m.group(1) if m else p.stderr[-300:]))
     sh("sysctl", "-w", "net.ipv4.ip_local_port_range=32768 60999", ns=a)
     srv.send_signal(signal.SIGTERM)
     srv.wait(10)
