@@ -734,6 +734,17 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
              (e = window_edge(r, w, cn, sn, t0 + w->warmup_us + w->duration_us, &win, 1, err)) < 0))
                 goto out;
         if (!(cres = job_wait(cn, "iperf3 client", cjob, dur_ms + 40000, err))) {
+                /* the agent kills the tool 30 s after its end; no answer 10 s
+                 * later means the tool is stuck in the node's kernel (a transfer
+                 * that never ends): the kernel's failure, judged like a crash,
+                 * never an infrastructure problem to skip */
+                if (!r->lab.crash.node && !agent_interrupted && strstr(*err, "no reply to wait")) {
+                        r->lab.crash.node = xstrdup(cn->tn->name);
+                        r->lab.crash.what = xasprintf("workload %s hung: no end within %d s of "
+                                                      "its duration",
+                                                      w->name, 40);
+                        r->lab.crash.trace = xstrdup(*err);
+                }
                 e = -ETIMEDOUT;
                 goto out;
         }

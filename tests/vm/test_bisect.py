@@ -144,7 +144,8 @@ print("# bisect: %.0f s\n%s" % (bisect_s, log))
 m = re.search(r"^([0-9a-f]{40}) is the first bad commit", p.stdout, re.M)
 check(p.returncode == 0 and m and m.group(1) == planted,
       "git bisect names the planted commit %s (got %s, rc %d):\n%s%s" % (
-          planted[:12], m.group(1)[:12] if m else None, p.returncode, p.stdout[-3000:], p.stderr[-2000:]))
+          planted[:12], m.group(1)[:12] if m else None, p.returncode, p.stdout[-3000:],
+          "\n".join(l for l in p.stderr.splitlines() if "bisect-step" in l or "error" in l or "exit" in l)))
 bad = re.findall(r"^git bisect bad ([0-9a-f]{40})", log, re.M)
 good = re.findall(r"^git bisect good ([0-9a-f]{40})", log, re.M)
 check(not (set(bad) & {base, c1}) and not (set(good) & {planted, c3, head}),
