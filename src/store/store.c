@@ -456,20 +456,13 @@ int store_baseline_save(struct store *s, const char *name, const char *id, char 
         return exec(s, "COMMIT", err) < 0 ? -EIO : changes;
 }
 
-static int query_json(struct store *s, const char *sql, const char *arg, unsigned limit,
-                      struct json_object **ret, char **err)
+/* The rows a prepared statement gives, as JSON objects with each column in its
+ * SQLite type; finalizes the statement. */
+static int rows_json(struct store *s, sqlite3_stmt *st, struct json_object **ret, char **err)
 {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-                return fail(s, err, "query");
-        if (arg)
-                sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
-        if (limit)
-                sqlite3_bind_int(st, 2, (int)limit);
         struct json_object *arr = json_object_new_array();
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                /* one object per row, the columns with their SQLite types */
                 struct json_object *o = json_object_new_object(), *v;
                 for (int i = 0; i < sqlite3_column_count(st); i++) {
                         switch (sqlite3_column_type(st, i)) {
@@ -497,6 +490,19 @@ static int query_json(struct store *s, const char *sql, const char *arg, unsigne
         }
         *ret = arr;
         return 0;
+}
+
+static int query_json(struct store *s, const char *sql, const char *arg, unsigned limit,
+                      struct json_object **ret, char **err)
+{
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+                return fail(s, err, "query");
+        if (arg)
+                sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+        if (limit)
+                sqlite3_bind_int(st, 2, (int)limit);
+        return rows_json(s, st, ret, err);
 }
 
 int store_baseline_list(struct store *s, struct json_object **ret, char **err)
@@ -696,8 +702,6 @@ int64_t store_change_point_add(struct store *s, const struct store_change_point 
         if (rc != SQLITE_DONE)
                 return fail(s, err, "change point");
         *is_new = sqlite3_changes(s->db) > 0;
-        struct json_object *rows = NULL;
-        _cleanup_free_ char *sql = NULL;
         sqlite3_stmt *q;
         if (sqlite3_prepare_v2(s->db,
                                "SELECT id FROM change_points WHERE topology = ?1 AND workload = ?2"
@@ -710,7 +714,6 @@ int64_t store_change_point_add(struct store *s, const struct store_change_point 
         bind_text(q, 4, c->series_after);
         int64_t id = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -EIO;
         sqlite3_finalize(q);
-        (void)rows;
         return id;
 }
 
@@ -729,42 +732,7 @@ int store_changes(struct store *s, const char *topology, const char *state,
                 return fail(s, err, "changes");
         sqlite3_bind_text(st, 1, topology ? topology : "", -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 2, state ? state : "", -1, SQLITE_TRANSIENT);
-        struct json_object *arr = json_object_new_array();
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                struct json_object *o = json_object_new_object();
-                for (int i = 0; i < sqlite3_column_count(st); i++) {
-                        const char *name = sqlite3_column_name(st, i);
-                        switch (sqlite3_column_type(st, i)) {
-                        case SQLITE_INTEGER:
-                                json_object_object_add(
-                                        o, name,
-                                        json_object_new_int64(sqlite3_column_int64(st, i)));
-                                break;
-                        case SQLITE_FLOAT:
-                                json_object_object_add(
-                                        o, name,
-                                        json_object_new_double(sqlite3_column_double(st, i)));
-                                break;
-                        case SQLITE_TEXT:
-                                json_object_object_add(
-                                        o, name,
-                                        json_object_new_string(
-                                                (const char *)sqlite3_column_text(st, i)));
-                                break;
-                        default:
-                                json_object_object_add(o, name, NULL);
-                        }
-                }
-                json_object_array_add(arr, o);
-        }
-        sqlite3_finalize(st);
-        if (rc != SQLITE_DONE) {
-                json_object_put(arr);
-                return fail(s, err, "changes");
-        }
-        *ret = arr;
-        return 0;
+        return rows_json(s, st, ret, err);
 }
 
 int store_change_set_state(struct store *s, int64_t id, const char *state, const char *note,
