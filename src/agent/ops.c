@@ -114,6 +114,8 @@ static int op_hello(struct agent *a, struct json_object *args, struct reply *r)
         json_object_object_add(o, "protocol", json_object_new_int(AGENT_PROTOCOL));
         json_object_object_add(o, "node", json_object_new_string(a->node));
         json_object_object_add(o, "kernel", json_object_new_string(u.release));
+        /* uname -v: says when the kernel was built (the nightly orders by it) */
+        json_object_object_add(o, "kernel_version", json_object_new_string(u.version));
         json_object_object_add(o, "machine", json_object_new_string(u.machine));
         json_object_object_add(o, "pid", json_object_new_int(getpid()));
 

@@ -181,6 +181,50 @@ char *kernel_missing_text(const struct kernel_missing *m, unsigned n)
         return s;
 }
 
+int kernel_build_time(const char *version, char ret[static 32])
+{
+        if (!version || strlen(version) > 256)
+                return -ENODATA;
+        /* Debian: the changelog's date in parentheses, last */
+        size_t n = strlen(version);
+        int y, mo, d;
+        char tail;
+        if (n >= 12 && version[n - 1] == ')' && version[n - 12] == '(' &&
+            sscanf(version + n - 11, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) == 4 && tail == ')' &&
+            y >= 1991 && y <= 9999 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31) {
+                snprintf(ret, 32, "%04d-%02d-%02d", y, mo, d);
+                return 0;
+        }
+        /* Kbuild: "#N SMP ... Www Mmm DD HH:MM:SS TZ YYYY", the last six words */
+        const char *p = version + n;
+        for (int words = 0; p > version && words < 6;) {
+                p--;
+                if (*p == ' ' && p[1] != ' ')
+                        words++;
+        }
+        if (*p == ' ')
+                p++;
+        char wd[4], mon[4], tz[8];
+        int h, mi, sec;
+        if (sscanf(p, "%3s %3s %d %d:%d:%d %7s %d%c", wd, mon, &d, &h, &mi, &sec, tz, &y, &tail) !=
+            8)
+                return -ENODATA;
+        static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+        const char *m = strlen(mon) == 3 ? strstr(months, mon) : NULL;
+        if (!m || (m - months) % 3 || y < 1991 || y > 9999 || d < 1 || d > 31 || h > 23 ||
+            mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0)
+                return -ENODATA;
+        /* a time in another zone than UTC: its day is what holds */
+        unsigned uy = (unsigned)y % 10000, umo = (unsigned)(m - months) / 3 % 12 + 1,
+                 ud = (unsigned)d % 32, uh = (unsigned)h % 24, umi = (unsigned)mi % 60,
+                 us = (unsigned)sec % 61;
+        if (streq(tz, "UTC"))
+                snprintf(ret, 32, "%04u-%02u-%02uT%02u:%02u:%02uZ", uy, umo, ud, uh, umi, us);
+        else
+                snprintf(ret, 32, "%04u-%02u-%02u", uy, umo, ud);
+        return 0;
+}
+
 /* sha256 of a file, in hex */
 static int file_sha256(const char *path, char **ret)
 {

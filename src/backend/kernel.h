@@ -46,5 +46,11 @@ int kernel_check(const struct kernel_spec *k, const struct topo *t, struct kerne
                  unsigned max);
 /* {release, image, image_sha256, tree, commit, dirty} */
 struct json_object *kernel_identity_json(const struct kernel_spec *k);
+/* When a kernel was built, from its version string (uname -v, or the
+ * bzImage's): Debian's "... Debian 6.1.192-2 (2026-11-16)" gives 2026-11-16,
+ * a kernel built here "#3 SMP PREEMPT_DYNAMIC Mon Nov 23 18:02:11 UTC 2026"
+ * gives 2026-11-23T18:02:11Z. -ENODATA when it says nothing usable (a
+ * reproducible build's "@0", a guest's garbage: untrusted input). */
+int kernel_build_time(const char *version, char ret[static 32]);
 /* "CONFIG_X (feature), CONFIG_Y (feature)" of a check's result. */
 char *kernel_missing_text(const struct kernel_missing *m, unsigned n);

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/utsname.h>
 
 static int netns_preflight(struct lab *lab, char **why)
 {
@@ -40,6 +41,17 @@ static int netns_preflight(struct lab *lab, char **why)
                                 lab->input_error = true;
                                 return -EINVAL;
                         }
+        }
+        /* nor can it boot another kernel: a --kernel other than the host's
+         * would compare the host's kernel with itself under two names */
+        struct utsname u;
+        uname(&u);
+        if (lab->kernel && !streq(lab->kernel, u.release)) {
+                *why = xasprintf("--kernel %s: the netns backend runs the host's kernel (%s) and "
+                                 "cannot boot another (use --backend libvirt)",
+                                 lab->kernel, u.release);
+                lab->input_error = true;
+                return -EINVAL;
         }
         return 0;
 }

@@ -72,9 +72,13 @@ static const struct verb {
          "index.html and SVG plots of a stored run or series (docs/report.md)",
          "  --baseline NAME           the report of a check: NAME's runs are the base side\n",
          verb_report},
-        {"import", "[--db PATH] SPOOL.json...",
-         "store runs that were kept in their run directory while the database was busy", "",
-         verb_import},
+        {"import", "[--db PATH] FILE...",
+         "store runs exported from another store, or kept in their run directory while the "
+         "database was busy (those files go once stored)",
+         "", verb_import},
+        {"export", "[--db PATH] [--topology NAME] [--lab NAME] [--series ID] [--out FILE]",
+         "runs and their baselines as JSON lines, for `import` into another store", "",
+         verb_export},
         {"nightly", "PLAN [--db PATH] [--json OUT] [--all-metrics]",
          "run a nightly plan's scenarios, then find change points in their history "
          "(docs/nightly.md; exit 1 while a new regression is not acknowledged)",

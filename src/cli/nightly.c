@@ -196,6 +196,100 @@ static void print_confirm(const char *file, struct json_object *c)
                file);
 }
 
+/* The kernel a night ran, as --kernel takes it: its first node's spec (a
+ * release, an image or a build tree), else the release the node ran. */
+static char *night_kernel(struct store *db, const char *series)
+{
+        struct json_object *runs = NULL;
+        char *err = NULL;
+        if (store_run_reports(db, series, "series", &runs, &err) < 0) {
+                log_warn("%s", err);
+                free(err);
+                return NULL;
+        }
+        struct json_object *n0 =
+                json_object_array_get_idx(jarr(json_object_array_get_idx(runs, 0), "nodes"), 0);
+        const char *k = jstr(n0, "kernel_spec") ?: jstr(n0, "kernel");
+        char *r = k ? xstrdup(k) : NULL;
+        json_object_put(runs);
+        return r;
+}
+
+/* confirm: true in the plan. The compare between the kernels on both sides of
+ * a new regression (the scenario's settings of tonight, at least 3 runs a
+ * side); its KTAP goes to stderr, the nightly's stdout stays one document.
+ * Says the outcome, notes it on the change point, and adds it to out. */
+static void run_confirm(const struct plan *p, const struct plan_scenario *s, struct store *db,
+                        struct json_object *c, const char *dbpath, const char *lab,
+                        struct json_object *out)
+{
+        const char *kb = jstr(c, "kernels_before"), *ka = jstr(c, "kernels_after");
+        if (!kb || !ka || streq(kb, ka))
+                return; /* print_confirm said the kernel is not what changed */
+        _cleanup_free_ char *before = night_kernel(db, jstr(c, "series_before") ?: ""),
+                            *after = night_kernel(db, jstr(c, "series_after") ?: "");
+        if (jstr(c, "note")) { /* confirmed (or not) on the night it was found */
+                printf("#   confirmation: %s\n", jstr(c, "note"));
+                return;
+        }
+        int64_t id = 0;
+        jint(c, "id", &id);
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "change", json_object_new_int64(id));
+        json_object_array_add(out, o);
+        if (!before || !after) {
+                printf("#   confirmation: not run, the kernel of a night is unknown\n");
+                json_object_object_add(o, "outcome", json_object_new_string("not run"));
+                return;
+        }
+        unsigned runs = s->runs > 3 ? s->runs : 3;
+        char agent_buf[PATH_MAX];
+        struct series_opts so = {.file = s->topology,
+                                 .sets_a = s->sets,
+                                 .n_sets_a = s->n_sets,
+                                 .kernel_a = before,
+                                 .kernel_b = after,
+                                 .runs = runs,
+                                 .compare = true,
+                                 .backend = p->backend ? p->backend : "libvirt",
+                                 .db = dbpath,
+                                 .lab = lab,
+                                 .agent_path = find_agent(agent_buf, sizeof agent_buf)};
+        fprintf(stderr,
+                "mptcplab: nightly %s: confirming change %lld: compare %s --kernel-a %s "
+                "--kernel-b %s --runs %u\n",
+                p->name, (long long)id, s->topology, before, after, runs);
+        fflush(stdout);
+        int saved = dup(STDOUT_FILENO);
+        if (saved >= 0)
+                dup2(STDERR_FILENO, STDOUT_FILENO);
+        int r = series_run(&so);
+        fflush(stdout);
+        if (saved >= 0) {
+                dup2(saved, STDOUT_FILENO);
+                close(saved);
+        }
+        const char *outcome = r == EXIT_REGRESSION ? "confirmed"
+                              : r == EXIT_OK       ? "not confirmed"
+                                                   : "could not run";
+        printf("#   confirmation: %s (compare %s --kernel-a %s --kernel-b %s --runs %u: exit "
+               "%d)\n",
+               outcome, s->topology, before, after, runs, r);
+        json_object_object_add(o, "kernel_a", json_object_new_string(before));
+        json_object_object_add(o, "kernel_b", json_object_new_string(after));
+        json_object_object_add(o, "runs", json_object_new_int((int)runs));
+        json_object_object_add(o, "exit", json_object_new_int(r));
+        json_object_object_add(o, "outcome", json_object_new_string(outcome));
+        /* the triage state stays new: a person decides */
+        _cleanup_free_ char *note = xasprintf("%s by the nightly's compare %s -> %s (exit %d)",
+                                              outcome, before, after, r);
+        char *err = NULL;
+        if (store_change_set_state(db, id, "new", note, &err) < 0) {
+                log_warn("%s", err);
+                free(err);
+        }
+}
+
 int verb_nightly(int argc, char **argv)
 {
         const char *plan_file = NULL, *dbp = NULL, *json_out = NULL;
@@ -308,7 +402,8 @@ int verb_nightly(int argc, char **argv)
         struct store *db = rc == EXIT_OK ? open_db(dbpath) : NULL;
         if (rc == EXIT_OK && !db)
                 rc = EXIT_INFRA;
-        struct json_object *found = json_object_new_array(), *tests = json_object_new_array();
+        struct json_object *found = json_object_new_array(), *tests = json_object_new_array(),
+                           *confirms = json_object_new_array();
         unsigned n_tests = 0, failed = 0;
         if (db) {
                 printf("KTAP version 1\n");
@@ -368,8 +463,12 @@ int verb_nightly(int argc, char **argv)
                                        100 * rel, reg ? "regression" : "improvement",
                                        jstr(c, "series_before") ?: "?",
                                        jstr(c, "series_after") ?: "?");
-                                if (reg && streq(jstr(c, "state") ?: "", "new"))
+                                if (reg && streq(jstr(c, "state") ?: "", "new")) {
                                         print_confirm(p->s[i].topology, c);
+                                        if (p->confirm)
+                                                run_confirm(p, &p->s[i], db, c, dbpath,
+                                                            p->lab ? p->lab : host, confirms);
+                                }
                         }
                         json_object_array_add(tests, rows);
                 }
@@ -378,6 +477,7 @@ int verb_nightly(int argc, char **argv)
                        failed, n_tests);
         }
         json_object_object_add(out, "change_points", tests);
+        json_object_object_add(out, "confirmations", confirms);
         json_object_put(found);
         int exit_rc = rc != EXIT_OK ? rc : failed ? EXIT_REGRESSION : infra ? EXIT_INFRA : EXIT_OK;
         json_object_object_add(out, "exit", json_object_new_int(exit_rc));

@@ -134,6 +134,8 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                 struct json_object *n = json_object_new_object(), *hello = jobj(info, "hello");
                 json_object_object_add(n, "name", S(name));
                 json_object_object_add(n, "kernel", json_object_get(jpath(hello, "kernel", NULL)));
+                json_object_object_add(n, "kernel_version",
+                                       json_object_get(jpath(hello, "kernel_version", NULL)));
                 json_object_object_add(n, "kernel_spec",
                                        json_object_get(jpath(info, "kernel_spec", NULL)));
                 json_object_object_add(n, "kernel_id",

@@ -4,6 +4,7 @@
 #include "series.h"
 #include "hostlock.h"
 #include "../report/report.h"
+#include "../backend/kernel.h"
 #include "../report/verdicts.h"
 #include "../shared/util.h"
 #include "../stats/stats.h"
@@ -361,7 +362,15 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                 unsigned n = run_samples(res, samples, max);
                 struct json_object *rj = report_json(t, res), *kernels = json_object_new_object(),
                                    *accel = json_object_new_object();
+                /* the newest of the nodes' kernels' build times (uname -v): the
+                 * order of history */
+                char built[32] = "";
                 json_object_object_foreach (res->nodes, name, info) {
+                        char b[32];
+                        if (kernel_build_time(jstr(jobj(info, "hello"), "kernel_version"), b) ==
+                                    0 &&
+                            strcmp(b, built) > 0)
+                                memcpy(built, b, sizeof built);
                         json_object_object_add(kernels, name,
                                                json_object_new_string(kernel_name(info)));
                         json_object_object_add(accel, name,
@@ -420,6 +429,7 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                                        .accel = accel_s,
                                        .shared_host = shared,
                                        .lab = o->lab,
+                                       .kernel_built = *built ? built : NULL,
                                        .samples = samples,
                                        .n_samples = n};
                 char *err = NULL;
@@ -1001,45 +1011,6 @@ int verb_baseline(int argc, char **argv)
                         }
                         json_object_put(rows);
                 }
-        }
-        store_close(db);
-        return rc;
-}
-
-/* mptcplab import FILE...: runs spooled because the database was busy */
-int verb_import(int argc, char **argv)
-{
-        const char *db_path = NULL;
-        int i = 1;
-        if (i + 1 < argc && streq(argv[i], "--db")) {
-                db_path = argv[i + 1];
-                i += 2;
-        }
-        if (i >= argc) {
-                fprintf(stderr, "usage: mptcplab import [--db FILE] SPOOL.json...\n");
-                return EXIT_INPUT;
-        }
-        char *err = NULL;
-        struct store *db = open_db(db_path);
-        if (!db)
-                return EXIT_INFRA;
-        int rc = EXIT_OK;
-        for (; i < argc; i++) {
-                _cleanup_json_ struct json_object *o = json_object_from_file(argv[i]);
-                if (!o) {
-                        log_error("%s: not JSON: %s", argv[i], json_util_get_last_err());
-                        rc = EXIT_INPUT;
-                        continue;
-                }
-                if (store_import_json(db, o, &err) < 0) {
-                        log_error("%s: %s", argv[i], err);
-                        free(err);
-                        err = NULL;
-                        rc = rc == EXIT_OK ? EXIT_INFRA : rc;
-                        continue;
-                }
-                log_info("%s: run %s stored in %s", argv[i], jstr(o, "run_id"), store_path(db));
-                unlink(argv[i]);
         }
         store_close(db);
         return rc;

@@ -27,7 +27,6 @@ int series_run(const struct series_opts *o);
 int series_set_threshold(const char *spec);
 int verb_history(int argc, char **argv);
 int verb_baseline(int argc, char **argv);
-int verb_import(int argc, char **argv);
 int verb_report(int argc, char **argv);
 /* main.c: the agent binary ($MPTCPLAB_AGENT, next to mptcplab, the build's) */
 const char *find_agent(char *buf, size_t len);
@@ -38,5 +37,8 @@ struct store *open_db(const char *path);
 int verb_nightly(int argc, char **argv);
 int verb_changes(int argc, char **argv);
 int verb_exclude(int argc, char **argv);
+/* transfer.c */
+int verb_import(int argc, char **argv);
+int verb_export(int argc, char **argv);
 /* kernelcmd.c */
 int verb_kernel(int argc, char **argv);

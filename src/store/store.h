@@ -1,7 +1,9 @@
-/* store.h - the results database (SQLite, WAL). A run and all its samples go
- * in one transaction, at the end of the run: a controller killed mid-run
- * leaves the database as it was. Schema versioned with PRAGMA user_version
- * and migrated forward on open. */
+/* store.h - the results database: SQLite (a file, WAL; the default) or
+ * PostgreSQL (a postgresql:// URI, shared by several labs), same schema (db.h).
+ * A run and all its samples go in one transaction, at the end of the run: a
+ * controller killed mid-run leaves the database as it was. Schema versioned
+ * (SQLite's user_version, PostgreSQL's mptcplab_schema table) and migrated
+ * forward on open. */
 #pragma once
 #include "../report/samples.h"
 
@@ -11,7 +13,8 @@
 
 struct store;
 
-/* NULL path: $XDG_DATA_HOME/mptcplab/results.db (~/.local/share/...). */
+/* path: a file, or postgresql://USER@HOST:PORT/DB (libpq's URI); NULL:
+ * $XDG_DATA_HOME/mptcplab/results.db (~/.local/share/...). */
 int store_open(const char *path, struct store **ret, char **err);
 struct store *store_close(struct store *s);
 const char *store_path(const struct store *s);
@@ -26,11 +29,13 @@ struct store_sample {
 struct store_run {
         const char *run_id, *series, *side, *topology, *topology_file, *topology_hash;
         const char *backend, *host, *started_at, *ended_at, *status, *error;
-        const char *kernels;     /* JSON object: node -> kernel release */
-        const char *tools;       /* JSON object: tool versions */
-        const char *result_json; /* the run's whole JSON report */
-        const char *accel;       /* JSON object: node -> kvm, tcg or host */
-        const char *lab;         /* the lab's name (a nightly plan's), NULL: none given */
+        const char *kernels;      /* JSON object: node -> kernel release */
+        const char *tools;        /* JSON object: tool versions */
+        const char *result_json;  /* the run's whole JSON report */
+        const char *accel;        /* JSON object: node -> kvm, tcg or host */
+        const char *lab;          /* the lab's name (a nightly plan's), NULL: none given */
+        const char *excluded;     /* why the run is left out of history, NULL: counted */
+        const char *kernel_built; /* when its kernel was built (kernel_build_time), NULL: unknown */
         bool warmup;
         bool shared_host; /* measured next to another run (--allow-concurrent) */
         const struct store_sample *samples;
@@ -44,7 +49,24 @@ int64_t store_add_run(struct store *s, const struct store_run *r, char **err);
 /* A run as JSON, to keep it when it cannot be stored, and back into a store
  * (`mptcplab import FILE`). */
 struct json_object *store_run_to_json(const struct store_run *r);
-int64_t store_import_json(struct store *s, struct json_object *o, char **err);
+/* A run whose run_id the store has is left alone (*existed). An exported
+ * baseline (format mptcplab-baseline-1) is stored with those of its runs the
+ * store has; returns how many. */
+int64_t store_import_json(struct store *s, struct json_object *o, bool *existed, char **err);
+
+/* Which runs `mptcplab export` takes; NULL fields: any. series matches a
+ * series or a run id. */
+struct store_filter {
+        const char *topology, *lab, *series;
+};
+/* Every run the filter selects (counted, warm-up, failed, excluded), oldest
+ * first, as store_run_to_json gives it, then each baseline over them (format
+ * mptcplab-baseline-1, the run ids of it exported); fn gets each object and
+ * may fail (<0, with *err set) to stop. *err must be NULL on entry. Returns
+ * the number of runs. */
+int store_export(struct store *s, const struct store_filter *f,
+                 int (*fn)(struct json_object *o, void *userdata, char **err), void *userdata,
+                 char **err);
 
 /* Samples of a series (or a single run id, or a baseline name), in the order
  * they were stored: valid ones only unless all is set. Appends to *ret. */
@@ -78,7 +100,8 @@ int store_history(struct store *s, const char *topology, unsigned limit, struct 
 /* ---- nightly (docs/nightly.md) ---- */
 
 /* The valid samples of every counted, not excluded run of a topology (by
- * name), measured alone, oldest first, each with its series. */
+ * name), measured alone, each with its series: in the order their kernels
+ * were built (a kernel that says nothing of it: as if built when it ran). */
 int store_history_samples(struct store *s, const char *topology, struct samples *ret, char **err);
 /* The kernels (JSON text) of a series' first counted run. */
 int store_series_kernels(struct store *s, const char *series, char **ret, char **err);

@@ -112,3 +112,45 @@ def wait_until(pred, timeout):
             return True
         time.sleep(0.1)
     return pred()
+
+
+class Postgres:
+    """A throwaway PostgreSQL server for a test: initdb in a private directory
+    (as the postgres user: the server refuses root), listening only on a unix
+    socket there, stopped at exit. .uri is what --db takes."""
+
+    def __init__(self, name="mptcplab"):
+        import glob
+        import pwd
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not bins:
+            raise RuntimeError("PostgreSQL's server is not installed (lab/setup installs it)")
+        self.bin = os.path.dirname(bins[-1])
+        pw = pwd.getpwnam("postgres")
+        self.dir = tempfile.mkdtemp(prefix="pg-", dir=PRIVATE)
+        os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        self.data = os.path.join(self.dir, "data")
+        as_pg = ["runuser", "-u", "postgres", "--"]
+        subprocess.run(as_pg + [os.path.join(self.bin, "initdb"), "-D", self.data, "-A", "trust",
+                                "-U", "postgres", "--no-sync"],
+                       check=True, capture_output=True, timeout=120)
+        opts = "-k %s -c listen_addresses='' -c fsync=off" % self.dir
+        subprocess.run(as_pg + [os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-o", opts, "-w",
+                                "-t", "60", "-l", os.path.join(self.dir, "log"), "start"],
+                       check=True, capture_output=True, timeout=120)
+        atexit.register(self.stop)
+        self.uri = "postgresql:///%s?host=%s&user=postgres" % (name, self.dir)
+        subprocess.run(["psql", "-X", "-q", "-d", "postgresql:///postgres?host=%s&user=postgres" % self.dir,
+                        "-c", "CREATE DATABASE %s" % name], check=True, capture_output=True, timeout=60)
+
+    def sql(self, query):
+        """Rows of a query, each a tuple of text (psql's unaligned output)."""
+        p = subprocess.run(["psql", "-X", "-A", "-t", "-F", "\t", "-d", self.uri, "-c", query],
+                           check=True, capture_output=True, text=True, timeout=60)
+        return [tuple(line.split("\t")) for line in p.stdout.splitlines()]
+
+    def stop(self):
+        if self.data and os.path.isdir(self.data):
+            subprocess.run(["runuser", "-u", "postgres", "--", os.path.join(self.bin, "pg_ctl"), "-D",
+                            self.data, "-m", "immediate", "-w", "stop"], capture_output=True, timeout=60)
+            self.data = None

@@ -36,7 +36,7 @@ check(n == 3, "one goodput sample per counted run (%d)" % n)
 g = [x["value"] for x in s["samples"] if x["metric"] == "goodput_mbps"]
 check(len(g) == 3 and all(15 < v < 20 for v in g), "goodput samples measured at 20mbit: %s" % g)
 check(con.execute("PRAGMA journal_mode").fetchone()[0] == "wal", "the database is in WAL mode")
-check(con.execute("PRAGMA user_version").fetchone()[0] == 3, "schema version 3")
+check(con.execute("PRAGMA user_version").fetchone()[0] == 4, "schema version 4")
 con.close()
 
 # 2. baseline save / list, check against it

@@ -40,6 +40,10 @@ p = run_lab("run", "/nonexistent.yaml")
 check(p.returncode == 2 and "/nonexistent.yaml" in p.stderr, "missing file: exit 2, named")
 p = run_lab("run", topo("two-paths-rate.yaml"), "--backend", "nosuch")
 check(p.returncode == 2 and "unknown backend" in p.stderr and "netns" in p.stderr, "unknown backend: exit 2, lists backends")
+# a namespace runs the host's kernel: another --kernel is refused, not silently ignored
+p = run_lab("run", topo("two-paths-rate.yaml"), "--backend", "netns", "--kernel", "6.1.0-47-cloud-amd64")
+check(p.returncode == 2 and "cannot boot another" in p.stderr and os.uname().release in p.stderr,
+      "--kernel other than the host's on netns: exit 2, naming the host's (%d): %s" % (p.returncode, p.stderr.strip()[-300:]))
 
 # review P7: a host-wide sysctl cannot be a node's on netns (it would change the host)
 host_topo = os.path.join(PRIVATE, "hostwide.yaml")

@@ -2,6 +2,8 @@
  * another hypervisor), and how a topology's stream direction reaches
  * mptcpload's argv. */
 #include "check.h"
+#include <errno.h>
+#include "backend/kernel.h"
 #include "backend/lvremote.h"
 #include "load/mptcpload-driver.h"
 #include "shared/json.h"
@@ -15,6 +17,17 @@ static void host_is(const char *uri, const char *want)
                 check_failures++;
         }
         free(h);
+}
+
+static void built_is(const char *version, const char *want)
+{
+        char got[32] = "";
+        int r = kernel_build_time(version, got);
+        if (want ? r < 0 || strcmp(got, want) != 0 : r != -ENODATA) {
+                fprintf(stderr, "kernel_build_time(\"%s\") = %d \"%s\", expected \"%s\"\n",
+                        version ? version : "(null)", r, r < 0 ? "" : got, want ? want : "none");
+                check_failures++;
+        }
 }
 
 /* the argv as one string, for comparisons */
@@ -39,6 +52,18 @@ int main(void)
         host_is("qemu+ssh://root@10.1.2.3:2222/system?keyfile=/k&no_verify=1", "10.1.2.3");
         host_is("qemu+tcp://hv3.example.org/system", "hv3.example.org");
         host_is("qemu+ssh://[fd00::5]:22/system", "fd00::5");
+
+        /* a kernel's build time, from its version string: Debian's, Kbuild's */
+        built_is("#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2026-11-16)", "2026-11-16");
+        built_is("#20 SMP Mon Nov 23 19:18:54 UTC 2026", "2026-11-23T19:18:54Z");
+        built_is("#1 SMP PREEMPT_DYNAMIC Thu Jan  2 03:04:05 UTC 2025", "2025-01-02T03:04:05Z");
+        built_is("#3 SMP Tue Dec  1 10:00:00 CET 2026", "2026-12-01");
+        built_is("#1 SMP PREEMPT_DYNAMIC @0", NULL); /* a reproducible build says nothing */
+        built_is("#1 SMP Foo Bar 99 99:99:99 UTC 2026", NULL);
+        built_is("#1 SMP Mon Nov 23 19:18:54 UTC 2026 and more", NULL);
+        built_is("Debian 6.1 (2026-13-40)", NULL);
+        built_is("", NULL);
+        built_is(NULL, NULL);
 
         struct topo_workload w = {.mode = "stream", .flows = 2, .duration_us = 5000000};
         char *s = joined(mptcpload_client_argv(&w, "10.0.1.2", 7000));
