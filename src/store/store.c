@@ -928,6 +928,7 @@ int store_export(struct store *s, const struct store_filter *f,
         struct db_stmt *st = db_prepare(s->db, sql),
                        *sq = db_prepare(s->db, "SELECT workload, metric, value, valid, reason"
                                                " FROM samples WHERE run = ?1 ORDER BY rowid");
+        _cleanup_free_ char *bsql = NULL;
         int rc = 0, n = 0;
         if (!st || !sq) {
                 rc = fail(s, err, "export");
@@ -997,7 +998,7 @@ int store_export(struct store *s, const struct store_filter *f,
         }
         /* the baselines over these runs, each with the runs of it exported */
         st = db_finalize(st);
-        _cleanup_free_ char *bsql = xasprintf(
+        bsql = xasprintf(
                 "SELECT b.name, b.created_at, b.source, r.run_id FROM baselines b"
                 " JOIN baseline_runs br ON br.baseline = b.name JOIN runs r ON r.id = br.run%s"
                 " ORDER BY b.name, r.id",
