@@ -62,6 +62,16 @@ struct backend_ops {
         /* Removes from this host what runs that died without tearing down left
          * (never what a live run owns); counts what it removed and failed on. */
         void (*cleanup)(unsigned *removed, unsigned *failed);
+        /* What a node is, for people: "VM mptcplab-RUN-client (qemu:///system,
+         * tcg)", "network namespace mptcplab-RUN-client". Allocated. */
+        char *(*describe)(const struct lab *lab, unsigned node);
+        /* How the links are made: "udp", "bridge", "veth". */
+        const char *(*link_kind)(const struct lab *lab);
+        /* The node kernel's log as a file of the run's directory (a VM's
+         * console; the host kernel's messages since the run began, for a
+         * namespace), before teardown. Returns its path, allocated, or NULL
+         * (said at debug level) when there is none. */
+        char *(*collect_log)(struct lab *lab, unsigned node);
 };
 
 extern const struct backend_ops backend_netns;

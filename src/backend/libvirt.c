@@ -1027,7 +1027,29 @@ static void lv_cleanup(unsigned *removed, unsigned *failed)
         nlr_close(nl);
 }
 
+static char *lv_describe(const struct lab *lab, unsigned node)
+{
+        const struct lab_node *n = &lab->nodes[node];
+        return xasprintf("VM mptcplab-%s-%s (%s, %s)", lab->run_id, n->tn->name,
+                         n->hypervisor ?: "?", n->accel ?: "?");
+}
+
+static const char *lv_link_kind(const struct lab *lab)
+{
+        return lab->link_mode ? lab->link_mode : "udp";
+}
+
+/* the console log is already a file of the run's directory */
+static char *lv_collect_log(struct lab *lab, unsigned node)
+{
+        const char *c = lab->nodes[node].console;
+        return c && access(c, F_OK) == 0 ? xstrdup(c) : NULL;
+}
+
 const struct backend_ops backend_libvirt = {
+        .describe = lv_describe,
+        .link_kind = lv_link_kind,
+        .collect_log = lv_collect_log,
         .cpu_time = lv_cpu_time,
         .name = "libvirt",
         .summary = "a VM per node booting the kernel under test (KVM where it works, else TCG)",

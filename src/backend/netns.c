@@ -207,7 +207,56 @@ static void netns_cleanup(unsigned *removed, unsigned *failed)
                 closedir(d);
 }
 
+static char *netns_describe(const struct lab *lab, unsigned node)
+{
+        return xasprintf("network namespace %s", lab->nodes[node].netns ?: "(none yet)");
+}
+
+static const char *netns_link_kind(const struct lab *lab)
+{
+        return "veth";
+}
+
+/* The namespaces share the host's kernel: its messages since the run began
+ * (/dev/kmsg records carry CLOCK_MONOTONIC-like microseconds), one file for
+ * every node, written once. */
+static char *netns_collect_log(struct lab *lab, unsigned node)
+{
+        _cleanup_free_ char *path = xasprintf("%s/kernel.log", lab->run_dir);
+        if (node > 0)
+                return access(path, F_OK) == 0 ? TAKE_PTR(path) : NULL;
+        _cleanup_close_ int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) {
+                log_debug("no kernel log: /dev/kmsg: %m");
+                return NULL;
+        }
+        _cleanup_fclose_ FILE *f = fopen(path, "we");
+        if (!f) {
+                log_debug("no kernel log: %s: %m", path);
+                return NULL;
+        }
+        char rec[8192];
+        for (;;) {
+                ssize_t n = read(fd, rec, sizeof rec - 1);
+                if (n < 0 && errno == EPIPE) /* overwritten while read: go on */
+                        continue;
+                if (n <= 0)
+                        break;
+                rec[n] = 0;
+                /* "prio,seq,usec,flags;text\n" */
+                unsigned long long usec = 0;
+                char *text = strchr(rec, ';');
+                if (!text || sscanf(rec, "%*u,%*u,%llu", &usec) != 1 || usec < lab->t0)
+                        continue;
+                fprintf(f, "[%12.6f] %s", usec / 1e6, text + 1);
+        }
+        return TAKE_PTR(path);
+}
+
 const struct backend_ops backend_netns = {
+        .describe = netns_describe,
+        .link_kind = netns_link_kind,
+        .collect_log = netns_collect_log,
         .name = "netns",
         .summary = "network namespaces and veth pairs on this host (shares the host kernel)",
         .preflight = netns_preflight,

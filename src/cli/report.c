@@ -142,6 +142,9 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                                        json_object_get(jpath(info, "kernel_id", NULL)));
                 json_object_object_add(n, "ready_s", json_object_get(jpath(info, "ready_s", NULL)));
                 json_object_object_add(n, "console", json_object_get(jpath(info, "console", NULL)));
+                json_object_object_add(n, "what", json_object_get(jpath(info, "what", NULL)));
+                json_object_object_add(n, "kernel_log",
+                                       json_object_get(jpath(info, "kernel_log", NULL)));
                 json_object_object_add(n, "hypervisor",
                                        json_object_get(jpath(info, "hypervisor", NULL)));
                 json_object_object_add(n, "accel", json_object_get(jpath(info, "accel", NULL)));

@@ -1022,7 +1022,7 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
         res->run_dir = xstrdup(r.lab.run_dir);
         snprintf(res->run_id, sizeof res->run_id, "%s", id);
         res->backend = be->name;
-        res->links = streq(be->name, "libvirt") ? (o->links ? o->links : "udp") : "veth";
+        res->links = be->link_kind ? be->link_kind(&r.lab) : "?";
         res->started_at = iso8601_now();
         res->n_wl = t->n_workloads;
         res->wl = xcalloc(t->n_workloads, sizeof *res->wl);
@@ -1062,19 +1062,19 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
                         json_object_object_add(o2, "hypervisor", S(n->hypervisor));
                 if (n->accel)
                         json_object_object_add(o2, "accel", S(n->accel));
+                if (be->describe) {
+                        _cleanup_free_ char *what = be->describe(&r.lab, i);
+                        json_object_object_add(o2, "what", S(what));
+                }
                 json_object_object_add(res->nodes, t->nodes[i].name, o2);
         }
         if (e < 0)
                 goto fail;
-        if (be == &backend_libvirt) {
-                char line[1024] = "";
-                for (unsigned i = 0; i < t->n_nodes; i++) {
-                        size_t n = strlen(line);
-                        snprintf(line + n, sizeof line - n, "%s%s %s ready at %.1fs", i ? ", " : "",
-                                 t->nodes[i].name, jstr(r.lab.nodes[i].hello, "kernel"),
-                                 r.lab.nodes[i].ready_s);
-                }
-                progress(&r, "%s", line);
+        for (unsigned i = 0; i < t->n_nodes; i++) {
+                _cleanup_free_ char *what = be->describe ? be->describe(&r.lab, i) : NULL;
+                progress(&r, "%s: %s, kernel %s, ready at %.1fs", t->nodes[i].name,
+                         what ?: be->name, jstr(r.lab.nodes[i].hello, "kernel") ?: "?",
+                         r.lab.nodes[i].ready_s);
         }
         if ((e = check_capabilities(&r, &err)) < 0) {
                 rc = EXIT_INFRA;
@@ -1133,6 +1133,14 @@ done:
         progress(&r, "tearing down");
         agent_interrupted = 0;
         spawn_interrupted = 0;
+        /* each node kernel's log, kept in the run's directory */
+        for (unsigned i = 0; be->collect_log && i < t->n_nodes; i++) {
+                _cleanup_free_ char *klog =
+                        r.lab.nodes[i].hello ? be->collect_log(&r.lab, i) : NULL;
+                struct json_object *nj = jobj(res->nodes, t->nodes[i].name);
+                if (klog && nj)
+                        json_object_object_add(nj, "kernel_log", S(klog));
+        }
         uint64_t td0 = now_usec();
         be->destroy(&r.lab);
         res->teardown_s = (double)(now_usec() - td0) / 1e6;

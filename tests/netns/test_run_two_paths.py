@@ -50,6 +50,11 @@ check(mp["goodput"]["receiver_bps"] <= 40e6 and tcp["goodput"]["receiver_bps"] <
       "goodput within the shaped rates")
 check(mp["path_rate_bps"] == 40000000 and mp["aggregation_efficiency"] > 0, "aggregation efficiency computed")
 check(all(n["kernel"] == os.uname().release for n in r["nodes"]), "node kernels recorded")
+check(all(n.get("what") == "network namespace mptcplab-%s-%s" % (r["run_id"][:8], n["name"]) for n in r["nodes"]),
+      "the backend says what each node is: %s" % [n.get("what") for n in r["nodes"]])
+klogs = {n.get("kernel_log") for n in r["nodes"]}
+check(len(klogs) == 1 and None not in klogs and os.path.exists(klogs.pop()),
+      "one kernel log for the namespaces (they share the host's kernel), in the run directory")
 check(netns_list() == before, "no namespace left (%s)" % netns_list())
 links_after = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout.count("veth")
 check(links_after == links_before, "no veth left in the host namespace")

@@ -54,6 +54,9 @@ for n in r["nodes"]:
     check(n["kernel"] and n["kernel"] != os.uname().release, "node %s ran its own kernel %s" % (n["name"], n["kernel"]))
     check(0 < n["ready_s"] < 90, "node %s boot time recorded: %.1fs" % (n["name"], n["ready_s"]))
     check(os.path.getsize(n["console"]) > 0, "node %s console kept in %s" % (n["name"], n["console"]))
+    check(n.get("what", "").startswith("VM mptcplab-%s-%s (" % (r["run_id"][:8], n["name"])) and
+          n.get("kernel_log") == n["console"], "the backend says what node %s is (%s) and its log is the console" %
+          (n["name"], n.get("what")))
 wl = {w["name"]: w for w in r["workloads"]}
 mp = wl["bulk-mptcp"]
 check(mp["status"] == "ok" and abs(mp["mptcp"]["subflows_per_connection"] - 3) < 0.01,
