@@ -139,6 +139,10 @@ class Postgres:
                                 "-t", "60", "-l", os.path.join(self.dir, "log"), "start"],
                        check=True, capture_output=True, timeout=120)
         atexit.register(self.stop)
+        # meson stops a test that runs out of time with SIGTERM: exit through
+        # atexit, so that the server does not outlive the test
+        import signal
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         self.uri = "postgresql:///%s?host=%s&user=postgres" % (name, self.dir)
         subprocess.run(["psql", "-X", "-q", "-d", "postgresql:///postgres?host=%s&user=postgres" % self.dir,
                         "-c", "CREATE DATABASE %s" % name], check=True, capture_output=True, timeout=60)
