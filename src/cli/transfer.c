@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
 
 struct export_ctx {
@@ -71,9 +70,7 @@ int verb_export(int argc, char **argv)
                 store_close(db);
                 return EXIT_INPUT;
         }
-        char now[32];
-        time_t t = time(NULL);
-        strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+        _cleanup_free_ char *now = iso8601_now();
         _cleanup_json_ struct json_object *head = json_object_new_object();
         json_object_object_add(head, "format", json_object_new_string("mptcplab-export-1"));
         json_object_object_add(head, "from", json_object_new_string(store_path(db)));

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
-#include <time.h>
 
 #define MAX_PARAMS 32
 
@@ -441,12 +440,4 @@ struct db_stmt *db_finalize(struct db_stmt *st)
                 free(st);
         }
         return NULL;
-}
-
-void db_now(char buf[static 32])
-{
-        time_t t = time(NULL);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

@@ -3,7 +3,7 @@
  *
  * Statements are written once, in the dialect both engines accept: ?N (or ?)
  * parameters, ON CONFLICT, RETURNING, no engine functions for the time (the
- * caller binds db_now()). What differs (the schema's DDL, the version record,
+ * caller binds iso8601_now()). What differs (the schema's DDL, the version record,
  * how a writer locks) is asked of db_dialect() by the store. */
 #pragma once
 #include <stdbool.h>
@@ -51,6 +51,3 @@ double db_column_double(struct db_stmt *st, int i); /* NaN for NULL */
 /* rows the last finished INSERT, UPDATE or DELETE changed */
 int db_changes(struct db_stmt *st);
 struct db_stmt *db_finalize(struct db_stmt *st);
-
-/* now, UTC, as the store keeps times: 2026-11-23T19:22:10Z */
-void db_now(char buf[static 32]);

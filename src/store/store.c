@@ -485,20 +485,27 @@ static int run_stmt(struct store *s, const char *sql, const char *a1, const char
         return r;
 }
 
+/* A baseline by that name, made or remade, without runs yet (inside the
+ * caller's transaction): saving one and importing one both start here. */
+static int baseline_reset(struct store *s, const char *name, const char *created,
+                          const char *source)
+{
+        if (run_stmt(s,
+                     "INSERT INTO baselines (name, created_at, source) VALUES (?1, ?2, ?3)"
+                     " ON CONFLICT (name) DO UPDATE SET created_at = excluded.created_at,"
+                     " source = excluded.source",
+                     name, created, source, NULL) < 0)
+                return -EIO;
+        return run_stmt(s, "DELETE FROM baseline_runs WHERE baseline = ?1", name, NULL, NULL, NULL);
+}
+
 int store_baseline_save(struct store *s, const char *name, const char *id, char **err)
 {
         int rc = begin_write(s, err), changes = 0;
         if (rc < 0)
                 return rc;
-        char now[32];
-        db_now(now);
-        if (run_stmt(s,
-                     "INSERT INTO baselines (name, created_at, source) VALUES (?1, ?3, ?2)"
-                     " ON CONFLICT (name) DO UPDATE SET created_at = excluded.created_at,"
-                     " source = excluded.source",
-                     name, id, now, NULL) < 0 ||
-            run_stmt(s, "DELETE FROM baseline_runs WHERE baseline = ?1", name, NULL, NULL, NULL) <
-                    0 ||
+        _cleanup_free_ char *now = iso8601_now();
+        if (baseline_reset(s, name, now, id) < 0 ||
             /* a single run, or the counted runs of a series (of a compare: side A) */
             run_stmt(s,
                      "INSERT INTO baseline_runs (baseline, run) SELECT ?1, id FROM runs"
@@ -681,13 +688,7 @@ static int64_t import_baseline(struct store *s, struct json_object *o, char **er
         int rc = begin_write(s, err), n = 0;
         if (rc < 0)
                 return rc;
-        if (run_stmt(s,
-                     "INSERT INTO baselines (name, created_at, source) VALUES (?1, ?2, ?3)"
-                     " ON CONFLICT (name) DO UPDATE SET created_at = excluded.created_at,"
-                     " source = excluded.source",
-                     name, created, source, NULL) < 0 ||
-            run_stmt(s, "DELETE FROM baseline_runs WHERE baseline = ?1", name, NULL, NULL, NULL) <
-                    0)
+        if (baseline_reset(s, name, created, source) < 0)
                 goto fail;
         for (size_t i = 0; i < json_object_array_length(runs); i++) {
                 const char *run = json_object_get_string(json_object_array_get_idx(runs, i));
@@ -806,8 +807,7 @@ int store_series_kernels(struct store *s, const char *series, char **ret, char *
 int64_t store_change_point_add(struct store *s, const struct store_change_point *c, bool *is_new,
                                char **err)
 {
-        char now[32];
-        db_now(now);
+        _cleanup_free_ char *now = iso8601_now();
         *is_new = false;
         struct db_stmt *st = db_prepare(
                 s->db, "INSERT INTO change_points (topology, workload, metric, series_before,"
@@ -867,8 +867,7 @@ int store_changes(struct store *s, const char *topology, const char *state,
 int store_change_set_state(struct store *s, int64_t id, const char *state, const char *note,
                            char **err)
 {
-        char now[32];
-        db_now(now);
+        _cleanup_free_ char *now = iso8601_now();
         struct db_stmt *st =
                 db_prepare(s->db, "UPDATE change_points SET state = ?1, note = ?2, updated_at = ?4"
                                   " WHERE id = ?3");
