@@ -1070,12 +1070,10 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
         }
         if (e < 0)
                 goto fail;
-        for (unsigned i = 0; i < t->n_nodes; i++) {
-                _cleanup_free_ char *what = be->describe ? be->describe(&r.lab, i) : NULL;
+        for (unsigned i = 0; i < t->n_nodes; i++) /* what the backend said it is, above */
                 progress(&r, "%s: %s, kernel %s, ready at %.1fs", t->nodes[i].name,
-                         what ?: be->name, jstr(r.lab.nodes[i].hello, "kernel") ?: "?",
-                         r.lab.nodes[i].ready_s);
-        }
+                         jstr(jobj(res->nodes, t->nodes[i].name), "what") ?: be->name,
+                         jstr(r.lab.nodes[i].hello, "kernel") ?: "?", r.lab.nodes[i].ready_s);
         if ((e = check_capabilities(&r, &err)) < 0) {
                 rc = EXIT_INFRA;
                 goto fail;

@@ -72,11 +72,12 @@ static void set_err(struct db *d, int code, const char *fmt, ...)
         d->errno_ = code;
 }
 
-static void set_lite_err(struct db *d)
+/* SQLite's last error, with msg (NULL: SQLite's own) for its text */
+static void set_lite_err(struct db *d, const char *msg)
 {
         int c = sqlite3_errcode(d->lite);
         set_err(d, c == SQLITE_BUSY || c == SQLITE_LOCKED ? -EBUSY : -EIO, "%s",
-                sqlite3_errmsg(d->lite));
+                msg ? msg : sqlite3_errmsg(d->lite));
 }
 
 /* The URI as messages may show it: a password in it becomes ***. */
@@ -200,9 +201,7 @@ int db_exec(struct db *d, const char *sql)
         if (d->lite) {
                 char *msg = NULL;
                 if (sqlite3_exec(d->lite, sql, NULL, NULL, &msg) != SQLITE_OK) {
-                        int c = sqlite3_errcode(d->lite);
-                        set_err(d, c == SQLITE_BUSY || c == SQLITE_LOCKED ? -EBUSY : -EIO, "%s",
-                                msg ? msg : sqlite3_errmsg(d->lite));
+                        set_lite_err(d, msg);
                         sqlite3_free(msg);
                         return d->errno_;
                 }
@@ -248,7 +247,7 @@ struct db_stmt *db_prepare(struct db *d, const char *sql)
         st->db = d;
         if (d->lite) {
                 if (sqlite3_prepare_v2(d->lite, sql, -1, &st->lite, NULL) != SQLITE_OK) {
-                        set_lite_err(d);
+                        set_lite_err(d, NULL);
                         free(st);
                         return NULL;
                 }
@@ -317,7 +316,7 @@ int db_step(struct db_stmt *st)
                         st->changes = sqlite3_changes(d->lite);
                         return 0;
                 }
-                set_lite_err(d);
+                set_lite_err(d, NULL);
                 return d->errno_;
         }
         if (!st->res && !st->done) {

@@ -54,12 +54,15 @@ static void add_error(struct topo_errors *e, char *msg)
         e->msgs[e->n++] = msg;
 }
 
-static void add_at(struct topo_errors *e, const char *file, struct topo_pos p, const char *m)
+/* FILE:LINE:COL: m; without a place, from_set says the value came from
+ * --set (it has no place in the file) */
+static void add_at(struct topo_errors *e, const char *file, struct topo_pos p, bool from_set,
+                   const char *m)
 {
         if (p.line)
                 add_error(e, xasprintf("%s:%d:%d: %s", file, p.line, p.col, m));
-        else /* a value from --set has no place in the file */
-                add_error(e, xasprintf("%s (--set): %s", file, m));
+        else
+                add_error(e, xasprintf("%s%s: %s", file, from_set ? " (--set)" : "", m));
 }
 
 void topo_errors_addf(struct topo_errors *e, const char *file, struct topo_pos p, const char *fmt,
@@ -71,8 +74,7 @@ void topo_errors_addf(struct topo_errors *e, const char *file, struct topo_pos p
         if (vasprintf(&m, fmt, ap) < 0)
                 abort();
         va_end(ap);
-        add_error(e, p.line ? xasprintf("%s:%d:%d: %s", file, p.line, p.col, m)
-                            : xasprintf("%s: %s", file, m));
+        add_at(e, file, p, false, m);
 }
 
 _printf_(3, 4) static void err_pos(struct ctx *c, struct topo_pos p, const char *fmt, ...)
@@ -83,7 +85,7 @@ _printf_(3, 4) static void err_pos(struct ctx *c, struct topo_pos p, const char 
         if (vasprintf(&m, fmt, ap) < 0)
                 abort();
         va_end(ap);
-        add_at(c->errs, c->file, p, m);
+        add_at(c->errs, c->file, p, true, m);
 }
 
 static struct topo_pos ctx_pos(struct ctx *c, struct fy_node *n)
