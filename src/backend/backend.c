@@ -20,6 +20,14 @@ void backend_list(FILE *f)
                 fprintf(f, "  %-8s %s\n", backends[i]->name, backends[i]->summary);
 }
 
+const char *const *backend_names(void)
+{
+        static const char *names[ELEMENTSOF(backends) + 1];
+        for (unsigned i = 0; i < ELEMENTSOF(backends); i++)
+                names[i] = backends[i]->name;
+        return names;
+}
+
 unsigned backend_cleanup_all(unsigned *removed)
 {
         unsigned failed = 0;

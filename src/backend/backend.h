@@ -67,6 +67,9 @@ struct backend_ops {
         char *(*describe)(const struct lab *lab, unsigned node);
         /* How the links are made: "udp", "bridge", "veth". */
         const char *(*link_kind)(const struct lab *lab);
+        /* What --links may choose (NULL-terminated), the first the default;
+         * NULL: this backend makes its links one way. */
+        const char *const *link_modes;
         /* The node kernel's log as a file of the run's directory (a VM's
          * console; the host kernel's messages since the run began, for a
          * namespace), before teardown. Returns its path, allocated, or NULL
@@ -78,5 +81,7 @@ extern const struct backend_ops backend_netns;
 extern const struct backend_ops backend_libvirt;
 const struct backend_ops *backend_find(const char *name);
 void backend_list(FILE *f);
+/* The backends' names, NULL-terminated (for a plan's backend: key). */
+const char *const *backend_names(void);
 /* Every backend's cleanup. Returns how many objects could not be removed. */
 unsigned backend_cleanup_all(unsigned *removed);

@@ -1046,9 +1046,12 @@ static char *lv_collect_log(struct lab *lab, unsigned node)
         return c && access(c, F_OK) == 0 ? xstrdup(c) : NULL;
 }
 
+static const char *const lv_link_modes[] = {"udp", "bridge", NULL};
+
 const struct backend_ops backend_libvirt = {
         .describe = lv_describe,
         .link_kind = lv_link_kind,
+        .link_modes = lv_link_modes,
         .collect_log = lv_collect_log,
         .cpu_time = lv_cpu_time,
         .name = "libvirt",

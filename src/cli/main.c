@@ -342,11 +342,7 @@ static int run_like(int argc, char **argv, const char *verb)
                 case O_BASELINE:
                         o.baseline = optarg;
                         break;
-                case O_LINKS:
-                        if (!streq(optarg, "udp") && !streq(optarg, "bridge")) {
-                                log_error("%s: --links %s: expected udp or bridge", verb, optarg);
-                                return EXIT_INPUT;
-                        }
+                case O_LINKS: /* checked against the backend's modes below */
                         o.links = optarg;
                         break;
                 case O_THRESHOLD:
@@ -369,12 +365,23 @@ static int run_like(int argc, char **argv, const char *verb)
                 goto out;
         }
         o.file = argv[optind];
-        if (o.links && !streq(o.backend, "libvirt")) {
-                log_error("%s: --links is for the libvirt backend (the %s backend uses veth "
-                          "pairs)",
-                          verb, o.backend);
+        const struct backend_ops *be = backend_find(o.backend);
+        if (o.links && be && !be->link_modes) {
+                log_error("%s: --links: the %s backend makes its links one way", verb, o.backend);
                 rc = EXIT_INPUT;
                 goto out;
+        }
+        if (o.links && be) {
+                bool known = false;
+                for (const char *const *m = be->link_modes; *m; m++)
+                        known = known || streq(*m, o.links);
+                if (!known) {
+                        _cleanup_free_ char *modes = strv_join(be->link_modes, ", ");
+                        log_error("%s: --links %s: the %s backend takes %s", verb, o.links,
+                                  o.backend, modes);
+                        rc = EXIT_INPUT;
+                        goto out;
+                }
         }
         if (o.compare &&
             (o.n_sets_a == o.n_sets_b &&

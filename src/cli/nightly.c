@@ -315,7 +315,7 @@ int verb_nightly(int argc, char **argv)
         }
         struct plan *p = NULL;
         struct topo_errors errs = {0};
-        if (plan_parse_file(plan_file, &p, &errs) < 0) {
+        if (plan_parse_file(plan_file, backend_names(), &p, &errs) < 0) {
                 for (unsigned i = 0; i < errs.n; i++)
                         fprintf(stderr, "%s\n", errs.msgs[i]);
                 topo_errors_clear(&errs);

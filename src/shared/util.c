@@ -274,3 +274,14 @@ char *lab_cache_path(const char *sub)
                 return xasprintf("/var/cache/mptcplab/%s", sub);
         return xdg_path("XDG_CACHE_HOME", ".cache", "/var/cache", sub);
 }
+
+char *strv_join(const char *const *v, const char *sep)
+{
+        size_t len = 1;
+        for (const char *const *p = v; p && *p; p++)
+                len += strlen(*p) + strlen(sep);
+        char *s = xcalloc(len, 1), *e = s;
+        for (const char *const *p = v; p && *p; p++)
+                e = stpcpy(stpcpy(e, p == v ? "" : sep), *p);
+        return s;
+}

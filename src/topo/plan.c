@@ -1,4 +1,5 @@
 #include "plan.h"
+#include "yamlx.h"
 #include "units.h"
 #include "../shared/util.h"
 
@@ -12,52 +13,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-struct pctx {
-        const char *file;
-        struct topo_errors *errs;
-};
-
-/* parse.c's: the place of a node (its first token), and a document built
- * after the pre-check, with syntax errors as FILE:LINE:COL */
-struct topo_pos topo_yaml_node_pos(struct fy_node *n);
-struct fy_document *topo_yaml_document(const char *name, const char *text, size_t len,
-                                       struct topo_errors *errs);
-#define pos_of topo_yaml_node_pos
-
-#define perr(c, n, ...) topo_errors_addf((c)->errs, (c)->file, pos_of(n), __VA_ARGS__)
-
-static const char *str(struct pctx *c, struct fy_node *v, const char *what)
-{
-        if (!v || fy_node_get_type(v) != FYNT_SCALAR) {
-                perr(c, v, "%s must be a text value", what);
-                return NULL;
-        }
-        const char *s = fy_node_get_scalar0(v);
-        if (!s || !*s) {
-                perr(c, v, "%s is empty", what);
-                return NULL;
-        }
-        return s;
-}
-
-static void dup_str(struct pctx *c, struct fy_node *v, const char *what, char **dst)
-{
-        const char *s = str(c, v, what);
-        if (s) {
-                free(*dst);
-                *dst = xstrdup(s);
-        }
-}
-
-static char *resolve(const char *plan_file, const char *path)
-{
-        if (path[0] == '/')
-                return xstrdup(path);
-        const char *slash = strrchr(plan_file, '/');
-        return slash ? xasprintf("%.*s/%s", (int)(slash - plan_file), plan_file, path)
-                     : xstrdup(path);
-}
 
 static void parse_scenario(struct pctx *c, struct plan *p, struct fy_node *n, unsigned i)
 {
@@ -77,24 +32,24 @@ static void parse_scenario(struct pctx *c, struct plan *p, struct fy_node *n, un
                 _cleanup_free_ char *what = xasprintf("scenario %u: %s", i + 1, k);
                 const char *x;
                 if (streq(k, "topology")) {
-                        if ((x = str(c, v, what)))
-                                s->topology = resolve(p->file, x);
+                        if ((x = yx_str(c, v, what)))
+                                s->topology = yx_resolve(p->file, x);
                 } else if (streq(k, "runs")) {
                         char *end;
-                        x = str(c, v, what);
+                        x = yx_str(c, v, what);
                         unsigned long r = x ? strtoul(x, &end, 10) : 0;
                         if (x && (*end || r < 1 || r > 1000 || !isdigit((unsigned char)*x)))
                                 perr(c, v, "%s \"%s\" is not a number from 1 to 1000", what, x);
                         else if (x)
                                 s->runs = (unsigned)r;
                 } else if (streq(k, "warmup_run")) {
-                        x = str(c, v, what);
+                        x = yx_str(c, v, what);
                         if (x && !streq(x, "true") && !streq(x, "false"))
                                 perr(c, v, "%s is true or false, not \"%s\"", what, x);
                         else if (x)
                                 s->warmup_run = streq(x, "true");
                 } else if (streq(k, "baseline"))
-                        dup_str(c, v, what, &s->baseline);
+                        yx_dup_str(c, v, what, &s->baseline);
                 else if (streq(k, "set")) {
                         if (fy_node_get_type(v) != FYNT_SEQUENCE) {
                                 perr(c, v, "%s is a list of PATH=VALUE", what);
@@ -103,7 +58,7 @@ static void parse_scenario(struct pctx *c, struct plan *p, struct fy_node *n, un
                         void *si = NULL;
                         struct fy_node *e;
                         while ((e = fy_node_sequence_iterate(v, &si))) {
-                                const char *sv = str(c, e, what);
+                                const char *sv = yx_str(c, e, what);
                                 if (sv && !strchr(sv, '='))
                                         perr(c, e, "%s \"%s\" is not PATH=VALUE", what, sv);
                                 else if (sv) {
@@ -138,33 +93,38 @@ static void parse_root(struct pctx *c, struct plan *p, struct fy_node *root)
                 struct fy_node *v = fy_node_pair_value(pair);
                 const char *x, *why;
                 if (streq(k, "name"))
-                        dup_str(c, v, "name", &p->name);
+                        yx_dup_str(c, v, "name", &p->name);
                 else if (streq(k, "lab"))
-                        dup_str(c, v, "lab", &p->lab);
+                        yx_dup_str(c, v, "lab", &p->lab);
                 else if (streq(k, "db"))
-                        dup_str(c, v, "db", &p->db);
+                        yx_dup_str(c, v, "db", &p->db);
                 else if (streq(k, "report")) {
-                        if ((x = str(c, v, "report")))
-                                p->report = resolve(p->file, x);
+                        if ((x = yx_str(c, v, "report")))
+                                p->report = yx_resolve(p->file, x);
                 } else if (streq(k, "backend")) {
-                        dup_str(c, v, "backend", &p->backend);
-                        if (p->backend && !streq(p->backend, "libvirt") &&
-                            !streq(p->backend, "netns"))
-                                perr(c, v, "backend \"%s\" is libvirt or netns", p->backend);
+                        yx_dup_str(c, v, "backend", &p->backend);
+                        bool known = false;
+                        for (const char *const *b = c->backends; b && *b; b++)
+                                known = known || (p->backend && streq(p->backend, *b));
+                        if (p->backend && c->backends && !known) {
+                                _cleanup_free_ char *names = strv_join(c->backends, ", ");
+                                perr(c, v, "backend \"%s\" is not a backend (%s)", p->backend,
+                                     names);
+                        }
                 } else if (streq(k, "kernel")) {
                         if (fy_node_get_type(v) == FYNT_MAPPING) {
                                 struct fy_node *d = fy_node_mapping_lookup_by_string(v, "drop", -1);
                                 if (!d || fy_node_mapping_item_count(v) != 1)
                                         perr(c, v, "kernel is a release, a path, or {drop: DIR}");
-                                else if ((x = str(c, d, "kernel: drop")))
-                                        p->kernel_drop = resolve(p->file, x);
-                        } else if ((x = str(c, v, "kernel")))
-                                p->kernel = strchr(x, '/') ? resolve(p->file, x) : xstrdup(x);
+                                else if ((x = yx_str(c, d, "kernel: drop")))
+                                        p->kernel_drop = yx_resolve(p->file, x);
+                        } else if ((x = yx_str(c, v, "kernel")))
+                                p->kernel = strchr(x, '/') ? yx_resolve(p->file, x) : xstrdup(x);
                 } else if (streq(k, "budget")) {
-                        if ((x = str(c, v, "budget")) && parse_time(x, &p->budget_us, &why) < 0)
+                        if ((x = yx_str(c, v, "budget")) && parse_time(x, &p->budget_us, &why) < 0)
                                 perr(c, v, "budget \"%s\" %s", x, why);
                 } else if (streq(k, "confirm")) {
-                        x = str(c, v, "confirm");
+                        x = yx_str(c, v, "confirm");
                         if (x && !streq(x, "true") && !streq(x, "false"))
                                 perr(c, v, "confirm is true or false, not \"%s\"", x);
                         else if (x)
@@ -196,7 +156,8 @@ static void parse_root(struct pctx *c, struct plan *p, struct fy_node *root)
                 parse_scenario(c, p, e, p->n++);
 }
 
-int plan_parse_file(const char *path, struct plan **ret, struct topo_errors *errs)
+int plan_parse_file(const char *path, const char *const *backends, struct plan **ret,
+                    struct topo_errors *errs)
 {
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
@@ -207,7 +168,7 @@ int plan_parse_file(const char *path, struct plan **ret, struct topo_errors *err
         struct fy_document *doc = topo_yaml_document(path, text, len, errs);
         struct plan *p = xcalloc(1, sizeof *p);
         p->file = xstrdup(path);
-        struct pctx c = {.file = path, .errs = errs};
+        struct pctx c = {.file = path, .errs = errs, .backends = backends};
         if (doc)
                 parse_root(&c, p, fy_document_root(doc));
         else if (errs->n == before)

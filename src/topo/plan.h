@@ -22,7 +22,7 @@ struct plan {
         char *name;    /* what the nightly is called (required) */
         char *lab;     /* the lab's name in the results: the host name by default */
         char *db;      /* the results database, NULL: the default */
-        char *backend; /* libvirt (default) or netns */
+        char *backend; /* a backend's name; NULL: libvirt */
         char *kernel;  /* a release, bzImage or build tree; NULL with kernel_drop or the default */
         char *kernel_drop;  /* a directory where CI drops builds: the newest entry is taken */
         char *report;       /* where the nightly's report goes, NULL: the last run's directory */
@@ -32,5 +32,7 @@ struct plan {
         unsigned n;
 };
 
-int plan_parse_file(const char *path, struct plan **ret, struct topo_errors *errs);
+/* backends: the names backend: may take (NULL-terminated; NULL: any). */
+int plan_parse_file(const char *path, const char *const *backends, struct plan **ret,
+                    struct topo_errors *errs);
 struct plan *plan_free(struct plan *p);

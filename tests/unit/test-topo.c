@@ -4,6 +4,7 @@
  * (parse -> YAML -> parse -> the same YAML). */
 #include "check.h"
 #include "shared/util.h"
+#include "topo/inventory.h"
 #include "topo/topo.h"
 
 #include <dirent.h>
@@ -31,15 +32,39 @@ static char **list_yaml(const char *dir, unsigned *n)
         return v;
 }
 
-static void check_bad(const char *path)
+static int parse_topo(const char *path, struct topo_errors *errs)
+{
+        struct topo *t = NULL;
+        int r = topo_parse_file(path, &t, errs);
+        CHECK(r < 0 ? t == NULL : t != NULL);
+        topo_free(t);
+        return r;
+}
+
+/* an inventory, and then whether it places topologies/two-paths.yaml */
+static int parse_inventory(const char *path, struct topo_errors *errs)
+{
+        struct inventory *inv = NULL;
+        int r = inventory_parse_file(path, &inv, errs);
+        CHECK(r < 0 ? inv == NULL : inv != NULL);
+        if (inv) {
+                _cleanup_free_ char *tp = xasprintf("%s/topologies/two-paths.yaml", src_dir);
+                struct topo *t = NULL;
+                CHECK_EQ_INT(topo_parse_file(tp, &t, errs), 0);
+                r = t ? inventory_check(inv, t, errs) : -EINVAL;
+                topo_free(t);
+        }
+        inventory_free(inv);
+        return r;
+}
+
+static void check_bad(const char *path, int (*parse)(const char *, struct topo_errors *))
 {
         char *text = NULL;
         CHECK_EQ_INT(read_file(path, &text, NULL), 0);
-        struct topo *t = NULL;
         struct topo_errors errs = {0};
-        int r = topo_parse_file(path, &t, &errs);
+        int r = parse(path, &errs);
         CHECK(r < 0);
-        CHECK(t == NULL);
         unsigned expected = 0;
         char *save = NULL;
         for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -308,11 +333,42 @@ int main(int argc, char **argv)
         free(dir);
         CHECK(n >= 25);
         for (unsigned i = 0; i < n; i++) {
-                check_bad(bad[i]);
+                check_bad(bad[i], parse_topo);
                 free(bad[i]);
         }
         free(bad);
         fprintf(stderr, "%u malformed files checked\n", n);
+
+        /* inventories (docs/inventory.md): the malformed ones, each error at
+         * its FILE:LINE:COL, and one that places two-paths on two machines */
+        dir = xasprintf("%s/tests/inventory/bad", src_dir);
+        bad = list_yaml(dir, &n);
+        free(dir);
+        CHECK(n >= 5);
+        for (unsigned i = 0; i < n; i++) {
+                check_bad(bad[i], parse_inventory);
+                free(bad[i]);
+        }
+        free(bad);
+        fprintf(stderr, "%u malformed inventories checked\n", n);
+        {
+                _cleanup_free_ char *ip = xasprintf("%s/tests/inventory/lab.yaml", src_dir);
+                struct topo_errors ie = {0};
+                CHECK_EQ_INT(parse_inventory(ip, &ie), 0);
+                for (unsigned i = 0; i < ie.n; i++)
+                        fprintf(stderr, "unexpected: %s\n", ie.msgs[i]);
+                CHECK_EQ_INT(ie.n, 0);
+                struct inventory *inv = NULL;
+                CHECK_EQ_INT(inventory_parse_file(ip, &inv, &ie), 0);
+                const struct inv_node *cl = inv ? inventory_node(inv, "client") : NULL;
+                const struct inv_machine *m = cl ? inventory_machine(inv, cl->machine) : NULL;
+                CHECK(m && streq(m->ssh, "root@192.0.2.10") && m->port == 2222 && m->kexec);
+                CHECK(m && m->n_options == 2 && streq(m->options[1], "/root/.ssh/lab"));
+                CHECK(cl && cl->n_nics == 2 && streq(cl->nics[0].mac, "52:54:00:aa:bb:01") &&
+                      cl->nics[1].dev && streq(cl->nics[1].dev, "enp4s0"));
+                inventory_free(inv);
+                topo_errors_clear(&ie);
+        }
 
         dir = xasprintf("%s/tests/topo/good", src_dir);
         char **good = list_yaml(dir, &n);

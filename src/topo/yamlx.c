@@ -1,0 +1,36 @@
+#include "yamlx.h"
+#include "../shared/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *yx_str(struct pctx *c, struct fy_node *v, const char *what)
+{
+        if (!v || fy_node_get_type(v) != FYNT_SCALAR) {
+                perr(c, v, "%s must be a text value", what);
+                return NULL;
+        }
+        const char *s = fy_node_get_scalar0(v);
+        if (!s || !*s) {
+                perr(c, v, "%s is empty", what);
+                return NULL;
+        }
+        return s;
+}
+
+void yx_dup_str(struct pctx *c, struct fy_node *v, const char *what, char **dst)
+{
+        const char *s = yx_str(c, v, what);
+        if (s) {
+                free(*dst);
+                *dst = xstrdup(s);
+        }
+}
+
+char *yx_resolve(const char *file, const char *path)
+{
+        if (path[0] == '/')
+                return xstrdup(path);
+        const char *slash = strrchr(file, '/');
+        return slash ? xasprintf("%.*s/%s", (int)(slash - file), file, path) : xstrdup(path);
+}
