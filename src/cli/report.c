@@ -98,8 +98,8 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                         if (!w->w)
                                 continue;
                         measured += w->window_s;
-                        warm += (double)w->w->warmup_us / 1e6;
-                        tools += w->wall_s - w->window_s - (double)w->w->warmup_us / 1e6;
+                        warm += w->warmup_s;
+                        tools += w->wall_s - w->window_s - w->warmup_s;
                 }
                 json_object_object_foreach (r->nodes, nname, ninfo) {
                         (void)nname;
@@ -111,10 +111,15 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                 json_object_object_add(ov, "wall_s", D(r->wall_s));
                 json_object_object_add(ov, "measured_s", D(measured));
                 json_object_object_add(ov, "boot_s", D(boot));
-                json_object_object_add(ov, "configure_s", D(r->setup_s - boot));
+                json_object_object_add(ov, "configure_s",
+                                       D(r->setup_s - boot - r->teardown_wait_s));
                 json_object_object_add(ov, "warmup_s", D(warm));
                 json_object_object_add(ov, "tools_s", D(tools));
-                json_object_object_add(ov, "teardown_s", D(r->teardown_s));
+                /* a teardown overlapped with the next boot costs what that
+                 * run waited for it (teardown_wait_s), not its length */
+                json_object_object_add(ov, "teardown_s", D(r->teardown_s + r->teardown_wait_s));
+                json_object_object_add(ov, "teardown_overlapped",
+                                       json_object_new_boolean(r->teardown_deferred));
                 json_object_object_add(
                         ov, "other_s",
                         D(r->wall_s - r->setup_s - measured - warm - tools - r->teardown_s));
@@ -181,7 +186,11 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                 json_object_object_add(j, "to", S(t->nodes[w->w->to].name));
                 json_object_object_add(j, "target", w->target ? S(w->target) : NULL);
                 json_object_object_add(j, "duration_s", D((double)w->w->duration_us / 1e6));
-                json_object_object_add(j, "warmup_s", D((double)w->w->warmup_us / 1e6));
+                json_object_object_add(j, "warmup_s", D(w->warmup_s));
+                json_object_object_add(j, "warmup_auto",
+                                       json_object_new_boolean(w->w->warmup_auto));
+                json_object_object_add(j, "settled_s", w->settled_s >= 0 ? D(w->settled_s) : NULL);
+                json_object_object_add(j, "late_joins", json_object_new_int64(w->late_joins));
                 json_object_object_add(j, "flows", I(w->w->flows));
                 json_object_object_add(j, "status", S(status_name(w->status)));
                 json_object_object_add(j, "reason", w->reason ? S(w->reason) : NULL);

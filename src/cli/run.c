@@ -4,21 +4,27 @@
 #include "../load/iperf3.h"
 #include "../load/mptcpload-driver.h"
 #include "../shared/util.h"
+#include "../stats/stats.h"
 #include "../topo/units.h"
 
 #include <arpa/inet.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #define CALL_MS 15000
 
+static volatile sig_atomic_t got_signal;
+
 struct run {
-        struct lab lab;
+        struct lab *lab; /* on the heap: a teardown may outlive lab_run */
         uint64_t t0;
         uint64_t expected_us; /* rough total, for progress */
         uint64_t done_us;
+        const uint64_t *warmup_us; /* run_opts.warmup_us */
+        uint64_t duration_cap_us;  /* run_opts.duration_cap_us */
 };
 
 static void progress(struct run *r, const char *fmt, ...) _printf_(2, 3);
@@ -65,12 +71,12 @@ static bool hello_bool(struct lab_node *n, const char *a, const char *b)
 /* Refuses, before anything is configured, what a node's kernel cannot do. */
 static int check_capabilities(struct run *r, char **err)
 {
-        struct topo *t = r->lab.t;
+        struct topo *t = r->lab->t;
         for (unsigned i = 0; i < t->n_links; i++) {
                 const struct topo_link *l = &t->links[i];
                 for (unsigned s = 0; s < 2; s++) {
                         const struct topo_shape *sh = &l->shape[s];
-                        struct lab_node *n = &r->lab.nodes[l->end[s].node];
+                        struct lab_node *n = &r->lab->nodes[l->end[s].node];
                         const char *dev = n->tn->ifaces[l->end[s].iface].name;
                         const char *kernel = jstr(n->hello, "kernel");
                         const char *probe = jstr(jobj(n->hello, "qdiscs"), "probe_error");
@@ -108,7 +114,7 @@ static int check_capabilities(struct run *r, char **err)
                 }
         }
         for (unsigned i = 0; i < t->n_nodes; i++) {
-                struct lab_node *n = &r->lab.nodes[i];
+                struct lab_node *n = &r->lab->nodes[i];
                 if (!hello_bool(n, "mptcp", "available")) {
                         *err = xasprintf("node %s: kernel %s has no MPTCP (net.mptcp.enabled "
                                          "missing: CONFIG_MPTCP off)",
@@ -120,19 +126,19 @@ static int check_capabilities(struct run *r, char **err)
                 const struct topo_workload *w = &t->workloads[i];
                 if (w->tool == TOPO_TOOL_MPTCPLOAD) {
                         for (unsigned side = 0; side < 2; side++)
-                                if (!hello_bool(&r->lab.nodes[side ? w->to : w->from], "mptcpload",
+                                if (!hello_bool(&r->lab->nodes[side ? w->to : w->from], "mptcpload",
                                                 NULL)) {
                                         *err = xasprintf(
                                                 "node %s: workload %s needs mptcpload, which "
                                                 "is not there",
-                                                r->lab.nodes[side ? w->to : w->from].tn->name,
+                                                r->lab->nodes[side ? w->to : w->from].tn->name,
                                                 w->name);
                                         return -ENOENT;
                                 }
                         continue;
                 }
                 for (unsigned side = 0; side < 2; side++) {
-                        struct lab_node *n = &r->lab.nodes[side ? w->to : w->from];
+                        struct lab_node *n = &r->lab->nodes[side ? w->to : w->from];
                         if (!jpath(n->hello, "iperf3", "version", NULL)) {
                                 *err = xasprintf("node %s: workload %s needs iperf3, which is not "
                                                  "installed there",
@@ -225,7 +231,7 @@ static int set_sysctl(struct lab_node *n, const char *key, const char *value, ch
 /* First phase: sysctls, addresses, links up. */
 static int configure_node(struct run *r, unsigned ni, char **err)
 {
-        struct lab_node *n = &r->lab.nodes[ni];
+        struct lab_node *n = &r->lab->nodes[ni];
         const struct topo_node *tn = n->tn;
         int e;
         char buf[64];
@@ -272,9 +278,9 @@ static int configure_node(struct run *r, unsigned ni, char **err)
 /* Second phase, once every node has brought its side of each link up. */
 static int configure_node_paths(struct run *r, unsigned ni, char **err)
 {
-        struct lab_node *n = &r->lab.nodes[ni];
+        struct lab_node *n = &r->lab->nodes[ni];
         const struct topo_node *tn = n->tn;
-        struct topo *t = r->lab.t;
+        struct topo *t = r->lab->t;
         int e;
         char buf[64];
 
@@ -538,7 +544,9 @@ static int window_edge(struct run *r, const struct topo_workload *w, struct lab_
                        char **err)
 {
         for (uint64_t now; (now = now_usec()) < when;) {
-                if (agent_interrupted) {
+                /* got_signal too: a teardown on its thread (overlap_teardown)
+                 * clears agent_interrupted for its goodbyes */
+                if (agent_interrupted || got_signal) {
                         *err = xstrdup("interrupted");
                         return -EINTR;
                 }
@@ -561,9 +569,9 @@ static int window_edge(struct run *r, const struct topo_workload *w, struct lab_
                 nanosleep(&ts, NULL);
         }
         win->at[edge] = now_usec();
-        win->have_vm[edge] = r->lab.ops->cpu_time &&
-                             r->lab.ops->cpu_time(&r->lab, w->from, &win->vm[edge][0]) == 0 &&
-                             r->lab.ops->cpu_time(&r->lab, w->to, &win->vm[edge][1]) == 0;
+        win->have_vm[edge] = r->lab->ops->cpu_time &&
+                             r->lab->ops->cpu_time(r->lab, w->from, &win->vm[edge][0]) == 0 &&
+                             r->lab->ops->cpu_time(r->lab, w->to, &win->vm[edge][1]) == 0;
         int e;
         if ((e = node_call(cn, "counters", "counters", NULL, CALL_MS, &win->stat[edge][0], err)) <
                     0 ||
@@ -645,9 +653,18 @@ static struct json_object *interval_series(const char *out, bool ml, double warm
 
 static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **err)
 {
-        struct topo *t = r->lab.t;
-        const struct topo_workload *w = &t->workloads[wi];
-        struct lab_node *cn = &r->lab.nodes[w->from], *sn = &r->lab.nodes[w->to];
+        struct topo *t = r->lab->t;
+        /* warmup: auto: what the series learned this workload needs, at most
+         * the topology's; a copy, so the tools' arguments say it */
+        struct topo_workload wcopy = t->workloads[wi];
+        if (wcopy.warmup_auto && r->warmup_us && r->warmup_us[wi] &&
+            r->warmup_us[wi] < wcopy.warmup_us)
+                wcopy.warmup_us = r->warmup_us[wi];
+        if (r->duration_cap_us && !wcopy.size_bytes && wcopy.duration_us > r->duration_cap_us)
+                wcopy.duration_us = r->duration_cap_us;
+        const struct topo_workload *w = &wcopy;
+        res->warmup_s = (double)w->warmup_us / 1e6;
+        struct lab_node *cn = &r->lab->nodes[w->from], *sn = &r->lab->nodes[w->to];
         char tbuf[64];
         const char *target = w->target.family ? topo_addr_str(&w->target, false, tbuf, sizeof tbuf)
                                               : first_addr(sn->tn, tbuf, sizeof tbuf);
@@ -738,12 +755,12 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
                  * later means the tool is stuck in the node's kernel (a transfer
                  * that never ends): the kernel's failure, judged like a crash,
                  * never an infrastructure problem to skip */
-                if (!r->lab.crash.node && !agent_interrupted && strstr(*err, "no reply to wait")) {
-                        r->lab.crash.node = xstrdup(cn->tn->name);
-                        r->lab.crash.what = xasprintf("workload %s hung: no end within %d s of "
-                                                      "its duration",
-                                                      w->name, 40);
-                        r->lab.crash.trace = xstrdup(*err);
+                if (!r->lab->crash.node && !agent_interrupted && strstr(*err, "no reply to wait")) {
+                        r->lab->crash.node = xstrdup(cn->tn->name);
+                        r->lab->crash.what = xasprintf("workload %s hung: no end within %d s of "
+                                                       "its duration",
+                                                       w->name, 40);
+                        r->lab->crash.trace = xstrdup(*err);
                 }
                 e = -ETIMEDOUT;
                 goto out;
@@ -859,6 +876,15 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         }
 
         res->intervals = interval_series(out, ml, (double)w->warmup_us / 1e6);
+        /* iperf3 counts whole writes (128 KiB) in its 0.5 s intervals: one
+         * interval can be two blocks a stream off whatever the rate does */
+        res->settled_s = w->warmup_us ? tool_settled_at(res->intervals, res->warmup_s,
+                                                        ml ? 0 : 2.0 * 131072 * 8 * w->flows / 0.5)
+                                      : -1;
+        /* subflows that joined once the window had begun: the warm-up did not
+         * cover the connection's opening */
+        res->late_joins = delta(win.stat[0][1], after_s, "MPTcpExt", "MPJoinAckRx") +
+                          delta(win.stat[0][0], after_c, "MPTcpExt", "MPJoinAckRx");
         res->mib = json_object_new_object();
         json_object_object_add(res->mib, cn->tn->name, mib_deltas(before_c, after_c));
         json_object_object_add(res->mib, sn->tn->name, mib_deltas(before_s, after_s));
@@ -900,6 +926,14 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
                         res->reason = xasprintf("%.2f subflows per connection, the topology "
                                                 "implies %u",
                                                 res->subflows_per_conn, res->expected_subflows);
+                } else if (w->warmup_auto && res->late_joins > 0 && !ml) {
+                        /* a learned warm-up that ended before the connection had
+                         * its subflows measured its opening; the series goes
+                         * back to the longest warm-up */
+                        res->status = WL_INVALID;
+                        res->reason = xasprintf("%lld subflow(s) joined after the measured "
+                                                "window began (warm-up %.0fs, warmup: auto)",
+                                                (long long)res->late_joins, res->warmup_s);
                 }
         } else
                 res->subflows_per_conn = 1;
@@ -923,8 +957,6 @@ out:
         window_clear(&win);
         return e;
 }
-
-static volatile sig_atomic_t got_signal;
 
 static void on_signal(int sig)
 {
@@ -975,6 +1007,60 @@ struct run_result *run_result_free(struct run_result *r)
         return NULL;
 }
 
+/* What a lab's run left allocated, once its backend is gone. */
+static void lab_free(struct lab *lab)
+{
+        for (unsigned i = 0; i < lab->t->n_nodes; i++) {
+                json_object_put(lab->nodes[i].hello);
+                free(lab->nodes[i].console);
+                free(lab->nodes[i].kernel);
+                json_object_put(lab->nodes[i].kernel_id);
+                free(lab->nodes[i].hypervisor);
+        }
+        free(lab->nodes);
+        free(lab->run_dir);
+        free(lab->crash.node);
+        free(lab->crash.what);
+        free(lab->crash.trace);
+        free(lab);
+}
+
+/* A teardown that overlaps the next run's boot (run_opts.overlap_teardown):
+ * at most one, on its own thread (libvirt connections are thread-safe and
+ * each run has its own). The topology is freed after it: the lab's nodes
+ * point into it. */
+struct pending_teardown {
+        pthread_t th;
+        struct lab *lab;
+        struct topo *topo;
+        double secs;
+};
+static struct pending_teardown *pending;
+
+static void *teardown_thread(void *arg)
+{
+        struct pending_teardown *p = arg;
+        uint64_t t0 = now_usec();
+        p->lab->ops->destroy(p->lab);
+        p->secs = (double)(now_usec() - t0) / 1e6;
+        return NULL;
+}
+
+double lab_run_settle(void)
+{
+        if (!pending)
+                return 0;
+        uint64_t t0 = now_usec();
+        pthread_join(pending->th, NULL);
+        log_debug("the previous run's teardown took %.1fs (%.1fs of it waited for)", pending->secs,
+                  (double)(now_usec() - t0) / 1e6);
+        lab_free(pending->lab);
+        topo_free(pending->topo);
+        free(pending);
+        pending = NULL;
+        return (double)(now_usec() - t0) / 1e6;
+}
+
 int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
 {
         const struct backend_ops *be = backend_find(o->backend);
@@ -983,46 +1069,51 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
                 backend_list(stderr);
                 return EXIT_INPUT;
         }
-        struct run r = {.t0 = now_usec()};
-        r.lab = (struct lab){.t = t,
-                             .agent_path = o->agent_path,
-                             .ops = be,
-                             .kernel = o->kernel,
-                             .uri = o->uri,
-                             .link_mode = o->links,
-                             .t0 = r.t0};
+        struct run r = {
+                .t0 = now_usec(), .warmup_us = o->warmup_us, .duration_cap_us = o->duration_cap_us};
+        r.lab = xcalloc(1, sizeof *r.lab);
+        *r.lab = (struct lab){.t = t,
+                              .agent_path = o->agent_path,
+                              .ops = be,
+                              .kernel = o->kernel,
+                              .uri = o->uri,
+                              .link_mode = o->links,
+                              .t0 = r.t0};
         /* 128 random bits identify the run in the database; the first 32 of them
          * name its namespaces, domains, bridges and directory, where length is
          * short (IFNAMSIZ) and the host lock keeps runs from meeting */
         char id[33];
         random_hex(id, 16);
-        snprintf(r.lab.run_id, sizeof r.lab.run_id, "%.8s", id);
+        snprintf(r.lab->run_id, sizeof r.lab->run_id, "%.8s", id);
         char *err = NULL;
         int e;
-        if (be->preflight && be->preflight(&r.lab, &err) < 0) {
+        if (be->preflight && be->preflight(r.lab, &err) < 0) {
                 log_error("%s", err);
                 free(err);
-                return r.lab.input_error ? EXIT_INPUT : EXIT_INFRA;
+                int rc = r.lab->input_error ? EXIT_INPUT : EXIT_INFRA;
+                free(r.lab);
+                return rc;
         }
-        r.lab.run_dir = o->run_dir ? xasprintf("%s/%s", o->run_dir, r.lab.run_id)
-                                   : default_run_dir(r.lab.run_id);
+        r.lab->run_dir = o->run_dir ? xasprintf("%s/%s", o->run_dir, r.lab->run_id)
+                                    : default_run_dir(r.lab->run_id);
         /* the run's directory is new and ours: consoles, sockets and the spool go
          * there, so one that exists already (someone else's, a symlink) is refused */
-        _cleanup_free_ char *parent = xstrdup(r.lab.run_dir);
+        _cleanup_free_ char *parent = xstrdup(r.lab->run_dir);
         *strrchr(parent, '/') = 0;
         struct stat st;
-        if ((e = mkdir_p(parent)) < 0 || (mkdir(r.lab.run_dir, 0755) < 0 && (e = -errno)) ||
-            (lstat(r.lab.run_dir, &st) < 0 && (e = -errno)) ||
+        if ((e = mkdir_p(parent)) < 0 || (mkdir(r.lab->run_dir, 0755) < 0 && (e = -errno)) ||
+            (lstat(r.lab->run_dir, &st) < 0 && (e = -errno)) ||
             (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ? (e = -EPERM) : 0)) {
-                log_errno(LOG_LVL_ERROR, e, "cannot create the run directory %s", r.lab.run_dir);
-                free(r.lab.run_dir);
+                log_errno(LOG_LVL_ERROR, e, "cannot create the run directory %s", r.lab->run_dir);
+                free(r.lab->run_dir);
+                free(r.lab);
                 return EXIT_INFRA;
         }
         struct run_result *res = xcalloc(1, sizeof *res);
-        res->run_dir = xstrdup(r.lab.run_dir);
+        res->run_dir = xstrdup(r.lab->run_dir);
         snprintf(res->run_id, sizeof res->run_id, "%s", id);
         res->backend = be->name;
-        res->links = be->link_kind ? be->link_kind(&r.lab) : "?";
+        res->links = be->link_kind ? be->link_kind(r.lab) : "?";
         res->started_at = iso8601_now();
         res->n_wl = t->n_workloads;
         res->wl = xcalloc(t->n_workloads, sizeof *res->wl);
@@ -1038,15 +1129,15 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
         sigaction(SIGHUP, &sa, &old_hup);
 
         int rc = EXIT_OK;
-        r.lab.nodes = xcalloc(t->n_nodes, sizeof *r.lab.nodes);
+        r.lab->nodes = xcalloc(t->n_nodes, sizeof *r.lab->nodes);
         for (unsigned i = 0; i < t->n_nodes; i++)
-                r.lab.nodes[i].tn = &t->nodes[i];
+                r.lab->nodes[i].tn = &t->nodes[i];
 
-        progress(&r, "run %s: %s on %s, %u node(s), %u link(s)", r.lab.run_id, t->name, be->name,
+        progress(&r, "run %s: %s on %s, %u node(s), %u link(s)", r.lab->run_id, t->name, be->name,
                  t->n_nodes, t->n_links);
-        e = be->create(&r.lab, &err);
+        e = be->create(r.lab, &err);
         for (unsigned i = 0; i < t->n_nodes; i++) {
-                struct lab_node *n = &r.lab.nodes[i];
+                struct lab_node *n = &r.lab->nodes[i];
                 if (!n->hello)
                         continue;
                 struct json_object *o2 = json_object_new_object();
@@ -1063,7 +1154,7 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
                 if (n->accel)
                         json_object_object_add(o2, "accel", S(n->accel));
                 if (be->describe) {
-                        _cleanup_free_ char *what = be->describe(&r.lab, i);
+                        _cleanup_free_ char *what = be->describe(r.lab, i);
                         json_object_object_add(o2, "what", S(what));
                 }
                 json_object_object_add(res->nodes, t->nodes[i].name, o2);
@@ -1073,13 +1164,13 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
         for (unsigned i = 0; i < t->n_nodes; i++) /* what the backend said it is, above */
                 progress(&r, "%s: %s, kernel %s, ready at %.1fs", t->nodes[i].name,
                          jstr(jobj(res->nodes, t->nodes[i].name), "what") ?: be->name,
-                         jstr(r.lab.nodes[i].hello, "kernel") ?: "?", r.lab.nodes[i].ready_s);
+                         jstr(r.lab->nodes[i].hello, "kernel") ?: "?", r.lab->nodes[i].ready_s);
         if ((e = check_capabilities(&r, &err)) < 0) {
                 rc = EXIT_INFRA;
                 goto fail;
         }
         progress(&r, "nodes up; creating links");
-        if (be->wire && (e = be->wire(&r.lab, &err)) < 0)
+        if (be->wire && (e = be->wire(r.lab, &err)) < 0)
                 goto fail;
         for (unsigned i = 0; i < t->n_nodes; i++)
                 if ((e = configure_node(&r, i, &err)) < 0)
@@ -1087,6 +1178,8 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
         for (unsigned i = 0; i < t->n_nodes; i++)
                 if ((e = configure_node_paths(&r, i, &err)) < 0)
                         goto fail;
+        /* the last run's VMs are gone before anything is measured */
+        res->teardown_wait_s = lab_run_settle();
         res->setup_s = (double)(now_usec() - r.t0) / 1e6;
         r.done_us = now_usec() - r.t0;
         progress(&r, "configured in %.1fs", res->setup_s);
@@ -1095,6 +1188,7 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
                 res->wl[i].w = w;
                 res->wl[i].node_cpu_client_s = res->wl[i].node_cpu_server_s = -1;
                 res->wl[i].completion_s = -1;
+                res->wl[i].settled_s = -1;
                 res->wl[i].vm_cpu_client_s = res->wl[i].vm_cpu_server_s = -1;
                 progress(&r, "workload %u/%u %s: %s %s, %.0fs", i + 1, t->n_workloads, w->name,
                          w->tool == TOPO_TOOL_IPERF3 ? "iperf3" : "mptcpload",
@@ -1116,16 +1210,16 @@ fail:
         else
                 log_error("%s", err ? err : "run failed");
         res->error = xstrdup(got_signal ? "interrupted" : err ? err : "run failed");
-        if (r.lab.crash.node) {
-                log_error("node %s crashed (%s); console excerpt:\n%s", r.lab.crash.node,
-                          r.lab.crash.what, r.lab.crash.trace);
-                res->crash_node = TAKE_PTR(r.lab.crash.node);
-                res->crash_what = TAKE_PTR(r.lab.crash.what);
-                res->crash_trace = TAKE_PTR(r.lab.crash.trace);
+        if (r.lab->crash.node) {
+                log_error("node %s crashed (%s); console excerpt:\n%s", r.lab->crash.node,
+                          r.lab->crash.what, r.lab->crash.trace);
+                res->crash_node = TAKE_PTR(r.lab->crash.node);
+                res->crash_what = TAKE_PTR(r.lab->crash.what);
+                res->crash_trace = TAKE_PTR(r.lab->crash.trace);
                 rc = EXIT_REGRESSION;
         }
         if (rc == EXIT_OK)
-                rc = r.lab.input_error ? EXIT_INPUT : EXIT_INFRA;
+                rc = r.lab->input_error ? EXIT_INPUT : EXIT_INFRA;
 done:
         free(err);
         progress(&r, "tearing down");
@@ -1134,26 +1228,31 @@ done:
         /* each node kernel's log, kept in the run's directory */
         for (unsigned i = 0; be->collect_log && i < t->n_nodes; i++) {
                 _cleanup_free_ char *klog =
-                        r.lab.nodes[i].hello ? be->collect_log(&r.lab, i) : NULL;
+                        r.lab->nodes[i].hello ? be->collect_log(r.lab, i) : NULL;
                 struct json_object *nj = jobj(res->nodes, t->nodes[i].name);
                 if (klog && nj)
                         json_object_object_add(nj, "kernel_log", S(klog));
         }
-        uint64_t td0 = now_usec();
-        be->destroy(&r.lab);
-        res->teardown_s = (double)(now_usec() - td0) / 1e6;
-        for (unsigned i = 0; i < t->n_nodes; i++) {
-                json_object_put(r.lab.nodes[i].hello);
-                free(r.lab.nodes[i].console);
-                free(r.lab.nodes[i].kernel);
-                json_object_put(r.lab.nodes[i].kernel_id);
-                free(r.lab.nodes[i].hypervisor);
+        /* the last run's teardown first: never two at once */
+        res->teardown_wait_s += lab_run_settle();
+        if (o->overlap_teardown && !got_signal && !res->crash_node) {
+                /* the VMs go while the caller goes on to the next run's boot;
+                 * the next run's measurement waits for them (lab_run_settle) */
+                struct pending_teardown *p = xcalloc(1, sizeof *p);
+                p->lab = r.lab;
+                p->topo = t;
+                if (pthread_create(&p->th, NULL, teardown_thread, p) == 0) {
+                        pending = p;
+                        res->teardown_deferred = true;
+                } else
+                        free(p);
         }
-        free(r.lab.nodes);
-        free(r.lab.run_dir);
-        free(r.lab.crash.node);
-        free(r.lab.crash.what);
-        free(r.lab.crash.trace);
+        if (!res->teardown_deferred) {
+                uint64_t td0 = now_usec();
+                be->destroy(r.lab);
+                res->teardown_s = (double)(now_usec() - td0) / 1e6;
+                lab_free(r.lab);
+        }
         res->wall_s = (double)(now_usec() - r.t0) / 1e6;
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);

@@ -41,6 +41,9 @@ struct wl_result {
         struct iface_bytes *ifaces;
         unsigned n_ifaces;
         double wall_s;
+        double warmup_s;    /* the warm-up this run used */
+        double settled_s;   /* when the rate settled (settled_at), -1: unknown */
+        int64_t late_joins; /* subflows that joined after the window began */
         /* what a report shows besides the metrics, kept in the run's JSON:
          * {node: {"MPTcpExtMPJoinAckRx": delta, ...}} for every MPTcpExt, TcpExt
          * and Tcp counter that moved (what nstat shows), {node: {"cpu0": {"user",
@@ -56,6 +59,8 @@ struct run_result {
         const char *links; /* how links were made: veth (netns), udp or bridge (libvirt) */
         char *started_at;  /* ISO 8601 UTC */
         double wall_s, setup_s, teardown_s;
+        bool teardown_deferred; /* its teardown overlaps the next run's boot */
+        double teardown_wait_s; /* how long this run waited for the last one's teardown */
         struct wl_result *wl;
         unsigned n_wl;
         struct json_object *nodes; /* name -> {hello, ready_s, kernel_spec, console} */
@@ -72,11 +77,24 @@ struct run_opts {
         const char *uri;     /* --uri (libvirt) */
         const char *run_dir; /* --run-dir */
         const char *links;   /* --links udp|bridge (libvirt), NULL: udp */
+        /* Tear down on a thread while the caller goes on (a series' next run
+         * boots meanwhile; its measurement waits for it). lab_run then owns
+         * the topology when the result says teardown_deferred, and frees it
+         * in lab_run_settle. */
+        bool overlap_teardown;
+        /* per workload, for warmup: auto: the warm-up to use (0 or NULL: the
+         * topology's, which is also the most it can be) */
+        const uint64_t *warmup_us;
+        /* a warm-up run's workloads measure at most this long (0: their
+         * duration): it warms the host and teaches the warm-up, nothing more */
+        uint64_t duration_cap_us;
 };
 
 /* Returns an exit code (EXIT_*); *ret is filled when workloads ran. */
 int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret);
 struct run_result *run_result_free(struct run_result *r);
+/* Waits for a deferred teardown, if one is pending; returns the seconds waited. */
+double lab_run_settle(void);
 
 /* report.c */
 void report_table(FILE *f, const struct topo *t, const struct run_result *r);

@@ -306,7 +306,48 @@ struct side {
         const char *kernel;
         char **sets;
         unsigned n_sets;
+        /* warmup: auto: what this side's runs showed each workload needs (0:
+         * nothing yet, so the topology's warm-up, the longest) */
+        uint64_t *warmup_us;
+        unsigned n_wl;
 };
+
+/* What a run says about how long each warmup: auto workload takes to settle:
+ * the side's warm-up only grows (whole seconds: iperf3 -O), back to the
+ * longest when subflows joined inside the window or no interval could say. */
+static void learn_warmup(const struct topo *t, const struct run_result *res, const struct side *sd)
+{
+        for (unsigned i = 0; sd->warmup_us && i < res->n_wl && i < sd->n_wl; i++) {
+                const struct wl_result *x = &res->wl[i];
+                const struct topo_workload *w = &t->workloads[i];
+                if (!x->w || !w->warmup_auto || !w->warmup_us || x->status == WL_FAILED ||
+                    x->status == WL_CRASHED)
+                        continue;
+                uint64_t was = sd->warmup_us[i], used = (uint64_t)(x->warmup_s * 1e6 + 0.5), need;
+                if (x->late_joins > 0 || x->settled_s < 0)
+                        need = w->warmup_us;
+                else if (x->settled_s >= x->warmup_s - 1e-6) /* still moving at its end */
+                        need = used + 1000000;
+                else
+                        /* interval ends come a few ms late: 1.0001 s is 1 s */
+                        need = (uint64_t)ceil(x->settled_s - 0.01) * 1000000;
+                if (need < 1000000)
+                        need = 1000000;
+                if (need < was)
+                        need = was;
+                if (need > w->warmup_us)
+                        need = w->warmup_us;
+                sd->warmup_us[i] = need;
+                if (need != was)
+                        fprintf(stderr,
+                                "mptcplab: %s%s%s: the rate settled %s%.1fs in; its next runs "
+                                "warm up %.0fs (warmup: auto, at most %.0fs)\n",
+                                w->name, sd->name ? " side " : "", sd->name ? sd->name : "",
+                                x->settled_s >= 0 && x->settled_s < x->warmup_s ? "" : "after ",
+                                x->settled_s >= 0 ? x->settled_s : x->warmup_s, (double)need / 1e6,
+                                (double)w->warmup_us / 1e6);
+        }
+}
 
 /* One run of the topology, stored. Returns the run's exit code. */
 static int one_run(const struct series_opts *o, const struct side *sd, const char *series,
@@ -326,10 +367,16 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                               .kernel = sd->kernel,
                               .uri = o->uri,
                               .links = o->links,
-                              .run_dir = o->run_dir};
+                              .run_dir = o->run_dir,
+                              .overlap_teardown = true,
+                              .warmup_us = sd->n_wl == t->n_workloads ? sd->warmup_us : NULL,
+                              /* the uncounted run: short */
+                              .duration_cap_us = warmup ? 3000000 : 0};
         struct run_result *res = NULL;
         char *started = iso8601_now();
         int rc = lab_run(t, &ro, &res);
+        if (res && ro.warmup_us)
+                learn_warmup(t, res, sd);
         if (res) {
                 res->shared_host = hostlock_shared(&host_lock);
                 if (res->shared_host)
@@ -484,8 +531,10 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                 fprintf(stderr, "%s\n", res->crash_node ? " CRASHED" : "");
         }
         free(started);
+        bool deferred = res && res->teardown_deferred; /* then lab_run frees t */
         run_result_free(res);
-        topo_free(t);
+        if (!deferred)
+                topo_free(t);
         return rc;
 }
 
@@ -641,8 +690,11 @@ int series_run(const struct series_opts *o)
         random_hex(series + 1, 16); /* 128 random bits: two series never merge */
         memset(&spent, 0, sizeof spent);
         uint64_t series_t0 = now_usec();
-        struct side a = {o->compare ? "A" : NULL, o->kernel_a, o->sets_a, o->n_sets_a};
-        struct side b = {"B", o->kernel_b, o->sets_b, o->n_sets_b};
+        unsigned nw = series_topo ? series_topo->n_workloads : 0;
+        _cleanup_free_ uint64_t *warm_a = xcalloc(nw + 1, sizeof *warm_a),
+                                *warm_b = xcalloc(nw + 1, sizeof *warm_b);
+        struct side a = {o->compare ? "A" : NULL, o->kernel_a, o->sets_a, o->n_sets_a, warm_a, nw};
+        struct side b = {"B", o->kernel_b, o->sets_b, o->n_sets_b, warm_b, nw};
         struct samples samples = {0};
         struct json_object *mibs = NULL;
         json_object_put(series_runs);
@@ -737,6 +789,8 @@ int series_run(const struct series_opts *o)
                         }
                 }
         }
+        /* the last run's VMs go before anything is judged or printed */
+        spent.teardown += lab_run_settle();
         if (o->runs_auto && rc == EXIT_OK)
                 printf("# --runs auto: %u run(s) a side of at most %u; the key tests are judged at "
                        "the level that covers all %u looks\n",

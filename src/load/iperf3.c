@@ -1,6 +1,7 @@
 #include "iperf3.h"
 
 #include <math.h>
+#include "../stats/stats.h"
 #include "../shared/json.h"
 #include "../shared/util.h"
 
@@ -84,6 +85,11 @@ struct json_object *iperf3_client_argv(const struct topo_workload *w, const char
                 snprintf(O, sizeof O, "%llu", (unsigned long long)(w->warmup_us / 1000000));
                 add(a, "-O");
                 add(a, O);
+                /* warmup: auto learns from when the rate settled: half seconds */
+                if (w->warmup_auto) {
+                        add(a, "-i");
+                        add(a, "0.5");
+                }
         }
         if (w->flows > 1) {
                 add(a, "-P");
@@ -152,4 +158,35 @@ int iperf3_parse(const char *text, struct iperf3_result *ret, char **err)
         const char *v = json_object_get_string(jpath(o, "start", "version", NULL));
         ret->version = v ? xstrdup(v) : NULL;
         return 0;
+}
+
+/* When a workload's rate settled, in seconds from its start: the end of the
+ * last warm-up interval whose rate is more than 10% (plus slack_bps, what
+ * the tool's whole-block counting can add to one interval) off the median of
+ * the measured ones (0: every warm-up interval was within). Returns warmup_s
+ * when the last warm-up interval is off (not settled within the warm-up), -1
+ * when the intervals cannot say (none measured, or none in the warm-up). */
+double tool_settled_at(struct json_object *intervals, double warmup_s, double slack_bps)
+{
+        size_t n = intervals ? json_object_array_length(intervals) : 0, nm = 0;
+        _cleanup_free_ double *m = xcalloc(n + 1, sizeof *m);
+        bool any_warm = false;
+        for (size_t i = 0; i < n; i++) {
+                struct json_object *x = json_object_array_get_idx(intervals, i);
+                double t = jpath_double(x, -1, "t", NULL), bps = jpath_double(x, -1, "bps", NULL);
+                if (t > warmup_s + 1e-6)
+                        m[nm++] = bps;
+                else
+                        any_warm = true;
+        }
+        if (!nm || !any_warm)
+                return -1;
+        double med = stats_median(m, nm), settled = 0;
+        for (size_t i = 0; i < n; i++) {
+                struct json_object *x = json_object_array_get_idx(intervals, i);
+                double t = jpath_double(x, -1, "t", NULL), bps = jpath_double(x, -1, "bps", NULL);
+                if (t <= warmup_s + 1e-6 && fabs(bps - med) > 0.10 * med + slack_bps)
+                        settled = t;
+        }
+        return settled;
 }

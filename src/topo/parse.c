@@ -723,6 +723,7 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
         w->pos = node_pos(n);
         w->duration_us = 10000000;
         w->warmup_us = 3000000; /* MPTCP needs about 2 s to open its subflows and ramp up */
+        w->warmup_auto = true;  /* at most that: a series learns what its runs need */
         w->flows = 1;
         w->from = w->to = (unsigned)-1;
         if (!expect_type(c, n, FYNT_MAPPING, where))
@@ -784,7 +785,10 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
                                 err_at(c, v, "%s \"%s\" is out of range (1s to 1h)", what, s);
                 } else if (streq(k, "warmup")) {
                         have_warmup = true;
-                        if ((s = scalar(c, v, what)) && parse_time(s, &w->warmup_us, &why) < 0)
+                        w->warmup_auto = false;
+                        if ((s = scalar(c, v, what)) && streq(s, "auto"))
+                                w->warmup_auto = true;
+                        else if (s && parse_time(s, &w->warmup_us, &why) < 0)
                                 err_at(c, v, "%s \"%s\" %s", what, s, why);
                         else if (s && w->warmup_us % 1000000)
                                 err_at(c, v, "%s \"%s\" must be whole seconds (iperf3 -O)", what,
@@ -842,6 +846,7 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
                                 "%s: size is for iperf3 (-n); mptcpload has no fixed-size mode",
                                 where);
                 w->warmup_us = 0;
+                w->warmup_auto = false;
                 /* what the deadlines are made of: the bound, else a generous guess */
                 w->duration_us = w->max_time_us ? w->max_time_us : 60000000;
         } else if (w->max_time_us)

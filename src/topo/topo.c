@@ -277,7 +277,10 @@ char *topo_to_yaml(const struct topo *t)
                         if (w->max_time_us)
                                 sb_printf(&b, ", max_time: %lluus",
                                           (unsigned long long)w->max_time_us);
-                } else
+                } else if (w->warmup_auto)
+                        sb_printf(&b, ", duration: %lluus, warmup: auto",
+                                  (unsigned long long)w->duration_us);
+                else
                         sb_printf(&b, ", duration: %lluus, warmup: %llus",
                                   (unsigned long long)w->duration_us,
                                   (unsigned long long)(w->warmup_us / 1000000));

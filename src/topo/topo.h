@@ -126,6 +126,9 @@ struct topo_workload {
         struct topo_addr target; /* family 0: first address of `to` */
         uint64_t duration_us;
         uint64_t warmup_us; /* measured but not counted (iperf3 -O) */
+        /* warmup: auto (the default): a series' runs learn how long the rate
+         * takes to settle and warm up that long, at most warmup_us */
+        bool warmup_auto;
         /* a fixed-size transfer (iperf3 -n): its completion time is the key
          * metric; 0: a timed stream. max_time_us: the bound it should meet */
         uint64_t size_bytes, max_time_us;

@@ -35,9 +35,37 @@ n = con.execute("SELECT count(*) FROM samples s JOIN runs r ON r.id = s.run WHER
 check(n == 3, "one goodput sample per counted run (%d)" % n)
 g = [x["value"] for x in s["samples"] if x["metric"] == "goodput_mbps"]
 check(len(g) == 3 and all(15 < v < 20 for v in g), "goodput samples measured at 20mbit: %s" % g)
+# each run's teardown went on beside the next run's boot (waited for before
+# anything was measured)
+ov = [json.loads(r[0])["overhead"] for r in
+      con.execute("SELECT result_json FROM runs WHERE series = ? ORDER BY id", (series,))]
+check(all(o.get("teardown_overlapped") is True for o in ov),
+      "every run's teardown overlapped the next boot: %s" % [o.get("teardown_overlapped") for o in ov])
+check(all(o["teardown_s"] >= 0 for o in ov), "teardown waits reported: %s" % [o["teardown_s"] for o in ov])
 check(con.execute("PRAGMA journal_mode").fetchone()[0] == "wal", "the database is in WAL mode")
 check(con.execute("PRAGMA user_version").fetchone()[0] == 4, "schema version 4")
 con.close()
+
+# 1b. warmup: auto: the first run warms up the longest (3 s) and says when its
+# rate settled; the next runs of the series warm up that long (whole seconds)
+out2 = os.path.join(tmp, "auto.json")
+p = run_lab("run", topo, "--runs", "2", "--warmup-runs", "0", "--set", "workloads.0.warmup=auto",
+            "--json", out2, *common)
+check(p.returncode == 0, "a series with warmup: auto exits 0 (%d): %s" % (p.returncode, p.stderr[-500:]))
+s2 = json.load(open(out2))
+con2 = sqlite3.connect(db)
+wls = [json.loads(r[0])["workloads"][0] for r in
+       con2.execute("SELECT result_json FROM runs WHERE series = ? ORDER BY id", (s2["series"],))]
+con2.close()
+check(len(wls) == 2 and wls[0]["warmup_auto"] and wls[0]["warmup_s"] == 3,
+      "the first run warmed up 3 s: %s" % [(w["warmup_s"], w["settled_s"]) for w in wls])
+check(wls[0]["settled_s"] is not None and 0 <= wls[0]["settled_s"] < 3,
+      "the first run's rate settled within its warm-up (%s s)" % wls[0]["settled_s"])
+need = max(1, -(-(wls[0]["settled_s"] - 0.01) // 1))
+check(wls[1]["warmup_s"] == need,
+      "the second run warmed up what the first needed, in whole seconds (%s s after %s)"
+      % (wls[1]["warmup_s"], wls[0]["settled_s"]))
+check("next runs warm up" in p.stderr, "the series says what it learned")
 
 # 2. baseline save / list, check against it
 p = run_lab("baseline", "save", "base", "--run", series, "--db", db)

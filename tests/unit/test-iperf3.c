@@ -1,6 +1,7 @@
 /* iperf3 -J parsing against reports iperf3 3.12 really wrote (tests/data, made
  * with `iperf3 -c 127.0.0.1 -t 1 -O 1 -J` and against a closed port); the
  * expected numbers are the fields of those files as python's json reads them. */
+#include <math.h>
 #include "check.h"
 #include "load/iperf3.h"
 #include "load/mptcpload-driver.h"
@@ -164,5 +165,58 @@ int main(void)
         a = iperf3_client_argv(&w, "10.0.1.2", 5201, &none, &why);
         CHECK(a && argv_has(a, "--mptcp") < 0 && argv_has(a, "mptcpize") < 0);
         json_object_put(a);
+        /* warmup: auto asks for half-second intervals; a fixed warm-up does not */
+        w.warmup_auto = true;
+        a = iperf3_client_argv(&w, "10.0.1.2", 5201, &none, &why);
+        int iv = argv_has(a, "-i");
+        CHECK(iv > 0 && streq(json_object_get_string(json_object_array_get_idx(a, iv + 1)), "0.5"));
+        json_object_put(a);
+
+        /* when the rate settled: 3 s of warm-up in half seconds, then 4 measured
+         * intervals at 20 Mbit/s (median 20) */
+        struct {
+                double warm[6];
+                double slack, want;
+        } cases[] = {
+                /* a socket-buffer burst, then on the rate from 0.5 s */
+                {{90e6, 20e6, 20.5e6, 19.8e6, 20e6, 20e6}, 0, 0.5},
+                /* one subflow for 1.5 s (half the rate), then both */
+                {{10e6, 10e6, 10e6, 20e6, 20e6, 20e6}, 0, 1.5},
+                /* within 10% all along */
+                {{19e6, 21e6, 20e6, 20e6, 20e6, 20e6}, 0, 0},
+                /* still half at the end of the warm-up: not settled */
+                {{20e6, 20e6, 20e6, 20e6, 20e6, 10e6}, 0, 3},
+                /* 12% off is off, but not with 1 Mbit/s of slack */
+                {{20e6, 22.4e6, 20e6, 20e6, 20e6, 20e6}, 0, 1.0},
+                {{20e6, 22.4e6, 20e6, 20e6, 20e6, 20e6}, 1e6, 0},
+        };
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+                struct json_object *iv_ = json_object_new_array();
+                for (int i = 0; i < 10; i++) {
+                        struct json_object *x = json_object_new_object();
+                        double t_end = 0.5 * (i + 1);
+                        double bps = i < 6 ? cases[c].warm[i] : (i == 7 ? 21e6 : 20e6);
+                        if (i >= 6) /* measured: 1 s intervals after 3 s */
+                                t_end = 3 + (i - 5);
+                        json_object_object_add(x, "t", json_object_new_double(t_end));
+                        json_object_object_add(x, "bps", json_object_new_double(bps));
+                        json_object_array_add(iv_, x);
+                }
+                double got = tool_settled_at(iv_, 3, cases[c].slack);
+                if (fabs(got - cases[c].want) > 1e-9) {
+                        fprintf(stderr, "settled case %zu: %g, want %g\n", c, got, cases[c].want);
+                        CHECK(0);
+                }
+                json_object_put(iv_);
+        }
+        /* nothing measured, or no warm-up interval: it cannot say */
+        struct json_object *none_ = json_object_new_array();
+        CHECK_NEAR(tool_settled_at(none_, 3, 0), -1, 0);
+        struct json_object *x = json_object_new_object();
+        json_object_object_add(x, "t", json_object_new_double(4));
+        json_object_object_add(x, "bps", json_object_new_double(1e6));
+        json_object_array_add(none_, x);
+        CHECK_NEAR(tool_settled_at(none_, 3, 0), -1, 0);
+        json_object_put(none_);
         return CHECK_DONE();
 }
