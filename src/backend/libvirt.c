@@ -325,8 +325,13 @@ static char *domain_xml(struct lab *lab, struct lv *lv, struct lv_node *ln)
                 sb_add(&b, "    <loader readonly='yes' type='rom'>" QBOOT_ROM "</loader>\n");
         sb_add(&b, "    <kernel>%s</kernel>\n    <initrd>%s</initrd>\n", img, initrd);
         /* loglevel 5 keeps WARNINGs (KERN_WARNING) on the console; panic=-1 reboots at
-         * once and on_reboot destroys the domain, so a panicked node disappears */
-        sb_add(&b, "    <cmdline>console=ttyS0 loglevel=5 panic=-1 %smptcplab.node=%s mptcplab.if=",
+         * once and on_reboot destroys the domain, so a panicked node disappears.
+         * Boot-only switches, nothing a measurement sees: no BIOS EDD probe, no
+         * crypto self-tests at algorithm registration, no PS/2 mouse or PnP
+         * probe: under TCG the agent answers 1.4 s sooner (5.4 -> 4.0 s) */
+        sb_add(&b,
+               "    <cmdline>console=ttyS0 loglevel=5 panic=-1 edd=off cryptomgr.notests "
+               "i8042.noaux i8042.nopnp %smptcplab.node=%s mptcplab.if=",
                lv->probing ? "mptcplab.probe " : "", tn->name);
         for (unsigned i = 0; i < tn->n_ifaces; i++) {
                 const struct topo_link *l = &t->links[tn->ifaces[i].link];
