@@ -213,6 +213,10 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                 json_object_object_add(cpu, "window_s", D(w->window_s));
                 json_object_object_add(cpu, "vm_client_s",
                                        w->vm_cpu_client_s >= 0 ? D(w->vm_cpu_client_s) : NULL);
+                json_object_object_add(cpu, "cycles_client",
+                                       w->cycles_client >= 0 ? D(w->cycles_client) : NULL);
+                json_object_object_add(cpu, "cycles_server",
+                                       w->cycles_server >= 0 ? D(w->cycles_server) : NULL);
                 json_object_object_add(cpu, "vm_server_s",
                                        w->vm_cpu_server_s >= 0 ? D(w->vm_cpu_server_s) : NULL);
                 json_object_object_add(j, "cpu", cpu);

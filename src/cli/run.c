@@ -651,6 +651,16 @@ static struct json_object *interval_series(const char *out, bool ml, double warm
         return series;
 }
 
+/* A node's hardware cycles between two counters calls; -1 where it has no
+ * PMU or the count went backwards (an agent restarted: untrusted anyway). */
+static double cycles_delta(struct json_object *before, struct json_object *after)
+{
+        int64_t a = 0, b = 0;
+        if (!jint(before, "cycles", &b) || !jint(after, "cycles", &a) || b < 0 || a < b)
+                return -1;
+        return (double)(a - b);
+}
+
 static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **err)
 {
         struct topo *t = r->lab->t;
@@ -895,6 +905,8 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
                                cpu_per_core(win.stat[0][1], win.stat[1][1]));
         res->node_cpu_client_pct = node_busy_pct(win.stat[0][0], win.stat[1][0]);
         res->node_cpu_server_pct = node_busy_pct(win.stat[0][1], win.stat[1][1]);
+        res->cycles_client = cycles_delta(win.stat[0][0], win.stat[1][0]);
+        res->cycles_server = cycles_delta(win.stat[0][1], win.stat[1][1]);
         res->node_cpu_client_s = node_cpu_s(win.stat[0][0], win.stat[1][0]);
         res->node_cpu_server_s = node_cpu_s(win.stat[0][1], win.stat[1][1]);
         res->mp_capable = delta(before_c, after_c, "MPTcpExt", "MPCapableSYNACKRX");
@@ -1190,6 +1202,7 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
                 res->wl[i].completion_s = -1;
                 res->wl[i].settled_s = -1;
                 res->wl[i].vm_cpu_client_s = res->wl[i].vm_cpu_server_s = -1;
+                res->wl[i].cycles_client = res->wl[i].cycles_server = -1;
                 progress(&r, "workload %u/%u %s: %s %s, %.0fs", i + 1, t->n_workloads, w->name,
                          w->tool == TOPO_TOOL_IPERF3 ? "iperf3" : "mptcpload",
                          w->protocol == TOPO_PROTO_MPTCP ? "mptcp" : "tcp",

@@ -29,6 +29,7 @@ struct wl_result {
         double window_s;     /* the measured window as the controller read its edges */
         double completion_s; /* a fixed-size transfer's time (size:), -1: not one */
         double vm_cpu_client_s, vm_cpu_server_s; /* the VMs' CPU time (libvirt), -1: none */
+        double cycles_client, cycles_server;     /* hardware cycles of each node, -1: no PMU */
         int64_t mp_capable, mp_join, add_addr, fallbacks;
         unsigned connections; /* MPTCP connections the client opened (MP_CAPABLE SYN/ACKs) */
         double subflows_per_conn;

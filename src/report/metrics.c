@@ -42,6 +42,14 @@ static bool vm_cpu_per_gbit(const struct wl_result *w, double *ret)
         *ret = gbit > 0 ? (w->vm_cpu_client_s + w->vm_cpu_server_s) / gbit : 0;
         return gbit > 0 && w->vm_cpu_client_s >= 0 && w->vm_cpu_server_s >= 0;
 }
+/* hardware cycles of both nodes per byte received, where both have a PMU
+ * (bare metal, KVM guests with one): no scheduler or tick in the figure */
+static bool cycles_per_byte(const struct wl_result *w, double *ret)
+{
+        double bytes = window_gbit(w) * 1e9 / 8;
+        *ret = bytes > 0 ? (w->cycles_client + w->cycles_server) / bytes : 0;
+        return bytes > 0 && w->cycles_client >= 0 && w->cycles_server >= 0;
+}
 GETTER(node_cpu_client, w->node_cpu_client_pct, w->node_cpu_client_pct >= 0)
 GETTER(node_cpu_server, w->node_cpu_server_pct, w->node_cpu_server_pct >= 0)
 GETTER(vm_cpu_client, w->vm_cpu_client_s, w->vm_cpu_client_s >= 0)
@@ -63,6 +71,8 @@ static struct metric metrics[] = {
          node_cpu_per_gbit, false},
         {"vm_cpu_s_per_gbit", "s/Gbit", "VM CPU per Gbit (hypervisor)", false, 0.05,
          vm_cpu_per_gbit, false},
+        {"cycles_per_byte", "cycles/B", "CPU cycles per byte (hardware counters)", false, 0.05,
+         cycles_per_byte, false},
         {"node_cpu_client_pct", "%", "client node busy", false, 0.05, node_cpu_client, false},
         {"node_cpu_server_pct", "%", "server node busy", false, 0.05, node_cpu_server, false},
         {"vm_cpu_client_s", "s", "client VM CPU", false, 0.05, vm_cpu_client, false},

@@ -55,6 +55,13 @@ check(all(n.get("what") == "network namespace mptcplab-%s-%s" % (r["run_id"][:8]
 klogs = {n.get("kernel_log") for n in r["nodes"]}
 check(len(klogs) == 1 and None not in klogs and os.path.exists(klogs.pop()),
       "one kernel log for the namespaces (they share the host's kernel), in the run directory")
+# hardware cycles: counted where the host has a PMU, else null with the
+# metric left out; never a number without a PMU to count it
+pmu = os.path.exists("/sys/bus/event_source/devices/cpu")
+cyc = [mp["cpu"].get("cycles_client"), mp["cpu"].get("cycles_server")]
+check(all(c is not None and c > 0 for c in cyc) if pmu else cyc == [None, None],
+      "cycles %s where the host %s a PMU" % (cyc, "has" if pmu else "has no"))
+check(("cycles_per_byte" in mp["metrics"]) == pmu, "cycles_per_byte only with a PMU: %s" % sorted(mp["metrics"]))
 check(netns_list() == before, "no namespace left (%s)" % netns_list())
 links_after = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout.count("veth")
 check(links_after == links_before, "no veth left in the host namespace")
