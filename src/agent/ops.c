@@ -1131,6 +1131,128 @@ static int op_reset(struct agent *a, struct json_object *args, struct reply *r)
         return 0;
 }
 
+/* One read-only op's result (NULL, and its error said in *why, when it fails). */
+static struct json_object *
+state_part(struct agent *a, int (*op)(struct agent *, struct json_object *, struct reply *),
+           struct json_object *args, char **why)
+{
+        struct reply sub = {0};
+        int e = op(a, args, &sub);
+        json_object_put(args);
+        if (e < 0 || !sub.result) {
+                if (!*why)
+                        *why = xstrdup(sub.message ? sub.message : "failed");
+                free(sub.message);
+                json_object_put(sub.result);
+                return NULL;
+        }
+        free(sub.message);
+        return sub.result;
+}
+
+/* o's member key, of any type, with a reference of its own (NULL: none) */
+static struct json_object *member(struct json_object *o, const char *key)
+{
+        struct json_object *v = NULL;
+        return o && json_object_object_get_ex(o, key, &v) ? json_object_get(v) : NULL;
+}
+
+static struct json_object *dev_args(const char *key, const char *dev)
+{
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, key, json_object_new_string(dev));
+        return o;
+}
+
+/* What a run may change on this node, for a comparison before and after
+ * (docs/agent-protocol.md): of each device named, its link state, addresses,
+ * qdiscs and routes (main table); every sysctl named; the MPTCP limits and
+ * endpoints. Read-only; the same state gives the same JSON. */
+static int op_state(struct agent *a, struct json_object *args, struct reply *r)
+{
+        struct json_object *devs = jarr(args, "devs"), *keys = jarr(args, "sysctls");
+        size_t nd = devs ? json_object_array_length(devs) : 0,
+               nk = keys ? json_object_array_length(keys) : 0;
+        if (nd > 64 || nk > 256)
+                return reply_error(r, -EINVAL, "at most 64 devs and 256 sysctls");
+        for (size_t i = 0; i < nd; i++) {
+                const char *d = json_object_get_string(json_object_array_get_idx(devs, i));
+                if (!json_object_is_type(json_object_array_get_idx(devs, i), json_type_string) ||
+                    !valid_ifname(d))
+                        return reply_error(r, -EINVAL, "devs[%zu] is not an interface name", i);
+        }
+        for (size_t i = 0; i < nk; i++) {
+                char path[512];
+                const char *k = json_object_get_string(json_object_array_get_idx(keys, i));
+                if (!json_object_is_type(json_object_array_get_idx(keys, i), json_type_string) ||
+                    sysctl_path(k, path, sizeof path) < 0)
+                        return reply_error(r, -EINVAL, "sysctls[%zu] is not a sysctl name", i);
+        }
+        ACT(a, r);
+        char *why = NULL;
+        struct json_object *o = json_object_new_object(), *dj = json_object_new_object(),
+                           *sj = json_object_new_object();
+        struct json_object *routes = state_part(a, op_route_list, json_object_new_object(), &why);
+        for (size_t i = 0; i < nd; i++) {
+                const char *d = json_object_get_string(json_object_array_get_idx(devs, i));
+                struct json_object *x = json_object_new_object(), *rt = json_object_new_array();
+                /* what a run sets of a link: up and MTU (counters, carrier and
+                 * operstate move by themselves) */
+                struct json_object *l = state_part(a, op_link_get, dev_args("dev", d), &why),
+                                   *lk = json_object_new_object();
+                json_object_object_add(lk, "up", member(l, "up"));
+                json_object_object_add(lk, "mtu", member(l, "mtu"));
+                json_object_put(l);
+                json_object_object_add(x, "link", lk);
+                json_object_object_add(x, "addrs",
+                                       state_part(a, op_addr_list, dev_args("dev", d), &why));
+                /* the qdiscs someone set: the kernel's defaults (handle 0:0,
+                 * attached when a link first comes up) are no one's change */
+                struct json_object *q = state_part(a, op_qdisc_list, dev_args("dev", d), &why),
+                                   *qs = json_object_new_array(), *ql = jarr(q, "qdiscs");
+                for (size_t k = 0; ql && k < json_object_array_length(ql); k++) {
+                        struct json_object *e = json_object_array_get_idx(ql, k);
+                        const char *h = jstr(e, "handle");
+                        if (!h || !streq(h, "0:0"))
+                                json_object_array_add(qs, json_object_get(e));
+                }
+                json_object_object_add(x, "qdiscs", qs);
+                json_object_object_add(x, "netem", member(q, "netem"));
+                json_object_put(q);
+                struct json_object *all = jarr(routes, "routes");
+                for (size_t k = 0; all && k < json_object_array_length(all); k++) {
+                        struct json_object *e = json_object_array_get_idx(all, k);
+                        const char *rd = jstr(e, "dev");
+                        if (rd && streq(rd, d))
+                                json_object_array_add(rt, json_object_get(e));
+                }
+                json_object_object_add(x, "routes", rt);
+                json_object_object_add(dj, d, x);
+        }
+        json_object_put(routes);
+        for (size_t i = 0; i < nk; i++) {
+                const char *k = json_object_get_string(json_object_array_get_idx(keys, i));
+                struct json_object *v = state_part(a, op_sysctl_get, dev_args("key", k), &why);
+                json_object_object_add(sj, k, member(v, "value"));
+                json_object_put(v);
+        }
+        json_object_object_add(o, "devs", dj);
+        json_object_object_add(o, "sysctls", sj);
+        json_object_object_add(o, "mptcp_limits",
+                               state_part(a, op_mptcp_limits, json_object_new_object(), &why));
+        json_object_object_add(
+                o, "mptcp_endpoints",
+                state_part(a, op_mptcp_endpoint_list, json_object_new_object(), &why));
+        if (why) {
+                json_object_put(o);
+                int e = reply_error(r, -EIO, "state: %s", why);
+                free(why);
+                return e;
+        }
+        r->result = o;
+        return 0;
+}
+
 static int op_bye(struct agent *a, struct json_object *args, struct reply *r)
 {
         jobs_kill_all(a);
@@ -1170,6 +1292,7 @@ static const struct {
         {"sysctl_get", op_sysctl_get},
         {"sysctl_set", op_sysctl_set},
         {"counters", op_counters},
+        {"state", op_state},
         {"wait_listen", op_wait_listen},
         {"wait", op_wait},
         {"spawn", op_spawn},

@@ -19,6 +19,15 @@ try:
     # the link between them comes from the test, through iproute2
     subprocess.run(["ip", "link", "add", "eth0", "netns", na, "type", "veth", "peer", "name", "eth0",
                     "netns", nb], check=True)
+    # what the agent will change, before it changes anything (state: the ssh
+    # backend's snapshot of a machine)
+    watch = {"devs": ["eth0", "lo"], "sysctls": ["net.ipv4.ip_forward", "net.mptcp.enabled"]}
+    state0 = a.ok("state", **watch)
+    check(set(state0["devs"]) == {"eth0", "lo"} and state0["sysctls"]["net.ipv4.ip_forward"] == "0"
+          and "subflows" in state0["mptcp_limits"] and state0["mptcp_endpoints"]["endpoints"] == [],
+          "state: devs, sysctls, MPTCP limits and endpoints: %s" % state0)
+    check(a.call("state", devs=["a/b"])["error"]["errno"] == "EINVAL", "state refuses a bad device name")
+    check(a.call("state", sysctls=["../x"])["error"]["errno"] == "EINVAL", "state refuses a bad sysctl")
     for ag, addr in ((a, "10.9.1.1/24"), (b, "10.9.1.2/24")):
         ag.ok("link_set", dev="eth0", up=True)
         ag.ok("addr_add", dev="eth0", addr=addr)
@@ -108,8 +117,15 @@ try:
     rep = a.call("bridge_add", name="mbr0")
     check(not rep["ok"] and rep["error"]["errno"] == "EEXIST", "a second bridge_add mbr0: EEXIST")
 
+    state1 = a.ok("state", **watch)
+    check(state1 != state0 and state1["devs"]["eth0"]["qdiscs"] != state0["devs"]["eth0"]["qdiscs"],
+          "state sees what the agent changed")
     # reset (which bye and exit also do) puts the node back as it was
     rev = a.ok("reset")
+    state2 = a.ok("state", **watch)
+    diff = [k for k in ("devs", "sysctls", "mptcp_limits", "mptcp_endpoints") if state2[k] != state0[k]]
+    check(not diff, "after reset the state is the one before: %s" %
+          ({k: (state0[k], state2[k]) for k in diff} if diff else "same"))
     check(rev["failed"] == 0 and len(rev["reverted"]) >= 8, "reset reverted %d changes" % len(rev["reverted"]))
     out = subprocess.run(["ip", "-n", na, "mptcp", "endpoint", "show"], capture_output=True, text=True).stdout
     check(out.strip() == "", "after bye: no endpoints")
