@@ -189,6 +189,12 @@ int main(void)
                 /* 12% off is off, but not with 1 Mbit/s of slack */
                 {{20e6, 22.4e6, 20e6, 20e6, 20e6, 20e6}, 0, 1.0},
                 {{20e6, 22.4e6, 20e6, 20e6, 20e6, 20e6}, 1e6, 0},
+                /* a second of +24% is off, twice */
+                {{20e6, 24.8e6, 24.8e6, 20e6, 20e6, 20e6}, 0, 1.5},
+                /* a dip and a spike side by side (a write across an edge):
+                 * settled after the burst; a dip followed by no spike is not */
+                {{30e6, 20e6, 12.5e6, 27.5e6, 20e6, 20e6}, 0, 0.5},
+                {{30e6, 20e6, 12.5e6, 20e6, 20e6, 20e6}, 0, 1.5},
         };
         for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
                 struct json_object *iv_ = json_object_new_array();
