@@ -74,18 +74,6 @@ static bool ifname_ok(const char *s)
         return true;
 }
 
-static bool get_bool(struct pctx *c, struct fy_node *v, const char *what, bool *dst)
-{
-        const char *x = yx_str(c, v, what);
-        if (x && !streq(x, "true") && !streq(x, "false")) {
-                perr(c, v, "%s is true or false, not \"%s\"", what, x);
-                return false;
-        }
-        if (x)
-                *dst = streq(x, "true");
-        return x != NULL;
-}
-
 static void parse_machine(struct pctx *c, struct inv_machine *m, const char *name,
                           struct fy_node *n)
 {
@@ -127,7 +115,7 @@ static void parse_machine(struct pctx *c, struct inv_machine *m, const char *nam
                         else if (x)
                                 yx_dup_str(c, v, what, &m->jump);
                 } else if (streq(k, "kexec"))
-                        get_bool(c, v, what, &m->kexec);
+                        yx_bool(c, v, what, &m->kexec);
                 else if (streq(k, "options")) {
                         if (fy_node_get_type(v) != FYNT_SEQUENCE) {
                                 perr(c, v, "%s is a list of ssh arguments ([-i, KEYFILE])", what);

@@ -42,13 +42,9 @@ static void parse_scenario(struct pctx *c, struct plan *p, struct fy_node *n, un
                                 perr(c, v, "%s \"%s\" is not a number from 1 to 1000", what, x);
                         else if (x)
                                 s->runs = (unsigned)r;
-                } else if (streq(k, "warmup_run")) {
-                        x = yx_str(c, v, what);
-                        if (x && !streq(x, "true") && !streq(x, "false"))
-                                perr(c, v, "%s is true or false, not \"%s\"", what, x);
-                        else if (x)
-                                s->warmup_run = streq(x, "true");
-                } else if (streq(k, "baseline"))
+                } else if (streq(k, "warmup_run"))
+                        yx_bool(c, v, what, &s->warmup_run);
+                else if (streq(k, "baseline"))
                         yx_dup_str(c, v, what, &s->baseline);
                 else if (streq(k, "set")) {
                         if (fy_node_get_type(v) != FYNT_SEQUENCE) {
@@ -123,13 +119,9 @@ static void parse_root(struct pctx *c, struct plan *p, struct fy_node *root)
                 } else if (streq(k, "budget")) {
                         if ((x = yx_str(c, v, "budget")) && parse_time(x, &p->budget_us, &why) < 0)
                                 perr(c, v, "budget \"%s\" %s", x, why);
-                } else if (streq(k, "confirm")) {
-                        x = yx_str(c, v, "confirm");
-                        if (x && !streq(x, "true") && !streq(x, "false"))
-                                perr(c, v, "confirm is true or false, not \"%s\"", x);
-                        else if (x)
-                                p->confirm = streq(x, "true");
-                } else if (streq(k, "scenarios"))
+                } else if (streq(k, "confirm"))
+                        yx_bool(c, v, "confirm", &p->confirm);
+                else if (streq(k, "scenarios"))
                         scen = v;
                 else
                         perr(c, fy_node_pair_key(pair),

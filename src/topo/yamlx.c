@@ -34,3 +34,15 @@ char *yx_resolve(const char *file, const char *path)
         const char *slash = strrchr(file, '/');
         return slash ? xasprintf("%.*s/%s", (int)(slash - file), file, path) : xstrdup(path);
 }
+
+bool yx_bool(struct pctx *c, struct fy_node *v, const char *what, bool *dst)
+{
+        const char *x = yx_str(c, v, what);
+        if (x && !streq(x, "true") && !streq(x, "false")) {
+                perr(c, v, "%s is true or false, not \"%s\"", what, x);
+                return false;
+        }
+        if (x)
+                *dst = streq(x, "true");
+        return x != NULL;
+}

@@ -5,6 +5,7 @@
 #include "topo.h"
 
 #include <libfyaml.h>
+#include <stdbool.h>
 
 struct pctx {
         const char *file;
@@ -25,5 +26,7 @@ struct fy_document *topo_yaml_document(const char *name, const char *text, size_
 const char *yx_str(struct pctx *c, struct fy_node *v, const char *what);
 /* The same, copied into *dst (replacing what was there). */
 void yx_dup_str(struct pctx *c, struct fy_node *v, const char *what, char **dst);
+/* true or false into *dst; false (with an error naming what) otherwise. */
+bool yx_bool(struct pctx *c, struct fy_node *v, const char *what, bool *dst);
 /* path relative to the directory of file (unless absolute), allocated. */
 char *yx_resolve(const char *file, const char *path);
