@@ -1157,10 +1157,11 @@ static struct json_object *member(struct json_object *o, const char *key)
         return o && json_object_object_get_ex(o, key, &v) ? json_object_get(v) : NULL;
 }
 
-static struct json_object *dev_args(const char *key, const char *dev)
+/* {key: value}, the arguments of a one-argument op */
+static struct json_object *one_arg(const char *key, const char *value)
 {
         struct json_object *o = json_object_new_object();
-        json_object_object_add(o, key, json_object_new_string(dev));
+        json_object_object_add(o, key, json_object_new_string(value));
         return o;
 }
 
@@ -1198,17 +1199,17 @@ static int op_state(struct agent *a, struct json_object *args, struct reply *r)
                 struct json_object *x = json_object_new_object(), *rt = json_object_new_array();
                 /* what a run sets of a link: up and MTU (counters, carrier and
                  * operstate move by themselves) */
-                struct json_object *l = state_part(a, op_link_get, dev_args("dev", d), &why),
+                struct json_object *l = state_part(a, op_link_get, one_arg("dev", d), &why),
                                    *lk = json_object_new_object();
                 json_object_object_add(lk, "up", member(l, "up"));
                 json_object_object_add(lk, "mtu", member(l, "mtu"));
                 json_object_put(l);
                 json_object_object_add(x, "link", lk);
                 json_object_object_add(x, "addrs",
-                                       state_part(a, op_addr_list, dev_args("dev", d), &why));
+                                       state_part(a, op_addr_list, one_arg("dev", d), &why));
                 /* the qdiscs someone set: the kernel's defaults (handle 0:0,
                  * attached when a link first comes up) are no one's change */
-                struct json_object *q = state_part(a, op_qdisc_list, dev_args("dev", d), &why),
+                struct json_object *q = state_part(a, op_qdisc_list, one_arg("dev", d), &why),
                                    *qs = json_object_new_array(), *ql = jarr(q, "qdiscs");
                 for (size_t k = 0; ql && k < json_object_array_length(ql); k++) {
                         struct json_object *e = json_object_array_get_idx(ql, k);
@@ -1232,7 +1233,7 @@ static int op_state(struct agent *a, struct json_object *args, struct reply *r)
         json_object_put(routes);
         for (size_t i = 0; i < nk; i++) {
                 const char *k = json_object_get_string(json_object_array_get_idx(keys, i));
-                struct json_object *v = state_part(a, op_sysctl_get, dev_args("key", k), &why);
+                struct json_object *v = state_part(a, op_sysctl_get, one_arg("key", k), &why);
                 json_object_object_add(sj, k, member(v, "value"));
                 json_object_put(v);
         }

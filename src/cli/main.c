@@ -371,17 +371,12 @@ static int run_like(int argc, char **argv, const char *verb)
                 rc = EXIT_INPUT;
                 goto out;
         }
-        if (o.links && be) {
-                bool known = false;
-                for (const char *const *m = be->link_modes; *m; m++)
-                        known = known || streq(*m, o.links);
-                if (!known) {
-                        _cleanup_free_ char *modes = strv_join(be->link_modes, ", ");
-                        log_error("%s: --links %s: the %s backend takes %s", verb, o.links,
-                                  o.backend, modes);
-                        rc = EXIT_INPUT;
-                        goto out;
-                }
+        if (o.links && be && !strv_has(be->link_modes, o.links)) {
+                _cleanup_free_ char *modes = strv_join(be->link_modes, ", ");
+                log_error("%s: --links %s: the %s backend takes %s", verb, o.links, o.backend,
+                          modes);
+                rc = EXIT_INPUT;
+                goto out;
         }
         if (o.compare &&
             (o.n_sets_a == o.n_sets_b &&

@@ -23,8 +23,7 @@ struct run {
         uint64_t t0;
         uint64_t expected_us; /* rough total, for progress */
         uint64_t done_us;
-        const uint64_t *warmup_us; /* run_opts.warmup_us */
-        uint64_t duration_cap_us;  /* run_opts.duration_cap_us */
+        const struct run_opts *o;
 };
 
 static void progress(struct run *r, const char *fmt, ...) _printf_(2, 3);
@@ -667,11 +666,12 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         /* warmup: auto: what the series learned this workload needs, at most
          * the topology's; a copy, so the tools' arguments say it */
         struct topo_workload wcopy = t->workloads[wi];
-        if (wcopy.warmup_auto && r->warmup_us && r->warmup_us[wi] &&
-            r->warmup_us[wi] < wcopy.warmup_us)
-                wcopy.warmup_us = r->warmup_us[wi];
-        if (r->duration_cap_us && !wcopy.size_bytes && wcopy.duration_us > r->duration_cap_us)
-                wcopy.duration_us = r->duration_cap_us;
+        const uint64_t *learned = r->o->warmup_us;
+        uint64_t dcap = r->o->duration_cap_us;
+        if (wcopy.warmup_auto && learned && learned[wi] && learned[wi] < wcopy.warmup_us)
+                wcopy.warmup_us = learned[wi];
+        if (dcap && !wcopy.size_bytes && wcopy.duration_us > dcap)
+                wcopy.duration_us = dcap;
         const struct topo_workload *w = &wcopy;
         res->warmup_s = (double)w->warmup_us / 1e6;
         struct lab_node *cn = &r->lab->nodes[w->from], *sn = &r->lab->nodes[w->to];
@@ -1081,8 +1081,7 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
                 backend_list(stderr);
                 return EXIT_INPUT;
         }
-        struct run r = {
-                .t0 = now_usec(), .warmup_us = o->warmup_us, .duration_cap_us = o->duration_cap_us};
+        struct run r = {.t0 = now_usec(), .o = o};
         r.lab = xcalloc(1, sizeof *r.lab);
         *r.lab = (struct lab){.t = t,
                               .agent_path = o->agent_path,

@@ -43,7 +43,7 @@ struct wl_result {
         unsigned n_ifaces;
         double wall_s;
         double warmup_s;    /* the warm-up this run used */
-        double settled_s;   /* when the rate settled (settled_at), -1: unknown */
+        double settled_s;   /* when the rate settled (tool_settled_at), -1: unknown */
         int64_t late_joins; /* subflows that joined after the window began */
         /* what a report shows besides the metrics, kept in the run's JSON:
          * {node: {"MPTcpExtMPJoinAckRx": delta, ...}} for every MPTcpExt, TcpExt

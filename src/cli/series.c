@@ -309,7 +309,7 @@ struct side {
         /* warmup: auto, shared by both sides so that they are measured alike:
          * what every run uses (0: nothing learned yet, so the topology's
          * warm-up, the longest), and what the runs so far showed is needed,
-         * taken into use once both sides have run (learn_apply) */
+         * taken into use once both sides have run (series_run's loop) */
         uint64_t *warmup_us, *learned;
         unsigned n_wl;
 };

@@ -285,3 +285,11 @@ char *strv_join(const char *const *v, const char *sep)
                 e = stpcpy(stpcpy(e, p == v ? "" : sep), *p);
         return s;
 }
+
+bool strv_has(const char *const *v, const char *s)
+{
+        for (const char *const *p = v; s && p && *p; p++)
+                if (streq(*p, s))
+                        return true;
+        return false;
+}

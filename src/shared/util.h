@@ -65,6 +65,8 @@ int log_errno(enum log_level lvl, int err, const char *fmt, ...) _printf_(3, 4);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
 /* The strings of a NULL-terminated vector joined by sep (allocated). */
 char *strv_join(const char *const *v, const char *sep);
+/* Whether s is one of the strings of a NULL-terminated vector (NULL: none). */
+bool strv_has(const char *const *v, const char *s);
 char *xstrdup(const char *s);
 void *xcalloc(size_t n, size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);

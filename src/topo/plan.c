@@ -99,10 +99,7 @@ static void parse_root(struct pctx *c, struct plan *p, struct fy_node *root)
                                 p->report = yx_resolve(p->file, x);
                 } else if (streq(k, "backend")) {
                         yx_dup_str(c, v, "backend", &p->backend);
-                        bool known = false;
-                        for (const char *const *b = c->backends; b && *b; b++)
-                                known = known || (p->backend && streq(p->backend, *b));
-                        if (p->backend && c->backends && !known) {
+                        if (p->backend && c->backends && !strv_has(c->backends, p->backend)) {
                                 _cleanup_free_ char *names = strv_join(c->backends, ", ");
                                 perr(c, v, "backend \"%s\" is not a backend (%s)", p->backend,
                                      names);
