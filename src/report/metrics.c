@@ -62,9 +62,10 @@ GETTER(p50, w->lat_p50_us, w->lat_p50_us > 0)
 GETTER(p99, w->lat_p99_us, w->lat_p99_us > 0)
 
 static struct metric metrics[] = {
-        {"goodput_mbps", "Mbit/s", "goodput", true, 0.01, goodput, true},
+        {"goodput_mbps", "Mbit/s", "goodput", true, 0.005, goodput, true},
         {"completion_s", "s", "completion time", false, 0.02, completion, true},
-        {"aggregation_efficiency", "", "goodput / shaped capacity", true, 0.01, aggregation, false},
+        {"aggregation_efficiency", "", "goodput / shaped capacity", true, 0.005, aggregation,
+         false},
         {"cpu_s", "s", "CPU of both tools", false, 0.05, cpu_s, false},
         {"cpu_s_per_gbit", "s/Gbit", "CPU per Gbit", false, 0.05, cpu_per_gbit, false},
         {"node_cpu_s_per_gbit", "s/Gbit", "node CPU per Gbit (guest accounting)", false, 0.05,

@@ -47,7 +47,7 @@ void ktap_print(FILE *f, const struct verdicts *v, const char *what)
                                               : " # informs: ";
                 fprintf(f,
                         "%s %zu %s%s%s: %.4g -> %.4g %s, change %+.2f%% [%.3g%% CI %+.2f%%, "
-                        "%+.2f%%], threshold %.0f%%\n",
+                        "%+.2f%%], threshold %.3g%%\n",
                         regression ? "not ok" : "ok", i + 1, t->name, skip, verdict_name(vd),
                         t->j.base_median, t->j.cand_median, t->metric->unit, 100 * t->j.rel_change,
                         100 * t->j.shift.confidence, 100 * t->j.rel_lo, 100 * t->j.rel_hi,
