@@ -180,6 +180,9 @@ static struct {
         double measured, warmup_runs, boot, configure, warmup, tools, teardown;
 } spent;
 
+/* How many stored runs taught a series its first warm-ups (seed_warmup; 0: none) */
+static unsigned warmup_history;
+
 /* What makes runs alike for their noise (store_samples_like), per side. */
 static struct like {
         char *hash, *kernels, *accel, *tools;
@@ -319,6 +322,26 @@ struct side {
  * whose half-second intervals swing by 20% under TCG, too much to see a
  * ramp that is 8% short for a second), back to the longest when subflows
  * joined inside the window or no interval could say. */
+/* What one run of workload w needs: its warm-up (used_s), where its rate
+ * settled (settled_s, < 0: the intervals could not say) and how many subflows
+ * joined inside its window */
+static uint64_t warmup_needed(const struct topo_workload *w, double used_s, double settled_s,
+                              long late_joins)
+{
+        uint64_t used = (uint64_t)(used_s * 1e6 + 0.5), need;
+        if (late_joins > 0 || settled_s < 0)
+                need = w->warmup_us;
+        else if (settled_s >= used_s - 1e-6) /* still moving at its end */
+                need = used + 1000000;
+        else
+                /* interval ends come a few ms late: 1.0001 s is 1 s */
+                need = (uint64_t)ceil(settled_s - 0.01) * 1000000;
+        uint64_t least = w->protocol == TOPO_PROTO_MPTCP ? 2000000 : 1000000;
+        if (need < least)
+                need = least;
+        return need > w->warmup_us ? w->warmup_us : need;
+}
+
 static void learn_warmup(const struct topo *t, const struct run_result *res, const struct side *sd)
 {
         for (unsigned i = 0; sd->learned && i < res->n_wl && i < sd->n_wl; i++) {
@@ -327,21 +350,10 @@ static void learn_warmup(const struct topo *t, const struct run_result *res, con
                 if (!x->w || !w->warmup_auto || !w->warmup_us || x->status == WL_FAILED ||
                     x->status == WL_CRASHED)
                         continue;
-                uint64_t was = sd->learned[i], used = (uint64_t)(x->warmup_s * 1e6 + 0.5), need;
-                if (x->late_joins > 0 || x->settled_s < 0)
-                        need = w->warmup_us;
-                else if (x->settled_s >= x->warmup_s - 1e-6) /* still moving at its end */
-                        need = used + 1000000;
-                else
-                        /* interval ends come a few ms late: 1.0001 s is 1 s */
-                        need = (uint64_t)ceil(x->settled_s - 0.01) * 1000000;
-                uint64_t least = w->protocol == TOPO_PROTO_MPTCP ? 2000000 : 1000000;
-                if (need < least)
-                        need = least;
+                uint64_t was = sd->learned[i],
+                         need = warmup_needed(w, x->warmup_s, x->settled_s, x->late_joins);
                 if (need < was)
                         need = was;
-                if (need > w->warmup_us)
-                        need = w->warmup_us;
                 sd->learned[i] = need;
                 if (need != was)
                         fprintf(stderr,
@@ -352,6 +364,86 @@ static void learn_warmup(const struct topo *t, const struct run_result *res, con
                                 x->settled_s >= 0 ? x->settled_s : x->warmup_s, (double)need / 1e6,
                                 (double)w->warmup_us / 1e6);
         }
+}
+
+/* How many of a side's latest runs a series' first warm-ups are learned from */
+#define WARMUP_HISTORY 10
+
+/* A series' first runs warm up as long as the latest stored runs of the same
+ * settings (topology file and overrides, backend, host; both sides of a
+ * comparison) needed, the most any of them needed, when each side has at
+ * least 3 such runs; otherwise the longest. The series goes on learning from
+ * its own runs. Returns the number of stored runs used (0: none). */
+static unsigned seed_warmup(struct store *db, const struct topo *t, const char *backend,
+                            const struct side *sides[], unsigned n_sides, uint64_t *use,
+                            uint64_t *learned)
+{
+        if (!db || !t)
+                return 0;
+        _cleanup_free_ uint64_t *need = xcalloc(t->n_workloads + 1, sizeof *need);
+        char host[256] = "";
+        gethostname(host, sizeof host - 1);
+        unsigned used = 0;
+        _cleanup_free_ char *hash0 = NULL;
+        for (unsigned k = 0; k < n_sides; k++) {
+                _cleanup_free_ char *hash = topo_hash(sides[k]->sets, sides[k]->n_sets);
+                if (k == 0)
+                        hash0 = xstrdup(hash);
+                else if (streq(hash, hash0)) /* an A/A comparison: one history */
+                        break;
+                struct json_object *runs = NULL;
+                char *err = NULL;
+                if (store_recent_reports(db, hash, backend, host, WARMUP_HISTORY, &runs, &err) <
+                    0) {
+                        free(err);
+                        return 0;
+                }
+                unsigned n = 0;
+                for (size_t r = 0; r < json_object_array_length(runs); r++) {
+                        struct json_object *rj = json_object_array_get_idx(runs, r);
+                        struct json_object *wls = jarr(rj, "workloads");
+                        for (unsigned i = 0; i < t->n_workloads; i++) {
+                                const struct topo_workload *w = &t->workloads[i];
+                                if (!w->warmup_auto || !w->warmup_us)
+                                        continue;
+                                double ws = -1, ss = -1, lj = 0;
+                                bool found = false;
+                                for (size_t q = 0; wls && q < json_object_array_length(wls); q++) {
+                                        struct json_object *x = json_object_array_get_idx(wls, q);
+                                        const char *name = jstr(x, "name"), *st = jstr(x, "status");
+                                        if (!name || !streq(name, w->name) || !st ||
+                                            !streq(st, "ok"))
+                                                continue;
+                                        found = jdouble(x, "warmup_s", &ws) && ws > 0;
+                                        if (!jdouble(x, "settled_s", &ss))
+                                                ss = -1;
+                                        jdouble(x, "late_joins", &lj);
+                                }
+                                /* a run without this workload's figures says: the longest */
+                                uint64_t nd =
+                                        found ? warmup_needed(w, ws, ss, (long)lj) : w->warmup_us;
+                                if (nd > need[i])
+                                        need[i] = nd;
+                        }
+                        n++;
+                }
+                json_object_put(runs);
+                if (n < 3)
+                        return 0;
+                used += n;
+        }
+        for (unsigned i = 0; i < t->n_workloads; i++) {
+                const struct topo_workload *w = &t->workloads[i];
+                if (!w->warmup_auto || !w->warmup_us || !need[i])
+                        continue;
+                use[i] = learned[i] = need[i];
+                fprintf(stderr,
+                        "mptcplab: %s: the latest %u stored runs of these settings needed %.0fs "
+                        "of warm-up; the first runs warm up that long (warmup: auto, at most "
+                        "%.0fs)\n",
+                        w->name, used, (double)need[i] / 1e6, (double)w->warmup_us / 1e6);
+        }
+        return used;
 }
 
 /* One run of the topology, stored. Returns the run's exit code. */
@@ -706,6 +798,9 @@ int series_run(const struct series_opts *o)
                          warm_learned,
                          nw};
         struct side b = {"B", o->kernel_b, o->sets_b, o->n_sets_b, warm_use, warm_learned, nw};
+        const struct side *sides[] = {&a, &b};
+        warmup_history = seed_warmup(db, series_topo, be ? be->name : "", sides, o->compare ? 2 : 1,
+                                     warm_use, warm_learned);
         struct samples samples = {0};
         struct json_object *mibs = NULL;
         json_object_put(series_runs);
@@ -939,6 +1034,8 @@ int series_run(const struct series_opts *o)
                 json_object_object_add(tm, "configure_s", json_object_new_double(spent.configure));
                 json_object_object_add(tm, "workload_warmup_s",
                                        json_object_new_double(spent.warmup));
+                json_object_object_add(tm, "warmup_history_runs",
+                                       json_object_new_int((int)warmup_history));
                 json_object_object_add(tm, "tools_s", json_object_new_double(spent.tools));
                 json_object_object_add(tm, "teardown_s", json_object_new_double(spent.teardown));
                 json_object_object_add(out, "timing", tm);

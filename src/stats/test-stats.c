@@ -100,7 +100,8 @@ static void simulate_runs_auto(void)
                                 regression = false;
                                 for (unsigned t = 0; t < k; t++) {
                                         struct judgement j;
-                                        stats_judge_at(a[t], n, b[t], n, true, GOODPUT_TH, 3, level, &j);
+                                        stats_judge_at(a[t], n, b[t], n, true, GOODPUT_TH, 3, level,
+                                                       &j);
                                         decided &= j.decisive;
                                         regression |= j.verdict == VERDICT_REGRESSION;
                                 }

@@ -350,6 +350,7 @@ fail:
 
 static int query_json(struct store *s, const char *sql, const char *arg, unsigned limit,
                       struct json_object **ret, char **err);
+static int rows_json(struct store *s, struct db_stmt *st, struct json_object **ret, char **err);
 
 static const char *where_of(const char *kind)
 {
@@ -379,6 +380,35 @@ int store_run_reports(struct store *s, const char *what, const char *kind, struc
                         continue;
                 json_object_object_add(rj, "side", side ? json_object_new_string(side) : NULL);
                 json_object_array_add(out, rj);
+        }
+        json_object_put(rows);
+        *ret = out;
+        return 0;
+}
+
+int store_recent_reports(struct store *s, const char *topology_hash, const char *backend,
+                         const char *host, unsigned limit, struct json_object **ret, char **err)
+{
+        struct db_stmt *st = db_prepare(
+                s->db, "SELECT r.result_json FROM runs r WHERE r.topology_hash = ?1 AND"
+                       " r.backend = ?2 AND r.host = ?3 AND r.warmup = 0 AND r.status = 'ok' AND"
+                       " r.shared_host = 0 AND r.excluded IS NULL ORDER BY r.id DESC LIMIT ?4");
+        if (!st)
+                return fail(s, err, "query");
+        db_bind_text(st, 1, topology_hash);
+        db_bind_text(st, 2, backend);
+        db_bind_text(st, 3, host);
+        db_bind_int64(st, 4, limit);
+        struct json_object *rows = NULL;
+        int r = rows_json(s, st, &rows, err);
+        if (r < 0)
+                return r;
+        struct json_object *out = json_object_new_array();
+        for (size_t i = 0; i < json_object_array_length(rows); i++) {
+                const char *text = jstr(json_object_array_get_idx(rows, i), "result_json");
+                struct json_object *rj = text ? json_tokener_parse(text) : NULL;
+                if (rj)
+                        json_object_array_add(out, rj);
         }
         json_object_put(rows);
         *ret = out;

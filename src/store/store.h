@@ -85,6 +85,11 @@ int store_samples_like(struct store *s, const char *topology_hash, const char *k
  * workload, value, in_baseline}]. */
 int store_metric_history(struct store *s, const char *topology, const char *metric,
                          struct json_object **ret, char **err);
+/* The run JSON of the latest `limit` counted runs of a topology_hash (file
+ * and overrides) on this backend and host that ended ok, measured alone and
+ * not excluded, newest first: a JSON array. */
+int store_recent_reports(struct store *s, const char *topology_hash, const char *backend,
+                         const char *host, unsigned limit, struct json_object **ret, char **err);
 /* Each counted run's settings: run_id, topology_hash, host, accel, tools,
  * lab, kernels (JSON rows), for like-with-like checks. */
 int store_run_meta(struct store *s, const char *what, const char *kind, struct json_object **ret,

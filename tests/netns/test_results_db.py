@@ -67,6 +67,33 @@ check(wls[1]["warmup_s"] == need,
       % (wls[1]["warmup_s"], wls[0]["settled_s"]))
 check("next runs warm up" in p.stderr, "the series says what it learned")
 
+# 1c. a series' first warm-ups come from the latest stored runs of the same
+# settings once there are 3 of them: with 2 (1b's) the first run still warms
+# up the longest; with 3 it warms up the most any of them needed
+def needed(w):  # the rule of learn_warmup, for TCP (at least 1 s, at most 3 s)
+    if w["late_joins"] or w["settled_s"] is None:
+        return 3
+    if w["settled_s"] >= w["warmup_s"] - 1e-6:
+        return min(3, w["warmup_s"] + 1)
+    return max(1, -(-(w["settled_s"] - 0.01) // 1))
+seen = list(wls)
+for n_hist in (2, 3):
+    out3 = os.path.join(tmp, "auto%d.json" % n_hist)
+    p = run_lab("run", topo, "--runs", "1", "--warmup-runs", "0", "--set", "workloads.0.warmup=auto",
+                "--json", out3, *common)
+    s3 = json.load(open(out3)) if os.path.exists(out3) else {}
+    con2 = sqlite3.connect(db)
+    w3 = [json.loads(r[0])["workloads"][0] for r in
+          con2.execute("SELECT result_json FROM runs WHERE series = ?", (s3.get("series"),))]
+    con2.close()
+    want = 3 if n_hist < 3 else max(needed(w) for w in seen)
+    check(p.returncode == 0 and len(w3) == 1 and w3[0]["warmup_s"] == want and
+          s3.get("timing", {}).get("warmup_history_runs") == (0 if n_hist < 3 else 3) and
+          (("latest 3 stored runs" in p.stderr) == (n_hist == 3)),
+          "with %d stored runs of these settings the first run warms up %s s (%s; history %s)"
+          % (n_hist, want, w3 and w3[0]["warmup_s"], s3.get("timing", {}).get("warmup_history_runs")))
+    seen += w3
+
 # 2. baseline save / list, check against it
 p = run_lab("baseline", "save", "base", "--run", series, "--db", db)
 check(p.returncode == 0 and "3 run(s)" in p.stdout, "baseline saved from the series: %s" % p.stdout.strip())
