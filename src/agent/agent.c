@@ -33,13 +33,31 @@ static void usage(void)
 {
         fprintf(stderr,
                 "usage: mptcplab-agent [--stdio | --listen PATH | --port DEVICE] [--netns NAME]\n"
-                "                      [--name NODE] [--owner NAME] [--debug]\n"
+                "                      [--name NODE] [--owner NAME] [--alias "
+                "NAME=DEV|NAME=mac:MAC]...\n"
+                "                      [--debug]\n"
                 "  --stdio        requests on stdin, replies on stdout (default)\n"
                 "  --listen PATH  serve one client at a time on a unix socket\n"
                 "  --port DEVICE  a character device such as /dev/virtio-ports/mptcplab.agent\n"
                 "  --netns NAME   create /run/netns/NAME, move into it, remove it on exit\n"
                 "  --owner NAME   hold the owner lock NAME (" OWNER_DIR ") while running,\n"
-                "                 so that cleanup knows what this agent made is in use\n");
+                "                 so that cleanup knows what this agent made is in use\n"
+                "  --remove-dir /run/mptcplab-NAME\n"
+                "                 remove this directory and the agent in it on exit\n"
+                "  --alias NAME=DEV, NAME=mac:MAC\n"
+                "                 requests name this machine's NIC DEV (or the one with MAC) "
+                "NAME;\n"
+                "                 refused for the NIC an ssh connection arrives on\n");
+}
+
+/* --remove-dir: the ssh backend's per-run directory, with this binary */
+static void remove_run_dir(const char *dir)
+{
+        if (!dir)
+                return;
+        _cleanup_free_ char *self = xasprintf("%s/mptcplab-agent", dir);
+        if ((unlink(self) < 0 && errno != ENOENT) || rmdir(dir) < 0)
+                log_warn("cannot remove %s: %m", dir);
 }
 
 static int serve(struct agent *a, int sfd)
@@ -106,9 +124,12 @@ int main(int argc, char **argv)
                 {"debug", no_argument, NULL, 'd'},
                 {"help", no_argument, NULL, 'h'},
                 {"owner", required_argument, NULL, 'o'},
+                {"alias", required_argument, NULL, 'a'},
+                {"remove-dir", required_argument, NULL, 'R'},
                 {NULL, 0, NULL, 0},
         };
-        const char *listen_path = NULL, *port = NULL, *netns = NULL, *owner = NULL;
+        const char *listen_path = NULL, *port = NULL, *netns = NULL, *owner = NULL,
+                   *remove_dir = NULL;
         struct agent a = {.node = "node",
                           .in_fd = 0,
                           .out_fd = 1,
@@ -116,9 +137,24 @@ int main(int argc, char **argv)
                           .have_tbf = -1,
                           .have_htb = -1};
         int c;
+        char **aliases = NULL;
+        unsigned n_aliases = 0;
         while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
                 switch (c) {
                 case 's':
+                        break;
+                case 'R':
+                        /* only a per-run directory of the ssh backend's */
+                        if (strncmp(optarg, "/run/mptcplab-", 14) || strstr(optarg, "/..") ||
+                            strchr(optarg + 14, '/')) {
+                                log_error("--remove-dir %s: not /run/mptcplab-NAME", optarg);
+                                return 2;
+                        }
+                        remove_dir = optarg;
+                        break;
+                case 'a':
+                        aliases = xreallocarray(aliases, n_aliases + 1, sizeof *aliases);
+                        aliases[n_aliases++] = optarg;
                         break;
                 case 'l':
                         listen_path = optarg;
@@ -180,6 +216,38 @@ int main(int argc, char **argv)
         }
         if (netns)
                 nlr_link_set(a.nl, "lo", 1, 0);
+        /* the topology's interface names on this machine's NICs; never the one
+         * the controller's ssh connection arrives on: refused before anything
+         * is touched */
+        _cleanup_json_ struct json_object *mgmt = alias_management(&a);
+        const char *mgmt_dev = jstr(mgmt, "dev");
+        for (unsigned i = 0; i < n_aliases; i++) {
+                char *e = NULL;
+                if ((r = alias_add(&a, aliases[i], &e)) < 0) {
+                        log_error("%s", e);
+                        free(e);
+                        break;
+                }
+                if (mgmt_dev && streq(a.alias_to[a.n_alias - 1], mgmt_dev)) {
+                        log_error("--alias %s: %s is this machine's management interface (the "
+                                  "controller's ssh connection from %s arrives on it at %s): the "
+                                  "lab never addresses, shapes or takes it down",
+                                  aliases[i], mgmt_dev, jstr(mgmt, "controller"),
+                                  jstr(mgmt, "address"));
+                        r = -EPERM;
+                        break;
+                }
+        }
+        free(aliases);
+        if (r < 0) {
+                alias_free(&a);
+                nlr_close(a.nl);
+                if (netns)
+                        netns_release(netns);
+                owner_release(owner, owner_fd);
+                remove_run_dir(remove_dir);
+                return 2;
+        }
 
         int lfd = -1;
         if (listen_path && (lfd = open_listen(listen_path)) < 0) {
@@ -245,11 +313,13 @@ int main(int argc, char **argv)
                 unlink(listen_path);
         }
         mpm_close(a.mpm);
+        alias_free(&a);
         nlr_close(a.nl);
         json_object_put(a.hello);
         if (netns)
                 netns_release(netns);
         owner_release(owner, owner_fd);
+        remove_run_dir(remove_dir); /* also when the controller vanished */
         free(prog);
         return failed || r == -EMSGSIZE ? 3 : 0;
 }

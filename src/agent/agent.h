@@ -54,7 +54,20 @@ struct agent {
         /* cached capability probes: -1 unknown */
         int have_netem, have_tbf, have_htb;
         struct json_object *hello; /* computed once: probes cost time on a TCG guest */
+        /* --alias: the topology's interface names (from) and this machine's (to) */
+        char **alias_from, **alias_to;
+        unsigned n_alias;
 };
+
+/* alias.c: --alias NAME=DEV|NAME=mac:MAC, and the rewriting of requests and
+ * replies between the topology's interface names and the machine's */
+int alias_add(struct agent *a, const char *spec, char **err);
+/* ops.c: a possible interface name (what the kernel would take) */
+bool valid_ifname(const char *s);
+void alias_free(struct agent *a);
+void alias_request(struct agent *a, struct json_object *args);
+void alias_reply(struct agent *a, struct json_object *result);
+struct json_object *alias_management(struct agent *a);
 
 /* A reply on its way out: result or error. Handlers fill one of them. */
 struct reply {

@@ -32,7 +32,7 @@
                 }                                                                                  \
         } while (0)
 
-static bool valid_ifname(const char *s)
+bool valid_ifname(const char *s)
 {
         size_t n = strlen(s);
         if (n == 0 || n >= IFNAMSIZ)
@@ -120,6 +120,9 @@ static int op_hello(struct agent *a, struct json_object *args, struct reply *r)
         json_object_object_add(o, "kernel_version", json_object_new_string(u.version));
         json_object_object_add(o, "machine", json_object_new_string(u.machine));
         json_object_object_add(o, "pid", json_object_new_int(getpid()));
+        /* on a machine reached over ssh: where the controller's connection
+         * arrives (docs/agent-protocol.md) */
+        json_object_object_add(o, "management", alias_management(a));
 
         _cleanup_free_ char *en = NULL;
         struct json_object *mp = json_object_new_object();

@@ -70,6 +70,7 @@ void agent_send_reply(struct agent *a, int64_t id, struct reply *r)
                 json_object_put(r->result);
         } else {
                 json_object_object_add(o, "ok", json_object_new_boolean(true));
+                alias_reply(a, r->result);
                 json_object_object_add(o, "result",
                                        r->result ? r->result : json_object_new_object());
         }
@@ -134,6 +135,7 @@ void agent_handle_line(struct agent *a, const char *line)
         }
         log_debug("%s: request %lld %s", a->node, (long long)id, op);
         r.req_id = id;
+        alias_request(a, args);
         agent_dispatch(a, id, op, args, &r);
         if (!r.deferred)
                 agent_send_reply(a, id, &r);

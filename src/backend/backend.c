@@ -4,6 +4,7 @@
 static const struct backend_ops *const backends[] = {
         &backend_libvirt,
         &backend_netns,
+        &backend_ssh,
 };
 
 const struct backend_ops *backend_find(const char *name)

@@ -40,6 +40,7 @@ struct lab {
         const char *kernel;    /* --kernel, NULL: the topology's or the backend's default */
         const char *uri;       /* libvirt URI */
         const char *link_mode; /* libvirt: udp (default) or bridge */
+        const char *inventory; /* ssh: the inventory file (docs/inventory.md) */
         char *run_dir;         /* where this run's files go (console logs, sockets) */
         uint64_t t0;           /* monotonic start of the run, usec */
         struct lab_crash crash;
@@ -79,6 +80,7 @@ struct backend_ops {
 
 extern const struct backend_ops backend_netns;
 extern const struct backend_ops backend_libvirt;
+extern const struct backend_ops backend_ssh;
 const struct backend_ops *backend_find(const char *name);
 void backend_list(FILE *f);
 /* The backends' names, NULL-terminated (for a plan's backend: key). */

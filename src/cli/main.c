@@ -25,6 +25,7 @@
         "kernel\n"                                                                                 \
         "  --uri URI                 libvirt URI (qemu:///system)\n"                               \
         "  --links udp|bridge        VM links: udp sockets, or a host bridge per link\n"           \
+        "  --inventory FILE          ssh backend: the machines and NICs (docs/inventory.md)\n"     \
         "  --set PATH=VALUE          change the topology (links.0.shape.rate=19mbit)\n"            \
         "  --runs N                  a warm-up run, then N counted runs (a side)\n"                \
         "  --runs auto               compare, check: add runs until every key metric is\n"         \
@@ -222,6 +223,7 @@ static int run_like(int argc, char **argv, const char *verb)
                 O_BISECT,
                 O_BASELINE,
                 O_LINKS,
+                O_INVENTORY,
                 O_CONCURRENT,
                 O_MAX_RUNS,
                 O_WARMUP_RUNS,
@@ -247,6 +249,7 @@ static int run_like(int argc, char **argv, const char *verb)
                 {"baseline", required_argument, NULL, O_BASELINE},
                 {"threshold", required_argument, NULL, O_THRESHOLD},
                 {"links", required_argument, NULL, O_LINKS},
+                {"inventory", required_argument, NULL, O_INVENTORY},
                 {"allow-concurrent", no_argument, NULL, O_CONCURRENT},
                 {"max-runs", required_argument, NULL, O_MAX_RUNS},
                 {"warmup-runs", required_argument, NULL, O_WARMUP_RUNS},
@@ -341,6 +344,9 @@ static int run_like(int argc, char **argv, const char *verb)
                         break;
                 case O_BASELINE:
                         o.baseline = optarg;
+                        break;
+                case O_INVENTORY:
+                        o.inventory = optarg;
                         break;
                 case O_LINKS: /* checked against the backend's modes below */
                         o.links = optarg;

@@ -1089,6 +1089,7 @@ int lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret)
                               .kernel = o->kernel,
                               .uri = o->uri,
                               .link_mode = o->links,
+                              .inventory = o->inventory,
                               .t0 = r.t0};
         /* 128 random bits identify the run in the database; the first 32 of them
          * name its namespaces, domains, bridges and directory, where length is

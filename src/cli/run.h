@@ -74,10 +74,11 @@ struct run_opts {
         const char *backend;
         const char *agent_path;
         const char *json_out;
-        const char *kernel;  /* --kernel */
-        const char *uri;     /* --uri (libvirt) */
-        const char *run_dir; /* --run-dir */
-        const char *links;   /* --links udp|bridge (libvirt), NULL: udp */
+        const char *kernel;    /* --kernel */
+        const char *uri;       /* --uri (libvirt) */
+        const char *run_dir;   /* --run-dir */
+        const char *links;     /* --links udp|bridge (libvirt), NULL: udp */
+        const char *inventory; /* --inventory FILE (ssh) */
         /* Tear down on a thread while the caller goes on (a series' next run
          * boots meanwhile; its measurement waits for it). lab_run then owns
          * the topology when the result says teardown_deferred, and frees it

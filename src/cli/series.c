@@ -464,6 +464,7 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
                               .kernel = sd->kernel,
                               .uri = o->uri,
                               .links = o->links,
+                              .inventory = o->inventory,
                               .run_dir = o->run_dir,
                               .overlap_teardown = true,
                               .warmup_us = sd->n_wl == t->n_workloads ? sd->warmup_us : NULL,
@@ -752,11 +753,11 @@ int series_run(const struct series_opts *o)
                         topo_free(t);
         }
         const struct backend_ops *be = backend_find(o->backend);
-        struct lab probe = {.uri = o->uri};
+        struct lab probe = {.uri = o->uri, .inventory = o->inventory};
         if (be && be->preflight && be->preflight(&probe, &err) < 0) {
                 log_error("%s", err);
                 free(err);
-                return finish(o, EXIT_INFRA);
+                return finish(o, probe.input_error ? EXIT_INPUT : EXIT_INFRA);
         }
         if (!o->no_store && store_open(o->db, &db, &err) < 0) {
                 log_error("%s", err);

@@ -16,8 +16,9 @@ struct series_opts {
         bool allow_different;  /* check against a baseline of other topology settings */
         const char *baseline;  /* check: compare against this baseline */
         const char *backend, *agent_path, *uri, *run_dir, *db, *json_out;
-        const char *links; /* --links udp|bridge (libvirt) */
-        const char *lab;   /* the lab's name in the results (a nightly plan's) */
+        const char *links;     /* --links udp|bridge (libvirt) */
+        const char *inventory; /* --inventory FILE (ssh) */
+        const char *lab;       /* the lab's name in the results (a nightly plan's) */
 };
 
 /* run --runs N, compare and check. Returns the exit code (mapped for git bisect

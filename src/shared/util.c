@@ -73,6 +73,14 @@ char *xstrdup(const char *s)
         return r;
 }
 
+char *xstrndup(const char *s, size_t n)
+{
+        char *r = strndup(s, n);
+        if (!r)
+                abort();
+        return r;
+}
+
 void *xcalloc(size_t n, size_t size)
 {
         void *p = calloc(n ? n : 1, size ? size : 1);

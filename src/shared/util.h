@@ -68,6 +68,7 @@ char *strv_join(const char *const *v, const char *sep);
 /* Whether s is one of the strings of a NULL-terminated vector (NULL: none). */
 bool strv_has(const char *const *v, const char *s);
 char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n); /* at most n bytes of s */
 void *xcalloc(size_t n, size_t size);
 void *xreallocarray(void *p, size_t n, size_t size);
 

@@ -1,0 +1,399 @@
+/* ssh.c - the ssh backend: each topology node is a real machine of an
+ * inventory (docs/inventory.md) that the lab configures but does not create.
+ * One ssh master connection per machine (ControlMaster, its socket in the
+ * run's directory); the agent binary goes over it into a per-run directory
+ * (/run/mptcplab-RUN-nN) and talks JSON lines over an ssh channel. The
+ * agent is told which NIC is which topology interface (--alias) and
+ * refuses the one the ssh connection arrives on. Everything the agent
+ * changes it undoes when its stdin ends: at the end of a run, and when the
+ * controller or its ssh connection vanishes. */
+#include "backend.h"
+#include "../shared/spawn.h"
+#include "../shared/util.h"
+#include "../topo/inventory.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/wait.h>
+#include <poll.h>
+#include <sys/stat.h>
+
+struct ssh_node {
+        const struct inv_machine *m;
+        const struct inv_node *in;
+        char *ctl;   /* the master connection's socket */
+        char *dir;   /* the per-run directory on the machine */
+        bool master; /* a master connection was started */
+};
+
+struct ssh_priv {
+        struct inventory *inv;
+        struct ssh_node *nodes;
+        unsigned n;
+};
+
+/* an argv under construction, NULL-terminated */
+struct strv {
+        char **v;
+        unsigned n;
+};
+
+static void strv_add(struct strv *a, const char *w)
+{
+        a->v = xreallocarray(a->v, a->n + 2, sizeof *a->v);
+        a->v[a->n++] = xstrdup(w);
+        a->v[a->n] = NULL;
+}
+
+_printf_(2, 3) static void strv_addf(struct strv *a, const char *fmt, ...)
+{
+        va_list ap;
+        char *w;
+        va_start(ap, fmt);
+        if (vasprintf(&w, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        strv_add(a, w);
+        free(w);
+}
+
+static void strv_free(struct strv *a)
+{
+        for (unsigned i = 0; i < a->n; i++)
+                free(a->v[i]);
+        free(a->v);
+        *a = (struct strv){0};
+}
+
+static char *errors_join(struct topo_errors *e)
+{
+        size_t len = 1;
+        for (unsigned i = 0; i < e->n; i++)
+                len += strlen(e->msgs[i]) + 1;
+        char *s = xcalloc(1, len);
+        for (unsigned i = 0; i < e->n; i++) {
+                if (i)
+                        strcat(s, "\n");
+                strcat(s, e->msgs[i]);
+        }
+        topo_errors_clear(e);
+        return s;
+}
+
+static int ssh_preflight(struct lab *lab, char **why)
+{
+        if (!lab->inventory) {
+                *why = xasprintf("the ssh backend needs --inventory FILE: which machine each node "
+                                 "is and which NIC each interface (docs/inventory.md)");
+                lab->input_error = true;
+                return -EINVAL;
+        }
+        if (access("/usr/bin/ssh", X_OK) < 0) {
+                *why = xasprintf("the ssh backend needs the ssh client (/usr/bin/ssh, Debian's "
+                                 "openssh-client)");
+                return -ENOENT;
+        }
+        if (!lab->t)
+                return 0;
+        struct topo_errors errs = {0};
+        struct inventory *inv = NULL;
+        if (inventory_parse_file(lab->inventory, &inv, &errs) < 0 ||
+            inventory_check(inv, lab->t, &errs) < 0) {
+                *why = errors_join(&errs);
+                inventory_free(inv);
+                lab->input_error = true;
+                return -EINVAL;
+        }
+        inventory_free(inv);
+        if (lab->kernel) {
+                *why = xasprintf("--kernel %s: the ssh backend does not switch kernels yet (kexec "
+                                 "is issue 15's next step); run without --kernel to measure what "
+                                 "the machines run",
+                                 lab->kernel);
+                lab->input_error = true;
+                return -EOPNOTSUPP;
+        }
+        return 0;
+}
+
+/* ssh's own argv for machine m, up to the destination (the caller adds
+ * "--" and the remote command's words) */
+static void ssh_base(struct strv *a, const struct ssh_node *sn)
+{
+        strv_add(a, "ssh");
+        strv_add(a, "-o");
+        strv_add(a, "BatchMode=yes");
+        strv_add(a, "-o");
+        strv_add(a, "ControlMaster=auto");
+        strv_addf(a, "-oControlPath=%s", sn->ctl);
+        strv_add(a, "-o");
+        strv_add(a, "ControlPersist=60");
+        /* a dead link ends the session within 15 s: the agent then restores */
+        strv_add(a, "-o");
+        strv_add(a, "ServerAliveInterval=5");
+        strv_add(a, "-o");
+        strv_add(a, "ServerAliveCountMax=3");
+        strv_add(a, "-o");
+        strv_add(a, "ConnectTimeout=15");
+        if (sn->m->port) {
+                strv_add(a, "-p");
+                strv_addf(a, "%u", sn->m->port);
+        }
+        if (sn->m->jump) {
+                strv_add(a, "-J");
+                strv_add(a, sn->m->jump);
+        }
+        for (unsigned i = 0; i < sn->m->n_options; i++)
+                strv_add(a, sn->m->options[i]);
+        strv_add(a, sn->m->ssh);
+        strv_add(a, "--");
+}
+
+/* A word for the remote shell (ssh hands the command to it as one line):
+ * single-quoted, with ' as '\'' */
+static void add_quoted(struct strv *a, const char *w)
+{
+        char *q = xcalloc(1, 4 * strlen(w) + 3), *o = q;
+        *o++ = '\'';
+        for (const char *p = w; *p; p++) {
+                if (*p == '\'') {
+                        memcpy(o, "'\\''", 4);
+                        o += 4;
+                } else
+                        *o++ = *p;
+        }
+        *o = '\'';
+        strv_add(a, q);
+        free(q);
+}
+
+/* Runs a remote command over the machine's master connection, stdin from
+ * in_path (or /dev/null); its stderr in *ret_err. Returns the exit status or
+ * -errno. */
+static int ssh_exec(const struct ssh_node *sn, char *const *words, const char *in_path,
+                    int timeout_ms, char **ret_err)
+{
+        struct strv a = {0};
+        ssh_base(&a, sn);
+        for (char *const *w = words; *w; w++)
+                strv_add(&a, *w);
+        int r, status = 0;
+        if (!in_path) {
+                r = spawn_run(a.v, timeout_ms, NULL, ret_err, &status);
+        } else {
+                _cleanup_close_ int in = open(in_path, O_RDONLY | O_CLOEXEC);
+                struct spawn sp = {0};
+                struct spawn_opts so = {.argv = a.v, .pipe_stdin = true, .pipe_stderr = true};
+                if (in < 0)
+                        r = -errno;
+                else
+                        r = spawn_start(&so, &sp);
+                if (r == 0) {
+                        char buf[65536];
+                        ssize_t n;
+                        while ((n = read(in, buf, sizeof buf)) > 0)
+                                if (write_all(sp.in_fd, buf, (size_t)n) < 0)
+                                        break;
+                        close(sp.in_fd);
+                        sp.in_fd = -1;
+                        r = spawn_wait(&sp, timeout_ms, &status);
+                        if (r < 0)
+                                spawn_stop(&sp, 1000);
+                        if (ret_err) {
+                                char eb[4096];
+                                ssize_t en = read(sp.err_fd, eb, sizeof eb - 1);
+                                eb[en > 0 ? en : 0] = 0;
+                                *ret_err = xstrdup(eb);
+                        }
+                        spawn_close_fds(&sp);
+                }
+        }
+        strv_free(&a);
+        if (r < 0)
+                return r;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+}
+
+static char *first_line(const char *s)
+{
+        return s && *s ? xstrndup(s, strcspn(s, "\n")) : xstrdup("(no message)");
+}
+
+static int ssh_create(struct lab *lab, char **err)
+{
+        struct topo *t = lab->t;
+        struct ssh_priv *p = xcalloc(1, sizeof *p);
+        lab->priv = p;
+        struct topo_errors errs = {0};
+        if (inventory_parse_file(lab->inventory, &p->inv, &errs) < 0 ||
+            inventory_check(p->inv, t, &errs) < 0) {
+                *err = errors_join(&errs);
+                lab->input_error = true;
+                return -EINVAL;
+        }
+        p->n = t->n_nodes;
+        p->nodes = xcalloc(p->n, sizeof *p->nodes);
+        for (unsigned i = 0; i < t->n_nodes; i++) {
+                struct ssh_node *sn = &p->nodes[i];
+                struct lab_node *n = &lab->nodes[i];
+                sn->in = inventory_node(p->inv, n->tn->name);
+                sn->m = inventory_machine(p->inv, sn->in->machine);
+                sn->ctl = xasprintf("%s/ssh-%u.sock", lab->run_dir, i);
+                sn->dir = xasprintf("/run/mptcplab-%s-n%u", lab->run_id, i);
+                n->accel = "host";
+                /* the agent goes over; it must run there (its libraries) */
+                _cleanup_free_ char *target = xasprintf("%s/mptcplab-agent", sn->dir);
+                _cleanup_free_ char *mk = xasprintf("umask 077 && mkdir %s && cat > %s && chmod "
+                                                    "0700 %s && %s --help >/dev/null",
+                                                    sn->dir, target, target, target);
+                char *words[] = {mk, NULL};
+                char *e = NULL;
+                sn->master = true;
+                int r = ssh_exec(sn, words, lab->agent_path, 60000, &e);
+                if (r != 0) {
+                        _cleanup_free_ char *line = first_line(e);
+                        *err = xasprintf(
+                                "node %s (machine %s, %s): %s: %s", n->tn->name, sn->m->name,
+                                sn->m->ssh,
+                                r == 255 ? "cannot reach it over ssh"
+                                : r < 0  ? "ssh failed"
+                                         : "the agent cannot run there (it is built for this "
+                                           "host's libraries)",
+                                r < 0 ? strerror(-r) : line);
+                        free(e);
+                        return r < 0 ? r : -EIO;
+                }
+                free(e);
+        }
+        /* every agent started, then greeted */
+        for (unsigned i = 0; i < t->n_nodes; i++) {
+                struct ssh_node *sn = &p->nodes[i];
+                struct lab_node *n = &lab->nodes[i];
+                struct strv a = {0};
+                ssh_base(&a, sn);
+                _cleanup_free_ char *agent = xasprintf("%s/mptcplab-agent", sn->dir);
+                strv_add(&a, agent);
+                strv_add(&a, "--stdio");
+                strv_add(&a, "--remove-dir");
+                strv_add(&a, sn->dir);
+                strv_add(&a, "--name");
+                add_quoted(&a, n->tn->name);
+                for (unsigned k = 0; k < sn->in->n_nics; k++) {
+                        const struct inv_nic *nic = &sn->in->nics[k];
+                        strv_add(&a, "--alias");
+                        _cleanup_free_ char *spec =
+                                nic->mac ? xasprintf("%s=mac:%s", nic->iface, nic->mac)
+                                         : xasprintf("%s=%s", nic->iface, nic->dev);
+                        add_quoted(&a, spec);
+                }
+                int r = agent_conn_spawn(n->tn->name, a.v, &n->agent);
+                strv_free(&a);
+                if (r < 0) {
+                        *err = xasprintf("node %s: cannot start ssh: %s", n->tn->name,
+                                         strerror(-r));
+                        return r;
+                }
+        }
+        for (unsigned i = 0; i < t->n_nodes; i++) {
+                struct lab_node *n = &lab->nodes[i];
+                struct ssh_node *sn = &p->nodes[i];
+                char *e = NULL;
+                int r = agent_call(n->agent, "hello", NULL, 30000, &n->hello, &e);
+                if (r < 0) {
+                        *err = xasprintf("node %s (machine %s, %s): agent hello: %s", n->tn->name,
+                                         sn->m->name, sn->m->ssh, e);
+                        free(e);
+                        return r;
+                }
+        }
+        return 0;
+}
+
+/* The cables are the machines': each NIC a link names must exist and have
+ * carrier (the agent's link_wait, under the topology's names) */
+static int ssh_wire(struct lab *lab, char **err)
+{
+        struct topo *t = lab->t;
+        for (unsigned i = 0; i < t->n_links; i++) {
+                const struct topo_link *l = &t->links[i];
+                for (unsigned s = 0; s < 2; s++) {
+                        struct lab_node *n = &lab->nodes[l->end[s].node];
+                        const char *dev = n->tn->ifaces[l->end[s].iface].name;
+                        struct json_object *args = json_object_new_object(), *res = NULL;
+                        json_object_object_add(args, "dev", json_object_new_string(dev));
+                        json_object_object_add(args, "up", json_object_new_boolean(true));
+                        char *e = NULL;
+                        int r = agent_call(n->agent, "link_set", args, 15000, &res, &e);
+                        json_object_put(res);
+                        if (r < 0) {
+                                *err = xasprintf("link %u: node %s interface %s: %s", i + 1,
+                                                 n->tn->name, dev, e);
+                                free(e);
+                                return r;
+                        }
+                        free(e);
+                }
+        }
+        return 0;
+}
+
+static void ssh_destroy(struct lab *lab)
+{
+        struct ssh_priv *p = lab->priv;
+        for (unsigned i = 0; i < lab->t->n_nodes; i++)
+                lab->nodes[i].agent = agent_conn_close(lab->nodes[i].agent, 15000);
+        for (unsigned i = 0; p && i < p->n; i++) {
+                struct ssh_node *sn = &p->nodes[i];
+                if (sn->master && sn->dir) {
+                        _cleanup_free_ char *rm = xasprintf("rm -rf %s", sn->dir);
+                        char *words[] = {rm, NULL};
+                        char *e = NULL;
+                        if (ssh_exec(sn, words, NULL, 20000, &e) != 0)
+                                log_warn("node %s: cannot remove %s on %s: %s",
+                                         lab->nodes[i].tn->name, sn->dir, sn->m->ssh, e ? e : "");
+                        free(e);
+                        /* the master connection ends with the run */
+                        struct strv a = {0};
+                        strv_add(&a, "ssh");
+                        strv_addf(&a, "-oControlPath=%s", sn->ctl);
+                        strv_add(&a, "-O");
+                        strv_add(&a, "exit");
+                        strv_add(&a, sn->m->ssh);
+                        int st;
+                        spawn_run(a.v, 10000, NULL, NULL, &st);
+                        strv_free(&a);
+                }
+                free(sn->ctl);
+                free(sn->dir);
+        }
+        if (p) {
+                free(p->nodes);
+                inventory_free(p->inv);
+                free(p);
+        }
+        lab->priv = NULL;
+}
+
+static char *ssh_describe(const struct lab *lab, unsigned node)
+{
+        const struct ssh_priv *p = lab->priv;
+        if (!p || node >= p->n || !p->nodes[node].m)
+                return xstrdup("machine (not reached yet)");
+        return xasprintf("machine %s (%s)", p->nodes[node].m->name, p->nodes[node].m->ssh);
+}
+
+static const char *ssh_link_kind(const struct lab *lab)
+{
+        return "cable";
+}
+
+const struct backend_ops backend_ssh = {
+        .name = "ssh",
+        .summary = "real machines of an inventory, over ssh (--inventory FILE; no kexec yet)",
+        .preflight = ssh_preflight,
+        .create = ssh_create,
+        .wire = ssh_wire,
+        .destroy = ssh_destroy,
+        .describe = ssh_describe,
+        .link_kind = ssh_link_kind,
+};

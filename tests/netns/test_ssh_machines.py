@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""The ssh backend on two "machines": two network namespaces, each with its
+own sshd reachable from the host over a management veth, cabled to each other
+by two veth pairs whose ends have the machines' own names (lab0, lab1), not
+the topology's. Checks: `run --backend ssh` of two-paths-rate measures what
+the netns backend measures; afterwards, and after a SIGKILLed controller,
+both machines are as before (ip -j, tc -j, ip mptcp, sysctls); an inventory
+that maps a topology interface onto the management NIC is refused before
+anything changes; a bad inventory gets FILE:LINE:COL errors."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from labtest import SRC, check, done, need_root, run_lab, wait_until  # noqa: E402
+
+need_root()
+if not os.path.exists("/usr/sbin/sshd"):
+    print("SKIP: no sshd (lab/setup installs openssh-server)")
+    sys.exit(77)
+
+tag = "mls%d" % (os.getpid() % 100000)
+machines = {"a": tag + "a", "b": tag + "b"}
+sd = tempfile.mkdtemp(prefix="mptcplab-ssh-")
+os.chmod(sd, 0o755)
+topo = os.path.join(SRC, "topologies/two-paths-rate.yaml")
+sshds = []
+
+
+def sh(*argv, check_rc=True):
+    return subprocess.run(argv, capture_output=True, text=True, check=check_rc)
+
+
+def nsx(m, *argv):
+    return sh("ip", "netns", "exec", machines[m], *argv).stdout
+
+
+def state(m):
+    """What the lab may change on a machine, seen by iproute2 and sysctl"""
+    links = json.loads(nsx(m, "ip", "-j", "link", "show"))
+    for ln in links:  # counters and timers move by themselves
+        for k in ("stats64", "stats", "linkinfo"):
+            ln.pop(k, None)
+    return {
+        "links": sorted((ln["ifname"], ln.get("operstate"), tuple(ln.get("flags", [])), ln.get("mtu")) for ln in links),
+        "addrs": nsx(m, "ip", "-br", "addr", "show"),
+        "routes": nsx(m, "ip", "route", "show", "table", "all"),
+        "rules": nsx(m, "ip", "rule", "show"),
+        "qdiscs": sorted((q["dev"], q["kind"]) for q in json.loads(nsx(m, "tc", "-j", "qdisc", "show"))),
+        "mptcp_endpoints": nsx(m, "ip", "mptcp", "endpoint", "show"),
+        "mptcp_limits": nsx(m, "ip", "mptcp", "limits", "show"),
+        "sysctls": nsx(m, "sysctl", "net.mptcp", "net.ipv4.conf.lab0", "net.ipv4.conf.lab1",
+                       "net.ipv4.tcp_congestion_control"),
+    }
+
+
+def teardown():
+    for p in sshds:
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    for ns in machines.values():
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    for m in machines:
+        subprocess.run(["ip", "link", "del", tag + m + "h"], capture_output=True)
+
+
+try:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(sd, "key")], check=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(sd, "hostkey")], check=True)
+    os.rename(os.path.join(sd, "key.pub"), os.path.join(sd, "authorized_keys"))
+    os.makedirs("/run/sshd", exist_ok=True)
+    mgmt = {"a": "10.251.1.", "b": "10.251.2."}
+    for m, ns in machines.items():
+        sh("ip", "netns", "add", ns)
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+        # the management NIC: a veth to the host, named mgmt on the machine
+        sh("ip", "link", "add", tag + m + "h", "type", "veth", "peer", "name", "mgmt", "netns", ns)
+        sh("ip", "addr", "add", mgmt[m] + "1/24", "dev", tag + m + "h")
+        sh("ip", "link", "set", tag + m + "h", "up")
+        sh("ip", "-n", ns, "addr", "add", mgmt[m] + "2/24", "dev", "mgmt")
+        sh("ip", "-n", ns, "link", "set", "mgmt", "up")
+        cfg = os.path.join(sd, "sshd-%s.conf" % m)
+        with open(cfg, "w") as f:
+            f.write("Port 22\nListenAddress %s2\nHostKey %s/hostkey\nAuthorizedKeysFile %s/authorized_keys\n"
+                    "PermitRootLogin prohibit-password\nPasswordAuthentication no\nStrictModes no\n"
+                    "UsePAM no\nPidFile %s/sshd-%s.pid\n" % (mgmt[m], sd, sd, sd, m))
+        sshds.append(subprocess.Popen(["ip", "netns", "exec", ns, "/usr/sbin/sshd", "-D", "-e", "-f", cfg],
+                                      stdout=subprocess.DEVNULL, stderr=open(os.path.join(sd, "sshd-%s.log" % m), "w")))
+    # the cables: a:lab0 - b:lab0, a:lab1 - b:lab1
+    for i in (0, 1):
+        sh("ip", "link", "add", "lab%d" % i, "netns", machines["a"], "type", "veth",
+           "peer", "name", "lab%d" % i, "netns", machines["b"])
+    # test NICs are up on a machine, with settings of its own that the run
+    # must leave as it found them
+    for m in machines:
+        for i in (0, 1):
+            sh("ip", "-n", machines[m], "link", "set", "lab%d" % i, "up")
+        nsx(m, "sysctl", "-qw", "net.ipv4.conf.lab0.rp_filter=2")
+
+    def reachable(m):
+        with socket.socket() as so:
+            so.settimeout(0.5)
+            return so.connect_ex((mgmt[m] + "2", 22)) == 0
+    check(wait_until(lambda: reachable("a") and reachable("b"), 10), "both sshds listen on their management NICs")
+
+    def inventory(name, client_nics, server_nics="{eth0: {name: lab0}, eth1: {name: lab1}}"):
+        path = os.path.join(sd, name)
+        opts = "[-i, %s/key, -o, StrictHostKeyChecking=no, -o, UserKnownHostsFile=/dev/null, -o, LogLevel=ERROR]" % sd
+        with open(path, "w") as f:
+            f.write("machines:\n"
+                    "  box-a: {ssh: root@%s2, options: %s}\n"
+                    "  box-b: {ssh: root@%s2, options: %s}\n"
+                    "nodes:\n"
+                    "  client: {machine: box-a, interfaces: %s}\n"
+                    "  server: {machine: box-b, interfaces: %s}\n" % (mgmt["a"], opts, mgmt["b"], opts, client_nics, server_nics))
+        return path
+
+    # by name on one machine, by MAC on the other
+    mac = json.loads(nsx("b", "ip", "-j", "link", "show", "lab1"))[0]["address"]
+    inv = inventory("lab.yaml", "{eth0: {name: lab0}, eth1: {name: lab1}}",
+                    "{eth0: {name: lab0}, eth1: {mac: \"%s\"}}" % mac)
+    # carrier and IPv6 link-local addresses (DAD) come a moment after "up"
+    def settled():
+        s1 = {m: state(m) for m in machines}
+        time.sleep(1)
+        return s1 if s1 == {m: state(m) for m in machines} and "fe80" in s1["b"]["addrs"] else None
+    before = None
+    check(wait_until(lambda: settled() is not None, 15), "the machines' test NICs are up and settled")
+    before = settled()
+
+    # 1. a run on the machines, and the same topology on the netns backend
+    out = os.path.join(sd, "ssh.json")
+    p = run_lab("run", topo, "--backend", "ssh", "--inventory", inv, "--json", out, "--no-store",
+                "--run-dir", sd, timeout=300)
+    r = json.load(open(out)) if os.path.exists(out) else {"workloads": []}
+    gp = {w["name"]: w.get("metrics", {}).get("goodput_mbps") for w in r["workloads"]}
+    print(p.stderr[-1500:], file=sys.stderr)
+    check(p.returncode == 0 and all(gp.get(k) for k in ("bulk-tcp", "bulk-mptcp")),
+          "run --backend ssh of two-paths-rate: exit %d, goodput %s" % (p.returncode, gp))
+    out2 = os.path.join(sd, "netns.json")
+    p2 = run_lab("run", topo, "--backend", "netns", "--json", out2, "--no-store", "--run-dir", sd, timeout=300)
+    r2 = json.load(open(out2)) if os.path.exists(out2) else {"workloads": []}
+    gp2 = {w["name"]: w.get("metrics", {}).get("goodput_mbps") for w in r2["workloads"]}
+    print("goodput, ssh backend %s; netns backend %s" % (gp, gp2), file=sys.stderr)
+    check(p2.returncode == 0 and all(gp.get(k) and gp2.get(k) and abs(gp[k] / gp2[k] - 1) < 0.03
+                                     for k in ("bulk-tcp", "bulk-mptcp")),
+          "the same goodputs as the netns backend within 3%%: ssh %s, netns %s" % (gp, gp2))
+    nodes = {n["name"]: n for n in r.get("nodes", [])}
+    check("box-a" in json.dumps(nodes.get("client", {})), "the result names the machine of each node")
+    after = {m: state(m) for m in machines}
+    for m in machines:
+        diff = [k for k in before[m] if before[m][k] != after[m][k]]
+        for k in diff:
+            print("# %s %s before: %s\n# after: %s" % (m, k, before[m][k], after[m][k]), file=sys.stderr)
+        check(not diff, "machine %s is as before the run (differs: %s)" % (m, diff))
+    rid = r.get("run_id", "?")[:8]
+    check(r.get("run_id") and not [d for d in os.listdir("/run") if d.startswith("mptcplab-" + rid)],
+          "no per-run agent directory is left on the machines")
+
+    # 2. SIGKILL of the controller mid-run: each agent restores by itself when
+    # its ssh session ends
+    proc = subprocess.Popen([os.path.join(os.environ.get("MPTCPLAB_BUILD", os.path.join(SRC, "build")), "mptcplab"),
+                             "run", topo, "--backend", "ssh", "--inventory", inv, "--no-store", "--run-dir", sd],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    check(wait_until(lambda: "tbf" in nsx("a", "tc", "qdisc", "show", "dev", "lab0"), 60),
+          "the run shaped machine a's lab0")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    left = lambda: [d for d in os.listdir("/run") if d.startswith("mptcplab-") and d[-3:] in ("-n0", "-n1")]
+    check(wait_until(lambda: not left(), 30), "SIGKILL: each agent removed its directory (left: %s)" % left())
+    check(wait_until(lambda: all(state(m) == before[m] for m in machines), 30),
+          "SIGKILL: both machines are back as before (differs: %s)"
+          % {m: [k for k in before[m] if state(m)[k] != before[m][k]] for m in machines})
+
+    # 3. the management NIC is never the lab's
+    bad = inventory("mgmt.yaml", "{eth0: {name: mgmt}, eth1: {name: lab1}}")
+    p = run_lab("run", topo, "--backend", "ssh", "--inventory", bad, "--no-store", "--run-dir", sd, timeout=120)
+    check(p.returncode != 0 and "management interface" in p.stderr and "mgmt" in p.stderr,
+          "an inventory that puts eth0 on the management NIC is refused: %s" % p.stderr.strip()[-300:])
+    check(all(state(m) == before[m] for m in machines), "... and nothing on the machines changed")
+
+    # 4. a bad inventory: FILE:LINE:COL, exit 2, no ssh connection made
+    broken = os.path.join(sd, "broken.yaml")
+    with open(broken, "w") as f:
+        f.write("machines:\n  box-a: {ssh: -oProxyCommand=x}\nnodes:\n  client: {machine: box-a}\n")
+    p = run_lab("run", topo, "--backend", "ssh", "--inventory", broken, "--no-store", "--run-dir", sd, timeout=60)
+    check(p.returncode == 2 and (broken + ":2:") in p.stderr,
+          "a bad inventory: exit 2 and FILE:LINE:COL (%s)" % p.stderr.strip()[-200:])
+    p = run_lab("run", topo, "--backend", "ssh", "--no-store", "--run-dir", sd, timeout=60)
+    check(p.returncode == 2 and "--inventory" in p.stderr, "no inventory: exit 2, says --inventory is needed")
+finally:
+    teardown()
+done()
