@@ -313,6 +313,7 @@ int main(int argc, char **argv)
                 unlink(listen_path);
         }
         mpm_close(a.mpm);
+        cable_close(&a);
         alias_free(&a);
         nlr_close(a.nl);
         json_object_put(a.hello);

@@ -57,7 +57,18 @@ struct agent {
         /* --alias: the topology's interface names (from) and this machine's (to) */
         char **alias_from, **alias_to;
         unsigned n_alias;
+        /* cable.c: the armed listener (fd + 1, 0: none), its NIC and nonce */
+        int cable_fd1;
+        char *cable_dev;
+        char cable_nonce[33];
 };
+
+/* cable.c: is this NIC cabled to that one (docs/agent-protocol.md) */
+struct reply;
+int op_cable_arm(struct agent *a, struct json_object *args, struct reply *r);
+int op_cable_send(struct agent *a, struct json_object *args, struct reply *r);
+int op_cable_check(struct agent *a, struct json_object *args, struct reply *r);
+void cable_close(struct agent *a);
 
 /* alias.c: --alias NAME=DEV|NAME=mac:MAC, and the rewriting of requests and
  * replies between the topology's interface names and the machine's */

@@ -309,29 +309,97 @@ static int ssh_create(struct lab *lab, char **err)
         return 0;
 }
 
-/* The cables are the machines': each NIC a link names must exist and have
- * carrier (the agent's link_wait, under the topology's names) */
+/* One agent call whose result is not needed; 0 or -errno with *err set */
+static int call(struct lab_node *n, const char *op, struct json_object *args,
+                struct json_object **ret, char **err)
+{
+        struct json_object *res = NULL;
+        int r = agent_call(n->agent, op, args, 15000, &res, err);
+        if (ret)
+                *ret = res;
+        else
+                json_object_put(res);
+        return r;
+}
+
+static struct json_object *dev_args(const char *dev, const char *nonce)
+{
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "dev", json_object_new_string(dev));
+        if (nonce)
+                json_object_object_add(o, "nonce", json_object_new_string(nonce));
+        return o;
+}
+
+/* "box-a's NIC enp3s0" / "box-a's NIC with MAC 52:54:..." */
+static char *nic_name(const struct ssh_priv *p, unsigned node, const char *iface)
+{
+        const struct ssh_node *sn = &p->nodes[node];
+        for (unsigned k = 0; k < sn->in->n_nics; k++)
+                if (streq(sn->in->nics[k].iface, iface))
+                        return sn->in->nics[k].mac
+                                       ? xasprintf("%s's NIC with MAC %s", sn->m->name,
+                                                   sn->in->nics[k].mac)
+                                       : xasprintf("%s's NIC %s", sn->m->name, sn->in->nics[k].dev);
+        return xasprintf("%s's NIC for %s", sn->m->name, iface);
+}
+
+/* The cables are the machines': each NIC a link names comes up, and a frame
+ * sent from one end of each link must arrive at the other end's NIC, or the
+ * run stops before anything is measured and says which cable is not where
+ * the topology says (the agents' cable_* ops). */
 static int ssh_wire(struct lab *lab, char **err)
 {
         struct topo *t = lab->t;
+        struct ssh_priv *p = lab->priv;
         for (unsigned i = 0; i < t->n_links; i++) {
                 const struct topo_link *l = &t->links[i];
                 for (unsigned s = 0; s < 2; s++) {
                         struct lab_node *n = &lab->nodes[l->end[s].node];
                         const char *dev = n->tn->ifaces[l->end[s].iface].name;
-                        struct json_object *args = json_object_new_object(), *res = NULL;
-                        json_object_object_add(args, "dev", json_object_new_string(dev));
+                        struct json_object *args = dev_args(dev, NULL);
                         json_object_object_add(args, "up", json_object_new_boolean(true));
                         char *e = NULL;
-                        int r = agent_call(n->agent, "link_set", args, 15000, &res, &e);
-                        json_object_put(res);
+                        int r = call(n, "link_set", args, NULL, &e);
                         if (r < 0) {
                                 *err = xasprintf("link %u: node %s interface %s: %s", i + 1,
                                                  n->tn->name, dev, e);
                                 free(e);
                                 return r;
                         }
+                }
+        }
+        for (unsigned i = 0; i < t->n_links; i++) {
+                const struct topo_link *l = &t->links[i];
+                struct lab_node *a = &lab->nodes[l->end[0].node], *b = &lab->nodes[l->end[1].node];
+                const char *da = a->tn->ifaces[l->end[0].iface].name,
+                           *db = b->tn->ifaces[l->end[1].iface].name;
+                char nonce[33];
+                random_hex(nonce, 16);
+                char *e = NULL;
+                bool seen = false;
+                int r = call(b, "cable_arm", dev_args(db, nonce), NULL, &e);
+                /* carrier may take a moment after "up": a few tries over 3 s */
+                for (unsigned try = 0; r >= 0 && !seen && try < 30; try++) {
+                        if (try % 5 == 0)
+                                r = call(a, "cable_send", dev_args(da, nonce), NULL, &e);
+                        usleep(100000);
+                        struct json_object *res = NULL;
+                        if (r >= 0 && (r = call(b, "cable_check", NULL, &res, &e)) >= 0)
+                                seen = jbool(res, "seen", &seen) && seen;
+                        json_object_put(res);
+                }
+                if (r < 0 || !seen) {
+                        _cleanup_free_ char *na = nic_name(p, l->end[0].node, da),
+                                            *nb = nic_name(p, l->end[1].node, db);
+                        *err = r < 0 ? xasprintf("link %u: checking its cable: %s", i + 1, e)
+                                     : xasprintf("link %u (%s:%s - %s:%s): a frame sent from %s "
+                                                 "did not arrive at %s within 3 s: the cable is "
+                                                 "not where the topology says",
+                                                 i + 1, a->tn->name, da, b->tn->name, db, na, nb);
                         free(e);
+                        lab->input_error = true;
+                        return r < 0 ? r : -EHOSTUNREACH;
                 }
         }
         return 0;

@@ -150,9 +150,12 @@ try:
     r2 = json.load(open(out2)) if os.path.exists(out2) else {"workloads": []}
     gp2 = {w["name"]: w.get("metrics", {}).get("goodput_mbps") for w in r2["workloads"]}
     print("goodput, ssh backend %s; netns backend %s" % (gp, gp2), file=sys.stderr)
-    check(p2.returncode == 0 and all(gp.get(k) and gp2.get(k) and abs(gp[k] / gp2[k] - 1) < 0.03
-                                     for k in ("bulk-tcp", "bulk-mptcp")),
-          "the same goodputs as the netns backend within 3%%: ssh %s, netns %s" % (gp, gp2))
+    # one run each: TCP on a tbf-shaped path repeats within 0.1% here, MPTCP's
+    # goodput moves by up to 4% from run to run on this host (36.6-38.2 Mbit/s
+    # over six runs of either backend)
+    tol = {"bulk-tcp": 0.01, "bulk-mptcp": 0.05}
+    check(p2.returncode == 0 and all(gp.get(k) and gp2.get(k) and abs(gp[k] / gp2[k] - 1) < tol[k] for k in tol),
+          "the same goodputs as the netns backend (TCP within 1%%, MPTCP 5%%): ssh %s, netns %s" % (gp, gp2))
     nodes = {n["name"]: n for n in r.get("nodes", [])}
     check("box-a" in json.dumps(nodes.get("client", {})), "the result names the machine of each node")
     after = {m: state(m) for m in machines}
@@ -187,7 +190,18 @@ try:
           "an inventory that puts eth0 on the management NIC is refused: %s" % p.stderr.strip()[-300:])
     check(all(state(m) == before[m] for m in machines), "... and nothing on the machines changed")
 
-    # 4. a bad inventory: FILE:LINE:COL, exit 2, no ssh connection made
+    # 4. a miscabled link: the inventory puts client's eth0 on lab1 and eth1 on
+    # lab0, so link 1 (client:eth0 - server:eth0) runs from a's lab1 to b's lab0,
+    # which no cable joins
+    swapped = inventory("swapped.yaml", "{eth0: {name: lab1}, eth1: {name: lab0}}")
+    p = run_lab("run", topo, "--backend", "ssh", "--inventory", swapped, "--no-store", "--run-dir", sd, timeout=120)
+    check(p.returncode == 2 and "link 1 (client:eth0 - server:eth0)" in p.stderr and
+          "box-a's NIC lab1" in p.stderr and "not where the topology says" in p.stderr,
+          "a miscabled link stops the run before measuring: %s" % p.stderr.strip()[-300:])
+    check(wait_until(lambda: all(state(m) == before[m] for m in machines), 15),
+          "... and both machines are as before")
+
+    # 5. a bad inventory: FILE:LINE:COL, exit 2, no ssh connection made
     broken = os.path.join(sd, "broken.yaml")
     with open(broken, "w") as f:
         f.write("machines:\n  box-a: {ssh: -oProxyCommand=x}\nnodes:\n  client: {machine: box-a}\n")
