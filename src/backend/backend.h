@@ -76,6 +76,11 @@ struct backend_ops {
          * namespace), before teardown. Returns its path, allocated, or NULL
          * (said at debug level) when there is none. */
         char *(*collect_log)(struct lab *lab, unsigned node);
+        /* Machines the lab does not create: undo every change now and compare
+         * each node with what it was before the run. Returns a JSON array of
+         * [{node, machine, differs: [what]}] when any differs (the run is
+         * dirty), else NULL. NULL where nodes go away with the run. */
+        struct json_object *(*restore)(struct lab *lab);
 };
 
 extern const struct backend_ops backend_netns;

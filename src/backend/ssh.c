@@ -21,9 +21,10 @@
 struct ssh_node {
         const struct inv_machine *m;
         const struct inv_node *in;
-        char *ctl;   /* the master connection's socket */
-        char *dir;   /* the per-run directory on the machine */
-        bool master; /* a master connection was started */
+        char *ctl;                  /* the master connection's socket */
+        char *dir;                  /* the per-run directory on the machine */
+        struct json_object *before; /* the agent's state before the run */
+        bool master;                /* a master connection was started */
 };
 
 struct ssh_priv {
@@ -219,6 +220,22 @@ static char *first_line(const char *s)
         return s && *s ? xstrndup(s, strcspn(s, "\n")) : xstrdup("(no message)");
 }
 
+/* What the agent's state op is asked about a node: its test NICs (by the
+ * topology's names) and the sysctls the topology sets on it */
+static struct json_object *state_args(const struct topo_node *tn)
+{
+        struct json_object *o = json_object_new_object(), *d = json_object_new_array(),
+                           *k = json_object_new_array();
+        for (unsigned i = 0; i < tn->n_ifaces; i++)
+                json_object_array_add(d, json_object_new_string(tn->ifaces[i].name));
+        for (unsigned i = 0; i < tn->n_sysctls; i++)
+                json_object_array_add(k, json_object_new_string(tn->sysctls[i].key));
+        json_object_array_add(k, json_object_new_string("net.mptcp.enabled"));
+        json_object_object_add(o, "devs", d);
+        json_object_object_add(o, "sysctls", k);
+        return o;
+}
+
 static int ssh_create(struct lab *lab, char **err)
 {
         struct topo *t = lab->t;
@@ -299,9 +316,13 @@ static int ssh_create(struct lab *lab, char **err)
                 struct ssh_node *sn = &p->nodes[i];
                 char *e = NULL;
                 int r = agent_call(n->agent, "hello", NULL, 30000, &n->hello, &e);
+                /* what the run is compared with when it ends */
+                if (r >= 0)
+                        r = agent_call(n->agent, "state", state_args(n->tn), 30000, &sn->before,
+                                       &e);
                 if (r < 0) {
-                        *err = xasprintf("node %s (machine %s, %s): agent hello: %s", n->tn->name,
-                                         sn->m->name, sn->m->ssh, e);
+                        *err = xasprintf("node %s (machine %s, %s): agent %s: %s", n->tn->name,
+                                         sn->m->name, sn->m->ssh, n->hello ? "state" : "hello", e);
                         free(e);
                         return r;
                 }
@@ -405,6 +426,71 @@ static int ssh_wire(struct lab *lab, char **err)
         return 0;
 }
 
+static void add_fmt(struct json_object *arr, const char *a, const char *b, const char *c)
+{
+        _cleanup_free_ char *s = xasprintf("%s%s%s", a, b, c);
+        json_object_array_add(arr, json_object_new_string(s));
+}
+
+/* The parts of a state that differ: "devs.eth0.addrs", "sysctls", ... */
+static void state_diff(struct json_object *a, struct json_object *b, const char *prefix, int depth,
+                       struct json_object *out)
+{
+        if (json_object_equal(a, b))
+                return;
+        if (depth < 3 && json_object_is_type(a, json_type_object) &&
+            json_object_is_type(b, json_type_object)) {
+                json_object_object_foreach (a, key, va) {
+                        _cleanup_free_ char *p =
+                                *prefix ? xasprintf("%s.%s", prefix, key) : xstrdup(key);
+                        struct json_object *vb = NULL;
+                        json_object_object_get_ex(b, key, &vb);
+                        state_diff(va, vb, p, depth + 1, out);
+                }
+                json_object_object_foreach (b, kb, vb2) {
+                        (void)vb2;
+                        if (!json_object_object_get_ex(a, kb, NULL))
+                                add_fmt(out, prefix, *prefix ? "." : "", kb);
+                }
+                return;
+        }
+        json_object_array_add(out, json_object_new_string(*prefix ? prefix : "state"));
+}
+
+static struct json_object *ssh_restore(struct lab *lab)
+{
+        struct ssh_priv *p = lab->priv;
+        struct json_object *dirty = json_object_new_array();
+        for (unsigned i = 0; p && i < p->n; i++) {
+                struct ssh_node *sn = &p->nodes[i];
+                struct lab_node *n = &lab->nodes[i];
+                if (!n->agent || !sn->before)
+                        continue;
+                struct json_object *after = NULL, *what = json_object_new_array();
+                char *e = NULL;
+                if (call(n, "reset", NULL, NULL, &e) < 0 ||
+                    agent_call(n->agent, "state", state_args(n->tn), 30000, &after, &e) < 0)
+                        add_fmt(what, "cannot compare: ", e ? e : "?", "");
+                else
+                        state_diff(sn->before, after, "", 0, what);
+                free(e);
+                json_object_put(after);
+                if (json_object_array_length(what)) {
+                        struct json_object *d = json_object_new_object();
+                        json_object_object_add(d, "node", json_object_new_string(n->tn->name));
+                        json_object_object_add(d, "machine", json_object_new_string(sn->m->name));
+                        json_object_object_add(d, "differs", what);
+                        json_object_array_add(dirty, d);
+                } else
+                        json_object_put(what);
+        }
+        if (!json_object_array_length(dirty)) {
+                json_object_put(dirty);
+                return NULL;
+        }
+        return dirty;
+}
+
 static void ssh_destroy(struct lab *lab)
 {
         struct ssh_priv *p = lab->priv;
@@ -433,6 +519,7 @@ static void ssh_destroy(struct lab *lab)
                 }
                 free(sn->ctl);
                 free(sn->dir);
+                json_object_put(sn->before);
         }
         if (p) {
                 free(p->nodes);
@@ -464,4 +551,5 @@ const struct backend_ops backend_ssh = {
         .destroy = ssh_destroy,
         .describe = ssh_describe,
         .link_kind = ssh_link_kind,
+        .restore = ssh_restore,
 };

@@ -164,6 +164,8 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                                  : r->error    ? "failed"
                                                : "ok"));
         json_object_object_add(o, "error", r->error ? S(r->error) : NULL);
+        /* machines (ssh backend) that differ after the run from before it */
+        json_object_object_add(o, "dirty", json_object_get(r->dirty));
         if (r->crash_node) {
                 struct json_object *c = json_object_new_object();
                 json_object_object_add(c, "node", S(r->crash_node));

@@ -1015,6 +1015,7 @@ struct run_result *run_result_free(struct run_result *r)
         free(r->crash_trace);
         free(r->error);
         json_object_put(r->nodes);
+        json_object_put(r->dirty);
         free(r);
         return NULL;
 }
@@ -1246,6 +1247,10 @@ done:
                 if (klog && nj)
                         json_object_object_add(nj, "kernel_log", S(klog));
         }
+        /* machines the lab did not create are put back now and compared */
+        if (be->restore && (res->dirty = be->restore(r.lab)))
+                log_error("the run is dirty: %s",
+                          json_object_to_json_string_ext(res->dirty, JSON_C_TO_STRING_PLAIN));
         /* the last run's teardown first: never two at once */
         res->teardown_wait_s += lab_run_settle();
         if (o->overlap_teardown && !got_signal && !res->crash_node) {

@@ -68,6 +68,7 @@ struct run_result {
         char *run_dir;
         char *crash_node, *crash_what, *crash_trace; /* set when a node's kernel crashed */
         char *error;                                 /* why the run stopped, if it did */
+        struct json_object *dirty; /* machines that differ after the run (ssh), or NULL */
 };
 
 struct run_opts {

@@ -183,6 +183,24 @@ try:
           "SIGKILL: both machines are back as before (differs: %s)"
           % {m: [k for k in before[m] if state(m)[k] != before[m][k]] for m in machines})
 
+    check(r.get("dirty") is None, "a clean run is not marked dirty")
+
+    # 2b. something else changes a machine during a run (an address the lab
+    # did not add): the run is marked dirty and says where
+    out3 = os.path.join(sd, "dirty.json")
+    proc = subprocess.Popen([os.path.join(os.environ.get("MPTCPLAB_BUILD", os.path.join(SRC, "build")), "mptcplab"),
+                             "run", topo, "--backend", "ssh", "--inventory", inv, "--no-store", "--run-dir", sd,
+                             "--json", out3], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    check(wait_until(lambda: "tbf" in nsx("a", "tc", "qdisc", "show", "dev", "lab0"), 60), "the second run started")
+    sh("ip", "-n", machines["a"], "addr", "add", "192.0.2.77/32", "dev", "lab0")
+    _, err = proc.communicate(timeout=120)
+    rd = json.load(open(out3)) if os.path.exists(out3) else {}
+    dirty = rd.get("dirty") or []
+    check(len(dirty) == 1 and dirty[0].get("node") == "client" and dirty[0].get("machine") == "box-a" and
+          any("lab0.addrs" in w for w in dirty[0].get("differs", [])) and "the run is dirty" in err,
+          "a machine changed behind the lab's back: the run is dirty and says where (%s)" % dirty)
+    sh("ip", "-n", machines["a"], "addr", "del", "192.0.2.77/32", "dev", "lab0")
+
     # 3. the management NIC is never the lab's
     bad = inventory("mgmt.yaml", "{eth0: {name: mgmt}, eth1: {name: lab1}}")
     p = run_lab("run", topo, "--backend", "ssh", "--inventory", bad, "--no-store", "--run-dir", sd, timeout=120)
