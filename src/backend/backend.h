@@ -90,5 +90,7 @@ const struct backend_ops *backend_find(const char *name);
 void backend_list(FILE *f);
 /* The backends' names, NULL-terminated (for a plan's backend: key). */
 const char *const *backend_names(void);
+/* ssh.c: cleanup --inventory FILE: what killed runs left on those machines */
+int ssh_cleanup_inventory(const char *path, unsigned *removed, unsigned *failed);
 /* Every backend's cleanup. Returns how many objects could not be removed. */
 unsigned backend_cleanup_all(unsigned *removed);

@@ -124,11 +124,13 @@ static void ssh_base(struct strv *a, const struct ssh_node *sn)
         strv_add(a, "ssh");
         strv_add(a, "-o");
         strv_add(a, "BatchMode=yes");
-        strv_add(a, "-o");
-        strv_add(a, "ControlMaster=auto");
-        strv_addf(a, "-oControlPath=%s", sn->ctl);
-        strv_add(a, "-o");
-        strv_add(a, "ControlPersist=60");
+        if (sn->ctl) {
+                strv_add(a, "-o");
+                strv_add(a, "ControlMaster=auto");
+                strv_addf(a, "-oControlPath=%s", sn->ctl);
+                strv_add(a, "-o");
+                strv_add(a, "ControlPersist=60");
+        }
         /* a dead link ends the session within 15 s: the agent then restores */
         strv_add(a, "-o");
         strv_add(a, "ServerAliveInterval=5");
@@ -540,6 +542,65 @@ static char *ssh_describe(const struct lab *lab, unsigned node)
 static const char *ssh_link_kind(const struct lab *lab)
 {
         return "cable";
+}
+
+/* What killed runs left on an inventory's machines: per-run directories
+ * (/run/mptcplab-RUN-nN) that no running process was started from. An agent
+ * still running from one belongs to a live run, or to one whose ssh session
+ * has not ended yet: left alone. The remote script is fixed text. */
+int ssh_cleanup_inventory(const char *path, unsigned *removed, unsigned *failed)
+{
+        struct topo_errors errs = {0};
+        struct inventory *inv = NULL;
+        if (inventory_parse_file(path, &inv, &errs) < 0) {
+                _cleanup_free_ char *e = errors_join(&errs);
+                log_error("%s", e);
+                return -EINVAL;
+        }
+        static const char script[] =
+                "for d in /run/mptcplab-*-n[0-9]*; do [ -d \"$d\" ] || continue; busy=; "
+                "for e in /proc/[0-9]*/exe; do case \"$(readlink \"$e\" 2>/dev/null)\" in "
+                "\"$d\"/*) busy=1; break;; esac; done; "
+                "if [ -n \"$busy\" ]; then echo \"busy $d\"; elif rm -rf \"$d\"; then echo "
+                "\"removed $d\"; else echo \"failed $d\"; fi; done";
+        for (unsigned i = 0; i < inv->n_machines; i++) {
+                struct ssh_node sn = {.m = &inv->machines[i]};
+                struct strv a = {0};
+                ssh_base(&a, &sn);
+                strv_add(&a, script);
+                char *out = NULL, *err = NULL;
+                int st = 0, r = spawn_run(a.v, 60000, &out, &err, &st);
+                strv_free(&a);
+                if (r < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+                        _cleanup_free_ char *line = first_line(err);
+                        log_error("cleanup: machine %s (%s): %s", inv->machines[i].name,
+                                  inv->machines[i].ssh, r < 0 ? strerror(-r) : line);
+                        (*failed)++;
+                }
+                for (char *l = out, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+                        nl = strchr(l, '\n');
+                        if (nl)
+                                *nl = 0;
+                        if (!strncmp(l, "removed ", 8)) {
+                                log_info("machine %s: removed %s (a killed run's)",
+                                         inv->machines[i].name, l + 8);
+                                (*removed)++;
+                        } else if (!strncmp(l, "busy ", 5))
+                                log_info("machine %s: %s is in use by a running agent: left",
+                                         inv->machines[i].name, l + 5);
+                        else if (!strncmp(l, "failed ", 7)) {
+                                log_error("machine %s: cannot remove %s", inv->machines[i].name,
+                                          l + 7);
+                                (*failed)++;
+                        }
+                        if (!nl)
+                                break;
+                }
+                free(out);
+                free(err);
+        }
+        inventory_free(inv);
+        return 0;
 }
 
 const struct backend_ops backend_ssh = {

@@ -95,10 +95,12 @@ static const struct verb {
          "config option (exit 0 ready, 3 lacking or unknown)",
          "", verb_kernel},
         {"backends", "", "list the backends", "", verb_backends},
-        {"cleanup", "[--caches [--keep N]]",
+        {"cleanup", "[--caches [--keep N]] [--inventory FILE]",
          "remove what killed runs left behind (never what a live run owns)",
          "  --caches                  also guest images and run directories, but the newest\n"
-         "  --keep N                  N of each (5 images, 20 run directories)\n",
+         "  --keep N                  N of each (5 images, 20 run directories)\n"
+         "  --inventory FILE          also the per-run directories killed runs left on those\n"
+         "                            machines (ssh backend), never one an agent runs from\n",
          verb_cleanup},
 };
 
@@ -511,19 +513,25 @@ static int verb_cleanup(int argc, char **argv)
 {
         bool caches = false;
         long keep = -1;
+        const char *inventory = NULL;
         for (int i = 1; i < argc; i++) {
                 char *end;
                 if (streq(argv[i], "--caches"))
                         caches = true;
+                else if (streq(argv[i], "--inventory") && i + 1 < argc)
+                        inventory = argv[++i];
                 else if (streq(argv[i], "--keep") && i + 1 < argc &&
                          (keep = strtol(argv[i + 1], &end, 10)) >= 0 && !*end && keep < 100000)
                         i++;
                 else {
-                        log_error("usage: mptcplab cleanup [--caches [--keep N]]");
+                        log_error("usage: mptcplab cleanup [--caches [--keep N]] [--inventory "
+                                  "FILE]");
                         return EXIT_INPUT;
                 }
         }
         unsigned removed = 0, failed = backend_cleanup_all(&removed);
+        if (inventory && ssh_cleanup_inventory(inventory, &removed, &failed) < 0)
+                return EXIT_INPUT;
         if (caches) {
                 _cleanup_free_ char *images = lab_cache_path("images");
                 _cleanup_free_ char *runs = lab_data_path("runs");

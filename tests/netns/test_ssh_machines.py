@@ -9,6 +9,7 @@ that maps a topology interface onto the management NIC is refused before
 anything changes; a bad inventory gets FILE:LINE:COL errors."""
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -200,6 +201,26 @@ try:
           any("lab0.addrs" in w for w in dirty[0].get("differs", [])) and "the run is dirty" in err,
           "a machine changed behind the lab's back: the run is dirty and says where (%s)" % dirty)
     sh("ip", "-n", machines["a"], "addr", "del", "192.0.2.77/32", "dev", "lab0")
+
+    # 2c. cleanup --inventory: a per-run directory a killed run left goes, one a
+    # running agent was started from stays
+    os.makedirs("/run/mptcplab-0badc0de-n0")
+    open("/run/mptcplab-0badc0de-n0/mptcplab-agent", "w").close()
+    os.makedirs("/run/mptcplab-0badc0de-n1")
+    shutil.copy("/bin/sleep", "/run/mptcplab-0badc0de-n1/mptcplab-agent")
+    live = subprocess.Popen(["/run/mptcplab-0badc0de-n1/mptcplab-agent", "60"])
+    try:
+        p = run_lab("cleanup", "--inventory", inv, timeout=120)
+        check(p.returncode == 0 and not os.path.exists("/run/mptcplab-0badc0de-n0") and
+              "removed /run/mptcplab-0badc0de-n0" in p.stderr,
+              "cleanup --inventory removes a killed run's directory on the machines (%s)" % p.stderr.strip()[-300:])
+        check(os.path.exists("/run/mptcplab-0badc0de-n1") and "in use by a running agent" in p.stderr,
+              "... and leaves the one an agent runs from")
+    finally:
+        live.kill()
+        live.wait()
+        shutil.rmtree("/run/mptcplab-0badc0de-n1", ignore_errors=True)
+        shutil.rmtree("/run/mptcplab-0badc0de-n0", ignore_errors=True)
 
     # 3. the management NIC is never the lab's
     bad = inventory("mgmt.yaml", "{eth0: {name: mgmt}, eth1: {name: lab1}}")
