@@ -51,17 +51,30 @@ static void cable_disarm(struct agent *a)
         a->cable_dev = NULL;
 }
 
-int op_cable_arm(struct agent *a, struct json_object *args, struct reply *r)
+/* cable_arm's and cable_send's arguments: 0 to go on, 1 when answered (a
+ * dry run), < 0 when refused */
+static int cable_args(struct agent *a, const char *op, struct json_object *args, const char **dev,
+                      const char **nonce, struct reply *r)
 {
-        const char *dev = jstr(args, "dev"), *nonce = jstr(args, "nonce");
-        if (!dev || !valid_ifname(dev))
-                return reply_error(r, -EINVAL, "cable_arm needs \"dev\", an interface name");
-        if (!good_nonce(nonce))
-                return reply_error(r, -EINVAL, "cable_arm needs \"nonce\": 8-32 hex digits");
+        *dev = jstr(args, "dev");
+        *nonce = jstr(args, "nonce");
+        if (!*dev || !valid_ifname(*dev))
+                return reply_error(r, -EINVAL, "%s needs \"dev\", an interface name", op);
+        if (!good_nonce(*nonce))
+                return reply_error(r, -EINVAL, "%s needs \"nonce\": 8-32 hex digits", op);
         if (a->dry_run) {
                 r->result = json_object_new_object();
-                return 0;
+                return 1;
         }
+        return 0;
+}
+
+int op_cable_arm(struct agent *a, struct json_object *args, struct reply *r)
+{
+        const char *dev, *nonce;
+        int v = cable_args(a, "cable_arm", args, &dev, &nonce, r);
+        if (v)
+                return v < 0 ? v : 0;
         cable_disarm(a);
         int ifindex, fd = cable_socket(dev, &ifindex);
         if (fd < 0)
@@ -75,15 +88,10 @@ int op_cable_arm(struct agent *a, struct json_object *args, struct reply *r)
 
 int op_cable_send(struct agent *a, struct json_object *args, struct reply *r)
 {
-        const char *dev = jstr(args, "dev"), *nonce = jstr(args, "nonce");
-        if (!dev || !valid_ifname(dev))
-                return reply_error(r, -EINVAL, "cable_send needs \"dev\", an interface name");
-        if (!good_nonce(nonce))
-                return reply_error(r, -EINVAL, "cable_send needs \"nonce\": 8-32 hex digits");
-        if (a->dry_run) {
-                r->result = json_object_new_object();
-                return 0;
-        }
+        const char *dev, *nonce;
+        int v = cable_args(a, "cable_send", args, &dev, &nonce, r);
+        if (v)
+                return v < 0 ? v : 0;
         int ifindex = (int)if_nametoindex(dev);
         if (!ifindex)
                 return reply_error(r, -ENODEV, "cable_send %s: no such interface", dev);
