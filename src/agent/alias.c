@@ -174,23 +174,18 @@ void alias_reply(struct agent *a, struct json_object *result)
                 rewrite(result, a->alias_to, a->alias_from, a->n_alias);
 }
 
-struct has_addr {
+/* the first NIC holding an address, from one dump of all addresses */
+struct addr_owner {
         const char *ip;
-        bool found;
+        char *dev;
 };
 
-static void has_addr_cb(const char *dev, const char *cidr, void *user)
+static void addr_owner_cb(const char *dev, const char *cidr, void *user)
 {
-        struct has_addr *h = user;
+        struct addr_owner *o = user;
         size_t n = strcspn(cidr, "/");
-        if (strlen(h->ip) == n && !strncmp(cidr, h->ip, n))
-                h->found = true;
-}
-
-static bool dev_has_addr(struct agent *a, const char *dev, const char *ip)
-{
-        struct has_addr h = {ip, false};
-        return nlr_addr_foreach(a->nl, dev, has_addr_cb, &h) >= 0 && h.found;
+        if (!o->dev && strlen(o->ip) == n && !strncmp(cidr, o->ip, n))
+                o->dev = xstrdup(dev);
 }
 
 /* The interface a controller's ssh connection arrived on, from sshd's
@@ -206,21 +201,12 @@ struct json_object *alias_management(struct agent *a)
         json_object_object_add(o, "controller", json_object_new_string(client));
         json_object_object_add(o, "address", json_object_new_string(server));
         /* the NIC holding the address the connection came to */
-        _cleanup_free_ char *dev = NULL;
-        DIR *d = opendir("/sys/class/net");
-        struct dirent *e;
-        struct json_object *addrs = json_object_new_array();
-        while (d && (e = readdir(d)))
-                if (e->d_name[0] != '.')
-                        json_object_array_add(addrs, json_object_new_string(e->d_name));
-        if (d)
-                closedir(d);
-        for (size_t i = 0; !dev && i < json_object_array_length(addrs); i++) {
-                const char *name = json_object_get_string(json_object_array_get_idx(addrs, i));
-                if (dev_has_addr(a, name, server))
-                        dev = xstrdup(name);
+        struct addr_owner own = {server, NULL};
+        if (nlr_addr_foreach(a->nl, NULL, addr_owner_cb, &own) < 0) {
+                free(own.dev);
+                own.dev = NULL;
         }
-        json_object_put(addrs);
+        _cleanup_free_ char *dev = own.dev;
         json_object_object_add(o, "dev", dev ? json_object_new_string(dev) : NULL);
         return o;
 }
