@@ -359,6 +359,26 @@ static const char *where_of(const char *kind)
                                     : "r.id IN (SELECT run FROM baseline_runs WHERE baseline = ?1)";
 }
 
+/* The run JSON of each row's result_json (unparsable ones left out), with the
+ * row's side when asked; takes rows */
+static struct json_object *reports_of(struct json_object *rows, bool with_side)
+{
+        struct json_object *out = json_object_new_array();
+        for (size_t i = 0; i < json_object_array_length(rows); i++) {
+                struct json_object *row = json_object_array_get_idx(rows, i);
+                const char *text = jstr(row, "result_json"), *side = jstr(row, "side");
+                struct json_object *rj = text ? json_tokener_parse(text) : NULL;
+                if (!rj)
+                        continue;
+                if (with_side)
+                        json_object_object_add(rj, "side",
+                                               side ? json_object_new_string(side) : NULL);
+                json_object_array_add(out, rj);
+        }
+        json_object_put(rows);
+        return out;
+}
+
 int store_run_reports(struct store *s, const char *what, const char *kind, struct json_object **ret,
                       char **err)
 {
@@ -370,19 +390,7 @@ int store_run_reports(struct store *s, const char *what, const char *kind, struc
         int r = query_json(s, sql, what, 0, &rows, err);
         if (r < 0)
                 return r;
-        /* the run JSON itself, with its side */
-        struct json_object *out = json_object_new_array();
-        for (size_t i = 0; i < json_object_array_length(rows); i++) {
-                struct json_object *row = json_object_array_get_idx(rows, i);
-                const char *text = jstr(row, "result_json"), *side = jstr(row, "side");
-                struct json_object *rj = text ? json_tokener_parse(text) : NULL;
-                if (!rj)
-                        continue;
-                json_object_object_add(rj, "side", side ? json_object_new_string(side) : NULL);
-                json_object_array_add(out, rj);
-        }
-        json_object_put(rows);
-        *ret = out;
+        *ret = reports_of(rows, true);
         return 0;
 }
 
@@ -403,15 +411,7 @@ int store_recent_reports(struct store *s, const char *topology_hash, const char 
         int r = rows_json(s, st, &rows, err);
         if (r < 0)
                 return r;
-        struct json_object *out = json_object_new_array();
-        for (size_t i = 0; i < json_object_array_length(rows); i++) {
-                const char *text = jstr(json_object_array_get_idx(rows, i), "result_json");
-                struct json_object *rj = text ? json_tokener_parse(text) : NULL;
-                if (rj)
-                        json_object_array_add(out, rj);
-        }
-        json_object_put(rows);
-        *ret = out;
+        *ret = reports_of(rows, false);
         return 0;
 }
 
