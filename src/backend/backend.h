@@ -92,5 +92,12 @@ void backend_list(FILE *f);
 const char *const *backend_names(void);
 /* ssh.c: cleanup --inventory FILE: what killed runs left on those machines */
 int ssh_cleanup_inventory(const char *path, unsigned *removed, unsigned *failed);
+/* The first crash pattern (panic, BUG, oops, WARNING, ...) in a kernel
+ * log's text at or after from; *what names it. NULL: none. */
+const char *crash_find(const char *text, const char *from, const char **what);
+/* lab->crash from a hit of crash_find (the first crash of a run only): the
+ * node, what, and an excerpt of text around hit. */
+void crash_record(struct lab *lab, const char *node, const char *what, const char *text,
+                  const char *hit);
 /* Every backend's cleanup. Returns how many objects could not be removed. */
 unsigned backend_cleanup_all(unsigned *removed);

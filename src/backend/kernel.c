@@ -1,4 +1,5 @@
 #include "kernel.h"
+#include "kimage.h"
 #include "../shared/util.h"
 
 #include "../shared/spawn.h"
@@ -18,6 +19,7 @@ void kernel_spec_clear(struct kernel_spec *k)
         free(k->config);
         free(k->tree);
         free(k->sha256);
+        free(k->build_id);
         free(k->commit);
         *k = (struct kernel_spec){0};
 }
@@ -160,6 +162,8 @@ struct json_object *kernel_identity_json(const struct kernel_spec *k)
         json_object_object_add(o, "image", json_object_new_string(k->image));
         if (k->sha256)
                 json_object_object_add(o, "image_sha256", json_object_new_string(k->sha256));
+        if (k->build_id)
+                json_object_object_add(o, "build_id", json_object_new_string(k->build_id));
         if (k->tree)
                 json_object_object_add(o, "tree", json_object_new_string(k->tree));
         if (k->commit) {
@@ -319,6 +323,19 @@ static int bzimage_release(const char *path, char **ret, char **err)
         return 0;
 }
 
+char *kernel_image_build_id(const char *path)
+{
+        _cleanup_free_ char *img = NULL, *err = NULL;
+        size_t len = 0;
+        char *id = NULL;
+        int r = read_file(path, &img, &len);
+        if (r < 0)
+                log_debug("kernel image %s: %s", path, strerror(-r));
+        else if (kimage_build_id(img, len, &id, &err) < 0)
+                log_debug("kernel image %s: no build id: %s", path, err);
+        return id;
+}
+
 int kernel_resolve(const char *spec, struct kernel_spec *ret, char **err)
 {
         struct kernel_spec k = {0};
@@ -427,6 +444,7 @@ int kernel_resolve(const char *spec, struct kernel_spec *ret, char **err)
         }
         if (k.tree)
                 tree_identity(&k);
+        k.build_id = kernel_image_build_id(k.image);
         *ret = k;
         return 0;
 }

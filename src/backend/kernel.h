@@ -15,11 +15,12 @@ struct kernel_spec {
         char *image;
         char *modroot; /* NULL: nothing the lab needs is a module */
         char *release;
-        char *config; /* the kernel's .config when found, else NULL */
-        char *tree;   /* a build tree, else NULL */
-        char *sha256; /* of the image */
-        char *commit; /* the tree's git HEAD; NULL when it is no git work tree */
-        bool dirty;   /* the tree had uncommitted changes to tracked files */
+        char *config;   /* the kernel's .config when found, else NULL */
+        char *tree;     /* a build tree, else NULL */
+        char *sha256;   /* of the image */
+        char *build_id; /* the GNU build id of the kernel inside the image, NULL: unreadable */
+        char *commit;   /* the tree's git HEAD; NULL when it is no git work tree */
+        bool dirty;     /* the tree had uncommitted changes to tracked files */
 };
 
 /* Resolves and checks a kernel (a bzImage with a release, modules present
@@ -28,6 +29,9 @@ struct kernel_spec {
  * returns -errno and *err says what is wrong with which path. */
 int kernel_resolve(const char *spec, struct kernel_spec *ret, char **err);
 void kernel_spec_clear(struct kernel_spec *k);
+/* The build id of the kernel inside a bzImage file, NULL when it has none
+ * the lab can read (said at debug level). */
+char *kernel_image_build_id(const char *path);
 /* The newest installed Debian cloud kernel, for a default. NULL when none. */
 char *kernel_default_release(void);
 
@@ -44,7 +48,7 @@ struct kernel_missing {
  * max; free each .have), or -ENODATA when the kernel's config is unknown. */
 int kernel_check(const struct kernel_spec *k, const struct topo *t, struct kernel_missing *out,
                  unsigned max);
-/* {release, image, image_sha256, tree, commit, dirty} */
+/* {release, image, image_sha256, build_id, tree, commit, dirty} */
 struct json_object *kernel_identity_json(const struct kernel_spec *k);
 /* When a kernel was built, from its version string (uname -v, or the
  * bzImage's): Debian's "... Debian 6.1.192-2 (2026-11-16)" gives 2026-11-16,

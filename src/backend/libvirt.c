@@ -405,17 +405,6 @@ static char *domain_xml(struct lab *lab, struct lv *lv, struct lv_node *ln)
 
 /* ---- crash detection from the console ---- */
 
-static const struct {
-        const char *pattern, *what;
-} crash_patterns[] = {
-        {"Kernel panic", "kernel panic"},
-        {"BUG:", "BUG"},
-        {"Oops", "oops"},
-        {"general protection fault", "general protection fault"},
-        {"WARNING:", "WARNING"},
-        {"Call Trace:", "call trace"},
-};
-
 /* Looks at what the console got since the last look (never the whole file
  * again: a chatty guest costs us only its new bytes); records the first crash.
  * Returns 1 on a crash, -EFBIG when the console passed its cap, else 0. */
@@ -449,14 +438,7 @@ static int scan_console(struct lab *lab, struct lv_node *ln)
                 if (!text[i])
                         text[i] = ' ';
         const char *from = text + (ln->scanned - from_off);
-        const char *hit = NULL, *what = NULL;
-        for (unsigned i = 0; i < ELEMENTSOF(crash_patterns); i++) {
-                const char *h = strstr(from, crash_patterns[i].pattern);
-                if (h && (!hit || h < hit)) {
-                        hit = h;
-                        what = crash_patterns[i].what;
-                }
-        }
+        const char *what = NULL, *hit = crash_find(text, from, &what);
         if (!hit) {
                 /* keep a partial last line for the next look */
                 const char *nl = strrchr(from, '\n');
@@ -464,20 +446,7 @@ static int scan_console(struct lab *lab, struct lv_node *ln)
                         ln->scanned = from_off + (off_t)(nl + 1 - text);
                 return 0;
         }
-        if (!lab->crash.node) {
-                /* the excerpt: two lines before, then up to 60 lines or 6 KiB */
-                const char *start = hit;
-                for (int lines = 0; start > text && lines < 3; start--)
-                        if (start[-1] == '\n')
-                                lines++;
-                const char *end = start;
-                for (int lines = 0; *end && lines < 60 && end - start < 6144; end++)
-                        if (*end == '\n')
-                                lines++;
-                lab->crash.node = xstrdup(n->tn->name);
-                lab->crash.what = xstrdup(what);
-                lab->crash.trace = strndup(start, (size_t)(end - start));
-        }
+        crash_record(lab, n->tn->name, what, text, hit);
         ln->scanned = from_off + (off_t)len;
         return 1;
 }

@@ -11,12 +11,31 @@
 #include "../shared/spawn.h"
 #include "../shared/util.h"
 #include "../topo/inventory.h"
+#include "kimage.h"
 
+#include <openssl/evp.h>
+
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/wait.h>
 #include <poll.h>
 #include <sys/stat.h>
+
+/* What a machine runs: its release, /proc/version and the build id of
+ * /sys/kernel/notes. Untrusted: every field checked. */
+struct running {
+        char *release, *version, *build_id;
+        double uptime; /* s, when it was read: the run's kernel log starts there */
+};
+
+static void running_clear(struct running *k)
+{
+        free(k->release);
+        free(k->version);
+        free(k->build_id);
+        *k = (struct running){0};
+}
 
 struct ssh_node {
         const struct inv_machine *m;
@@ -24,6 +43,9 @@ struct ssh_node {
         char *ctl;                  /* the master connection's socket */
         char *dir;                  /* the per-run directory on the machine */
         struct json_object *before; /* the agent's state before the run */
+        struct running run;         /* the kernel it runs */
+        char *img_id, *img_sha;     /* /boot/vmlinuz-R's build id and sha256 */
+        uint64_t kexec_t0;          /* when a kexec began, 0: none */
         bool master;                /* a master connection was started */
 };
 
@@ -81,6 +103,18 @@ static char *errors_join(struct topo_errors *e)
         return s;
 }
 
+/* a kernel release as the machines' /boot names it; nothing a shell or a
+ * path could read otherwise */
+static bool release_ok(const char *r)
+{
+        if (!*r || strlen(r) > 64 || *r == '.' || *r == '-')
+                return false;
+        for (const char *p = r; *p; p++)
+                if (!isalnum((unsigned char)*p) && !strchr("._+-", *p))
+                        return false;
+        return true;
+}
+
 static int ssh_preflight(struct lab *lab, char **why)
 {
         if (!lab->inventory) {
@@ -106,13 +140,18 @@ static int ssh_preflight(struct lab *lab, char **why)
                 return -EINVAL;
         }
         inventory_free(inv);
-        if (lab->kernel) {
-                *why = xasprintf("--kernel %s: the ssh backend does not switch kernels yet (kexec "
-                                 "is issue 15's next step); run without --kernel to measure what "
-                                 "the machines run",
-                                 lab->kernel);
-                lab->input_error = true;
-                return -EOPNOTSUPP;
+        for (unsigned i = 0; i < lab->t->n_nodes + 1; i++) {
+                const char *k = i < lab->t->n_nodes ? lab->t->nodes[i].kernel
+                                                    : (lab->kernel ? lab->kernel : lab->t->kernel);
+                if (k && !release_ok(k)) {
+                        *why = xasprintf("kernel %s: on the ssh backend a kernel is a release "
+                                         "the machines have (/boot/vmlinuz-RELEASE, and "
+                                         "/boot/initrd.img-RELEASE when it needs one), not a "
+                                         "path: the lab does not copy kernels to machines",
+                                         k);
+                        lab->input_error = true;
+                        return -EINVAL;
+                }
         }
         return 0;
 }
@@ -238,6 +277,289 @@ static struct json_object *state_args(const struct topo_node *tn)
         return o;
 }
 
+/* A remote script's stdout (fixed text with validated words only);
+ * returns ssh's exit status or -errno, *out and *err allocated */
+static int ssh_capture(const struct ssh_node *sn, const char *script, int timeout_ms, char **out,
+                       char **err)
+{
+        struct strv a = {0};
+        ssh_base(&a, sn);
+        strv_add(&a, script);
+        int st = 0, r = spawn_run(a.v, timeout_ms, out, err, &st);
+        strv_free(&a);
+        if (r < 0)
+                return r;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 255;
+}
+
+/* base64 (with newlines) to bytes; -EBADMSG when it is not */
+static int unbase64(const char *in, unsigned char **ret, size_t *ret_len)
+{
+        size_t n = strlen(in);
+        unsigned char *out = xcalloc(1, n / 4 * 3 + 4);
+        EVP_ENCODE_CTX *c = EVP_ENCODE_CTX_new();
+        int a = 0, b = 0;
+        EVP_DecodeInit(c);
+        bool ok = EVP_DecodeUpdate(c, out, &a, (const unsigned char *)in, (int)n) >= 0 &&
+                  EVP_DecodeFinal(c, out + a, &b) >= 0;
+        EVP_ENCODE_CTX_free(c);
+        if (!ok) {
+                free(out);
+                return -EBADMSG;
+        }
+        *ret = out;
+        *ret_len = (size_t)(a + b);
+        return 0;
+}
+
+static int machine_running(const struct ssh_node *sn, int timeout_ms, struct running *ret,
+                           char **err)
+{
+        _cleanup_free_ char *out = NULL, *e = NULL;
+        int r = ssh_capture(sn,
+                            "uname -r && head -n1 /proc/version && cut -d' ' -f1 /proc/uptime "
+                            "&& base64 /sys/kernel/notes",
+                            timeout_ms, &out, &e);
+        if (r != 0) {
+                _cleanup_free_ char *line = first_line(e);
+                *err = xasprintf("%s", r == 255 ? "it does not answer over ssh"
+                                       : r < 0  ? strerror(-r)
+                                                : line);
+                return r < 0 ? r : -EIO;
+        }
+        char *nl1 = strchr(out, '\n'), *nl2 = nl1 ? strchr(nl1 + 1, '\n') : NULL,
+             *nl3 = nl2 ? strchr(nl2 + 1, '\n') : NULL, *end = NULL;
+        if (!nl3) {
+                *err = xstrdup("uname -r, /proc/version and /proc/uptime said nothing usable");
+                return -EBADMSG;
+        }
+        *nl1 = *nl2 = *nl3 = 0;
+        _cleanup_free_ unsigned char *notes = NULL;
+        size_t nlen = 0;
+        struct running k = {.release = xstrdup(out),
+                            .version = xstrdup(nl1 + 1),
+                            .uptime = strtod(nl2 + 1, &end)};
+        if (!release_ok(k.release) || end == nl2 + 1 || *end || !(k.uptime >= 0) ||
+            unbase64(nl3 + 1, &notes, &nlen) < 0 || knotes_build_id(notes, nlen, &k.build_id) < 0) {
+                *err = xasprintf("its kernel's release \"%.64s\" or /sys/kernel/notes is not "
+                                 "what a kernel reports",
+                                 k.release);
+                running_clear(&k);
+                return -EBADMSG;
+        }
+        *ret = k;
+        return 0;
+}
+
+/* The image /boot/vmlinuz-R of a machine: its build id and sha256 */
+static int machine_image(const struct ssh_node *sn, const char *release, char **build_id,
+                         char **sha, char **err)
+{
+        _cleanup_free_ char *script = xasprintf("base64 /boot/vmlinuz-%s", release);
+        _cleanup_free_ char *out = NULL, *e = NULL;
+        _cleanup_free_ unsigned char *img = NULL;
+        size_t len = 0;
+        int r = ssh_capture(sn, script, 120000, &out, &e);
+        if (r != 0) {
+                _cleanup_free_ char *line = first_line(e);
+                *err = xasprintf("cannot read /boot/vmlinuz-%s there: %s", release,
+                                 r < 0 ? strerror(-r) : line);
+                return -ENOENT;
+        }
+        if (unbase64(out, &img, &len) < 0) {
+                *err = xasprintf("/boot/vmlinuz-%s came over garbled", release);
+                return -EBADMSG;
+        }
+        char *why = NULL;
+        if ((r = kimage_build_id(img, len, build_id, &why)) < 0) {
+                *err = xasprintf("/boot/vmlinuz-%s: %s", release, why);
+                free(why);
+                return r;
+        }
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned mdlen = 0;
+        EVP_Digest(img, len, md, &mdlen, EVP_sha256(), NULL);
+        *sha = xcalloc(1, 2 * mdlen + 1);
+        for (unsigned i = 0; i < mdlen; i++)
+                sprintf(*sha + 2 * i, "%02x", md[i]);
+        return 0;
+}
+
+/* kexec into /boot/vmlinuz-R (and /boot/initrd.img-R when there is one),
+ * with the running kernel's command line: systemd's kexec (a clean
+ * shutdown) where systemd runs, else kexec -e. The switch runs detached,
+ * a second after ssh has returned. */
+static int machine_kexec(struct ssh_node *sn, const char *release, char **err)
+{
+        _cleanup_free_ char *script = xasprintf(
+                "command -v kexec >/dev/null || { echo 'no kexec here (install kexec-tools)' >&2; "
+                "exit 3; }; i=/boot/vmlinuz-%s; d=/boot/initrd.img-%s; "
+                "if [ -r $d ]; then kexec -l $i --initrd=$d --reuse-cmdline; "
+                "else kexec -l $i --reuse-cmdline; fi || exit 3; "
+                "nohup setsid sh -c 'sleep 1; if [ -d /run/systemd/system ]; then systemctl kexec; "
+                "else kexec -e; fi' >/dev/null 2>&1 </dev/null &",
+                release, release);
+        _cleanup_free_ char *out = NULL, *e = NULL;
+        int r = ssh_capture(sn, script, 60000, &out, &e);
+        if (r != 0) {
+                _cleanup_free_ char *line = first_line(e);
+                *err = xasprintf("kexec -l /boot/vmlinuz-%s failed: %s", release,
+                                 r < 0 ? strerror(-r) : line);
+                return -EIO;
+        }
+        return 0;
+}
+
+static void master_exit(struct ssh_node *sn)
+{
+        struct strv a = {0};
+        strv_add(&a, "ssh");
+        strv_addf(&a, "-oControlPath=%s", sn->ctl);
+        strv_add(&a, "-O");
+        strv_add(&a, "exit");
+        strv_add(&a, sn->m->ssh);
+        int st;
+        spawn_run(a.v, 10000, NULL, NULL, &st);
+        strv_free(&a);
+}
+
+static const char *node_kernel(const struct lab *lab, unsigned i)
+{
+        const struct topo_node *tn = lab->nodes[i].tn;
+        return tn->kernel ? tn->kernel : lab->kernel ? lab->kernel : lab->t->kernel;
+}
+
+/* First step of a node's kernel: what its machine runs and what the run
+ * asks for (the node's kernel:, else --kernel, else the topology's kernel:;
+ * none: what it runs); when they differ (by release, or by build id
+ * against the machine's /boot/vmlinuz-R) and the inventory allows it, the
+ * kexec is started. kernel_finish waits for it: the machines switch at the
+ * same time. */
+static int kernel_begin(struct lab *lab, unsigned i, char **err)
+{
+        struct ssh_priv *p = lab->priv;
+        struct ssh_node *sn = &p->nodes[i];
+        struct lab_node *n = &lab->nodes[i];
+        const char *want = node_kernel(lab, i);
+        struct running k = {0};
+        _cleanup_free_ char *why = NULL;
+        int r = machine_running(sn, 60000, &k, &why);
+        if (r < 0) {
+                *err = xasprintf("node %s (machine %s, %s): reading its kernel: %s", n->tn->name,
+                                 sn->m->name, sn->m->ssh, why);
+                return r;
+        }
+        sn->run = k;
+        if (!want)
+                return 0;
+        r = machine_image(sn, want, &sn->img_id, &sn->img_sha, &why);
+        if (r < 0 && !streq(k.release, want)) {
+                *err = xasprintf("node %s (machine %s): it runs %s, the run asks for %s, and %s",
+                                 n->tn->name, sn->m->name, k.release, want, why);
+                return r;
+        }
+        if (r < 0) /* the release, but no image to check the build against */
+                log_warn("node %s (machine %s): runs %s as asked; its build is not verified: %s",
+                         n->tn->name, sn->m->name, want, why);
+        if (streq(k.release, want) && (!sn->img_id || streq(sn->img_id, k.build_id)))
+                return 0;
+        if (!sn->m->kexec) {
+                *err = xasprintf("node %s (machine %s): it runs %s (build id %s), the run asks for "
+                                 "%s%s%s, and its inventory entry does not allow kexec (kexec: "
+                                 "true): boot it into %s, or allow kexec",
+                                 n->tn->name, sn->m->name, k.release, k.build_id, want,
+                                 sn->img_id ? " build id " : "", sn->img_id ? sn->img_id : "",
+                                 want);
+                return -EMEDIUMTYPE;
+        }
+        log_info("node %s: machine %s runs %s; kexec into %s", n->tn->name, sn->m->name, k.release,
+                 want);
+        sn->kexec_t0 = now_usec();
+        free(why);
+        why = NULL;
+        if ((r = machine_kexec(sn, want, &why)) < 0) {
+                *err = xasprintf("node %s (machine %s): %s", n->tn->name, sn->m->name, why);
+                return r;
+        }
+        /* its connections die with the old kernel */
+        master_exit(sn);
+        running_clear(&sn->run);
+        return 0;
+}
+
+/* Second step: the machine answers running the kernel asked for (after a
+ * kexec: within the inventory's boot_timeout), verified by release and
+ * build id. n->kernel_id says what ran. */
+static int kernel_finish(struct lab *lab, unsigned i, char **err)
+{
+        struct ssh_priv *p = lab->priv;
+        struct ssh_node *sn = &p->nodes[i];
+        struct lab_node *n = &lab->nodes[i];
+        const char *want = node_kernel(lab, i);
+        _cleanup_free_ char *why = NULL;
+        if (sn->kexec_t0) {
+                /* no master connection: one made to the old kernel in its last
+                 * second would hang the next commands */
+                struct ssh_node direct = *sn;
+                direct.ctl = NULL;
+                uint64_t deadline = sn->kexec_t0 + (uint64_t)sn->m->boot_timeout * 1000000;
+                int r = -ETIMEDOUT;
+                while (now_usec() < deadline && !spawn_interrupted) {
+                        sleep(2);
+                        free(why);
+                        why = NULL;
+                        if (machine_running(&direct, 20000, &sn->run, &why) == 0) {
+                                if (streq(sn->run.release, want)) {
+                                        r = 0;
+                                        break;
+                                }
+                                running_clear(&sn->run);
+                        }
+                }
+                if (r < 0) {
+                        *err = xasprintf(
+                                "node %s (machine %s): after kexec into %s it did not "
+                                "answer over ssh running %s within %u s (boot_timeout)%s%s",
+                                n->tn->name, sn->m->name, want, want, sn->m->boot_timeout,
+                                why ? ": " : "", why ? why : "");
+                        return r;
+                }
+                log_info("node %s: machine %s runs %s after %.1f s", n->tn->name, sn->m->name, want,
+                         (double)(now_usec() - sn->kexec_t0) / 1e6);
+        }
+        const struct running *k = &sn->run;
+        if (want && sn->img_id && !streq(sn->img_id, k->build_id)) {
+                *err = xasprintf("node %s (machine %s): it runs %s with build id %s, but "
+                                 "/boot/vmlinuz-%s has build id %s: not the kernel asked for",
+                                 n->tn->name, sn->m->name, k->release, k->build_id, want,
+                                 sn->img_id);
+                return -EMEDIUMTYPE;
+        }
+        if (want)
+                n->kernel = xstrdup(want);
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "release", json_object_new_string(k->release));
+        json_object_object_add(o, "version", json_object_new_string(k->version));
+        json_object_object_add(o, "build_id", json_object_new_string(k->build_id));
+        if (sn->img_sha) {
+                _cleanup_free_ char *path = xasprintf("/boot/vmlinuz-%s", want);
+                json_object_object_add(o, "image", json_object_new_string(path));
+                json_object_object_add(o, "image_sha256", json_object_new_string(sn->img_sha));
+        }
+        /* "build": the running build id is the image's; "release": there was
+         * no image to compare with; absent: no kernel was asked for */
+        if (want)
+                json_object_object_add(o, "verified",
+                                       json_object_new_string(sn->img_id ? "build" : "release"));
+        json_object_object_add(o, "machine", json_object_new_string(sn->m->name));
+        if (sn->kexec_t0)
+                json_object_object_add(
+                        o, "kexec_s",
+                        json_object_new_double((double)(now_usec() - sn->kexec_t0) / 1e6));
+        n->kernel_id = o;
+        return 0;
+}
+
 static int ssh_create(struct lab *lab, char **err)
 {
         struct topo *t = lab->t;
@@ -260,6 +582,19 @@ static int ssh_create(struct lab *lab, char **err)
                 sn->ctl = xasprintf("%s/ssh-%u.sock", lab->run_dir, i);
                 sn->dir = xasprintf("/run/mptcplab-%s-n%u", lab->run_id, i);
                 n->accel = "host";
+                sn->master = true;
+                int r = kernel_begin(lab, i, err);
+                if (r < 0)
+                        return r;
+        }
+        for (unsigned i = 0; i < t->n_nodes; i++) {
+                int r = kernel_finish(lab, i, err);
+                if (r < 0)
+                        return r;
+        }
+        for (unsigned i = 0; i < t->n_nodes; i++) {
+                struct ssh_node *sn = &p->nodes[i];
+                struct lab_node *n = &lab->nodes[i];
                 /* the agent goes over; it must run there (its libraries) */
                 _cleanup_free_ char *target = xasprintf("%s/mptcplab-agent", sn->dir);
                 _cleanup_free_ char *mk = xasprintf("umask 077 && mkdir %s && cat > %s && chmod "
@@ -267,7 +602,6 @@ static int ssh_create(struct lab *lab, char **err)
                                                     sn->dir, target, target, target);
                 char *words[] = {mk, NULL};
                 char *e = NULL;
-                sn->master = true;
                 int r = ssh_exec(sn, words, lab->agent_path, 60000, &e);
                 if (r != 0) {
                         _cleanup_free_ char *line = first_line(e);
@@ -509,18 +843,13 @@ static void ssh_destroy(struct lab *lab)
                                          lab->nodes[i].tn->name, sn->dir, sn->m->ssh, e ? e : "");
                         free(e);
                         /* the master connection ends with the run */
-                        struct strv a = {0};
-                        strv_add(&a, "ssh");
-                        strv_addf(&a, "-oControlPath=%s", sn->ctl);
-                        strv_add(&a, "-O");
-                        strv_add(&a, "exit");
-                        strv_add(&a, sn->m->ssh);
-                        int st;
-                        spawn_run(a.v, 10000, NULL, NULL, &st);
-                        strv_free(&a);
+                        master_exit(sn);
                 }
                 free(sn->ctl);
                 free(sn->dir);
+                free(sn->img_id);
+                free(sn->img_sha);
+                running_clear(&sn->run);
                 json_object_put(sn->before);
         }
         if (p) {
@@ -537,6 +866,51 @@ static char *ssh_describe(const struct lab *lab, unsigned node)
         if (!p || node >= p->n || !p->nodes[node].m)
                 return xstrdup("machine (not reached yet)");
         return xasprintf("machine %s (%s)", p->nodes[node].m->name, p->nodes[node].m->ssh);
+}
+
+/* The machine's kernel messages since the run began (dmesg lines whose
+ * printk time is at or after the uptime read before the agent started), as
+ * a file of the run's directory, and the first crash among them (panic,
+ * oops, BUG, WARNING) as the run's crash. Read after the workloads, never
+ * while they measure. A machine without printk times (printk.time=0) has
+ * no lines the lab can date: none are taken. */
+static char *ssh_collect_log(struct lab *lab, unsigned node)
+{
+        struct ssh_priv *p = lab->priv;
+        if (!p || node >= p->n || !p->nodes[node].run.release)
+                return NULL;
+        struct ssh_node *sn = &p->nodes[node];
+        const char *name = lab->nodes[node].tn->name;
+        _cleanup_free_ char *out = NULL, *e = NULL;
+        int r = ssh_capture(sn, "dmesg", 30000, &out, &e);
+        if (r != 0) {
+                log_warn("node %s (machine %s): cannot read its kernel log: %s", name, sn->m->name,
+                         r < 0 ? strerror(-r) : e);
+                return NULL;
+        }
+        /* the lines of the run: never longer than all of them */
+        _cleanup_free_ char *text = xcalloc(1, strlen(out) + 1);
+        size_t len = 0;
+        for (char *l = out, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+                nl = strchr(l, '\n');
+                if (nl)
+                        *nl = 0;
+                double ts;
+                if (sscanf(l, "[%lf]", &ts) == 1 && ts >= sn->run.uptime)
+                        len += (size_t)sprintf(text + len, "%s\n", l);
+                if (!nl)
+                        break;
+        }
+        _cleanup_free_ char *path = xasprintf("%s/kernel-%s.log", lab->run_dir, name);
+        _cleanup_fclose_ FILE *f = fopen(path, "we");
+        if (!f || fwrite(text, 1, len, f) != len) {
+                log_warn("node %s: cannot write %s: %m", name, path);
+                return NULL;
+        }
+        const char *what = NULL, *hit = crash_find(text, text, &what);
+        if (hit)
+                crash_record(lab, name, what, text, hit);
+        return TAKE_PTR(path);
 }
 
 static const char *ssh_link_kind(const struct lab *lab)
@@ -605,7 +979,7 @@ int ssh_cleanup_inventory(const char *path, unsigned *removed, unsigned *failed)
 
 const struct backend_ops backend_ssh = {
         .name = "ssh",
-        .summary = "real machines of an inventory, over ssh (--inventory FILE; no kexec yet)",
+        .summary = "real machines of an inventory, over ssh (--inventory FILE)",
         .preflight = ssh_preflight,
         .create = ssh_create,
         .wire = ssh_wire,
@@ -613,4 +987,5 @@ const struct backend_ops backend_ssh = {
         .describe = ssh_describe,
         .link_kind = ssh_link_kind,
         .restore = ssh_restore,
+        .collect_log = ssh_collect_log,
 };

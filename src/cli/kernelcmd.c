@@ -36,6 +36,7 @@ int verb_kernel(int argc, char **argv)
         }
         printf("kernel %s: release %s\n", argv[2], k.release);
         printf("  image %s, sha256 %s\n", k.image, k.sha256 ? k.sha256 : "?");
+        printf("  build id %s\n", k.build_id ? k.build_id : "(none the lab can read)");
         if (k.tree)
                 printf("  tree %s, commit %s%s\n", k.tree, k.commit ? k.commit : "(not a git tree)",
                        k.commit && k.dirty ? " with uncommitted changes" : "");

@@ -61,6 +61,8 @@ static const struct verb {
         {"compare", "FILE --kernel-a A --kernel-b B [--set-a|--set-b PATH=VALUE] [OPTIONS]",
          "A B A B ... after a warm-up each (5 runs a side); KTAP, LKP and MIB tables",
          "  --kernel-a A, --kernel-b B  the two sides' kernels (as --kernel)\n"
+         "  --order blocked           every A run, then every B run (one kernel switch a\n"
+         "                            side on machines); interleaved (A B A B) by default\n"
          "  --set-a, --set-b PATH=VALUE  a change to one side's topology\n" RUN_OPTIONS,
          verb_compare},
         {"check", "FILE --baseline NAME [OPTIONS]", "the same against a saved baseline",
@@ -229,7 +231,8 @@ static int run_like(int argc, char **argv, const char *verb)
                 O_CONCURRENT,
                 O_MAX_RUNS,
                 O_WARMUP_RUNS,
-                O_ALLOW_DIFFERENT
+                O_ALLOW_DIFFERENT,
+                O_ORDER
         };
         static const struct option opts[] = {
                 {"backend", required_argument, NULL, 'b'},
@@ -256,6 +259,7 @@ static int run_like(int argc, char **argv, const char *verb)
                 {"max-runs", required_argument, NULL, O_MAX_RUNS},
                 {"warmup-runs", required_argument, NULL, O_WARMUP_RUNS},
                 {"allow-different", no_argument, NULL, O_ALLOW_DIFFERENT},
+                {"order", required_argument, NULL, O_ORDER},
                 {NULL, 0, NULL, 0},
         };
         char agent_buf[PATH_MAX];
@@ -350,6 +354,15 @@ static int run_like(int argc, char **argv, const char *verb)
                 case O_INVENTORY:
                         o.inventory = optarg;
                         break;
+                case O_ORDER:
+                        if (!streq(optarg, "interleaved") && !streq(optarg, "blocked")) {
+                                log_error("%s: --order %s: interleaved (A B A B, the default) or "
+                                          "blocked (every A run, then every B run)",
+                                          verb, optarg);
+                                return EXIT_INPUT;
+                        }
+                        o.blocked = streq(optarg, "blocked");
+                        break;
                 case O_LINKS: /* checked against the backend's modes below */
                         o.links = optarg;
                         break;
@@ -403,6 +416,18 @@ static int run_like(int argc, char **argv, const char *verb)
         }
         if (o.runs_auto && !o.compare && !o.baseline) {
                 log_error("%s: --runs auto needs a comparison (compare, or check --baseline)",
+                          verb);
+                rc = EXIT_INPUT;
+                goto out;
+        }
+        if (o.blocked && !o.compare) {
+                log_error("%s: --order goes with compare", verb);
+                rc = EXIT_INPUT;
+                goto out;
+        }
+        if (o.blocked && o.runs_auto) {
+                log_error("%s: --order blocked takes a fixed --runs N: --runs auto stops after a "
+                          "pair, which a blocked order does not have until side B",
                           verb);
                 rc = EXIT_INPUT;
                 goto out;

@@ -1247,6 +1247,16 @@ done:
                 if (klog && nj)
                         json_object_object_add(nj, "kernel_log", S(klog));
         }
+        /* a crash found in a log read after the workloads (machines: their
+         * dmesg) makes the run a crash as one seen while it ran */
+        if (r.lab->crash.node && !res->crash_node) {
+                log_error("node %s crashed (%s); kernel log excerpt:\n%s", r.lab->crash.node,
+                          r.lab->crash.what, r.lab->crash.trace);
+                res->crash_node = TAKE_PTR(r.lab->crash.node);
+                res->crash_what = TAKE_PTR(r.lab->crash.what);
+                res->crash_trace = TAKE_PTR(r.lab->crash.trace);
+                rc = EXIT_REGRESSION;
+        }
         /* machines the lab did not create are put back now and compared */
         if (be->restore && (res->dirty = be->restore(r.lab)))
                 log_error("the run is dirty: %s",

@@ -864,8 +864,25 @@ int series_run(const struct series_opts *o)
                 fprintf(stderr, "mptcplab: series %s, %s%u run(s)%s, results in %s\n", series,
                         o->runs_auto ? "at most " : "", runs, warmup ? " after a warm-up" : "",
                         store_path(db));
-        /* warm-ups first (not counted), then A B A B ... so drift hits both sides */
-        for (int i = warmup ? -1 : 0; i < (int)runs && rc != EXIT_INFRA && rc != EXIT_INPUT; i++) {
+        /* warm-ups first (not counted), then A B A B ... so drift hits both
+         * sides; --order blocked: A's warm-up and runs, then B's (a kernel
+         * switch on machines costs a boot) */
+        if (o->blocked && rc == EXIT_OK) {
+                for (int s2 = 0; s2 < 2 && rc == EXIT_OK; s2++)
+                        for (int i = warmup ? -1 : 0; i < (int)runs && rc == EXIT_OK; i++) {
+                                /* both sides warm up as long: what the store
+                                 * taught, not what side A's runs learned */
+                                int r1 = one_run(o, s2 ? &b : &a, series, i < 0, db, &samples,
+                                                 false);
+                                if (r1 == EXIT_INFRA || r1 == EXIT_INPUT)
+                                        rc = r1;
+                                *(s2 ? &crashed_b : &crashed_a) += r1 == EXIT_REGRESSION;
+                                memcpy(warm_learned, warm_use, nw * sizeof *warm_use);
+                        }
+                done_runs = runs;
+        }
+        for (int i = warmup ? -1 : 0;
+             !o->blocked && i < (int)runs && rc != EXIT_INFRA && rc != EXIT_INPUT; i++) {
                 /* exit 1 from a run: a node's kernel crashed there */
                 int r1 = one_run(o, &a, series, i < 0, db, &samples, !o->compare && !o->baseline);
                 if (r1 == EXIT_INFRA || r1 == EXIT_INPUT)
@@ -909,13 +926,21 @@ int series_run(const struct series_opts *o)
         json_object_object_add(out, "schema", json_object_new_string("mptcplab.series/1"));
         json_object_object_add(out, "series", json_object_new_string(series));
         json_object_object_add(out, "topology", json_object_new_string(o->file));
+        if (o->compare)
+                json_object_object_add(
+                        out, "order",
+                        json_object_new_string(o->blocked ? "blocked" : "interleaved"));
+        if (o->compare && o->blocked)
+                printf("# order blocked: every A run, then every B run; a drift of the machines "
+                       "over time is not told apart from the sides' difference\n");
         if (rc == EXIT_OK && o->compare) {
                 _cleanup_free_ char *what = xasprintf(
-                        "compare %s: A = %s%s, B = %s%s; %u runs each, interleaved, series %s",
-                        o->file, o->kernel_a ? o->kernel_a : "default kernel",
+                        "compare %s: A = %s%s, B = %s%s; %u runs each, %s, series %s", o->file,
+                        o->kernel_a ? o->kernel_a : "default kernel",
                         o->n_sets_a ? " (+--set)" : "",
                         o->kernel_b ? o->kernel_b : "default kernel",
-                        o->n_sets_b ? " (+--set)" : "", runs, series);
+                        o->n_sets_b ? " (+--set)" : "", runs,
+                        o->blocked ? "blocked (all A, then all B)" : "interleaved", series);
                 invalid_notes(&samples);
                 char *why = NULL;
                 if (accel_mixed(&samples, "A", &samples, "B", &why)) {

@@ -12,6 +12,7 @@ struct series_opts {
         unsigned max_runs;  /* --max-runs, with runs_auto */
         bool no_warmup_run; /* --warmup-runs 0 */
         bool compare, bisect, no_store;
+        bool blocked;          /* --order blocked: every A run, then every B run */
         bool allow_concurrent; /* share the host with other runs, and say so */
         bool allow_different;  /* check against a baseline of other topology settings */
         const char *baseline;  /* check: compare against this baseline */

@@ -78,9 +78,12 @@ static void parse_machine(struct pctx *c, struct inv_machine *m, const char *nam
                           struct fy_node *n)
 {
         m->name = xstrdup(name);
+        m->boot_timeout = 300;
         m->pos = pos_of(n);
         if (fy_node_get_type(n) != FYNT_MAPPING) {
-                perr(c, n, "machine %s is a mapping (ssh, port, options, jump, kexec)", name);
+                perr(c, n,
+                     "machine %s is a mapping (ssh, port, options, jump, kexec, boot_timeout)",
+                     name);
                 return;
         }
         bool have_ssh = false;
@@ -116,7 +119,16 @@ static void parse_machine(struct pctx *c, struct inv_machine *m, const char *nam
                                 yx_dup_str(c, v, what, &m->jump);
                 } else if (streq(k, "kexec"))
                         yx_bool(c, v, what, &m->kexec);
-                else if (streq(k, "options")) {
+                else if (streq(k, "boot_timeout")) {
+                        char *end;
+                        x = yx_str(c, v, what);
+                        unsigned long b = x ? strtoul(x, &end, 10) : 0;
+                        if (x && (*end || !isdigit((unsigned char)*x) || b < 10 || b > 3600))
+                                perr(c, v, "%s \"%s\" is not a number of seconds (10 to 3600)",
+                                     what, x);
+                        else if (x)
+                                m->boot_timeout = (unsigned)b;
+                } else if (streq(k, "options")) {
                         if (fy_node_get_type(v) != FYNT_SEQUENCE) {
                                 perr(c, v, "%s is a list of ssh arguments ([-i, KEYFILE])", what);
                                 continue;
@@ -131,7 +143,8 @@ static void parse_machine(struct pctx *c, struct inv_machine *m, const char *nam
                                 }
                 } else
                         perr(c, fy_node_pair_key(pair),
-                             "machine %s: unknown key \"%s\" (ssh, port, options, jump, kexec)",
+                             "machine %s: unknown key \"%s\" (ssh, port, options, jump, kexec, "
+                             "boot_timeout)",
                              name, k);
         }
         if (!have_ssh)

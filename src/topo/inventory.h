@@ -13,9 +13,10 @@ struct inv_machine {
         unsigned port;  /* 0: ssh's own default */
         char **options; /* more ssh arguments, word by word (never a shell) */
         unsigned n_options;
-        char *jump; /* ProxyJump, NULL: none */
-        bool kexec; /* may kexec into another kernel (--kernel) */
-        bool used;  /* a node is on it */
+        char *jump;            /* ProxyJump, NULL: none */
+        bool kexec;            /* may kexec into another kernel (--kernel) */
+        unsigned boot_timeout; /* s from a kexec to ssh answering again (default 300) */
+        bool used;             /* a node is on it */
         struct topo_pos pos;
 };
 

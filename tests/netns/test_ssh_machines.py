@@ -249,6 +249,59 @@ try:
           "a bad inventory: exit 2 and FILE:LINE:COL (%s)" % p.stderr.strip()[-200:])
     p = run_lab("run", topo, "--backend", "ssh", "--no-store", "--run-dir", sd, timeout=60)
     check(p.returncode == 2 and "--inventory" in p.stderr, "no inventory: exit 2, says --inventory is needed")
+
+    # 6. kernels: these "machines" run the host's kernel and may not kexec.
+    # The run records what each ran, with the build id the running kernel
+    # reports (checked against /sys/kernel/notes read here)
+    notes = open("/sys/kernel/notes", "rb").read()
+    host_id, i = None, 0
+    while i + 12 <= len(notes) and host_id is None:
+        nsz, dsz, typ = (int.from_bytes(notes[i + k:i + k + 4], "little") for k in (0, 4, 8))
+        name, desc = i + 12, i + 12 + ((nsz + 3) & ~3)
+        if typ == 3 and notes[name:name + nsz] == b"GNU\0":
+            host_id = notes[desc:desc + dsz].hex()
+        i = desc + ((dsz + 3) & ~3)
+    ids = {n["name"]: n.get("kernel_id") or {} for n in r.get("nodes", [])}
+    check(host_id and all(k.get("build_id") == host_id and k.get("release") == os.uname().release
+                          for k in ids.values()) and len(ids) == 2,
+          "each node's kernel_id has the release and build id its machine runs (%s)" % ids)
+    rel = os.uname().release
+    out4 = os.path.join(sd, "kernel.json")
+    p = run_lab("run", topo, "--backend", "ssh", "--inventory", inv, "--kernel", rel, "--json", out4,
+                "--no-store", "--run-dir", sd, timeout=300)
+    k4 = {n["name"]: n.get("kernel_id") or {} for n in (json.load(open(out4)) if os.path.exists(out4) else {}).get("nodes", [])}
+    check(p.returncode == 0 and len(k4) == 2 and all(k.get("release") == rel and k.get("verified") in ("build", "release")
+                                                     for k in k4.values()),
+          "--kernel RELEASE the machines run: the run goes on and records how it was verified (%s)" % k4)
+    p = run_lab("run", topo, "--backend", "ssh", "--inventory", inv, "--kernel", "6.0.0-none", "--no-store",
+                "--run-dir", sd, timeout=120)
+    check(p.returncode == 3 and ("runs " + rel) in p.stderr and "6.0.0-none" in p.stderr,
+          "--kernel of another release without kexec: exit 3, saying what the machine runs (%s)" % p.stderr.strip()[-300:])
+    p = run_lab("run", topo, "--backend", "ssh", "--inventory", inv, "--kernel", "/tmp/bzImage", "--no-store",
+                "--run-dir", sd, timeout=60)
+    check(p.returncode == 2 and "not a path" in p.stderr, "--kernel PATH on machines: exit 2 (%s)" % p.stderr.strip()[-200:])
+    check(wait_until(lambda: all(state(m) == before[m] for m in machines), 15),
+          "... and both machines are as before")
+
+    # 7. a WARNING in a machine's kernel log during the run is a crash (exit 1,
+    # the excerpt in the result). These machines share the host's kernel: the
+    # line is written to its log with /dev/kmsg
+    out5 = os.path.join(sd, "warn.json")
+    proc = subprocess.Popen([os.path.join(os.environ.get("MPTCPLAB_BUILD", os.path.join(SRC, "build")), "mptcplab"),
+                             "run", topo, "--backend", "ssh", "--inventory", inv, "--no-store", "--run-dir", sd,
+                             "--json", out5], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    check(wait_until(lambda: "tbf" in nsx("a", "tc", "qdisc", "show", "dev", "lab0"), 60), "the third run started")
+    with open("/dev/kmsg", "w") as f:
+        f.write("<4>WARNING: CPU: 0 PID: 1 at net/mptcp/protocol.c:1 mptcplab test %s (injected)\n" % tag)
+    _, err = proc.communicate(timeout=120)
+    rw = json.load(open(out5)) if os.path.exists(out5) else {}
+    crash = rw.get("crash") or {}
+    print(err[-600:], file=sys.stderr)
+    check(proc.returncode == 1 and crash.get("what") == "WARNING" and tag in (crash.get("trace") or ""),
+          "a WARNING in the machine's kernel log during the run: exit 1, a crash result (exit %d, %s)"
+          % (proc.returncode, crash))
+    check(wait_until(lambda: all(state(m) == before[m] for m in machines), 15),
+          "... and both machines are as before")
 finally:
     teardown()
 done()
