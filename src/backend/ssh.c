@@ -46,6 +46,7 @@ struct ssh_node {
         struct running run;         /* the kernel it runs */
         char *img_id, *img_sha;     /* /boot/vmlinuz-R's build id and sha256 */
         uint64_t kexec_t0;          /* when a kexec began, 0: none */
+        double old_uptime;          /* the old kernel's uptime then */
         bool master;                /* a master connection was started */
 };
 
@@ -396,7 +397,7 @@ static int machine_kexec(struct ssh_node *sn, const char *release, char **err)
                 "exit 3; }; i=/boot/vmlinuz-%s; d=/boot/initrd.img-%s; "
                 "if [ -r $d ]; then kexec -l $i --initrd=$d --reuse-cmdline; "
                 "else kexec -l $i --reuse-cmdline; fi || exit 3; "
-                "nohup setsid sh -c 'sleep 1; if [ -d /run/systemd/system ]; then systemctl kexec; "
+                "setsid sh -c 'sleep 1; if [ -d /run/systemd/system ]; then systemctl kexec; "
                 "else kexec -e; fi' >/dev/null 2>&1 </dev/null &",
                 release, release);
         _cleanup_free_ char *out = NULL, *e = NULL;
@@ -483,6 +484,7 @@ static int kernel_begin(struct lab *lab, unsigned i, char **err)
         }
         /* its connections die with the old kernel */
         master_exit(sn);
+        sn->old_uptime = k.uptime;
         running_clear(&sn->run);
         return 0;
 }
@@ -513,7 +515,18 @@ static int kernel_finish(struct lab *lab, unsigned i, char **err)
                                         r = 0;
                                         break;
                                 }
+                                /* the old kernel, still up a minute on: no switch */
+                                double since = (double)(now_usec() - sn->kexec_t0) / 1e6;
+                                bool same_boot = sn->run.uptime > sn->old_uptime;
                                 running_clear(&sn->run);
+                                if (same_boot && since > 60) {
+                                        *err = xasprintf("node %s (machine %s): %.0f s after kexec "
+                                                         "into %s it still runs its old kernel "
+                                                         "(its uptime did not restart): the "
+                                                         "switch did not happen",
+                                                         n->tn->name, sn->m->name, since, want);
+                                        return -EIO;
+                                }
                         }
                 }
                 if (r < 0) {

@@ -1304,7 +1304,9 @@ static int parse_doc(const char *name, const char *text, size_t len, char *const
                         ;
                 else if (fy_document_root(doc) &&
                          fy_node_get_type(fy_document_root(doc)) == FYNT_SCALAR &&
-                         !*(fy_node_get_scalar0(fy_document_root(doc)) ?: ""))
+                         /* its length, not its text: libfyaml 0.8 leaks the text
+                          * of a root scalar with escapes (fuzz-topo found it) */
+                         fy_node_get_scalar_length(fy_document_root(doc)) == 0)
                         parse_root(&c, NULL);
                 else
                         parse_root(&c, fy_document_root(doc));
