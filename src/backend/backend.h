@@ -92,6 +92,11 @@ void backend_list(FILE *f);
 const char *const *backend_names(void);
 /* ssh.c: cleanup --inventory FILE: what killed runs left on those machines */
 int ssh_cleanup_inventory(const char *path, unsigned *removed, unsigned *failed);
+/* ssh.c: each node named in want ({node: release}) runs that release,
+ * switched by kexec where it does not (the end of a series: the machines go
+ * back to the kernels they ran before it). run_dir holds the ssh sockets. */
+int ssh_set_kernels(const char *inventory, struct topo *t, struct json_object *want,
+                    const char *run_dir, char **err);
 /* The first crash pattern (panic, BUG, oops, WARNING, ...) in a kernel
  * log's text at or after from; *what names it. NULL: none. */
 const char *crash_find(const char *text, const char *from, const char **what);

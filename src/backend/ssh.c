@@ -47,6 +47,8 @@ struct ssh_node {
         char *img_id, *img_sha;     /* /boot/vmlinuz-R's build id and sha256 */
         uint64_t kexec_t0;          /* when a kexec began, 0: none */
         double old_uptime;          /* the old kernel's uptime then */
+        const char *want;           /* ssh_set_kernels: the release to run */
+        char *switched_from;        /* the release it ran before the kexec */
         bool master;                /* a master connection was started */
 };
 
@@ -426,6 +428,9 @@ static void master_exit(struct ssh_node *sn)
 
 static const char *node_kernel(const struct lab *lab, unsigned i)
 {
+        const struct ssh_priv *p = lab->priv;
+        if (p && p->nodes[i].want)
+                return p->nodes[i].want;
         const struct topo_node *tn = lab->nodes[i].tn;
         return tn->kernel ? tn->kernel : lab->kernel ? lab->kernel : lab->t->kernel;
 }
@@ -485,6 +490,7 @@ static int kernel_begin(struct lab *lab, unsigned i, char **err)
         /* its connections die with the old kernel */
         master_exit(sn);
         sn->old_uptime = k.uptime;
+        sn->switched_from = xstrdup(k.release);
         running_clear(&sn->run);
         return 0;
 }
@@ -565,10 +571,13 @@ static int kernel_finish(struct lab *lab, unsigned i, char **err)
                 json_object_object_add(o, "verified",
                                        json_object_new_string(sn->img_id ? "build" : "release"));
         json_object_object_add(o, "machine", json_object_new_string(sn->m->name));
-        if (sn->kexec_t0)
+        if (sn->kexec_t0) {
                 json_object_object_add(
                         o, "kexec_s",
                         json_object_new_double((double)(now_usec() - sn->kexec_t0) / 1e6));
+                json_object_object_add(o, "switched_from",
+                                       json_object_new_string(sn->switched_from));
+        }
         n->kernel_id = o;
         return 0;
 }
@@ -862,6 +871,7 @@ static void ssh_destroy(struct lab *lab)
                 free(sn->dir);
                 free(sn->img_id);
                 free(sn->img_sha);
+                free(sn->switched_from);
                 running_clear(&sn->run);
                 json_object_put(sn->before);
         }
@@ -988,6 +998,55 @@ int ssh_cleanup_inventory(const char *path, unsigned *removed, unsigned *failed)
         }
         inventory_free(inv);
         return 0;
+}
+
+int ssh_set_kernels(const char *inventory, struct topo *t, struct json_object *want,
+                    const char *run_dir, char **err)
+{
+        struct lab lab = {.t = t, .inventory = inventory, .run_dir = (char *)run_dir};
+        struct ssh_priv *p = xcalloc(1, sizeof *p);
+        struct topo_errors errs = {0};
+        int r = 0;
+        lab.priv = p;
+        lab.nodes = xcalloc(t->n_nodes, sizeof *lab.nodes);
+        if (inventory_parse_file(inventory, &p->inv, &errs) < 0 ||
+            inventory_check(p->inv, t, &errs) < 0) {
+                *err = errors_join(&errs);
+                r = -EINVAL;
+        }
+        p->n = r < 0 ? 0 : t->n_nodes;
+        p->nodes = xcalloc(t->n_nodes, sizeof *p->nodes);
+        for (unsigned i = 0; i < p->n; i++) {
+                struct ssh_node *sn = &p->nodes[i];
+                lab.nodes[i].tn = &t->nodes[i];
+                sn->in = inventory_node(p->inv, t->nodes[i].name);
+                sn->m = inventory_machine(p->inv, sn->in->machine);
+                sn->ctl = xasprintf("%s/ssh-k%u.sock", run_dir, i);
+                sn->want = jstr(want, t->nodes[i].name);
+                sn->master = true;
+        }
+        for (unsigned i = 0; i < p->n && r == 0; i++)
+                if (p->nodes[i].want)
+                        r = kernel_begin(&lab, i, err);
+        for (unsigned i = 0; i < p->n && r == 0; i++)
+                if (p->nodes[i].want)
+                        r = kernel_finish(&lab, i, err);
+        for (unsigned i = 0; i < p->n; i++) {
+                struct ssh_node *sn = &p->nodes[i];
+                master_exit(sn);
+                free(sn->ctl);
+                free(sn->img_id);
+                free(sn->img_sha);
+                free(sn->switched_from);
+                running_clear(&sn->run);
+                json_object_put(lab.nodes[i].kernel_id);
+                free(lab.nodes[i].kernel);
+        }
+        free(p->nodes);
+        inventory_free(p->inv);
+        free(p);
+        free(lab.nodes);
+        return r;
 }
 
 const struct backend_ops backend_ssh = {

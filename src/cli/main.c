@@ -96,6 +96,15 @@ static const struct verb {
          "what a kernel (release, image or build tree) lacks for the lab and a topology, by "
          "config option (exit 0 ready, 3 lacking or unknown)",
          "", verb_kernel},
+        {"reproduce", "SERIES|RUN --inventory FILE [--runs N] [--order blocked] [--db PATH]",
+         "a stored run, series or comparison again on real machines (--backend ssh): same "
+         "topology, overrides, kernels, workloads and runs; both results side by side",
+         "  --inventory FILE          the machines (docs/inventory.md)\n"
+         "  --runs N                  runs a side (default: as many as the stored ones)\n"
+         "  --order blocked           every A run, then every B run (one kexec a side)\n"
+         "  --warmup-runs 0           no uncounted warm-up run a side\n"
+         "  --json FILE               both verdicts, test by test\n",
+         verb_reproduce},
         {"backends", "", "list the backends", "", verb_backends},
         {"cleanup", "[--caches [--keep N]] [--inventory FILE]",
          "remove what killed runs left behind (never what a live run owns)",

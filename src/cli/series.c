@@ -171,6 +171,9 @@ static int write_json(const char *path, struct json_object *j)
 
 /* the counted runs of this series, as their run JSON (with "side") */
 static struct json_object *series_runs;
+/* machines (ssh): the release each node ran before the series' first run,
+ * and the one it ran last */
+static struct json_object *machine_kernels_before, *machine_kernels_last;
 /* the directory of the series' last run: its report goes there */
 static char *last_run_dir;
 static char last_id[40];
@@ -447,6 +450,20 @@ static unsigned seed_warmup(struct store *db, const struct topo *t, const char *
 }
 
 /* One run of the topology, stored. Returns the run's exit code. */
+static void note_machine_kernels(struct json_object *nodes)
+{
+        json_object_object_foreach (nodes, kname, kinfo) {
+                struct json_object *kid = jobj(kinfo, "kernel_id");
+                const char *rel = jstr(kid, "release"), *from = jstr(kid, "switched_from");
+                if (!rel || !jstr(kid, "machine"))
+                        continue;
+                if (!json_object_object_get_ex(machine_kernels_before, kname, NULL))
+                        json_object_object_add(machine_kernels_before, kname,
+                                               json_object_new_string(from ? from : rel));
+                json_object_object_add(machine_kernels_last, kname, json_object_new_string(rel));
+        }
+}
+
 static int one_run(const struct series_opts *o, const struct side *sd, const char *series,
                    bool warmup, struct store *db, struct samples *all, bool print_table)
 {
@@ -475,6 +492,8 @@ static int one_run(const struct series_opts *o, const struct side *sd, const cha
         int rc = lab_run(t, &ro, &res);
         if (res && ro.warmup_us)
                 learn_warmup(t, res, sd);
+        if (res && res->nodes)
+                note_machine_kernels(res->nodes);
         if (res) {
                 res->shared_host = hostlock_shared(&host_lock);
                 if (res->shared_host)
@@ -806,6 +825,10 @@ int series_run(const struct series_opts *o)
         struct json_object *mibs = NULL;
         json_object_put(series_runs);
         series_runs = json_object_new_array();
+        json_object_put(machine_kernels_before);
+        json_object_put(machine_kernels_last);
+        machine_kernels_before = json_object_new_object();
+        machine_kernels_last = json_object_new_object();
         int rc = EXIT_OK;
         unsigned runs = o->runs ? o->runs : 1;
         bool warmup = o->runs > 0 && !o->no_warmup_run;
@@ -917,6 +940,26 @@ int series_run(const struct series_opts *o)
         }
         /* the last run's VMs go before anything is judged or printed */
         spent.teardown += lab_run_settle();
+        /* machines go back to the kernels they ran before the series */
+        struct json_object *back = json_object_new_object();
+        json_object_object_foreach (machine_kernels_before, bn, bv) {
+                const char *last = jstr(machine_kernels_last, bn);
+                if (last && !streq(last, json_object_get_string(bv)))
+                        json_object_object_add(back, bn, json_object_get(bv));
+        }
+        if (json_object_object_length(back) && o->inventory && last_run_dir) {
+                fprintf(stderr,
+                        "mptcplab: the machines go back to the kernels they ran before: %s\n",
+                        json_object_to_json_string_ext(back, JSON_C_TO_STRING_PLAIN));
+                if (ssh_set_kernels(o->inventory, series_topo, back, last_run_dir, &err) < 0) {
+                        log_error("the machines could not go back to their kernels: %s", err);
+                        free(err);
+                        err = NULL;
+                        if (rc == EXIT_OK)
+                                rc = EXIT_INFRA;
+                }
+        }
+        json_object_put(back);
         if (o->runs_auto && rc == EXIT_OK)
                 printf("# --runs auto: %u run(s) a side of at most %u; the key tests are judged at "
                        "the level that covers all %u looks\n",
@@ -1046,6 +1089,24 @@ int series_run(const struct series_opts *o)
                 json_object_object_add(out, "mib_changes", mibs);
         json_object_object_add(out, "samples", samples_json(&samples));
         json_object_object_add(out, "runs", json_object_new_int((int)runs));
+        /* which kernel each counted run's nodes ran, as verified (kernel_id) */
+        struct json_object *rk = json_object_new_array();
+        for (size_t i = 0; i < json_object_array_length(series_runs); i++) {
+                struct json_object *rj = json_object_array_get_idx(series_runs, i),
+                                   *e = json_object_new_object(), *nk = json_object_new_object();
+                json_object_object_add(e, "run", json_object_get(jobj(rj, "run_id")));
+                json_object_object_add(e, "side", json_object_get(jobj(rj, "side")));
+                struct json_object *nodes = jobj(rj, "nodes");
+                for (size_t k = 0; nodes && k < json_object_array_length(nodes); k++) {
+                        struct json_object *nd = json_object_array_get_idx(nodes, k);
+                        if (jstr(nd, "name"))
+                                json_object_object_add(nk, jstr(nd, "name"),
+                                                       json_object_get(jobj(nd, "kernel_id")));
+                }
+                json_object_object_add(e, "kernels", nk);
+                json_object_array_add(rk, e);
+        }
+        json_object_object_add(out, "run_kernels", rk);
         {
                 double wall = (double)(now_usec() - series_t0) / 1e6;
                 struct json_object *tm = json_object_new_object();

@@ -42,5 +42,7 @@ int verb_exclude(int argc, char **argv);
 /* transfer.c */
 int verb_import(int argc, char **argv);
 int verb_export(int argc, char **argv);
+/* reproduce.c */
+int verb_reproduce(int argc, char **argv);
 /* kernelcmd.c */
 int verb_kernel(int argc, char **argv);
