@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -582,6 +583,66 @@ static int kernel_finish(struct lab *lab, unsigned i, char **err)
         return 0;
 }
 
+/* Does prefix p hold address ip (text)? */
+static bool prefix_covers(const struct topo_addr *p, const char *ip)
+{
+        unsigned char a[16], b[16];
+        int fam = strchr(ip, ':') ? AF_INET6 : AF_INET;
+        if (fam != p->family || inet_pton(fam, ip, a) != 1)
+                return false;
+        memcpy(b, fam == AF_INET ? (const void *)&p->u.v4 : (const void *)&p->u.v6,
+               fam == AF_INET ? 4 : 16);
+        unsigned bits = p->prefix;
+        for (unsigned i = 0; bits && i<16; i++, bits = bits> 8 ? bits - 8 : 0) {
+                unsigned char mask = (unsigned char)(0xff00 >> (bits >= 8 ? 8 : bits));
+                if ((a[i] & mask) != (b[i] & mask))
+                        return false;
+        }
+        return true;
+}
+
+/* The topology must not re-route the controller's path to a machine: no
+ * address whose subnet and no route whose destination holds the
+ * controller's address (what the agent's hello says the ssh connection
+ * comes from). Checked before anything is configured. */
+static int check_controller_path(struct lab *lab, char **err)
+{
+        for (unsigned i = 0; i < lab->t->n_nodes; i++) {
+                const struct lab_node *n = &lab->nodes[i];
+                const char *ctl = jstr(jobj(n->hello, "management"), "controller");
+                char buf[64];
+                if (!ctl)
+                        continue;
+                for (unsigned k = 0; k < n->tn->n_ifaces; k++)
+                        for (unsigned j = 0; j < n->tn->ifaces[k].n_addrs; j++) {
+                                const struct topo_addr *ad = &n->tn->ifaces[k].addrs[j];
+                                if (!prefix_covers(ad, ctl))
+                                        continue;
+                                *err = xasprintf("node %s interface %s: its address %s puts the "
+                                                 "controller's address %s on a test link: the "
+                                                 "machine's replies to the lab's ssh connection "
+                                                 "would leave by it. Refused before anything is "
+                                                 "configured; give the test links a subnet of "
+                                                 "their own",
+                                                 n->tn->name, n->tn->ifaces[k].name,
+                                                 topo_addr_str(ad, true, buf, sizeof buf), ctl);
+                                return -EPERM;
+                        }
+                for (unsigned k = 0; k < n->tn->n_routes; k++) {
+                        const struct topo_route *rt = &n->tn->routes[k];
+                        if (!prefix_covers(&rt->dst, ctl))
+                                continue;
+                        *err = xasprintf("node %s: its route to %s would re-route the machine's "
+                                         "path to the controller (%s, the lab's ssh connection). "
+                                         "Refused before anything is configured",
+                                         n->tn->name,
+                                         topo_addr_str(&rt->dst, true, buf, sizeof buf), ctl);
+                        return -EPERM;
+                }
+        }
+        return 0;
+}
+
 static int ssh_create(struct lab *lab, char **err)
 {
         struct topo *t = lab->t;
@@ -685,7 +746,10 @@ static int ssh_create(struct lab *lab, char **err)
                         return r;
                 }
         }
-        return 0;
+        int r = check_controller_path(lab, err);
+        if (r < 0)
+                lab->input_error = true;
+        return r;
 }
 
 /* One agent call whose result is not needed; 0 or -errno with *err set */

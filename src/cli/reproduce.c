@@ -25,7 +25,7 @@ static const char *side_release(struct json_object *reps, const char *side, char
                 const char *s = jstr(rj, "side");
                 if (side && (!s || !streq(s, side)))
                         continue;
-                struct json_object *nodes = jobj(rj, "nodes");
+                struct json_object *nodes = jpath(rj, "nodes", NULL);
                 for (size_t k = 0; k < json_object_array_length(nodes); k++) {
                         const char *r = jstr(json_object_array_get_idx(nodes, k), "kernel");
                         if (!r)

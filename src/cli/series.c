@@ -1094,9 +1094,9 @@ int series_run(const struct series_opts *o)
         for (size_t i = 0; i < json_object_array_length(series_runs); i++) {
                 struct json_object *rj = json_object_array_get_idx(series_runs, i),
                                    *e = json_object_new_object(), *nk = json_object_new_object();
-                json_object_object_add(e, "run", json_object_get(jobj(rj, "run_id")));
-                json_object_object_add(e, "side", json_object_get(jobj(rj, "side")));
-                struct json_object *nodes = jobj(rj, "nodes");
+                json_object_object_add(e, "run", json_object_get(jpath(rj, "run_id", NULL)));
+                json_object_object_add(e, "side", json_object_get(jpath(rj, "side", NULL)));
+                struct json_object *nodes = jpath(rj, "nodes", NULL);
                 for (size_t k = 0; nodes && k < json_object_array_length(nodes); k++) {
                         struct json_object *nd = json_object_array_get_idx(nodes, k);
                         if (jstr(nd, "name"))

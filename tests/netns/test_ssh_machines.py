@@ -229,6 +229,18 @@ try:
           "an inventory that puts eth0 on the management NIC is refused: %s" % p.stderr.strip()[-300:])
     check(all(state(m) == before[m] for m in machines), "... and nothing on the machines changed")
 
+    # 3b. a topology whose addresses would put the controller on a test link
+    # (re-routing the machine's replies to the lab's ssh connection) is refused
+    # before anything is configured
+    near = os.path.join(sd, "near.yaml")
+    with open(near, "w") as f:
+        f.write(open(topo).read().replace("client:eth0 10.0.1.1/24", "client:eth0 10.251.0.5/16")
+                .replace("server:eth0 10.0.1.2/24", "server:eth0 10.251.0.6/16"))
+    p = run_lab("run", near, "--backend", "ssh", "--inventory", inv, "--no-store", "--run-dir", sd, timeout=120)
+    check(p.returncode == 2 and "controller's address 10.251.1.1" in p.stderr and "client" in p.stderr,
+          "an address whose subnet holds the controller is refused: %s" % p.stderr.strip()[-300:])
+    check(all(state(m) == before[m] for m in machines), "... and nothing on the machines changed")
+
     # 4. a miscabled link: the inventory puts client's eth0 on lab1 and eth1 on
     # lab0, so link 1 (client:eth0 - server:eth0) runs from a's lab1 to b's lab0,
     # which no cable joins

@@ -33,10 +33,13 @@ topo = os.path.join(SRC, "topologies/two-paths-rate.yaml")
 
 
 def host_state():
+    """what lab/vm-machines makes on the host: its bridge (mlvm*), the VMs'
+    taps (vnet*) and their domains"""
     links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
     doms = subprocess.run(["virsh", "-q", "-c", "qemu:///system", "list", "--name"], capture_output=True,
                           text=True).stdout
-    return sorted(ln.split(":")[1].strip().split("@")[0] for ln in links.splitlines()), sorted(doms.split())
+    names = (ln.split(":")[1].strip().split("@")[0] for ln in links.splitlines())
+    return sorted(n for n in names if n.startswith(("mlvm", "vnet"))), sorted(doms.split())
 
 
 def machine(box, script):
