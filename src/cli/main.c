@@ -2,6 +2,7 @@
 #include "series.h"
 #include "../shared/spawn.h"
 #include "../shared/util.h"
+#include "../topo/inventory.h"
 
 #include <signal.h>
 #include <getopt.h>
@@ -53,8 +54,12 @@ static const struct verb {
         const char *name, *args, *summary, *help;
         int (*fn)(int argc, char **argv);
 } verbs[] = {
-        {"validate", "FILE... [--dump]", "check topology files (exit 0 valid, 2 not)",
-         "  --dump                    print the parsed model as canonical YAML\n", verb_validate},
+        {"validate", "FILE... [--dump] [--inventory INV]",
+         "check topology files (exit 0 valid, 2 not)",
+         "  --dump                    print the parsed model as canonical YAML\n"
+         "  --inventory INV           and an inventory of machines (docs/inventory.md)\n"
+         "                            against each of them\n",
+         verb_validate},
         {"run", "FILE [OPTIONS]",
          "bring the topology up, run its workloads, print a table, tear down", RUN_OPTIONS,
          verb_run},
@@ -180,9 +185,27 @@ static int verb_validate(int argc, char **argv)
 {
         bool dump = false;
         int rc = EXIT_OK, files = 0;
+        const char *inventory = NULL;
+        struct inventory *inv = NULL;
+        for (int i = 1; i + 1 < argc; i++)
+                if (streq(argv[i], "--inventory"))
+                        inventory = argv[i + 1];
+        if (inventory) {
+                struct topo_errors errs = {0};
+                if (inventory_parse_file(inventory, &inv, &errs) < 0) {
+                        print_errors(&errs);
+                        fprintf(stderr, "%s: %u error(s)\n", inventory, errs.n);
+                        topo_errors_clear(&errs);
+                        return EXIT_INPUT;
+                }
+        }
         for (int i = 1; i < argc; i++) {
                 if (streq(argv[i], "--dump")) {
                         dump = true;
+                        continue;
+                }
+                if (streq(argv[i], "--inventory")) {
+                        i++;
                         continue;
                 }
                 if (argv[i][0] == '-') {
@@ -196,6 +219,10 @@ static int verb_validate(int argc, char **argv)
                         print_errors(&errs);
                         fprintf(stderr, "%s: %u error(s)\n", argv[i], errs.n);
                         rc = EXIT_INPUT;
+                } else if (inv && inventory_check(inv, t, &errs) < 0) {
+                        print_errors(&errs);
+                        fprintf(stderr, "%s against %s: %u error(s)\n", inventory, argv[i], errs.n);
+                        rc = EXIT_INPUT;
                 } else if (dump) {
                         char *y = topo_to_yaml(t);
                         fputs(y, stdout);
@@ -206,6 +233,7 @@ static int verb_validate(int argc, char **argv)
                 topo_errors_clear(&errs);
                 topo_free(t);
         }
+        inventory_free(inv);
         if (!files) {
                 log_error("validate: no file given");
                 return EXIT_INPUT;

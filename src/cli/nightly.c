@@ -252,6 +252,7 @@ static void run_confirm(const struct plan *p, const struct plan_scenario *s, str
                                  .runs = runs,
                                  .compare = true,
                                  .backend = p->backend ? p->backend : "libvirt",
+                                 .inventory = p->inventory,
                                  .db = dbpath,
                                  .lab = lab,
                                  .agent_path = find_agent(agent_buf, sizeof agent_buf)};
@@ -388,6 +389,7 @@ int verb_nightly(int argc, char **argv)
                                         .no_warmup_run = !s->warmup_run,
                                         .baseline = s->baseline,
                                         .backend = p->backend ? p->backend : "libvirt",
+                                        .inventory = p->inventory,
                                         .db = dbpath,
                                         .lab = p->lab ? p->lab : host,
                                         .agent_path = find_agent(agent_buf, sizeof agent_buf)};

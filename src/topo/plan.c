@@ -104,6 +104,9 @@ static void parse_root(struct pctx *c, struct plan *p, struct fy_node *root)
                                 perr(c, v, "backend \"%s\" is not a backend (%s)", p->backend,
                                      names);
                         }
+                } else if (streq(k, "inventory")) {
+                        if ((x = yx_str(c, v, "inventory")))
+                                p->inventory = yx_resolve(p->file, x);
                 } else if (streq(k, "kernel")) {
                         if (fy_node_get_type(v) == FYNT_MAPPING) {
                                 struct fy_node *d = fy_node_mapping_lookup_by_string(v, "drop", -1);
@@ -122,12 +125,18 @@ static void parse_root(struct pctx *c, struct plan *p, struct fy_node *root)
                         scen = v;
                 else
                         perr(c, fy_node_pair_key(pair),
-                             "unknown key \"%s\" (name, lab, db, backend, kernel, budget, report, "
-                             "confirm, scenarios)",
+                             "unknown key \"%s\" (name, lab, db, backend, inventory, kernel, "
+                             "budget, "
+                             "report, confirm, scenarios)",
                              k);
         }
         if (!p->name)
                 perr(c, root, "name is required");
+        if (p->backend && streq(p->backend, "ssh") && !p->inventory)
+                perr(c, root,
+                     "backend ssh needs inventory: FILE (the machines: docs/inventory.md)");
+        if (p->inventory && !(p->backend && streq(p->backend, "ssh")))
+                perr(c, root, "inventory: is for backend: ssh");
         if (!scen || fy_node_get_type(scen) != FYNT_SEQUENCE ||
             !fy_node_sequence_item_count(scen)) {
                 perr(c, scen ? scen : root, "scenarios is required: a list of at least one");
@@ -188,6 +197,7 @@ struct plan *plan_free(struct plan *p)
         free(p->lab);
         free(p->db);
         free(p->backend);
+        free(p->inventory);
         free(p->kernel);
         free(p->kernel_drop);
         free(p->report);

@@ -19,11 +19,12 @@ struct plan_scenario {
 
 struct plan {
         char *file;
-        char *name;    /* what the nightly is called (required) */
-        char *lab;     /* the lab's name in the results: the host name by default */
-        char *db;      /* the results database, NULL: the default */
-        char *backend; /* a backend's name; NULL: libvirt */
-        char *kernel;  /* a release, bzImage or build tree; NULL with kernel_drop or the default */
+        char *name;      /* what the nightly is called (required) */
+        char *lab;       /* the lab's name in the results: the host name by default */
+        char *db;        /* the results database, NULL: the default */
+        char *backend;   /* a backend's name; NULL: libvirt */
+        char *inventory; /* backend ssh: the machines (docs/inventory.md) */
+        char *kernel; /* a release, bzImage or build tree; NULL with kernel_drop or the default */
         char *kernel_drop;  /* a directory where CI drops builds: the newest entry is taken */
         char *report;       /* where the nightly's report goes, NULL: the last run's directory */
         uint64_t budget_us; /* a scenario not started within it is skipped: 0 none */

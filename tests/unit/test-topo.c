@@ -5,6 +5,7 @@
 #include "check.h"
 #include "shared/util.h"
 #include "topo/inventory.h"
+#include "topo/plan.h"
 #include "topo/topo.h"
 
 #include <dirent.h>
@@ -324,6 +325,38 @@ static void check_set_index(void)
         free(path);
 }
 
+/* A plan on the ssh backend names its inventory; an inventory is only for
+ * that backend. */
+static void check_plan_inventory(void)
+{
+        static const struct {
+                const char *head, *error;
+        } cases[] = {
+                {"name: n\nbackend: ssh\n", "backend ssh needs inventory: FILE"},
+                {"name: n\ninventory: lab.yaml\n", "inventory: is for backend: ssh"},
+                {"name: n\nbackend: ssh\ninventory: lab.yaml\n", NULL},
+        };
+        for (unsigned i = 0; i < ELEMENTSOF(cases); i++) {
+                char path[] = "/tmp/mptcplab-plan-XXXXXX";
+                int fd = mkstemp(path);
+                _cleanup_free_ char *text =
+                        xasprintf("%sscenarios: [{topology: %s/topologies/two-paths.yaml}]\n",
+                                  cases[i].head, src_dir);
+                CHECK(fd >= 0 && write_all(fd, text, strlen(text)) == 0);
+                close(fd);
+                struct plan *p = NULL;
+                struct topo_errors errs = {0};
+                int r = plan_parse_file(path, NULL, &p, &errs);
+                if (cases[i].error)
+                        CHECK(r < 0 && errs.n == 1 && strstr(errs.msgs[0], cases[i].error));
+                else
+                        CHECK(r == 0 && p && p->inventory && strstr(p->inventory, "/lab.yaml"));
+                plan_free(p);
+                topo_errors_clear(&errs);
+                unlink(path);
+        }
+}
+
 int main(int argc, char **argv)
 {
         src_dir = argc > 1 ? argv[1] : ".";
@@ -396,5 +429,6 @@ int main(int argc, char **argv)
         check_hostile();
         check_dump_quoting();
         check_set_index();
+        check_plan_inventory();
         return CHECK_DONE();
 }
