@@ -1021,6 +1021,16 @@ struct run_result *run_result_free(struct run_result *r)
 }
 
 /* What a lab's run left allocated, once its backend is gone. */
+/* The lab's crash becomes the run's (said, with its excerpt from where) */
+static void take_crash(struct lab *lab, struct run_result *res, const char *where)
+{
+        log_error("node %s crashed (%s); %s excerpt:\n%s", lab->crash.node, lab->crash.what, where,
+                  lab->crash.trace);
+        res->crash_node = TAKE_PTR(lab->crash.node);
+        res->crash_what = TAKE_PTR(lab->crash.what);
+        res->crash_trace = TAKE_PTR(lab->crash.trace);
+}
+
 static void lab_free(struct lab *lab)
 {
         for (unsigned i = 0; i < lab->t->n_nodes; i++) {
@@ -1225,11 +1235,7 @@ fail:
                 log_error("%s", err ? err : "run failed");
         res->error = xstrdup(got_signal ? "interrupted" : err ? err : "run failed");
         if (r.lab->crash.node) {
-                log_error("node %s crashed (%s); console excerpt:\n%s", r.lab->crash.node,
-                          r.lab->crash.what, r.lab->crash.trace);
-                res->crash_node = TAKE_PTR(r.lab->crash.node);
-                res->crash_what = TAKE_PTR(r.lab->crash.what);
-                res->crash_trace = TAKE_PTR(r.lab->crash.trace);
+                take_crash(r.lab, res, "console");
                 rc = EXIT_REGRESSION;
         }
         if (rc == EXIT_OK)
@@ -1250,11 +1256,7 @@ done:
         /* a crash found in a log read after the workloads (machines: their
          * dmesg) makes the run a crash as one seen while it ran */
         if (r.lab->crash.node && !res->crash_node) {
-                log_error("node %s crashed (%s); kernel log excerpt:\n%s", r.lab->crash.node,
-                          r.lab->crash.what, r.lab->crash.trace);
-                res->crash_node = TAKE_PTR(r.lab->crash.node);
-                res->crash_what = TAKE_PTR(r.lab->crash.what);
-                res->crash_trace = TAKE_PTR(r.lab->crash.trace);
+                take_crash(r.lab, res, "kernel log");
                 rc = EXIT_REGRESSION;
         }
         /* machines the lab did not create are put back now and compared */
