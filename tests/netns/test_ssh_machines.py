@@ -11,14 +11,13 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from labtest import SRC, check, done, need_root, run_lab, wait_until  # noqa: E402
+import nsmachines  # noqa: E402
+from nsmachines import NsMachines  # noqa: E402
 
 need_root()
 if not os.path.exists("/usr/sbin/sshd"):
@@ -26,116 +25,25 @@ if not os.path.exists("/usr/sbin/sshd"):
     sys.exit(77)
 
 tag = "mls%d" % (os.getpid() % 100000)
-machines = {"a": tag + "a", "b": tag + "b"}
-sd = tempfile.mkdtemp(prefix="mptcplab-ssh-")
-os.chmod(sd, 0o755)
+M = NsMachines(tag)
+machines, sd, nsx, state = M.ns, M.dir, M.nsx, M.state
 topo = os.path.join(SRC, "topologies/two-paths-rate.yaml")
-sshds = []
-
-
-def sh(*argv, check_rc=True):
-    return subprocess.run(argv, capture_output=True, text=True, check=check_rc)
-
-
-def nsx(m, *argv):
-    return sh("ip", "netns", "exec", machines[m], *argv).stdout
-
-
-def state(m):
-    """What the lab may change on a machine, seen by iproute2 and sysctl"""
-    links = json.loads(nsx(m, "ip", "-j", "link", "show"))
-    for ln in links:  # counters and timers move by themselves
-        for k in ("stats64", "stats", "linkinfo"):
-            ln.pop(k, None)
-    return {
-        "links": sorted((ln["ifname"], ln.get("operstate"), tuple(ln.get("flags", [])), ln.get("mtu")) for ln in links),
-        "addrs": nsx(m, "ip", "-br", "addr", "show"),
-        "routes": nsx(m, "ip", "route", "show", "table", "all"),
-        "rules": nsx(m, "ip", "rule", "show"),
-        "qdiscs": sorted((q["dev"], q["kind"]) for q in json.loads(nsx(m, "tc", "-j", "qdisc", "show"))),
-        "mptcp_endpoints": nsx(m, "ip", "mptcp", "endpoint", "show"),
-        "mptcp_limits": nsx(m, "ip", "mptcp", "limits", "show"),
-        "sysctls": nsx(m, "sysctl", "net.mptcp", "net.ipv4.conf.lab0", "net.ipv4.conf.lab1",
-                       "net.ipv4.tcp_congestion_control"),
-    }
+sh = nsmachines.sh
+mgmt = M.MGMT
 
 
 def teardown():
-    for p in sshds:
-        p.terminate()
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-    for ns in machines.values():
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-    for m in machines:
-        subprocess.run(["ip", "link", "del", tag + m + "h"], capture_output=True)
+    M.down()
 
 
 try:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(sd, "key")], check=True)
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(sd, "hostkey")], check=True)
-    os.rename(os.path.join(sd, "key.pub"), os.path.join(sd, "authorized_keys"))
-    os.makedirs("/run/sshd", exist_ok=True)
-    mgmt = {"a": "10.251.1.", "b": "10.251.2."}
-    for m, ns in machines.items():
-        sh("ip", "netns", "add", ns)
-        sh("ip", "-n", ns, "link", "set", "lo", "up")
-        # the management NIC: a veth to the host, named mgmt on the machine
-        sh("ip", "link", "add", tag + m + "h", "type", "veth", "peer", "name", "mgmt", "netns", ns)
-        sh("ip", "addr", "add", mgmt[m] + "1/24", "dev", tag + m + "h")
-        sh("ip", "link", "set", tag + m + "h", "up")
-        sh("ip", "-n", ns, "addr", "add", mgmt[m] + "2/24", "dev", "mgmt")
-        sh("ip", "-n", ns, "link", "set", "mgmt", "up")
-        cfg = os.path.join(sd, "sshd-%s.conf" % m)
-        with open(cfg, "w") as f:
-            f.write("Port 22\nListenAddress %s2\nHostKey %s/hostkey\nAuthorizedKeysFile %s/authorized_keys\n"
-                    "PermitRootLogin prohibit-password\nPasswordAuthentication no\nStrictModes no\n"
-                    "UsePAM no\nPidFile %s/sshd-%s.pid\n" % (mgmt[m], sd, sd, sd, m))
-        sshds.append(subprocess.Popen(["ip", "netns", "exec", ns, "/usr/sbin/sshd", "-D", "-e", "-f", cfg],
-                                      stdout=subprocess.DEVNULL, stderr=open(os.path.join(sd, "sshd-%s.log" % m), "w")))
-    # the cables: a:lab0 - b:lab0, a:lab1 - b:lab1
-    for i in (0, 1):
-        sh("ip", "link", "add", "lab%d" % i, "netns", machines["a"], "type", "veth",
-           "peer", "name", "lab%d" % i, "netns", machines["b"])
-    # test NICs are up on a machine, with settings of its own that the run
-    # must leave as it found them
-    for m in machines:
-        for i in (0, 1):
-            sh("ip", "-n", machines[m], "link", "set", "lab%d" % i, "up")
-        nsx(m, "sysctl", "-qw", "net.ipv4.conf.lab0.rp_filter=2")
-
-    def reachable(m):
-        with socket.socket() as so:
-            so.settimeout(0.5)
-            return so.connect_ex((mgmt[m] + "2", 22)) == 0
-    check(wait_until(lambda: reachable("a") and reachable("b"), 10), "both sshds listen on their management NICs")
-
-    def inventory(name, client_nics, server_nics="{eth0: {name: lab0}, eth1: {name: lab1}}"):
-        path = os.path.join(sd, name)
-        opts = "[-i, %s/key, -o, StrictHostKeyChecking=no, -o, UserKnownHostsFile=/dev/null, -o, LogLevel=ERROR]" % sd
-        with open(path, "w") as f:
-            f.write("machines:\n"
-                    "  box-a: {ssh: root@%s2, options: %s}\n"
-                    "  box-b: {ssh: root@%s2, options: %s}\n"
-                    "nodes:\n"
-                    "  client: {machine: box-a, interfaces: %s}\n"
-                    "  server: {machine: box-b, interfaces: %s}\n" % (mgmt["a"], opts, mgmt["b"], opts, client_nics, server_nics))
-        return path
-
+    check(M.up(), "both sshds listen on their management NICs, the test NICs are up and settled")
+    inventory = M.inventory
     # by name on one machine, by MAC on the other
     mac = json.loads(nsx("b", "ip", "-j", "link", "show", "lab1"))[0]["address"]
     inv = inventory("lab.yaml", "{eth0: {name: lab0}, eth1: {name: lab1}}",
                     "{eth0: {name: lab0}, eth1: {mac: \"%s\"}}" % mac)
-    # carrier and IPv6 link-local addresses (DAD) come a moment after "up"
-    def settled():
-        s1 = {m: state(m) for m in machines}
-        time.sleep(1)
-        return s1 if s1 == {m: state(m) for m in machines} and "fe80" in s1["b"]["addrs"] else None
-    before = None
-    check(wait_until(lambda: settled() is not None, 15), "the machines' test NICs are up and settled")
-    before = settled()
+    before = M.states()
 
     # 1. a run on the machines, and the same topology on the netns backend
     out = os.path.join(sd, "ssh.json")
