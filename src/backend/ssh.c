@@ -27,7 +27,8 @@
  * /sys/kernel/notes. Untrusted: every field checked. */
 struct running {
         char *release, *version, *build_id;
-        double uptime; /* s, when it was read: the run's kernel log starts there */
+        double uptime;    /* s, when it was read: the run's kernel log starts there */
+        char boot_id[37]; /* /proc/sys/kernel/random/boot_id: new at every boot and kexec */
 };
 
 static void running_clear(struct running *k)
@@ -47,7 +48,7 @@ struct ssh_node {
         struct running run;         /* the kernel it runs */
         char *img_id, *img_sha;     /* /boot/vmlinuz-R's build id and sha256 */
         uint64_t kexec_t0;          /* when a kexec began, 0: none */
-        double old_uptime;          /* the old kernel's uptime then */
+        char old_boot_id[37];       /* the old kernel's boot id */
         const char *want;           /* ssh_set_kernels: the release to run */
         char *switched_from;        /* the release it ran before the kexec */
         bool master;                /* a master connection was started */
@@ -322,7 +323,7 @@ static int machine_running(const struct ssh_node *sn, int timeout_ms, struct run
         _cleanup_free_ char *out = NULL, *e = NULL;
         int r = ssh_capture(sn,
                             "uname -r && head -n1 /proc/version && cut -d' ' -f1 /proc/uptime "
-                            "&& base64 /sys/kernel/notes",
+                            "&& cat /proc/sys/kernel/random/boot_id && base64 /sys/kernel/notes",
                             timeout_ms, &out, &e);
         if (r != 0) {
                 _cleanup_free_ char *line = first_line(e);
@@ -332,19 +333,23 @@ static int machine_running(const struct ssh_node *sn, int timeout_ms, struct run
                 return r < 0 ? r : -EIO;
         }
         char *nl1 = strchr(out, '\n'), *nl2 = nl1 ? strchr(nl1 + 1, '\n') : NULL,
-             *nl3 = nl2 ? strchr(nl2 + 1, '\n') : NULL, *end = NULL;
-        if (!nl3) {
-                *err = xstrdup("uname -r, /proc/version and /proc/uptime said nothing usable");
+             *nl3 = nl2 ? strchr(nl2 + 1, '\n') : NULL, *nl4 = nl3 ? strchr(nl3 + 1, '\n') : NULL,
+             *end = NULL;
+        if (!nl4 || nl4 - nl3 - 1 != 36) {
+                *err = xstrdup("uname -r, /proc/version, /proc/uptime and its boot id said nothing "
+                               "usable");
                 return -EBADMSG;
         }
-        *nl1 = *nl2 = *nl3 = 0;
+        *nl1 = *nl2 = *nl3 = *nl4 = 0;
         _cleanup_free_ unsigned char *notes = NULL;
         size_t nlen = 0;
         struct running k = {.release = xstrdup(out),
                             .version = xstrdup(nl1 + 1),
                             .uptime = strtod(nl2 + 1, &end)};
+        memcpy(k.boot_id, nl3 + 1, 36);
         if (!release_ok(k.release) || end == nl2 + 1 || *end || !(k.uptime >= 0) ||
-            unbase64(nl3 + 1, &notes, &nlen) < 0 || knotes_build_id(notes, nlen, &k.build_id) < 0) {
+            strspn(k.boot_id, "0123456789abcdef-") != 36 || unbase64(nl4 + 1, &notes, &nlen) < 0 ||
+            knotes_build_id(notes, nlen, &k.build_id) < 0) {
                 *err = xasprintf("its kernel's release \"%.64s\" or /sys/kernel/notes is not "
                                  "what a kernel reports",
                                  k.release);
@@ -490,7 +495,7 @@ static int kernel_begin(struct lab *lab, unsigned i, char **err)
         }
         /* its connections die with the old kernel */
         master_exit(sn);
-        sn->old_uptime = k.uptime;
+        memcpy(sn->old_boot_id, k.boot_id, sizeof sn->old_boot_id);
         sn->switched_from = xstrdup(k.release);
         running_clear(&sn->run);
         return 0;
@@ -518,19 +523,28 @@ static int kernel_finish(struct lab *lab, unsigned i, char **err)
                         free(why);
                         why = NULL;
                         if (machine_running(&direct, 20000, &sn->run, &why) == 0) {
-                                if (streq(sn->run.release, want)) {
+                                /* a new boot (a kexec is one), of the release asked for;
+                                 * the old kernel may answer a while during a clean
+                                 * shutdown */
+                                bool new_boot = !streq(sn->run.boot_id, sn->old_boot_id);
+                                if (new_boot && streq(sn->run.release, want)) {
                                         r = 0;
                                         break;
                                 }
-                                /* the old kernel, still up a minute on: no switch */
                                 double since = (double)(now_usec() - sn->kexec_t0) / 1e6;
-                                bool same_boot = sn->run.uptime > sn->old_uptime;
+                                if (new_boot) {
+                                        *err = xasprintf("node %s (machine %s): after kexec into "
+                                                         "%s it booted %s",
+                                                         n->tn->name, sn->m->name, want,
+                                                         sn->run.release);
+                                        return -EMEDIUMTYPE;
+                                }
                                 running_clear(&sn->run);
-                                if (same_boot && since > 60) {
+                                if (since > 60) {
                                         *err = xasprintf("node %s (machine %s): %.0f s after kexec "
                                                          "into %s it still runs its old kernel "
-                                                         "(its uptime did not restart): the "
-                                                         "switch did not happen",
+                                                         "(the same boot id): the switch did "
+                                                         "not happen",
                                                          n->tn->name, sn->m->name, since, want);
                                         return -EIO;
                                 }
