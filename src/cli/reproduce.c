@@ -145,6 +145,10 @@ int verb_reproduce(int argc, char **argv)
                         dbp = optarg;
                         break;
                 case 'o':
+                        if (!streq(optarg, "interleaved") && !streq(optarg, "blocked")) {
+                                log_error("reproduce: --order %s: interleaved or blocked", optarg);
+                                return EXIT_INPUT;
+                        }
                         order = optarg;
                         break;
                 case 'j':
