@@ -123,7 +123,9 @@ try:
     check(all(len(v) == 1 for v in ids.values()) and ids[A] != ids[B],
           "one build id per kernel, and the two differ: %s" % ids)
     switched = [i for i, k in enumerate(kid) if any(x.get("switched_from") for x in k.values())]
-    check(switched == [3], "the machines switched kernels once, before side B's first run (runs %s)" % switched)
+    kx = [round(x.get("kexec_s", 0), 1) for k in kid for x in k.values() if x.get("switched_from")]
+    check(switched == [3], "the machines switched kernels once, before side B's first run (runs %s; kexec to "
+          "ssh answering on %s: %s s)" % (switched, B, kx))
     check("go back to the kernels they ran before" in p.stderr, "after the comparison the machines go back")
     after = {b: state(b) for b in ("box-a", "box-b")}
     for b in before:
