@@ -728,10 +728,15 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         for (unsigned s = 0; s < 2; s++)
                 res->n_ifaces += ends[s]->n_ifaces;
         res->ifaces = xcalloc(res->n_ifaces, sizeof *res->ifaces);
+        /* every entry named first: a node that dies between two reads leaves
+         * no unnamed entry for the report to trip over */
         for (unsigned s = 0, k = 0; s < 2; s++)
                 for (unsigned i = 0; i < ends[s]->n_ifaces; i++, k++) {
                         res->ifaces[k].node = xstrdup(ends[s]->name);
                         res->ifaces[k].dev = xstrdup(ends[s]->ifaces[i].name);
+                }
+        for (unsigned s = 0, k = 0; s < 2; s++)
+                for (unsigned i = 0; i < ends[s]->n_ifaces; i++, k++) {
                         if ((e = link_bytes(s ? sn : cn, ends[s]->ifaces[i].name,
                                             &res->ifaces[k].tx_bytes, &res->ifaces[k].rx_bytes,
                                             err)) < 0) {
