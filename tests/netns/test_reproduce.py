@@ -21,7 +21,8 @@ if not os.path.exists("/usr/sbin/sshd"):
 
 M = NsMachines("mlr%d" % (os.getpid() % 100000))
 topo = os.path.join(SRC, "topologies/two-paths-rate.yaml")
-short = ["--set", "workloads.0.duration=3s", "--set", "workloads.1.duration=3s"]
+short = ["--set", "workloads.0.duration=2s", "--set", "workloads.1.duration=2s",
+         "--set", "workloads.0.warmup=0s", "--set", "workloads.1.warmup=0s"]
 try:
     check(M.up(), "two machines with sshd, cabled")
     inv = M.inventory("lab.yaml")
@@ -62,7 +63,7 @@ try:
     # the same experiment: the stored topology as parsed, overrides applied
     yaml = os.path.join(os.environ["XDG_DATA_HOME"], "mptcplab", "reproduce")
     files = [f for f in os.listdir(yaml) if f.endswith(".yaml")] if os.path.isdir(yaml) else []
-    check(len(files) == 1 and "duration: 3000000us" in open(os.path.join(yaml, files[0])).read(),
+    check(len(files) == 1 and "duration: 2000000us" in open(os.path.join(yaml, files[0])).read(),
           "the topology it ran is the stored one, --set applied (%s)" % files)
     check(M.states() == before, "both machines are as before")
 finally:

@@ -28,6 +28,8 @@ tag = "mls%d" % (os.getpid() % 100000)
 M = NsMachines(tag)
 machines, sd, nsx, state = M.ns, M.dir, M.nsx, M.state
 topo = os.path.join(SRC, "topologies/two-paths-rate.yaml")
+# runs that check mechanics, not numbers: short workloads
+short = ["--set", "workloads.0.duration=3s", "--set", "workloads.1.duration=3s"]
 sh = nsmachines.sh
 mgmt = M.MGMT
 
@@ -99,7 +101,7 @@ try:
     out3 = os.path.join(sd, "dirty.json")
     proc = subprocess.Popen([os.path.join(os.environ.get("MPTCPLAB_BUILD", os.path.join(SRC, "build")), "mptcplab"),
                              "run", topo, "--backend", "ssh", "--inventory", inv, "--no-store", "--run-dir", sd,
-                             "--json", out3], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                             "--json", out3, *short], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     check(wait_until(lambda: "tbf" in nsx("a", "tc", "qdisc", "show", "dev", "lab0"), 60), "the second run started")
     sh("ip", "-n", machines["a"], "addr", "add", "192.0.2.77/32", "dev", "lab0")
     _, err = proc.communicate(timeout=120)
@@ -187,7 +189,7 @@ try:
           "each node's kernel_id has the release and build id its machine runs (%s)" % ids)
     rel = os.uname().release
     out4 = os.path.join(sd, "kernel.json")
-    p = run_lab("run", topo, "--backend", "ssh", "--inventory", inv, "--kernel", rel, "--json", out4,
+    p = run_lab("run", topo, "--backend", "ssh", "--inventory", inv, "--kernel", rel, "--json", out4, *short,
                 "--no-store", "--run-dir", sd, timeout=300)
     k4 = {n["name"]: n.get("kernel_id") or {} for n in (json.load(open(out4)) if os.path.exists(out4) else {}).get("nodes", [])}
     check(p.returncode == 0 and len(k4) == 2 and all(k.get("release") == rel and k.get("verified") in ("build", "release")
@@ -209,7 +211,7 @@ try:
     out5 = os.path.join(sd, "warn.json")
     proc = subprocess.Popen([os.path.join(os.environ.get("MPTCPLAB_BUILD", os.path.join(SRC, "build")), "mptcplab"),
                              "run", topo, "--backend", "ssh", "--inventory", inv, "--no-store", "--run-dir", sd,
-                             "--json", out5], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                             "--json", out5, *short], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     check(wait_until(lambda: "tbf" in nsx("a", "tc", "qdisc", "show", "dev", "lab0"), 60), "the third run started")
     with open("/dev/kmsg", "w") as f:
         f.write("<4>WARNING: CPU: 0 PID: 1 at net/mptcp/protocol.c:1 mptcplab test %s (injected)\n" % tag)
