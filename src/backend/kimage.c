@@ -21,7 +21,10 @@ static uint32_t le32(const unsigned char *p)
 
 /* the uncompressed size the kernel's build appends to its payload is an
  * upper bound we trust only this far */
-#define VMLINUX_MAX (512u << 20)
+#define VMLINUX_MAX (256u << 20)
+/* what an xz or lzma decoder may allocate: a kernel's payload is made with a
+ * dictionary of at most 32 MiB; a header asking more is not a kernel's */
+#define LZMA_MEMLIMIT (128u << 20)
 
 static int unpack_gzip(const unsigned char *in, size_t len, unsigned char *out, size_t cap,
                        size_t *got)
@@ -42,8 +45,8 @@ static int unpack_lzma(const unsigned char *in, size_t len, unsigned char *out, 
                        size_t *got, bool xz)
 {
         lzma_stream s = LZMA_STREAM_INIT;
-        lzma_ret r = xz ? lzma_stream_decoder(&s, UINT64_MAX, LZMA_CONCATENATED)
-                        : lzma_alone_decoder(&s, UINT64_MAX);
+        lzma_ret r = xz ? lzma_stream_decoder(&s, LZMA_MEMLIMIT, LZMA_CONCATENATED)
+                        : lzma_alone_decoder(&s, LZMA_MEMLIMIT);
         if (r != LZMA_OK)
                 return -ENOMEM;
         s.next_in = in;
