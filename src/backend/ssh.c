@@ -927,6 +927,27 @@ static struct json_object *ssh_restore(struct lab *lab)
         return dirty;
 }
 
+/* What a node of the backend holds (its master connection ended before) */
+static void ssh_node_clear(struct ssh_node *sn)
+{
+        free(sn->ctl);
+        free(sn->dir);
+        free(sn->img_id);
+        free(sn->img_sha);
+        free(sn->switched_from);
+        running_clear(&sn->run);
+        json_object_put(sn->before);
+}
+
+static void ssh_priv_free(struct ssh_priv *p)
+{
+        if (!p)
+                return;
+        free(p->nodes);
+        inventory_free(p->inv);
+        free(p);
+}
+
 static void ssh_destroy(struct lab *lab)
 {
         struct ssh_priv *p = lab->priv;
@@ -945,19 +966,9 @@ static void ssh_destroy(struct lab *lab)
                         /* the master connection ends with the run */
                         master_exit(sn);
                 }
-                free(sn->ctl);
-                free(sn->dir);
-                free(sn->img_id);
-                free(sn->img_sha);
-                free(sn->switched_from);
-                running_clear(&sn->run);
-                json_object_put(sn->before);
+                ssh_node_clear(sn);
         }
-        if (p) {
-                free(p->nodes);
-                inventory_free(p->inv);
-                free(p);
-        }
+        ssh_priv_free(p);
         lab->priv = NULL;
 }
 
@@ -1110,19 +1121,12 @@ int ssh_set_kernels(const char *inventory, struct topo *t, struct json_object *w
                 if (p->nodes[i].want)
                         r = kernel_finish(&lab, i, err);
         for (unsigned i = 0; i < p->n; i++) {
-                struct ssh_node *sn = &p->nodes[i];
-                master_exit(sn);
-                free(sn->ctl);
-                free(sn->img_id);
-                free(sn->img_sha);
-                free(sn->switched_from);
-                running_clear(&sn->run);
+                master_exit(&p->nodes[i]);
+                ssh_node_clear(&p->nodes[i]);
                 json_object_put(lab.nodes[i].kernel_id);
                 free(lab.nodes[i].kernel);
         }
-        free(p->nodes);
-        inventory_free(p->inv);
-        free(p);
+        ssh_priv_free(p);
         free(lab.nodes);
         return r;
 }

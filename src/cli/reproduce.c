@@ -6,6 +6,7 @@
  * result and the machines' are printed side by side, each with its verdict. */
 #include "series.h"
 #include "../report/verdicts.h"
+#include "../stats/stats.h"
 #include "../shared/util.h"
 #include "../store/store.h"
 
@@ -108,13 +109,7 @@ static double median_of(const struct samples *s, const char *workload, const cha
                 if (s->v[i].valid && streq(s->v[i].workload, workload) &&
                     streq(s->v[i].metric->name, metric))
                         v[n++] = s->v[i].value;
-        for (size_t i = 1; i < n; i++) /* insertion sort: a handful of runs */
-                for (size_t k = i; k > 0 && v[k - 1] > v[k]; k--) {
-                        double x = v[k];
-                        v[k] = v[k - 1];
-                        v[k - 1] = x;
-                }
-        double m = n ? (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) : NAN;
+        double m = stats_median(v, n);
         free(v);
         return m;
 }
