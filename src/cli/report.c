@@ -278,6 +278,8 @@ struct json_object *report_json(const struct topo *t, const struct run_result *r
                         }
                         json_object_object_add(ml, "latency_cdf", cdf);
                         json_object_object_add(ml, "fallbacks_seen", I(w->tool_fallbacks));
+                        json_object_object_add(ml, "time_wait_client", I(w->time_wait_client));
+                        json_object_object_add(ml, "time_wait_server", I(w->time_wait_server));
                         json_object_object_add(j, "mptcpload", ml);
                 }
                 json_object_array_add(wls, j);

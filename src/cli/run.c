@@ -837,6 +837,8 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
                 memcpy(res->lat_cdf_p, mr.cdf_p, sizeof mr.cdf_p);
                 memcpy(res->lat_cdf_us, mr.cdf_us, sizeof mr.cdf_us);
                 res->tool_fallbacks = mr.fallbacks;
+                res->time_wait_client = mr.time_wait_client;
+                res->time_wait_server = mr.time_wait_server;
         }
         res->sent_bps = ir.sent_bps;
         res->recv_bps = ir.recv_bps;

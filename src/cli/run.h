@@ -37,6 +37,7 @@ struct wl_result {
         double lat_cdf_p[16], lat_cdf_us[16];                 /* its latency distribution */
         unsigned n_lat_cdf;
         int64_t tool_fallbacks; /* what mptcpload saw itself */
+        int64_t time_wait_client, time_wait_server; /* what mptcpload left, -1: unknown */
         unsigned expected_subflows;
         uint64_t path_rate_bps; /* sum of shaped rates from -> to, 0 if unshaped */
         struct iface_bytes *ifaces;

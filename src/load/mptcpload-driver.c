@@ -87,7 +87,7 @@ int mptcpload_parse(const char *text, struct mptcpload_result *ret, char **err)
                 *err = xasprintf("mptcpload: %s", e);
                 return -EIO;
         }
-        double fb, er, acc, serr;
+        double fb, er, acc, serr, twc, tws;
         const struct {
                 const char *key, *sub;
                 bool unknown_ok;
@@ -107,13 +107,15 @@ int mptcpload_parse(const char *text, struct mptcpload_result *ret, char **err)
                 {"errors", NULL, false, &er},
                 {"server_accepted", NULL, true, &acc},
                 {"server_errors", NULL, true, &serr},
+                {"time_wait_client", NULL, true, &twc},
+                {"time_wait_server", NULL, true, &tws},
         };
         for (unsigned i = 0; i < ELEMENTSOF(fields); i++)
                 if (!num(s, fields[i].key, fields[i].sub, fields[i].unknown_ok, fields[i].dst, err))
                         return -EINVAL;
         /* counts become integers: beyond 2^53 a double is no count (and the
          * conversion would overflow; the fuzzer found 1e300 fallbacks) */
-        const double counts[] = {fb, er, acc, serr};
+        const double counts[] = {fb, er, acc, serr, twc, tws};
         for (unsigned i = 0; i < ELEMENTSOF(counts); i++)
                 if (counts[i] > 9007199254740992.0) {
                         *err = xasprintf("mptcpload report: a count of %g is not a count",
@@ -158,5 +160,7 @@ int mptcpload_parse(const char *text, struct mptcpload_result *ret, char **err)
         ret->errors = (int64_t)er;
         ret->server_accepted = (int64_t)acc;
         ret->server_errors = (int64_t)serr;
+        ret->time_wait_client = (int64_t)twc;
+        ret->time_wait_server = (int64_t)tws;
         return 0;
 }

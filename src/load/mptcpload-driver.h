@@ -10,6 +10,8 @@ struct mptcpload_result {
         double goodput_up_bps, goodput_down_bps;
         int64_t fallbacks, errors;
         int64_t server_accepted, server_errors; /* -1: the server did not say */
+        /* sockets the test left in TIME_WAIT towards its data port, -1: unknown */
+        int64_t time_wait_client, time_wait_server;
         double subflows;
         /* rr/crr: the latency distribution, (percentile, us) points in
          * increasing order of both */

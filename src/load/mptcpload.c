@@ -174,6 +174,49 @@ static int data_socket(const struct opts *o, int family, unsigned flow_index)
         return fd;
 }
 
+/* A flow's end on the client: an abortive close (SO_LINGER 0, a RST, and for
+ * MPTCP a MP_FASTCLOSE) once every byte it was to get has come. A normal close
+ * would leave each closed connection's ports in TIME_WAIT for 60 s, on the
+ * client (its ephemeral ports: crr at 13,000 connections a second empties the
+ * range in 2 s and starves every later workload) and for joined subflows on
+ * both sides. neper's crr and netperf's TCP_CRR close normally and leave
+ * that to tcp_tw_reuse; a lab that runs workloads back to back cannot. */
+static void flow_abort(int fd)
+{
+        struct linger l = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        close(fd);
+}
+
+/* TCP sockets (MPTCP subflows included) in TIME_WAIT in this network namespace
+ * whose local (the server) or remote (the client) port is port; -1 when
+ * /proc/net/tcp cannot be read */
+static int64_t time_wait_count(unsigned port, bool local)
+{
+        int64_t n = -1;
+        static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+        for (unsigned f = 0; f < ELEMENTSOF(files); f++) {
+                _cleanup_free_ char *text = NULL;
+                if (read_file(files[f], &text, NULL) < 0)
+                        continue;
+                if (n < 0)
+                        n = 0;
+                char *save = NULL;
+                /* "sl local_address rem_address st ...": addresses as HEX:PORT */
+                for (char *line = strtok_r(text, "\n", &save); line;
+                     line = strtok_r(NULL, "\n", &save)) {
+                        char la[64], ra[64];
+                        unsigned st;
+                        if (sscanf(line, " %*s %63s %63s %x", la, ra, &st) != 3 || st != 6)
+                                continue;
+                        const char *c = strrchr(local ? la : ra, ':');
+                        if (c && strtoul(c + 1, NULL, 16) == port)
+                                n++;
+                }
+        }
+        return n;
+}
+
 /* What connect's EADDRNOTAVAIL means here, with the numbers that explain it */
 static char *ports_exhausted(const struct opts *o, unsigned opened)
 {
@@ -326,7 +369,7 @@ static int flow_event(struct thread *t, struct flow *f, uint32_t events)
         }
         if (o->mode == MODE_CRR) {
                 epoll_ctl(t->ep, EPOLL_CTL_DEL, f->fd, NULL);
-                close(f->fd);
+                flow_abort(f->fd);
                 f->fd = -1;
                 return flow_connect(t, f);
         }
@@ -688,7 +731,8 @@ static int client(const struct opts *o)
         }
         for (unsigned i = 0; i < o->flows; i++)
                 if (flows[i].fd >= 0)
-                        close(flows[i].fd);
+                        flow_abort(flows[i].fd);
+        int64_t tw_client = time_wait_count(o->port + 1, false);
         /* the server's count of what arrived, for the stream mode's receiver goodput */
         struct json_object *done_msg = json_object_new_string("done");
         json_write_line(cfd, done_msg);
@@ -771,6 +815,12 @@ static int client(const struct opts *o)
         json_object_object_add(sum, "fallbacks", json_object_new_int((int)fallback_max));
         json_object_object_add(sum, "subflows_per_connection",
                                json_object_new_double(sub_n ? sub_sum / sub_n : 0));
+        /* what the test left in TIME_WAIT towards its data port, each side counted
+         * in its own namespace after the last flow closed (-1: unknown) */
+        int64_t tw_server = -1;
+        jint(srv, "time_wait", &tw_server);
+        json_object_object_add(sum, "time_wait_client", json_object_new_int64(tw_client));
+        json_object_object_add(sum, "time_wait_server", json_object_new_int64(tw_server));
         json_object_object_add(sum, "errors", json_object_new_int64((int64_t)errors));
         json_object_object_add(sum, "error",
                                first_error ? json_object_new_string(first_error) : NULL);
@@ -779,11 +829,13 @@ static int client(const struct opts *o)
         puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY));
         fprintf(stderr,
                 "mptcpload: %s %s %u flows: %.2f Mbit/s, %.0f trans/s, %.0f conn/s, p99 %.0f us, "
-                "cpu %.2f s, fallbacks %u, subflows/conn %.2f%s%s\n",
+                "cpu %.2f s, fallbacks %u, subflows/conn %.2f, TIME_WAIT %lld client %lld "
+                "server%s%s\n",
                 mode_names[o->mode], o->tcp ? "tcp" : "mptcp", o->flows,
                 (double)bytes * 8 / secs / 1e6, (double)tx / secs, (double)cn / secs,
                 hpercentile(&h, 99), cpu, fallback_max, sub_n ? sub_sum / sub_n : 0,
-                first_error ? ", error: " : "", first_error ? first_error : "");
+                (long long)tw_client, (long long)tw_server, first_error ? ", error: " : "",
+                first_error ? first_error : "");
         json_object_put(out);
         json_object_put(srv);
         int rc = first_error ? 3 : 0;
@@ -973,6 +1025,8 @@ static int server_test(const struct opts *o, int cfd, int lfd)
                                json_object_new_int64(ended ? (int64_t)(win1 - win0) : -1));
         json_object_object_add(res, "accepted", json_object_new_int64((int64_t)accepted));
         json_object_object_add(res, "errors", json_object_new_int64((int64_t)errors));
+        json_object_object_add(res, "time_wait",
+                               json_object_new_int64(time_wait_count(o->port + 1, true)));
         json_write_line(cfd, res);
         json_object_put(res);
         while (conns) /* a test's connections end with it, also without --once */
