@@ -221,25 +221,30 @@ int main(int argc, char **argv)
          * is touched */
         _cleanup_json_ struct json_object *mgmt = alias_management(&a);
         const char *mgmt_dev = jstr(mgmt, "dev");
-        for (unsigned i = 0; i < n_aliases; i++) {
+        _cleanup_free_ char *refused = NULL;
+        for (unsigned i = 0; i < n_aliases && !refused; i++) {
                 char *e = NULL;
-                if ((r = alias_add(&a, aliases[i], &e)) < 0) {
-                        log_error("%s", e);
-                        free(e);
-                        break;
-                }
-                if (mgmt_dev && streq(a.alias_to[a.n_alias - 1], mgmt_dev)) {
-                        log_error("--alias %s: %s is this machine's management interface (the "
-                                  "controller's ssh connection from %s arrives on it at %s): the "
-                                  "lab never addresses, shapes or takes it down",
-                                  aliases[i], mgmt_dev, jstr(mgmt, "controller"),
-                                  jstr(mgmt, "address"));
-                        r = -EPERM;
-                        break;
-                }
+                if ((r = alias_add(&a, aliases[i], &e)) < 0)
+                        refused = e;
+                else if (mgmt_dev && streq(a.alias_to[a.n_alias - 1], mgmt_dev))
+                        refused = xasprintf(
+                                "--alias %s: %s is this machine's management interface (the "
+                                "controller's ssh connection from %s arrives on it at %s): the "
+                                "lab never addresses, shapes or takes it down",
+                                aliases[i], mgmt_dev, jstr(mgmt, "controller"),
+                                jstr(mgmt, "address"));
         }
         free(aliases);
-        if (r < 0) {
+        if (refused) {
+                log_error("%s", refused);
+                /* over --stdio the controller is reading: it is told why, as bad
+                 * input, before the connection closes (client.c) */
+                if (!listen_path && !port) {
+                        struct json_object *m = json_object_new_object();
+                        json_object_object_add(m, "refused", json_object_new_string(refused));
+                        json_write_line(a.out_fd, m);
+                        json_object_put(m);
+                }
                 alias_free(&a);
                 nlr_close(a.nl);
                 if (netns)

@@ -159,6 +159,14 @@ int agent_call(struct agent_conn *c, const char *op, struct json_object *args, i
                 }
                 struct json_object *rep = json_tokener_parse(line);
                 int64_t rid = -2;
+                const char *refused = jstr(rep, "refused");
+                if (refused) {
+                        c->broken = c->refused = true;
+                        *ret_error = xasprintf("the agent refused its node: %s", refused);
+                        json_object_put(rep);
+                        free(line);
+                        return -EINVAL;
+                }
                 log_debug("%s: got %.80s", c->node, line);
                 if (!rep || !jint(rep, "id", &rid) || rid != id) {
                         log_debug("%s: ignoring line from agent: %.200s", c->node, line);

@@ -12,6 +12,9 @@ struct agent_conn {
         struct line_reader lr;
         int64_t next_id;
         bool broken;
+        /* the agent refused its node before serving (a bad inventory: the NIC
+         * it was to take is the management one): bad input, not a broken node */
+        bool refused;
         /* Asked every half second while a call waits: a backend that can tell the
          * node is dead (domain gone, kernel panic on its console) says so here,
          * and the call fails at once instead of at its deadline. */

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <net/if.h>
 #include <signal.h>
@@ -83,8 +84,22 @@ static int ensure_mpm(struct agent *a, struct reply *r)
 
 /* ---- hello ---- */
 
+/* A program the agent runs: beside the agent's own binary first (a build
+ * directory, or the guest image's directory, holds mptcpload next to it),
+ * then on PATH. */
 static bool have_program(const char *name, char *path, size_t len)
 {
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n > 0) {
+                self[n] = 0;
+                char *slash = strrchr(self, '/');
+                if (slash) {
+                        snprintf(path, len, "%.*s/%s", (int)(slash - self), self, name);
+                        if (access(path, X_OK) == 0)
+                                return true;
+                }
+        }
         const char *p = getenv("PATH");
         _cleanup_free_ char *copy = xstrdup(p ? p : "/usr/sbin:/usr/bin:/sbin:/bin");
         char *save = NULL;
@@ -1071,6 +1086,10 @@ static int op_spawn(struct agent *a, struct json_object *args, struct reply *r)
                 av[n] = NULL;
                 ev[i] = (char *)json_object_get_string(s);
         }
+        /* a bare name is found as hello found it: beside the agent, then PATH */
+        char path[PATH_MAX];
+        if (!strchr(av[0], '/') && have_program(av[0], path, sizeof path))
+                av[0] = path;
         unsigned id;
         ACT(a, r);
         int e = job_spawn(a, av, ev, (uint64_t)timeout * 1000, &id);

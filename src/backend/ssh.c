@@ -757,6 +757,8 @@ static int ssh_create(struct lab *lab, char **err)
                         *err = xasprintf("node %s (machine %s, %s): agent %s: %s", n->tn->name,
                                          sn->m->name, sn->m->ssh, n->hello ? "state" : "hello", e);
                         free(e);
+                        if (n->agent->refused)
+                                lab->input_error = true;
                         return r;
                 }
         }

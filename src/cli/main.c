@@ -3,6 +3,7 @@
 #include "../shared/spawn.h"
 #include "../shared/util.h"
 #include "../topo/inventory.h"
+#include "../topo/plan.h"
 
 #include <signal.h>
 #include <getopt.h>
@@ -55,7 +56,7 @@ static const struct verb {
         int (*fn)(int argc, char **argv);
 } verbs[] = {
         {"validate", "FILE... [--dump] [--inventory INV]",
-         "check topology files (exit 0 valid, 2 not)",
+         "check topology files and nightly plans (exit 0 valid, 2 not)",
          "  --dump                    print the parsed model as canonical YAML\n"
          "  --inventory INV           and an inventory of machines (docs/inventory.md)\n"
          "                            against each of them\n",
@@ -181,6 +182,41 @@ static void print_errors(struct topo_errors *e)
                 fprintf(stderr, "%s\n", e->msgs[i]);
 }
 
+/* A nightly plan has scenarios at its top level; a topology never has. */
+static bool is_plan(const char *path)
+{
+        _cleanup_free_ char *text = NULL;
+        if (read_file(path, &text, NULL) < 0)
+                return false;
+        for (const char *l = text; l; l = strchr(l, '\n'))
+                if (!strncmp(l += *l == '\n', "scenarios:", 10))
+                        return true;
+        return false;
+}
+
+/* A plan, and every scenario's topology with its sets, as nightly reads them */
+static int validate_plan(const char *path)
+{
+        struct plan *p = NULL;
+        struct topo_errors errs = {0};
+        int r = plan_parse_file(path, backend_names(), &p, &errs);
+        for (unsigned i = 0; r >= 0 && i < p->n; i++) {
+                struct topo *t = NULL;
+                if (topo_parse_file_set(p->s[i].topology, p->s[i].sets, p->s[i].n_sets, &t, &errs) <
+                    0)
+                        r = -EINVAL;
+                topo_free(t);
+        }
+        print_errors(&errs);
+        if (r < 0)
+                fprintf(stderr, "%s: %u error(s)\n", path, errs.n);
+        else
+                printf("%s: ok (nightly plan %s, %u scenario(s))\n", path, p->name, p->n);
+        topo_errors_clear(&errs);
+        plan_free(p);
+        return r;
+}
+
 static int verb_validate(int argc, char **argv)
 {
         bool dump = false;
@@ -213,6 +249,11 @@ static int verb_validate(int argc, char **argv)
                         return EXIT_INPUT;
                 }
                 files++;
+                if (is_plan(argv[i])) {
+                        if (validate_plan(argv[i]) < 0)
+                                rc = EXIT_INPUT;
+                        continue;
+                }
                 struct topo *t = NULL;
                 struct topo_errors errs = {0};
                 if (topo_parse_file(argv[i], &t, &errs) < 0) {

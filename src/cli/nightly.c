@@ -15,6 +15,7 @@
 #include "../shared/util.h"
 
 #include <dirent.h>
+#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -530,34 +531,59 @@ int verb_changes(int argc, char **argv)
         const char *dbp = NULL, *topology = NULL, *state = NULL, *note = NULL, *action = NULL;
         int64_t id = -1;
         bool json = false;
-        for (int i = 1; i < argc; i++) {
-                if (streq(argv[i], "--db") && i + 1 < argc)
-                        dbp = argv[++i];
-                else if (streq(argv[i], "--state") && i + 1 < argc)
-                        state = argv[++i];
-                else if (streq(argv[i], "--note") && i + 1 < argc)
-                        note = argv[++i];
-                else if (streq(argv[i], "--json"))
+        static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+                                             {"state", required_argument, NULL, 's'},
+                                             {"note", required_argument, NULL, 'n'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {}};
+        static const char usage[] = "usage: mptcplab changes [TOPOLOGY] [--state S] [--json] "
+                                    "| changes ack|ignore|fixed|reopen ID --note TEXT\n";
+        /* options go anywhere: getopt_long moves the operands to the end */
+        int opt;
+        optind = 1;
+        opterr = 0;
+        while ((opt = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                switch (opt) {
+                case 'd':
+                        dbp = optarg;
+                        break;
+                case 's':
+                        state = optarg;
+                        break;
+                case 'n':
+                        note = optarg;
+                        break;
+                case 'j':
                         json = true;
-                else if (i == 1 && (streq(argv[i], "ack") || streq(argv[i], "ignore") ||
-                                    streq(argv[i], "fixed") || streq(argv[i], "reopen")))
-                        action = argv[i];
-                else if (action && id < 0 && argv[i][0] != '-') {
-                        char *end;
-                        long long v = strtoll(argv[i], &end, 10);
-                        if (*end || v < 1) {
-                                log_error("changes %s: \"%s\" is not a change point id", action,
-                                          argv[i]);
-                                return EXIT_INPUT;
-                        }
-                        id = v;
-                } else if (!action && !topology && argv[i][0] != '-')
-                        topology = argv[i];
-                else {
-                        fprintf(stderr, "usage: mptcplab changes [TOPOLOGY] [--state S] [--json] "
-                                        "| changes ack|ignore|fixed|reopen ID --note TEXT\n");
+                        break;
+                default:
+                        log_error("changes: %s \"%s\"",
+                                  optopt ? "option needs a value:" : "unknown option",
+                                  argv[optind - 1]);
+                        fputs(usage, stderr);
                         return EXIT_INPUT;
                 }
+        }
+        static const char *const actions[] = {"ack", "ignore", "fixed", "reopen"};
+        for (unsigned i = 0; optind < argc && i < ELEMENTSOF(actions); i++)
+                if (streq(argv[optind], actions[i]))
+                        action = argv[optind++];
+        if (action && optind < argc) {
+                char *end;
+                long long v = strtoll(argv[optind], &end, 10);
+                if (*end || v < 1) {
+                        log_error("changes %s: \"%s\" is not a change point id", action,
+                                  argv[optind]);
+                        return EXIT_INPUT;
+                }
+                id = v;
+                optind++;
+        } else if (!action && optind < argc)
+                topology = argv[optind++];
+        if (optind < argc) {
+                log_error("changes: unexpected argument \"%s\"", argv[optind]);
+                fputs(usage, stderr);
+                return EXIT_INPUT;
         }
         static const char *const states[] = {"new", "acknowledged", "ignored", "fixed"};
         if (state) {

@@ -1130,6 +1130,10 @@ int main(int argc, char **argv)
         };
         log_set_program("mptcpload");
         signal(SIGPIPE, SIG_IGN);
+        if (argc == 2 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
+                usage(stdout);
+                return 0;
+        }
         if (argc < 2 || (!streq(argv[1], "server") && !streq(argv[1], "client"))) {
                 usage(stderr);
                 return 2;

@@ -94,8 +94,8 @@ int parse_rate(const char *s, uint64_t *ret_bps, const char **why)
 int parse_time(const char *s, uint64_t *ret_usec, const char **why)
 {
         static const struct unit units[] = {
-                {"us", 1},  {"usec", 1},  {"ms", 1e3},  {"msec", 1e3},
-                {"s", 1e6}, {"sec", 1e6}, {"min", 6e7}, {NULL, 0},
+                {"us", 1},    {"usec", 1},  {"ms", 1e3},  {"msec", 1e3},   {"s", 1e6},
+                {"sec", 1e6}, {"min", 6e7}, {"h", 3.6e9}, {"hour", 3.6e9}, {NULL, 0},
         };
         double v, mult;
         const char *u;
@@ -107,7 +107,7 @@ int parse_time(const char *s, uint64_t *ret_usec, const char **why)
                 return -EINVAL;
         }
         if (lookup(units, u, &mult) < 0) {
-                *why = "has an unknown unit (expected us, ms, s)";
+                *why = "has an unknown unit (expected us, ms, s, min, h)";
                 return -EINVAL;
         }
         double us = v * mult;

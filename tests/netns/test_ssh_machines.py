@@ -135,8 +135,12 @@ try:
     # 3. the management NIC is never the lab's
     bad = inventory("mgmt.yaml", "{eth0: {name: mgmt}, eth1: {name: lab1}}")
     p = run_lab("run", topo, "--backend", "ssh", "--inventory", bad, "--no-store", "--run-dir", sd, timeout=120)
-    check(p.returncode != 0 and "management interface" in p.stderr and "mgmt" in p.stderr,
-          "an inventory that puts eth0 on the management NIC is refused: %s" % p.stderr.strip()[-300:])
+    # bad input (exit 2, so a bisect stops), with the agent's own reason in the
+    # controller's error, not "agent closed the connection"
+    check(p.returncode == 2 and "the agent refused its node" in p.stderr and
+          "management interface" in p.stderr and "mgmt" in p.stderr,
+          "an inventory that puts eth0 on the management NIC is refused, exit %d: %s" % (
+              p.returncode, p.stderr.strip()[-300:]))
     check(all(state(m) == before[m] for m in machines), "... and nothing on the machines changed")
 
     # 3b. a topology whose addresses would put the controller on a test link

@@ -66,6 +66,19 @@ check(rep["error"]["errno"] == "EINVAL", "empty argv refused")
 rep = a.call("spawn", argv=["/nonexistent/program"], timeout_ms=1000)
 check(rep["error"]["errno"] == "ENOENT", "missing program: ENOENT at spawn")
 
+# issue 23: mptcpload beside the agent (a build directory, the guest image) is
+# found with PATH not naming that directory, by hello and by spawn alike
+saved = os.environ["PATH"]
+os.environ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin"
+b = Agent("--name", "beside")
+os.environ["PATH"] = saved
+check(b.ok("hello")["mptcpload"] is True, "hello finds mptcpload beside the agent, off PATH")
+j = b.ok("spawn", argv=["mptcpload", "--help"], timeout_ms=5000)["job"]
+r = b.ok("wait", job=j)
+check(r["exit_code"] == 0 and "mptcpload client" in r["stdout"] + r["stderr"],
+      "spawn runs the mptcpload beside the agent: %s" % (r["stdout"] + r["stderr"])[:80])
+b.close()
+
 # argv is passed as is: no shell sees the semicolon
 j = a.ok("spawn", argv=["echo", "a; rm -rf /", "$HOME"], timeout_ms=5000)["job"]
 r = a.ok("wait", job=j)

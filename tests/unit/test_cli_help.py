@@ -23,6 +23,20 @@ man = os.path.join(BUILD, "mptcplab.1")
 text = open(man).read() if os.path.exists(man) else ""
 check(text.startswith(".TH MPTCPLAB 1") and all(".B %s " % v in text for v in verbs),
       "the man page (built by meson) has every verb")
+# options go anywhere (issue 23): `changes --db X ack 1 --note N` reaches the
+# store (which has no change point 1) instead of printing the usage line
+import tempfile  # noqa: E402
+with tempfile.TemporaryDirectory() as d:
+    db = os.path.join(d, "r.db")
+    for args in (["--db", db, "ack", "1", "--note", "n"], ["ack", "1", "--note", "n", "--db", db],
+                 ["ack", "--db", db, "1", "--note", "n"]):
+        p = subprocess.run([MPTCPLAB, "changes", *args], capture_output=True, text=True)
+        check(p.returncode == 2 and "no change point 1 in %s" % db in p.stderr and "usage:" not in p.stderr,
+              "changes %s: the store is asked (%s)" % (" ".join(args), p.stderr.strip()[-120:]))
+    p = subprocess.run([MPTCPLAB, "changes", "--db", db, "--frobnicate"], capture_output=True, text=True)
+    check(p.returncode == 2 and 'unknown option "--frobnicate"' in p.stderr, "an unknown option is named")
+    p = subprocess.run([MPTCPLAB, "changes", "--db", db, "ack", "1", "2", "--note", "n"], capture_output=True, text=True)
+    check(p.returncode == 2 and 'unexpected argument "2"' in p.stderr, "an argument too many is named")
 p = subprocess.run([MPTCPLAB, "nosuch"], capture_output=True, text=True)
 check(p.returncode == 2 and "unknown verb" in p.stderr, "an unknown verb: exit 2")
 done()
