@@ -4,6 +4,7 @@
 #include "../shared/util.h"
 #include "../topo/inventory.h"
 #include "../topo/plan.h"
+#include "../results/metrics.h"
 
 #include <signal.h>
 #include <getopt.h>
@@ -203,7 +204,8 @@ static int validate_plan(const char *path)
         for (unsigned i = 0; r >= 0 && i < p->n; i++) {
                 struct topo *t = NULL;
                 if (topo_parse_file_set(p->s[i].topology, p->s[i].sets, p->s[i].n_sets, &t, &errs) <
-                    0)
+                            0 ||
+                    metric_check_topo(t, &errs) < 0)
                         r = -EINVAL;
                 topo_free(t);
         }
@@ -256,7 +258,7 @@ static int verb_validate(int argc, char **argv)
                 }
                 struct topo *t = NULL;
                 struct topo_errors errs = {0};
-                if (topo_parse_file(argv[i], &t, &errs) < 0) {
+                if (topo_parse_file(argv[i], &t, &errs) < 0 || metric_check_topo(t, &errs) < 0) {
                         print_errors(&errs);
                         fprintf(stderr, "%s: %u error(s)\n", argv[i], errs.n);
                         rc = EXIT_INPUT;

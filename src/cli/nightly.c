@@ -4,9 +4,9 @@
  * `mptcplab exclude` leaves a run out of history. */
 #include "hostlock.h"
 #include "series.h"
-#include "../report/metrics.h"
+#include "../results/metrics.h"
 #include "../report/report.h"
-#include "../report/samples.h"
+#include "../results/samples.h"
 #include "../stats/changepoint.h"
 #include "../stats/stats.h"
 #include "../store/store.h"
@@ -328,7 +328,8 @@ int verb_nightly(int argc, char **argv)
         int rc = EXIT_OK;
         for (unsigned i = 0; i < p->n; i++)
                 if (topo_parse_file_set(p->s[i].topology, p->s[i].sets, p->s[i].n_sets, &topos[i],
-                                        &errs) < 0)
+                                        &errs) < 0 ||
+                    metric_check_topo(topos[i], &errs) < 0)
                         rc = EXIT_INPUT;
         for (unsigned i = 0; i < errs.n; i++)
                 fprintf(stderr, "%s\n", errs.msgs[i]);

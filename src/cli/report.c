@@ -1,7 +1,7 @@
 /* report.c - a run's results as a readable table (stdout) and as JSON
  * (schema in docs/run-json.md). */
 #include "run.h"
-#include "../report/metrics.h"
+#include "../results/metrics.h"
 
 #include <math.h>
 #include "../shared/util.h"

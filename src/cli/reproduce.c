@@ -5,7 +5,7 @@
  * workloads and number of runs. The new series is stored, then the stored
  * result and the machines' are printed side by side, each with its verdict. */
 #include "series.h"
-#include "../report/verdicts.h"
+#include "../report/ktap.h"
 #include "../stats/stats.h"
 #include "../shared/util.h"
 #include "../store/store.h"

@@ -1,5 +1,6 @@
 /* run.c - bring a topology up, configure it, run its workloads, tear down. */
 #include "run.h"
+#include "../results/validity.h"
 #include "../shared/spawn.h"
 #include "../load/iperf3.h"
 #include "../load/mptcpload-driver.h"
@@ -429,22 +430,6 @@ static int link_bytes(struct lab_node *n, const char *dev, uint64_t *tx, uint64_
 
 /* Subflows a connection should get: the client's subflow endpoints and the server's
  * announced addresses, within the client's limits. */
-static unsigned expected_subflows(const struct topo *t, const struct topo_workload *w)
-{
-        if (w->protocol != TOPO_PROTO_MPTCP)
-                return 1;
-        const struct topo_node *c = &t->nodes[w->from], *s = &t->nodes[w->to];
-        unsigned sub = 0, sig = 0;
-        for (unsigned i = 0; i < c->mptcp.n_endpoints; i++)
-                sub += !!(c->mptcp.endpoints[i].flags & TOPO_EP_SUBFLOW);
-        for (unsigned i = 0; i < s->mptcp.n_endpoints; i++)
-                sig += !!(s->mptcp.endpoints[i].flags & TOPO_EP_SIGNAL);
-        unsigned limit = c->mptcp.has_limits ? c->mptcp.subflows : 2;
-        unsigned acc = c->mptcp.has_limits ? c->mptcp.add_addr_accepted : 0;
-        unsigned extra = sub + (sig < acc ? sig : acc);
-        return 1 + (extra < limit ? extra : limit);
-}
-
 static const char *first_addr(const struct topo_node *tn, char *buf, size_t len)
 {
         for (unsigned i = 0; i < tn->n_ifaces; i++)
@@ -687,7 +672,7 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         bool ml = w->tool == TOPO_TOOL_MPTCPLOAD;
         res->method = xstrdup(ml ? (w->protocol == TOPO_PROTO_MPTCP ? "mptcp" : "tcp")
                                  : iperf3_mptcp_method(w, &caps));
-        res->expected_subflows = expected_subflows(t, w);
+        res->expected_subflows = validity_expected_subflows(t, w);
         res->path_rate_bps =
                 topo_path_rate_sum(t, w->reverse ? w->to : w->from, w->reverse ? w->from : w->to);
         /* mptcpload takes two ports: control on port, data on port + 1 */
@@ -845,27 +830,11 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         /* a fixed-size transfer: the receiver's time from first to last byte */
         res->completion_s = w->size_bytes && !ml && ir.seconds > 0 ? ir.seconds : -1;
         /* what the tools say is checked against what the topology allows */
-        double cap = (double)res->path_rate_bps *
-                     (w->bidir || (w->mode && !streq(w->mode, "stream")) ? 2 : 1);
-        if (ml && (mr.errors > 0 || mr.server_errors > 0)) {
-                res->status = WL_INVALID;
-                res->reason = xasprintf("mptcpload: %lld client and %lld server connection "
-                                        "error(s)",
-                                        (long long)mr.errors, (long long)mr.server_errors);
-        } else if (ml && mr.server_accepted >= 0 && (!w->mode || !streq(w->mode, "crr")) &&
-                   mr.server_accepted < (int64_t)w->flows) {
-                res->status = WL_INVALID;
-                res->reason = xasprintf("the server accepted %lld of %u connections",
-                                        (long long)mr.server_accepted, w->flows);
-        } else if (res->recv_bps < 0) {
-                res->status = WL_INVALID;
-                res->reason = xstrdup("the receiver did not report its goodput");
-        } else if (cap > 0 && res->recv_bps > 2 * cap) {
-                res->status = WL_INVALID;
-                res->reason = xasprintf("implausible: %.2f Mbit/s reported over %.2f Mbit/s of "
-                                        "shaped paths",
-                                        res->recv_bps / 1e6, cap / 1e6);
-        }
+        struct tool_report tr = {.mptcpload = ml,
+                                 .errors = mr.errors,
+                                 .server_errors = mr.server_errors,
+                                 .server_accepted = mr.server_accepted};
+        validity_tool(res, &tr);
         /* TCP retransmissions on the sending node, all subflows included: iperf3's own
          * count comes from TCP_INFO, which an MPTCP socket does not give */
         struct json_object *sb = w->reverse ? before_s : before_c,
@@ -923,39 +892,7 @@ static int run_iperf3(struct run *r, unsigned wi, struct wl_result *res, char **
         res->fallbacks = delta(before_c, after_c, "MPTcpExt", "MPCapableFallbackSYNACK") +
                          delta(before_s, after_s, "MPTcpExt", "MPCapableFallbackACK");
         res->connections = (unsigned)res->mp_capable;
-        if (w->protocol == TOPO_PROTO_MPTCP) {
-                res->subflows_per_conn =
-                        res->mp_capable ? 1.0 + (double)res->mp_join / (double)res->mp_capable : 0;
-                if (res->status != WL_OK)
-                        ; /* already invalid, with its reason */
-                else if (res->mp_capable == 0) {
-                        res->status = WL_INVALID;
-                        res->reason =
-                                xstrdup("fell back to TCP: no MP_CAPABLE SYN/ACK was received");
-                } else if (res->fallbacks > 0 || res->tool_fallbacks > 0) {
-                        res->status = WL_INVALID;
-                        res->reason = xasprintf("%lld connection(s) fell back to TCP",
-                                                (long long)(res->fallbacks > res->tool_fallbacks
-                                                                    ? res->fallbacks
-                                                                    : res->tool_fallbacks));
-                } else if (res->subflows_per_conn + 0.01 < res->expected_subflows &&
-                           !(w->mode && streq(w->mode, "crr"))) {
-                        /* crr connections end before every subflow can join */
-                        res->status = WL_INVALID;
-                        res->reason = xasprintf("%.2f subflows per connection, the topology "
-                                                "implies %u",
-                                                res->subflows_per_conn, res->expected_subflows);
-                } else if (w->warmup_auto && res->late_joins > 0 && !ml) {
-                        /* a learned warm-up that ended before the connection had
-                         * its subflows measured its opening; the series goes
-                         * back to the longest warm-up */
-                        res->status = WL_INVALID;
-                        res->reason = xasprintf("%lld subflow(s) joined after the measured "
-                                                "window began (warm-up %.0fs, warmup: auto)",
-                                                (long long)res->late_joins, res->warmup_s);
-                }
-        } else
-                res->subflows_per_conn = 1;
+        validity_mptcp(res);
         e = 0;
 out:
         if (sjob) {

@@ -2,75 +2,11 @@
  * node through its agent, run the workloads, measure, tear down. */
 #pragma once
 #include "../backend/backend.h"
+#include "../results/result.h"
 #include "../topo/topo.h"
 
 /* 1: a regression (compare, check) or, for run, a node's kernel crashed */
 enum { EXIT_OK = 0, EXIT_REGRESSION = 1, EXIT_INPUT = 2, EXIT_INFRA = 3 };
-
-struct iface_bytes {
-        char *node, *dev;
-        uint64_t tx_bytes, rx_bytes;
-};
-
-enum wl_status { WL_OK, WL_INVALID, WL_FAILED, WL_CRASHED };
-
-struct wl_result {
-        const struct topo_workload *w;
-        enum wl_status status;
-        char *reason; /* why invalid or failed */
-        char *method; /* tcp, --mptcp, mptcpize */
-        char *target;
-        double sent_bps, recv_bps;
-        int64_t retransmits;
-        double cpu_client_pct, cpu_server_pct;           /* iperf3's own accounting */
-        double cpu_client_s, cpu_server_s;               /* rusage of the two processes */
-        double node_cpu_client_pct, node_cpu_server_pct; /* /proc/stat busy share, whole node */
-        double node_cpu_client_s, node_cpu_server_s;     /* user+nice+system+softirq, -1: none */
-        double window_s;     /* the measured window as the controller read its edges */
-        double completion_s; /* a fixed-size transfer's time (size:), -1: not one */
-        double vm_cpu_client_s, vm_cpu_server_s; /* the VMs' CPU time (libvirt), -1: none */
-        double cycles_client, cycles_server;     /* hardware cycles of each node, -1: no PMU */
-        int64_t mp_capable, mp_join, add_addr, fallbacks;
-        unsigned connections; /* MPTCP connections the client opened (MP_CAPABLE SYN/ACKs) */
-        double subflows_per_conn;
-        double tps, cps, lat_p50_us, lat_p99_us, lat_p999_us; /* mptcpload rr/crr */
-        double lat_cdf_p[16], lat_cdf_us[16];                 /* its latency distribution */
-        unsigned n_lat_cdf;
-        int64_t tool_fallbacks; /* what mptcpload saw itself */
-        int64_t time_wait_client, time_wait_server; /* what mptcpload left, -1: unknown */
-        unsigned expected_subflows;
-        uint64_t path_rate_bps; /* sum of shaped rates from -> to, 0 if unshaped */
-        struct iface_bytes *ifaces;
-        unsigned n_ifaces;
-        double wall_s;
-        double warmup_s;    /* the warm-up this run used */
-        double settled_s;   /* when the rate settled (tool_settled_at), -1: unknown */
-        int64_t late_joins; /* subflows that joined after the window began */
-        /* what a report shows besides the metrics, kept in the run's JSON:
-         * {node: {"MPTcpExtMPJoinAckRx": delta, ...}} for every MPTcpExt, TcpExt
-         * and Tcp counter that moved (what nstat shows), {node: {"cpu0": {"user",
-         * "system", "softirq", "busy"} in % of the window}}, and the tools'
-         * per-interval series [{"t", "bps", "subflows": [{"rtt_us", ...}]}] */
-        struct json_object *mib, *cpu_cores, *intervals;
-};
-
-struct run_result {
-        char run_id[40];  /* 128 random bits; its first 8 digits name the lab's objects */
-        bool shared_host; /* measured next to another run (--allow-concurrent) */
-        const char *backend;
-        const char *links; /* how links were made: veth (netns), udp or bridge (libvirt) */
-        char *started_at;  /* ISO 8601 UTC */
-        double wall_s, setup_s, teardown_s;
-        bool teardown_deferred; /* its teardown overlaps the next run's boot */
-        double teardown_wait_s; /* how long this run waited for the last one's teardown */
-        struct wl_result *wl;
-        unsigned n_wl;
-        struct json_object *nodes; /* name -> {hello, ready_s, kernel_spec, console} */
-        char *run_dir;
-        char *crash_node, *crash_what, *crash_trace; /* set when a node's kernel crashed */
-        char *error;                                 /* why the run stopped, if it did */
-        struct json_object *dirty; /* machines that differ after the run (ssh), or NULL */
-};
 
 struct run_opts {
         const char *backend;

@@ -5,7 +5,7 @@
 #include "hostlock.h"
 #include "../report/report.h"
 #include "../backend/kernel.h"
-#include "../report/verdicts.h"
+#include "../report/ktap.h"
 #include "../shared/util.h"
 #include "../stats/stats.h"
 #include "../store/store.h"
@@ -749,23 +749,14 @@ int series_run(const struct series_opts *o)
                 struct topo_errors errs = {0};
                 if (topo_parse_text_set(o->file, series_text, series_len,
                                         side ? o->sets_b : o->sets_a,
-                                        side ? o->n_sets_b : o->n_sets_a, &t, &errs) < 0) {
+                                        side ? o->n_sets_b : o->n_sets_a, &t, &errs) < 0 ||
+                    metric_check_topo(t, &errs) < 0) {
                         for (unsigned i = 0; i < errs.n; i++)
                                 fprintf(stderr, "%s\n", errs.msgs[i]);
                         topo_errors_clear(&errs);
+                        topo_free(t);
                         return finish(o, EXIT_INPUT);
                 }
-                for (unsigned w = 0; w < t->n_workloads; w++)
-                        for (unsigned k = 0; k < t->workloads[w].n_key_metrics; k++)
-                                if (!metric_find(t->workloads[w].key_metrics[k])) {
-                                        log_error("%s:%d:%d: workload %s: key_metrics: no metric "
-                                                  "\"%s\" (docs/verdicts.md lists them)",
-                                                  o->file, t->workloads[w].pos.line,
-                                                  t->workloads[w].pos.col, t->workloads[w].name,
-                                                  t->workloads[w].key_metrics[k]);
-                                        topo_free(t);
-                                        return finish(o, EXIT_INPUT);
-                                }
                 if (side == 0)
                         series_topo = t;
                 else

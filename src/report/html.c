@@ -4,7 +4,7 @@
  * `gnuplot NAME.gp` there). No JavaScript, nothing fetched: the page is whole
  * on its own. Everything comes from the results database. */
 #include "report.h"
-#include "verdicts.h"
+#include "ktap.h"
 #include "../shared/json.h"
 #include "../shared/spawn.h"
 #include "../shared/util.h"

@@ -2,7 +2,7 @@
  * counter, the mean delta per run on each side, listing only the counters
  * that moved differently. The counters come with every run (run-json.md,
  * workloads[].mib: nstat's view of MPTcpExt, TcpExt and Tcp). */
-#include "verdicts.h"
+#include "ktap.h"
 #include "../shared/json.h"
 #include "../shared/util.h"
 

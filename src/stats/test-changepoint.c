@@ -6,7 +6,7 @@
  * goodput's threshold (1%). The Welch p-value is checked against one computed
  * independently: Python, the t density integrated by Simpson's rule
  * (200000 steps) from Welch's t and degrees of freedom. */
-#include "../../tests/unit/check.h"
+#include "../shared/check.h"
 #include "changepoint.h"
 
 #include <math.h>

@@ -3,7 +3,7 @@
  * split of the pooled samples for exact Mann-Whitney p-values, the sorted list
  * of all pairwise differences for Hodges-Lehmann and its interval), not from
  * this code's recurrence or formulas. The script is in the comment of each set. */
-#include "../../tests/unit/check.h"
+#include "../shared/check.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -19,7 +19,7 @@ static double uniform(void)
         rng_state ^= rng_state >> 27;
         return (double)((rng_state * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
 }
-/* goodput's threshold in the metric registry (src/report/metrics.c) */
+/* goodput's threshold in the metric registry (src/results/metrics.c) */
 #define GOODPUT_TH 0.005
 
 static double normal(double mean, double sd)

@@ -1,5 +1,6 @@
 #include "store.h"
 #include "db.h"
+#include "../results/validity.h"
 #include "../shared/json.h"
 #include "../shared/util.h"
 
@@ -779,6 +780,15 @@ int64_t store_import_json(struct store *s, struct json_object *o, bool *existed,
                                  "status or samples");
                 return -EINVAL;
         }
+        /* ids are the lab's own form: 128 random bits in lowercase hex */
+        if (!validity_run_id(r.run_id) || !validity_series_id(r.series)) {
+                bool run = !validity_run_id(r.run_id);
+                *err = xasprintf("%s id \"%.80s\" is not the lab's form (%s32 lowercase hex "
+                                 "digits)",
+                                 run ? "run" : "series", run ? r.run_id : r.series,
+                                 run ? "" : "\"s\" and ");
+                return -EINVAL;
+        }
         /* importing a file twice, or into the store it came from, adds nothing */
         if (run_exists(s, r.run_id)) {
                 *existed = true;
@@ -786,7 +796,19 @@ int64_t store_import_json(struct store *s, struct json_object *o, bool *existed,
         }
         size_t n = json_object_array_length(a);
         struct store_sample *smp = xcalloc(n + 1, sizeof *smp);
-        for (size_t i = 0; i < n; i++) {
+        char **why = xcalloc(n + 1, sizeof *why);
+        /* the run's own topology, for what its paths could carry */
+        struct topo *t = NULL;
+        _cleanup_json_ struct json_object *res =
+                r.result_json ? json_tokener_parse(r.result_json) : NULL;
+        const char *yaml = jstr(jobj(res, "topology"), "yaml");
+        struct topo_errors terrs = {0};
+        if (yaml &&
+            topo_parse_string(r.topology_file ? r.topology_file : r.topology, yaml, &t, &terrs) < 0)
+                t = NULL;
+        topo_errors_clear(&terrs);
+        int64_t id = 0;
+        for (size_t i = 0; i < n && id == 0; i++) {
                 struct json_object *x = json_object_array_get_idx(a, i);
                 smp[i].workload = jstr(x, "workload");
                 smp[i].metric = jstr(x, "metric");
@@ -794,14 +816,36 @@ int64_t store_import_json(struct store *s, struct json_object *o, bool *existed,
                 jbool(x, "valid", &smp[i].valid);
                 if (!smp[i].workload || !smp[i].metric || !jdouble(x, "value", &smp[i].value)) {
                         *err = xasprintf("spooled run: sample %zu is incomplete", i + 1);
-                        free(smp);
-                        return -EINVAL;
+                        id = -EINVAL;
+                } else if (isinf(smp[i].value) || smp[i].value < 0) {
+                        /* NaN is "the run had none"; no metric of the lab's is
+                         * negative or infinite */
+                        *err = xasprintf("sample %zu (%.60s %.60s) is %g: not a measured value",
+                                         i + 1, smp[i].workload, smp[i].metric, smp[i].value);
+                        id = -EINVAL;
+                } else if (smp[i].valid && streq(smp[i].metric, "goodput_mbps")) {
+                        /* the rule a fresh run's goodput meets */
+                        const struct topo_workload *w = topo_find_workload(t, smp[i].workload);
+                        uint64_t rate = w ? topo_path_rate_sum(t, w->reverse ? w->to : w->from,
+                                                               w->reverse ? w->from : w->to)
+                                          : 0;
+                        double cap = w ? validity_capacity_bps(w, rate) : 0;
+                        if ((why[i] = validity_implausible(smp[i].value * 1e6, cap))) {
+                                smp[i].valid = false;
+                                smp[i].reason = why[i];
+                        }
                 }
         }
-        r.samples = smp;
-        r.n_samples = (unsigned)n;
-        int64_t id = store_add_run(s, &r, err);
+        if (id == 0) {
+                r.samples = smp;
+                r.n_samples = (unsigned)n;
+                id = store_add_run(s, &r, err);
+        }
+        for (size_t i = 0; i < n; i++)
+                free(why[i]);
+        free(why);
         free(smp);
+        topo_free(t);
         return id;
 }
 

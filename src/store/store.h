@@ -5,7 +5,7 @@
  * (SQLite's user_version, PostgreSQL's mptcplab_schema table) and migrated
  * forward on open. */
 #pragma once
-#include "../report/samples.h"
+#include "../results/samples.h"
 
 #include <json-c/json.h>
 #include <stdbool.h>

@@ -813,20 +813,23 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
                 else if (streq(k, "port"))
                         get_uint(c, v, what, LIM_PORT_MIN, LIM_PORT_MAX, &w->port);
                 else if (streq(k, "key_metrics") && expect_type(c, v, FYNT_SEQUENCE, what)) {
-                        /* names of the metric registry (checked when a run starts:
-                         * the registry lives above the parser) */
+                        /* names of the metric registry (checked by
+                         * metric_check_topo: the registry lives above the parser) */
                         void *ki = NULL;
                         struct fy_node *kn;
-                        w->key_metrics =
-                                xcalloc((size_t)fy_node_sequence_item_count(v) + 1, sizeof(char *));
+                        size_t nk = (size_t)fy_node_sequence_item_count(v) + 1;
+                        w->key_metrics = xcalloc(nk, sizeof(char *));
+                        w->key_metric_pos = xcalloc(nk, sizeof(struct topo_pos));
                         while ((kn = fy_node_sequence_iterate(v, &ki))) {
                                 const char *m = scalar(c, kn, what);
                                 if (m &&
                                     (!*m || strspn(m, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
                                                     strlen(m)))
                                         err_at(c, kn, "%s: \"%s\" is not a metric name", what, m);
-                                else if (m)
+                                else if (m) {
+                                        w->key_metric_pos[w->n_key_metrics] = node_pos(kn);
                                         w->key_metrics[w->n_key_metrics++] = xstrdup(m);
+                                }
                         }
                 } else
                         unknown_key(c, fy_node_pair_key(p), where,

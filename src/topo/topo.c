@@ -73,6 +73,7 @@ struct topo *topo_free(struct topo *t)
                 for (unsigned k = 0; k < t->workloads[i].n_key_metrics; k++)
                         free(t->workloads[i].key_metrics[k]);
                 free(t->workloads[i].key_metrics);
+                free(t->workloads[i].key_metric_pos);
         }
         free(t->workloads);
         free(t->file);

@@ -138,6 +138,7 @@ struct topo_workload {
         bool bidir;         /* mptcpload stream: both send at once */
         unsigned port;      /* 0: the lab picks one */
         char **key_metrics; /* the metrics that decide a verdict; none: the registry's */
+        struct topo_pos *key_metric_pos; /* where each is named */
         unsigned n_key_metrics;
         struct topo_pos pos;
 };

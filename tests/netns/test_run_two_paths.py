@@ -49,6 +49,11 @@ check(total >= got, "client interfaces sent %d bytes >= %d iperf3 received" % (t
 check(mp["goodput"]["receiver_bps"] <= 40e6 and tcp["goodput"]["receiver_bps"] <= 20e6,
       "goodput within the shaped rates")
 check(mp["path_rate_bps"] == 40000000 and mp["aggregation_efficiency"] > 0, "aggregation efficiency computed")
+# the headline: MPTCP over two 20 Mbit/s paths gets well over one path's worth
+# (splitting 20 Mbit/s over both paths would pass every check above)
+check(mp["goodput"]["receiver_bps"] > 1.5 * tcp["goodput"]["receiver_bps"],
+      "MPTCP %.2f Mbit/s > 1.5 x TCP %.2f Mbit/s" % (mp["goodput"]["receiver_bps"] / 1e6,
+                                                   tcp["goodput"]["receiver_bps"] / 1e6))
 check(all(n["kernel"] == os.uname().release for n in r["nodes"]), "node kernels recorded")
 check(all(n.get("what") == "network namespace mptcplab-%s-%s" % (r["run_id"][:8], n["name"]) for n in r["nodes"]),
       "the backend says what each node is: %s" % [n.get("what") for n in r["nodes"]])

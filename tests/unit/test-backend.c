@@ -1,7 +1,7 @@
 /* Small pieces of the controller: which host a libvirt URI names (local or
  * another hypervisor), and how a topology's stream direction reaches
  * mptcpload's argv. */
-#include "check.h"
+#include "../../src/shared/check.h"
 #include <errno.h>
 #include "backend/kernel.h"
 #include "backend/lvremote.h"

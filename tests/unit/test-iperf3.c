@@ -2,7 +2,7 @@
  * with `iperf3 -c 127.0.0.1 -t 1 -O 1 -J` and against a closed port); the
  * expected numbers are the fields of those files as python's json reads them. */
 #include <math.h>
-#include "check.h"
+#include "../../src/shared/check.h"
 #include "load/iperf3.h"
 #include "load/mptcpload-driver.h"
 #include "shared/util.h"

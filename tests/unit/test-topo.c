@@ -2,7 +2,7 @@
  * errors its "# expect:" lines list (all of them, each FILE:LINE:COL), every
  * good file gives its reviewed canonical YAML, and every file round-trips
  * (parse -> YAML -> parse -> the same YAML). */
-#include "check.h"
+#include "../../src/shared/check.h"
 #include "shared/util.h"
 #include "topo/inventory.h"
 #include "topo/plan.h"

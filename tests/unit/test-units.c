@@ -1,6 +1,6 @@
 /* Expected values are the unit definitions tc(8) documents: kbit = 1000 bit/s,
  * mbit = 10^6, kibit = 1024; ms = 1000 us. */
-#include "check.h"
+#include "../../src/shared/check.h"
 #include "topo/units.h"
 #include "shared/spawn.h"
 #include "shared/util.h"

@@ -65,6 +65,9 @@ tx = {i["dev"]: i["tx_bytes"] for i in mp["interfaces"] if i["node"] == "client"
 check(min(tx.values()) > 0.3 * sum(tx.values()), "both paths carried MPTCP traffic: %s" % tx)
 check(mp["goodput"]["receiver_bps"] <= 40e6 and wl["bulk-tcp"]["goodput"]["receiver_bps"] <= 20e6,
       "netem's rate holds in the guests")
+check(mp["goodput"]["receiver_bps"] > 1.5 * wl["bulk-tcp"]["goodput"]["receiver_bps"],
+      "MPTCP %.2f Mbit/s > 1.5 x TCP %.2f Mbit/s over two paths" % (
+          mp["goodput"]["receiver_bps"] / 1e6, wl["bulk-tcp"]["goodput"]["receiver_bps"] / 1e6))
 check(domains() == before, "no domain left after the run")
 print("# measured: tcp %.2f mptcp %.2f Mbit/s, ready %s, wall %.1fs" % (
     wl["bulk-tcp"]["goodput"]["receiver_bps"] / 1e6, mp["goodput"]["receiver_bps"] / 1e6,

@@ -1,13 +1,12 @@
-/* verdicts.h - judged comparisons as typed results, and the ways they are
- * shown: KTAP (the exit status's evidence), an LKP-shaped table that pastes
- * into a netdev mail, and JSON. The judging itself is src/stats (pure). */
+/* verdicts.h - judged comparisons as typed results: every (workload,
+ * metric) of two sides' samples judged, the key ones gating at a family-wise
+ * level. The statistics are src/stats (pure); src/report shows them. */
 #pragma once
 #include "metrics.h"
 #include "samples.h"
 #include "../stats/stats.h"
 
 #include <json-c/json.h>
-#include <stdio.h>
 
 /* One (workload, metric) judged: base against candidate. */
 struct test_result {
@@ -46,17 +45,3 @@ void verdicts_add(struct verdicts *v, const struct test_result *t);
 void verdicts_compute(const struct samples *base, const char *base_side, const struct samples *cand,
                       const char *cand_side, const struct topo *topo, struct verdicts *v);
 void verdicts_clear(struct verdicts *v);
-
-/* KTAP version 1: one test per result, "not ok" only for a regression,
- * "# SKIP" for noisy or insufficient; `what` says what was compared. */
-void ktap_print(FILE *f, const struct verdicts *v, const char *what);
-/* LKP's compare shape: base ±%stddev, %change, candidate ±%stddev, metric,
- * with n and the Hodges-Lehmann shift and its interval; as "# " lines. */
-void lkp_print(FILE *f, const struct verdicts *v);
-struct json_object *verdicts_json(const struct verdicts *v);
-
-/* The MIB counters (run JSON workloads[].mib) that moved differently between
- * the base and the candidate runs (sides "A"/"B", or NULL: all runs of the
- * array); "# " lines, and the rows as JSON in *ret. */
-void mib_table_print(FILE *f, struct json_object *base, const char *base_side,
-                     struct json_object *cand, const char *cand_side, struct json_object **ret);

@@ -4,7 +4,7 @@
  * result. The samples stored with a run, the verdicts, the tables and the
  * reports all take a metric's definition from here and from nowhere else. */
 #pragma once
-#include "../cli/run.h"
+#include "result.h"
 
 #include <stdbool.h>
 
@@ -30,5 +30,8 @@ double metric_threshold(const struct metric *m);
 /* Is m a key metric of this workload (its topology's key_metrics, else the
  * registry's default)? */
 bool metric_is_key(const struct metric *m, const struct topo_workload *w);
+/* Every workload's key_metrics name a metric of the registry: 0, or -EINVAL
+ * with a FILE:LINE:COL error in errs for each that does not. */
+int metric_check_topo(const struct topo *t, struct topo_errors *errs);
 /* "goodput_mbps=0.5": 0, -EINVAL (not METRIC=PERCENT in (0, 100)), -ENOENT. */
 int metric_set_threshold(const char *spec);

@@ -137,3 +137,20 @@ int metric_set_threshold(const char *spec)
                 }
         return -ENOENT;
 }
+
+int metric_check_topo(const struct topo *t, struct topo_errors *errs)
+{
+        int r = 0;
+        for (unsigned w = 0; w < t->n_workloads; w++) {
+                const struct topo_workload *wl = &t->workloads[w];
+                for (unsigned k = 0; k < wl->n_key_metrics; k++)
+                        if (!metric_find(wl->key_metrics[k])) {
+                                topo_errors_addf(errs, t->file, wl->key_metric_pos[k],
+                                                 "workload %s: key_metrics: no metric \"%s\" "
+                                                 "(docs/verdicts.md lists them)",
+                                                 wl->name, wl->key_metrics[k]);
+                                r = -EINVAL;
+                        }
+        }
+        return r;
+}
