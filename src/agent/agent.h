@@ -73,8 +73,6 @@ void cable_close(struct agent *a);
 /* alias.c: --alias NAME=DEV|NAME=mac:MAC, and the rewriting of requests and
  * replies between the topology's interface names and the machine's */
 int alias_add(struct agent *a, const char *spec, char **err);
-/* ops.c: a possible interface name (what the kernel would take) */
-bool valid_ifname(const char *s);
 void alias_free(struct agent *a);
 void alias_request(struct agent *a, struct json_object *args);
 void alias_reply(struct agent *a, struct json_object *result);
@@ -107,8 +105,13 @@ int waits_tick(struct agent *a);
 /* Answers every pending condition with ECANCELED (the agent is going). */
 void waits_cancel(struct agent *a);
 
+/* reply.c */
 _printf_(3, 4) int reply_error(struct reply *r, int err, const char *fmt, ...);
 void agent_send_reply(struct agent *a, int64_t id, struct reply *r);
+
+/* names.c: a possible interface name (ifname_valid), an address with its prefix */
+bool valid_ifname(const char *s);
+bool valid_cidr(const char *s);
 /* One request line: parsed, checked (version, id, NUL in strings, non-finite
  * numbers), dispatched and answered (request.c). */
 void agent_handle_line(struct agent *a, const char *line);
@@ -152,5 +155,9 @@ unsigned undo_all(struct agent *a, struct json_object *log);
 int netns_enter_new(const char *name);
 void netns_release(const char *name);
 
-/* ops.c */
+/* sysctl.c: "net.ipv4.ip_forward" to its /proc/sys path (-EINVAL for
+ * anything that could leave /proc/sys); its value read (trailing newline
+ * gone) or written */
 int sysctl_path(const char *key, char *buf, size_t len);
+int sysctl_read(const char *key, char **ret);
+int sysctl_write(const char *key, const char *value);

@@ -33,17 +33,6 @@
                 }                                                                                  \
         } while (0)
 
-bool valid_ifname(const char *s)
-{
-        size_t n = strlen(s);
-        if (n == 0 || n >= IFNAMSIZ)
-                return false;
-        for (; *s; s++)
-                if (*s == '/' || isspace((unsigned char)*s) || *s == ':')
-                        return false;
-        return true;
-}
-
 /* An optional integer in [min, max]; returns false (error set) when present but bad. */
 static bool arg_uint(struct json_object *args, const char *key, int64_t min, int64_t max,
                      int64_t *val, bool *present, struct reply *r)
@@ -360,22 +349,6 @@ static int op_link_wait(struct agent *a, struct json_object *args, struct reply 
 }
 
 /* ---- addresses ---- */
-
-static bool valid_cidr(const char *s)
-{
-        char buf[64];
-        if (strlen(s) >= sizeof buf || !strchr(s, '/'))
-                return false;
-        strcpy(buf, s);
-        char *slash = strchr(buf, '/'), *end;
-        *slash = 0;
-        unsigned char tmp[16];
-        int fam = inet_pton(AF_INET, buf, tmp) == 1    ? AF_INET
-                  : inet_pton(AF_INET6, buf, tmp) == 1 ? AF_INET6
-                                                       : 0;
-        long p = strtol(slash + 1, &end, 10);
-        return fam && !*end && end != slash + 1 && p >= 0 && p <= (fam == AF_INET ? 32 : 128);
-}
 
 static int op_addr_add(struct agent *a, struct json_object *args, struct reply *r)
 {
@@ -807,34 +780,6 @@ static int op_mptcp_endpoint_list(struct agent *a, struct json_object *args, str
 
 /* ---- sysctls ---- */
 
-int sysctl_path(const char *key, char *buf, size_t len)
-{
-        if (!*key || key[0] == '.' || strstr(key, "..") || strlen(key) > 200)
-                return -EINVAL;
-        for (const char *k = key; *k; k++)
-                if (!isalnum((unsigned char)*k) && !strchr("._-", *k))
-                        return -EINVAL;
-        int n = snprintf(buf, len, "/proc/sys/%s", key);
-        for (char *p = buf + 10; *p; p++)
-                if (*p == '.')
-                        *p = '/';
-        return n < (int)len ? 0 : -ENAMETOOLONG;
-}
-
-static int read_sysctl(const char *key, char **ret)
-{
-        char path[512];
-        int e = sysctl_path(key, path, sizeof path);
-        if (e < 0)
-                return e;
-        if ((e = read_file(path, ret, NULL)) < 0)
-                return e;
-        size_t n = strlen(*ret);
-        while (n && ((*ret)[n - 1] == '\n' || (*ret)[n - 1] == ' '))
-                (*ret)[--n] = 0;
-        return 0;
-}
-
 static int op_sysctl_get(struct agent *a, struct json_object *args, struct reply *r)
 {
         ARG_STR(key, "key");
@@ -843,7 +788,7 @@ static int op_sysctl_get(struct agent *a, struct json_object *args, struct reply
         if (sysctl_path(key, path, sizeof path) < 0)
                 return reply_error(r, -EINVAL, "\"%s\" is not a sysctl name", key);
         ACT(a, r);
-        int e = read_sysctl(key, &v);
+        int e = sysctl_read(key, &v);
         if (e < 0)
                 return reply_error(r, e, "sysctl %s", key);
         r->result = json_object_new_object();
@@ -867,16 +812,11 @@ static int op_sysctl_set(struct agent *a, struct json_object *args, struct reply
         if (sysctl_path(key, path, sizeof path) < 0)
                 return reply_error(r, -EINVAL, "\"%s\" is not a sysctl name", key);
         ACT(a, r);
-        int e = read_sysctl(key, &old);
+        int e = sysctl_read(key, &old);
         if (e < 0)
                 return reply_error(r, e, "sysctl %s", key);
-        sysctl_path(key, path, sizeof path);
-        FILE *f = fopen(path, "we");
-        if (!f)
-                return reply_error(r, -errno, "sysctl %s", key);
-        fputs(value, f);
-        if (fclose(f) < 0)
-                return reply_error(r, -errno, "sysctl %s = %s", key, value);
+        if ((e = sysctl_write(key, value)) < 0)
+                return reply_error(r, e, "sysctl %s = %s", key, value);
         if (!undo_has(a, UNDO_SYSCTL, key))
                 undo_push(a, UNDO_SYSCTL, key, old, NULL, 0, 0);
         r->result = json_object_new_object();

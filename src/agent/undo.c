@@ -53,19 +53,6 @@ void undo_forget(struct agent *a, enum undo_kind kind, const char *s1, const cha
         }
 }
 
-static int sysctl_write(const char *key, const char *value)
-{
-        char path[512];
-        int r = sysctl_path(key, path, sizeof path);
-        if (r < 0)
-                return r;
-        FILE *f = fopen(path, "we");
-        if (!f)
-                return -errno;
-        fputs(value, f);
-        return fclose(f) < 0 ? -errno : 0;
-}
-
 static int undo_one(struct agent *a, struct undo *u, char *what, size_t len)
 {
         int r = 0;

@@ -1,4 +1,5 @@
 #include "util.h"
+#include <ctype.h>
 
 #include <sys/random.h>
 
@@ -300,4 +301,16 @@ bool strv_has(const char *const *v, const char *s)
                 if (streq(*p, s))
                         return true;
         return false;
+}
+
+bool ifname_valid(const char *s)
+{
+        size_t n = strlen(s);
+        if (n == 0 || n > 15 || streq(s, ".") || streq(s, ".."))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (*p == '/' || *p == ':' || isspace((unsigned char)*p) ||
+                    !isprint((unsigned char)*p))
+                        return false;
+        return true;
 }

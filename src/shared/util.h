@@ -89,6 +89,10 @@ void random_hex(char *buf, size_t n);
  * maxima, tcp_mem) are host-wide: on the netns backend a run must not write
  * them, it would change the host and every other run. */
 bool sysctl_per_netns(const char *key);
+/* A name the kernel takes for a network interface (dev_valid_name): 1 to 15
+ * printable characters, no '/', ':' or space, not "." or "..". The one check
+ * of the agent, the inventory and the topology parser. */
+bool ifname_valid(const char *s);
 
 /* The lab's own places (malloc'd): $XDG_DATA_HOME/mptcplab/SUB (results,
  * run directories; ~/.local/share when unset) and $XDG_CACHE_HOME/mptcplab/SUB

@@ -62,18 +62,6 @@ static char *mac_norm(const char *s)
         return m;
 }
 
-static bool ifname_ok(const char *s)
-{
-        size_t n = strlen(s);
-        if (n == 0 || n > 15 || streq(s, ".") || streq(s, ".."))
-                return false;
-        for (const char *p = s; *p; p++)
-                if (*p == '/' || *p == ':' || isspace((unsigned char)*p) ||
-                    !isprint((unsigned char)*p))
-                        return false;
-        return true;
-}
-
 static void parse_machine(struct pctx *c, struct inv_machine *m, const char *name,
                           struct fy_node *n)
 {
@@ -174,7 +162,7 @@ static void parse_nic(struct pctx *c, struct inv_node *nd, const char *iface, st
                                      "%s: mac \"%s\" is not a MAC address (aa:bb:cc:dd:ee:ff)",
                                      what, s);
                 } else if (streq(k, "name")) {
-                        if ((s = yx_str(c, x, what)) && !ifname_ok(s))
+                        if ((s = yx_str(c, x, what)) && !ifname_valid(s))
                                 perr(c, x, "%s: name \"%s\" is not an interface name", what, s);
                         else if (s)
                                 nic->dev = xstrdup(s);

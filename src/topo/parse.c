@@ -628,7 +628,7 @@ static void parse_link_end(struct ctx *c, struct fy_node *n, unsigned li, unsign
                 err_at(c, n, "%s: no node named \"%s\" (define it under nodes:)", what, node_name);
                 return;
         }
-        if (!valid_name_len(ifname, LIM_IFNAME_LEN)) {
+        if (!ifname_valid(ifname) || !valid_name_len(ifname, LIM_IFNAME_LEN)) {
                 err_at(c, n, "%s: \"%s\" is not a valid interface name (at most %d characters)",
                        what, ifname, LIM_IFNAME_LEN);
                 return;
