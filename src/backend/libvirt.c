@@ -245,49 +245,30 @@ static void mac_of(unsigned link, unsigned side, char *buf, size_t len)
         snprintf(buf, len, "52:54:00:%02x:%02x:%02x", (link >> 8) & 0xff, link & 0xff, side + 1);
 }
 
-struct sb {
-        char *s;
-        size_t len;
-};
-
-_printf_(2, 3) static void sb_add(struct sb *b, const char *fmt, ...)
-{
-        va_list ap;
-        char *piece;
-        va_start(ap, fmt);
-        if (vasprintf(&piece, fmt, ap) < 0)
-                abort();
-        va_end(ap);
-        size_t n = strlen(piece);
-        b->s = xreallocarray(b->s, b->len + n + 1, 1);
-        memcpy(b->s + b->len, piece, n + 1);
-        b->len += n;
-        free(piece);
-}
-
 /* Paths in our XML come from us and the user's kernel path: escape them. */
 static char *xml_escape(const char *s)
 {
-        struct sb b = {xstrdup(""), 0};
+        struct strbuf b = {0};
+        strbuf_printf(&b, "%s", "");
         for (; *s; s++)
                 switch (*s) {
                 case '&':
-                        sb_add(&b, "&amp;");
+                        strbuf_printf(&b, "&amp;");
                         break;
                 case '<':
-                        sb_add(&b, "&lt;");
+                        strbuf_printf(&b, "&lt;");
                         break;
                 case '>':
-                        sb_add(&b, "&gt;");
+                        strbuf_printf(&b, "&gt;");
                         break;
                 case '\'':
-                        sb_add(&b, "&apos;");
+                        strbuf_printf(&b, "&apos;");
                         break;
                 case '"':
-                        sb_add(&b, "&quot;");
+                        strbuf_printf(&b, "&quot;");
                         break;
                 default:
-                        sb_add(&b, "%c", *s);
+                        strbuf_printf(&b, "%c", *s);
                 }
         return b.s;
 }
@@ -310,65 +291,68 @@ static char *domain_xml(struct lab *lab, struct lv *lv, struct lv_node *ln)
 {
         const struct topo_node *tn = lab->nodes[ln->index].tn;
         const struct topo *t = lab->t;
-        struct sb b = {NULL, 0};
+        struct strbuf b = {0};
         bool remote = ln->hv->remote, kvm = ln->hv->kvm;
         _cleanup_free_ char *img = xml_escape(ln->kernel_path ? ln->kernel_path : ln->ks.image);
         _cleanup_free_ char *initrd = xml_escape(remote ? ln->initrd_path : ln->image);
         _cleanup_free_ char *con = xml_escape(lab->nodes[ln->index].console);
         _cleanup_free_ char *sock = xml_escape(ln->sock);
-        sb_add(&b, "<domain type='%s'>\n  <name>%s</name>\n", kvm ? "kvm" : "qemu", ln->name);
-        sb_add(&b, "  <memory unit='KiB'>%llu</memory>\n  <vcpu>%u</vcpu>\n",
-               (unsigned long long)(tn->memory >> 10), tn->cpus);
-        sb_add(&b, "  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n");
+        strbuf_printf(&b, "<domain type='%s'>\n  <name>%s</name>\n", kvm ? "kvm" : "qemu",
+                      ln->name);
+        strbuf_printf(&b, "  <memory unit='KiB'>%llu</memory>\n  <vcpu>%u</vcpu>\n",
+                      (unsigned long long)(tn->memory >> 10), tn->cpus);
+        strbuf_printf(&b, "  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n");
         /* qboot loads a kernel sooner than SeaBIOS under TCG */
         if (access(QBOOT_ROM, R_OK) == 0)
-                sb_add(&b, "    <loader readonly='yes' type='rom'>" QBOOT_ROM "</loader>\n");
-        sb_add(&b, "    <kernel>%s</kernel>\n    <initrd>%s</initrd>\n", img, initrd);
+                strbuf_printf(&b, "    <loader readonly='yes' type='rom'>" QBOOT_ROM "</loader>\n");
+        strbuf_printf(&b, "    <kernel>%s</kernel>\n    <initrd>%s</initrd>\n", img, initrd);
         /* loglevel 5 keeps WARNINGs (KERN_WARNING) on the console; panic=-1 reboots at
          * once and on_reboot destroys the domain, so a panicked node disappears.
          * Boot-only switches, nothing a measurement sees: no BIOS EDD probe, no
          * crypto self-tests at algorithm registration, no PS/2 mouse or PnP
          * probe: under TCG the agent answers 1.4 s sooner (5.4 -> 4.0 s) */
-        sb_add(&b,
-               "    <cmdline>console=ttyS0 loglevel=5 panic=-1 edd=off cryptomgr.notests "
-               "i8042.noaux i8042.nopnp %smptcplab.node=%s mptcplab.if=",
-               lv->probing ? "mptcplab.probe " : "", tn->name);
+        strbuf_printf(&b,
+                      "    <cmdline>console=ttyS0 loglevel=5 panic=-1 edd=off cryptomgr.notests "
+                      "i8042.noaux i8042.nopnp %smptcplab.node=%s mptcplab.if=",
+                      lv->probing ? "mptcplab.probe " : "", tn->name);
         for (unsigned i = 0; i < tn->n_ifaces; i++) {
                 const struct topo_link *l = &t->links[tn->ifaces[i].link];
                 unsigned side = l->end[0].node == ln->index && l->end[0].iface == i ? 0 : 1;
                 char mac[32];
                 mac_of((unsigned)tn->ifaces[i].link, side, mac, sizeof mac);
-                sb_add(&b, "%s%s@%s", i ? "," : "", tn->ifaces[i].name, mac);
+                strbuf_printf(&b, "%s%s@%s", i ? "," : "", tn->ifaces[i].name, mac);
         }
-        sb_add(&b, "</cmdline>\n  </os>\n");
+        strbuf_printf(&b, "</cmdline>\n  </os>\n");
         /* ACPI costs about 0.5 s of boot under TCG, but without it (no HPET, no PM
          * timer) the guest cannot calibrate its TSC against the PIT and calls its
          * clock unstable: timekeeping matters more in a performance lab */
         /* a KVM guest gets the host's PMU: hardware cycles (cycles_per_byte) */
-        sb_add(&b, kvm ? "  <features><acpi/><apic/><pmu state='on'/></features>\n"
-                       : "  <features><acpi/><apic/></features>\n");
-        sb_add(&b, kvm ? "  <cpu mode='host-passthrough'/>\n" : "  <cpu mode='maximum'/>\n");
-        sb_add(&b, "  <clock offset='utc'/>\n  <on_poweroff>destroy</on_poweroff>\n"
-                   "  <on_reboot>destroy</on_reboot>\n  <on_crash>destroy</on_crash>\n"
-                   "  <devices>\n    <controller type='usb' model='none'/>\n");
+        strbuf_printf(&b, kvm ? "  <features><acpi/><apic/><pmu state='on'/></features>\n"
+                              : "  <features><acpi/><apic/></features>\n");
+        strbuf_printf(&b, kvm ? "  <cpu mode='host-passthrough'/>\n" : "  <cpu mode='maximum'/>\n");
+        strbuf_printf(&b, "  <clock offset='utc'/>\n  <on_poweroff>destroy</on_poweroff>\n"
+                          "  <on_reboot>destroy</on_reboot>\n  <on_crash>destroy</on_crash>\n"
+                          "  <devices>\n    <controller type='usb' model='none'/>\n");
         if (remote) {
                 /* on another host: console and channel come to us as libvirt streams */
-                sb_add(&b, "    <serial type='pty'><target port='0'/></serial>\n"
-                           "    <console type='pty'><target type='serial' port='0'/></console>\n"
-                           "    <channel type='unix'><source mode='bind'/>"
-                           "<target type='virtio' name='mptcplab.agent'/></channel>\n");
+                strbuf_printf(&b,
+                              "    <serial type='pty'><target port='0'/></serial>\n"
+                              "    <console type='pty'><target type='serial' port='0'/></console>\n"
+                              "    <channel type='unix'><source mode='bind'/>"
+                              "<target type='virtio' name='mptcplab.agent'/></channel>\n");
         } else {
-                sb_add(&b,
-                       "    <serial type='file'><source path='%s'/><target port='0'/></serial>\n",
-                       con);
-                sb_add(&b,
-                       "    <console type='file'><source path='%s'/><target type='serial' "
-                       "port='0'/></console>\n",
-                       con);
-                sb_add(&b,
-                       "    <channel type='unix'><source mode='bind' path='%s'/>"
-                       "<target type='virtio' name='mptcplab.agent'/></channel>\n",
-                       sock);
+                strbuf_printf(
+                        &b,
+                        "    <serial type='file'><source path='%s'/><target port='0'/></serial>\n",
+                        con);
+                strbuf_printf(&b,
+                              "    <console type='file'><source path='%s'/><target type='serial' "
+                              "port='0'/></console>\n",
+                              con);
+                strbuf_printf(&b,
+                              "    <channel type='unix'><source mode='bind' path='%s'/>"
+                              "<target type='virtio' name='mptcplab.agent'/></channel>\n",
+                              sock);
         }
         for (unsigned i = 0; i < tn->n_ifaces && !lv->probing; i++) {
                 unsigned li = (unsigned)tn->ifaces[i].link;
@@ -380,26 +364,27 @@ static char *domain_xml(struct lab *lab, struct lv *lv, struct lv_node *ln)
                 mac_of(li, side, mac, sizeof mac);
                 if (lv->bridges) {
                         /* the tap is named after the run too: mtRUNID-LINKa|b */
-                        sb_add(&b,
-                               "    <interface type='bridge'><mac address='%s'/>"
-                               "<source bridge='%s'/><target dev='mt%s-%u%c'/>"
-                               "<model type='virtio'/></interface>\n",
-                               mac, lv->bridges[li], lab->run_id, li, side ? 'b' : 'a');
+                        strbuf_printf(&b,
+                                      "    <interface type='bridge'><mac address='%s'/>"
+                                      "<source bridge='%s'/><target dev='mt%s-%u%c'/>"
+                                      "<model type='virtio'/></interface>\n",
+                                      mac, lv->bridges[li], lab->run_id, li, side ? 'b' : 'a');
                         continue;
                 }
                 const struct lv_node *peer = &lv->n[l->end[!side].node];
                 char here[INET_ADDRSTRLEN], there[INET_ADDRSTRLEN];
                 udp_addr(ln, peer, here);
                 udp_addr(peer, ln, there);
-                sb_add(&b,
-                       "    <interface type='udp'><mac address='%s'/>"
-                       "<source address='%s' port='%u'><local address='%s' "
-                       "port='%u'/>"
-                       "</source><model type='virtio'/></interface>\n",
-                       mac, there, rport, here, lport);
+                strbuf_printf(&b,
+                              "    <interface type='udp'><mac address='%s'/>"
+                              "<source address='%s' port='%u'><local address='%s' "
+                              "port='%u'/>"
+                              "</source><model type='virtio'/></interface>\n",
+                              mac, there, rport, here, lport);
         }
-        sb_add(&b, "    <memballoon model='none'/>\n    <video><model type='none'/></video>\n"
-                   "  </devices>\n</domain>\n");
+        strbuf_printf(&b,
+                      "    <memballoon model='none'/>\n    <video><model type='none'/></video>\n"
+                      "  </devices>\n</domain>\n");
         return b.s;
 }
 

@@ -600,19 +600,8 @@ static int kernel_finish(struct lab *lab, unsigned i, char **err)
 /* Does prefix p hold address ip (text)? */
 static bool prefix_covers(const struct topo_addr *p, const char *ip)
 {
-        unsigned char a[16], b[16];
-        int fam = strchr(ip, ':') ? AF_INET6 : AF_INET;
-        if (fam != p->family || inet_pton(fam, ip, a) != 1)
-                return false;
-        memcpy(b, fam == AF_INET ? (const void *)&p->u.v4 : (const void *)&p->u.v6,
-               fam == AF_INET ? 4 : 16);
-        unsigned bits = p->prefix;
-        for (unsigned i = 0; bits && i<16; i++, bits = bits> 8 ? bits - 8 : 0) {
-                unsigned char mask = (unsigned char)(0xff00 >> (bits >= 8 ? 8 : bits));
-                if ((a[i] & mask) != (b[i] & mask))
-                        return false;
-        }
-        return true;
+        struct topo_addr a;
+        return topo_addr_parse(ip, false, &a) == 0 && topo_addr_in(p, &a);
 }
 
 /* The topology must not re-route the controller's path to a machine: no
@@ -632,13 +621,18 @@ static int check_controller_path(struct lab *lab, char **err)
                                 const struct topo_addr *ad = &n->tn->ifaces[k].addrs[j];
                                 if (!prefix_covers(ad, ctl))
                                         continue;
-                                *err = xasprintf("node %s interface %s: its address %s puts the "
+                                int li = n->tn->ifaces[k].link;
+                                struct topo_pos pos =
+                                        li >= 0 ? lab->t->links[li].pos : (struct topo_pos){0};
+                                *err = xasprintf("%s:%d:%d: node %s interface %s: its address %s "
+                                                 "puts the "
                                                  "controller's address %s on a test link: the "
                                                  "machine's replies to the lab's ssh connection "
                                                  "would leave by it. Refused before anything is "
                                                  "configured; give the test links a subnet of "
                                                  "their own",
-                                                 n->tn->name, n->tn->ifaces[k].name,
+                                                 lab->t->file, pos.line, pos.col, n->tn->name,
+                                                 n->tn->ifaces[k].name,
                                                  topo_addr_str(ad, true, buf, sizeof buf), ctl);
                                 return -EPERM;
                         }
@@ -646,10 +640,11 @@ static int check_controller_path(struct lab *lab, char **err)
                         const struct topo_route *rt = &n->tn->routes[k];
                         if (!prefix_covers(&rt->dst, ctl))
                                 continue;
-                        *err = xasprintf("node %s: its route to %s would re-route the machine's "
+                        *err = xasprintf("%s:%d:%d: node %s: its route to %s would re-route the "
+                                         "machine's "
                                          "path to the controller (%s, the lab's ssh connection). "
                                          "Refused before anything is configured",
-                                         n->tn->name,
+                                         lab->t->file, rt->pos.line, rt->pos.col, n->tn->name,
                                          topo_addr_str(&rt->dst, true, buf, sizeof buf), ctl);
                         return -EPERM;
                 }

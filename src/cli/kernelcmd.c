@@ -1,7 +1,7 @@
 /* kernelcmd.c - `mptcplab kernel check KERNEL [TOPOLOGY]`: what a kernel lacks
  * for the lab and for a topology, by config option and the feature that needs
  * it; the same check stops a run before any VM boots. */
-#include "series.h"
+#include "verbs.h"
 #include "../backend/kernel.h"
 #include "../shared/util.h"
 

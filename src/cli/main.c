@@ -1,5 +1,7 @@
 /* main.c - the mptcplab command: a table of verbs. */
-#include "series.h"
+#include "verbs.h"
+#include "../run/caches.h"
+#include "../backend/backend.h"
 #include "../shared/spawn.h"
 #include "../shared/util.h"
 #include "../topo/inventory.h"
@@ -46,9 +48,6 @@
 static int verb_validate(int argc, char **argv);
 static int verb_cleanup(int argc, char **argv);
 static int verb_backends(int argc, char **argv);
-static int verb_run(int argc, char **argv);
-static int verb_compare(int argc, char **argv);
-static int verb_check(int argc, char **argv);
 
 /* One table: dispatch, `mptcplab --help`, `mptcplab VERB --help` and the man
  * page (`mptcplab --man`, built and installed by meson) all come from it. */
@@ -126,7 +125,7 @@ static const struct verb {
         "exit codes: 0 ok, 1 a regression or a node's kernel crashed, 2 bad input,\n"              \
         "3 infrastructure failure\n"
 
-static void usage(FILE *f)
+void cli_usage(FILE *f)
 {
         fprintf(f, "usage: mptcplab VERB [OPTIONS]   (mptcplab VERB --help)\n");
         for (unsigned i = 0; i < ELEMENTSOF(verbs); i++)
@@ -284,332 +283,6 @@ static int verb_validate(int argc, char **argv)
         return rc;
 }
 
-static char **add_set(char **v, unsigned *n, const char *s)
-{
-        v = xreallocarray(v, *n + 1, sizeof(char *));
-        v[(*n)++] = (char *)s;
-        return v;
-}
-
-/* run, compare and check share their options. */
-static int run_like(int argc, char **argv, const char *verb)
-{
-        enum {
-                O_RUNS = 256,
-                O_THRESHOLD,
-                O_SET,
-                O_SET_A,
-                O_SET_B,
-                O_KA,
-                O_KB,
-                O_DB,
-                O_NOSTORE,
-                O_BISECT,
-                O_BASELINE,
-                O_LINKS,
-                O_INVENTORY,
-                O_CONCURRENT,
-                O_MAX_RUNS,
-                O_WARMUP_RUNS,
-                O_ALLOW_DIFFERENT,
-                O_ORDER
-        };
-        static const struct option opts[] = {
-                {"backend", required_argument, NULL, 'b'},
-                {"json", required_argument, NULL, 'j'},
-                {"agent", required_argument, NULL, 'a'},
-                {"verbose", no_argument, NULL, 'v'},
-                {"kernel", required_argument, NULL, 'k'},
-                {"uri", required_argument, NULL, 'u'},
-                {"run-dir", required_argument, NULL, 'd'},
-                {"runs", required_argument, NULL, O_RUNS},
-                {"set", required_argument, NULL, O_SET},
-                {"set-a", required_argument, NULL, O_SET_A},
-                {"set-b", required_argument, NULL, O_SET_B},
-                {"kernel-a", required_argument, NULL, O_KA},
-                {"kernel-b", required_argument, NULL, O_KB},
-                {"db", required_argument, NULL, O_DB},
-                {"no-store", no_argument, NULL, O_NOSTORE},
-                {"bisect", no_argument, NULL, O_BISECT},
-                {"baseline", required_argument, NULL, O_BASELINE},
-                {"threshold", required_argument, NULL, O_THRESHOLD},
-                {"links", required_argument, NULL, O_LINKS},
-                {"inventory", required_argument, NULL, O_INVENTORY},
-                {"allow-concurrent", no_argument, NULL, O_CONCURRENT},
-                {"max-runs", required_argument, NULL, O_MAX_RUNS},
-                {"warmup-runs", required_argument, NULL, O_WARMUP_RUNS},
-                {"allow-different", no_argument, NULL, O_ALLOW_DIFFERENT},
-                {"order", required_argument, NULL, O_ORDER},
-                {NULL, 0, NULL, 0},
-        };
-        char agent_buf[PATH_MAX];
-        struct series_opts o = {.backend = "libvirt", .compare = streq(verb, "compare")};
-        int c, rc;
-        char *end;
-        optind = 1;
-        while ((c = getopt_long(argc, argv, "b:j:a:vk:u:d:", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'b':
-                        o.backend = optarg;
-                        break;
-                case 'j':
-                        o.json_out = optarg;
-                        break;
-                case 'a':
-                        o.agent_path = optarg;
-                        break;
-                case 'v':
-                        log_set_level(LOG_LVL_DEBUG);
-                        break;
-                case 'k':
-                        o.kernel_a = o.kernel_b = optarg;
-                        break;
-                case 'u':
-                        o.uri = optarg;
-                        break;
-                case 'd':
-                        o.run_dir = optarg;
-                        break;
-                case O_MAX_RUNS:
-                        o.max_runs = (unsigned)strtoul(optarg, &end, 10);
-                        if (*end || o.max_runs < 3 || o.max_runs > 1000) {
-                                log_error("%s: --max-runs %s is not a number from 3 to 1000", verb,
-                                          optarg);
-                                return EXIT_INPUT;
-                        }
-                        break;
-                case O_WARMUP_RUNS:
-                        if (!streq(optarg, "0") && !streq(optarg, "1")) {
-                                log_error("%s: --warmup-runs is 0 or 1, not %s", verb, optarg);
-                                return EXIT_INPUT;
-                        }
-                        o.no_warmup_run = streq(optarg, "0");
-                        break;
-                case O_RUNS:
-                        if (streq(optarg, "auto")) {
-                                o.runs_auto = true;
-                                break;
-                        }
-                        o.runs = (unsigned)strtoul(optarg, &end, 10);
-                        if (*end || o.runs < 1 || o.runs > 1000) {
-                                log_error("%s: --runs %s is not a number from 1 to 1000", verb,
-                                          optarg);
-                                return EXIT_INPUT;
-                        }
-                        break;
-                case O_SET:
-                        o.sets_a = add_set(o.sets_a, &o.n_sets_a, optarg);
-                        o.sets_b = add_set(o.sets_b, &o.n_sets_b, optarg);
-                        break;
-                case O_SET_A:
-                        o.sets_a = add_set(o.sets_a, &o.n_sets_a, optarg);
-                        break;
-                case O_SET_B:
-                        o.sets_b = add_set(o.sets_b, &o.n_sets_b, optarg);
-                        break;
-                case O_KA:
-                        o.kernel_a = optarg;
-                        break;
-                case O_KB:
-                        o.kernel_b = optarg;
-                        break;
-                case O_DB:
-                        o.db = optarg;
-                        break;
-                case O_NOSTORE:
-                        o.no_store = true;
-                        break;
-                case O_BISECT:
-                        o.bisect = true;
-                        break;
-                case O_CONCURRENT:
-                        o.allow_concurrent = true;
-                        break;
-                case O_ALLOW_DIFFERENT:
-                        o.allow_different = true;
-                        break;
-                case O_BASELINE:
-                        o.baseline = optarg;
-                        break;
-                case O_INVENTORY:
-                        o.inventory = optarg;
-                        break;
-                case O_ORDER:
-                        if (!streq(optarg, "interleaved") && !streq(optarg, "blocked")) {
-                                log_error("%s: --order %s: interleaved (A B A B, the default) or "
-                                          "blocked (every A run, then every B run)",
-                                          verb, optarg);
-                                return EXIT_INPUT;
-                        }
-                        o.blocked = streq(optarg, "blocked");
-                        break;
-                case O_LINKS: /* checked against the backend's modes below */
-                        o.links = optarg;
-                        break;
-                case O_THRESHOLD:
-                        if (series_set_threshold(optarg) < 0) {
-                                log_error(
-                                        "%s: --threshold %s: expected METRIC=PERCENT with a metric "
-                                        "of docs/verdicts.md (goodput_mbps=0.5)",
-                                        verb, optarg);
-                                return EXIT_INPUT;
-                        }
-                        break;
-                default:
-                        usage(stderr);
-                        return EXIT_INPUT;
-                }
-        }
-        if (optind + 1 != argc) {
-                log_error("%s: expected one topology file", verb);
-                rc = EXIT_INPUT;
-                goto out;
-        }
-        o.file = argv[optind];
-        const struct backend_ops *be = backend_find(o.backend);
-        if (o.links && be && !be->link_modes) {
-                log_error("%s: --links: the %s backend makes its links one way", verb, o.backend);
-                rc = EXIT_INPUT;
-                goto out;
-        }
-        if (o.links && be && !strv_has(be->link_modes, o.links)) {
-                _cleanup_free_ char *modes = strv_join(be->link_modes, ", ");
-                log_error("%s: --links %s: the %s backend takes %s", verb, o.links, o.backend,
-                          modes);
-                rc = EXIT_INPUT;
-                goto out;
-        }
-        if (o.compare &&
-            (o.n_sets_a == o.n_sets_b &&
-             !memcmp(o.sets_a, o.sets_b, o.n_sets_a * sizeof(char *))) &&
-            !o.kernel_a && !o.kernel_b)
-                log_warn("compare: both sides are the same (an A/A comparison)");
-        if (streq(verb, "check") && !o.baseline) {
-                log_error("check: --baseline NAME is required");
-                rc = EXIT_INPUT;
-                goto out;
-        }
-        if ((o.compare || o.baseline) && o.no_store && o.baseline) {
-                log_error("check needs the database (--no-store)");
-                rc = EXIT_INPUT;
-                goto out;
-        }
-        if (o.runs_auto && !o.compare && !o.baseline) {
-                log_error("%s: --runs auto needs a comparison (compare, or check --baseline)",
-                          verb);
-                rc = EXIT_INPUT;
-                goto out;
-        }
-        if (o.blocked && !o.compare) {
-                log_error("%s: --order goes with compare", verb);
-                rc = EXIT_INPUT;
-                goto out;
-        }
-        if (o.blocked && o.runs_auto) {
-                log_error("%s: --order blocked takes a fixed --runs N: --runs auto stops after a "
-                          "pair, which a blocked order does not have until side B",
-                          verb);
-                rc = EXIT_INPUT;
-                goto out;
-        }
-        if (o.max_runs && !o.runs_auto) {
-                log_error("%s: --max-runs goes with --runs auto", verb);
-                rc = EXIT_INPUT;
-                goto out;
-        }
-        if (o.runs_auto)
-                o.runs = o.max_runs ? o.max_runs : 12;
-        if ((o.compare || o.baseline) && !o.runs)
-                o.runs = 5;
-        if (!o.agent_path)
-                o.agent_path = find_agent(agent_buf, sizeof agent_buf);
-        rc = series_run(&o);
-out:
-        free(o.sets_a);
-        free(o.sets_b);
-        return rc;
-}
-
-static int verb_run(int argc, char **argv)
-{
-        return run_like(argc, argv, "run");
-}
-
-static int verb_compare(int argc, char **argv)
-{
-        return run_like(argc, argv, "compare");
-}
-
-static int verb_check(int argc, char **argv)
-{
-        return run_like(argc, argv, "check");
-}
-
-struct entry {
-        char *path;
-        time_t mtime;
-};
-
-static int newest_first(const void *a, const void *b)
-{
-        const struct entry *x = a, *y = b;
-        return x->mtime < y->mtime ? 1 : x->mtime > y->mtime ? -1 : 0;
-}
-
-static int rm_rf(const char *path)
-{
-        char *argv[] = {"rm", "-rf", "--one-file-system", "--", (char *)path, NULL};
-        int st = 0;
-        int r = spawn_run(argv, 60000, NULL, NULL, &st);
-        return r < 0 ? r : st ? -EIO : 0;
-}
-
-/* Keeps the newest `keep` entries of dir whose names start with prefix and
- * (when suffix) end with suffix; removes the rest, and never anything younger
- * than min_age seconds (a run in progress). Returns how many went. */
-static unsigned prune(const char *dir, const char *prefix, const char *suffix, unsigned keep,
-                      time_t min_age, unsigned *failed)
-{
-        DIR *d = opendir(dir);
-        if (!d)
-                return 0;
-        struct entry *v = NULL;
-        size_t n = 0;
-        struct dirent *e;
-        while ((e = readdir(d))) {
-                size_t l = strlen(e->d_name), sl = suffix ? strlen(suffix) : 0;
-                if (e->d_name[0] == '.' || strncmp(e->d_name, prefix, strlen(prefix)) ||
-                    (suffix && (l < sl || strcmp(e->d_name + l - sl, suffix))))
-                        continue;
-                struct stat st;
-                char *p = xasprintf("%s/%s", dir, e->d_name);
-                if (lstat(p, &st) < 0) {
-                        free(p);
-                        continue;
-                }
-                v = xreallocarray(v, n + 1, sizeof *v);
-                v[n++] = (struct entry){p, st.st_mtime};
-        }
-        closedir(d);
-        qsort(v, n, sizeof *v, newest_first);
-        unsigned gone = 0;
-        time_t now = time(NULL);
-        for (size_t i = 0; i < n; i++) {
-                if (i >= keep && now - v[i].mtime >= min_age) {
-                        if (rm_rf(v[i].path) == 0) {
-                                gone++;
-                                log_info("removed %s", v[i].path);
-                        } else {
-                                log_error("cannot remove %s", v[i].path);
-                                (*failed)++;
-                        }
-                }
-                free(v[i].path);
-        }
-        free(v);
-        return gone;
-}
-
 /* Removes what runs that died without tearing down left (only possible when an
  * agent itself was killed with SIGKILL), each backend its own kind of object,
  * never one that a live owner holds. With --caches, also the guest images and
@@ -637,14 +310,9 @@ static int verb_cleanup(int argc, char **argv)
         unsigned removed = 0, failed = backend_cleanup_all(&removed);
         if (inventory && ssh_cleanup_inventory(inventory, &removed, &failed) < 0)
                 return EXIT_INPUT;
-        if (caches) {
-                _cleanup_free_ char *images = lab_cache_path("images");
-                _cleanup_free_ char *runs = lab_data_path("runs");
-                /* a run may be going: its directory is younger than a day */
-                removed += prune(images, "initramfs-", ".cpio", keep >= 0 ? (unsigned)keep : 5, 60,
-                                 &failed);
-                removed += prune(runs, "", NULL, keep >= 0 ? (unsigned)keep : 20, 86400, &failed);
-        }
+        if (caches)
+                removed += caches_prune(keep >= 0 ? (unsigned)keep : 5,
+                                        keep >= 0 ? (unsigned)keep : 20, &failed);
         log_info("cleanup: %u stale object(s) removed", removed);
         return failed ? EXIT_INFRA : EXIT_OK;
 }
@@ -662,7 +330,7 @@ int main(int argc, char **argv)
         signal(SIGPIPE, SIG_IGN);
         if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h") ||
             streq(argv[1], "help")) {
-                usage(argc < 2 ? stderr : stdout);
+                cli_usage(argc < 2 ? stderr : stdout);
                 return argc < 2 ? EXIT_INPUT : EXIT_OK;
         }
         if (streq(argv[1], "--man")) {
@@ -679,6 +347,6 @@ int main(int argc, char **argv)
                         return verbs[i].fn(argc - 1, argv + 1);
                 }
         log_error("unknown verb \"%s\"", argv[1]);
-        usage(stderr);
+        cli_usage(stderr);
         return EXIT_INPUT;
 }

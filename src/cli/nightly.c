@@ -2,8 +2,9 @@
  * a plan's scenarios, looks for change points in each topology's history and
  * says what moved; `mptcplab changes` lists and triages the change points;
  * `mptcplab exclude` leaves a run out of history. */
-#include "hostlock.h"
-#include "series.h"
+#include "../shared/owner.h"
+#include "verbs.h"
+#include "../run/nightly.h"
 #include "../results/metrics.h"
 #include "../report/report.h"
 #include "../results/samples.h"
@@ -23,139 +24,10 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The newest build in a directory where CI drops them: a bzImage file or a
- * build tree (a directory with arch/x86/boot/bzImage), by modification time. */
-static char *newest_drop(const char *dir, char **err)
+/* A scenario's series, once it ran: its lines on stdout, its exit status */
+static int show_scenario(void *user, const struct series_result *r)
 {
-        DIR *d = opendir(dir);
-        if (!d) {
-                *err = xasprintf("kernel drop directory %s: %s", dir, strerror(errno));
-                return NULL;
-        }
-        char *best = NULL;
-        time_t best_t = 0;
-        struct dirent *e;
-        while ((e = readdir(d))) {
-                if (e->d_name[0] == '.')
-                        continue;
-                _cleanup_free_ char *p = xasprintf("%s/%s", dir, e->d_name);
-                _cleanup_free_ char *img = xasprintf("%s/arch/x86/boot/bzImage", p);
-                struct stat st;
-                const char *what = stat(img, &st) == 0 ? img : p;
-                if (stat(what, &st) < 0 || (!S_ISREG(st.st_mode) && what == p))
-                        continue;
-                if (!best || st.st_mtime > best_t) {
-                        free(best);
-                        best = xstrdup(p);
-                        best_t = st.st_mtime;
-                }
-        }
-        closedir(d);
-        if (!best)
-                *err = xasprintf("kernel drop directory %s has no build (a bzImage or a tree)",
-                                 dir);
-        return best;
-}
-
-/* The change points of one topology's history: per workload and metric, the
- * medians of each night (series) in the order the nights ran, searched with
- * the metric's threshold as the smallest change. New ones are stored; all
- * are returned as JSON. Only key metrics unless all_metrics. */
-static int analyse(struct store *db, const char *topology, const struct topo *t, bool all_metrics,
-                   struct json_object *found, char **err)
-{
-        struct samples h = {0};
-        int r = store_history_samples(db, topology, &h, err);
-        if (r < 0)
-                return r;
-        /* the nights, in order */
-        const char **nights = xcalloc(h.n + 1, sizeof *nights);
-        size_t n_nights = 0;
-        for (size_t i = 0; i < h.n; i++) {
-                const char *s = h.v[i].series;
-                if (s && (!n_nights || !streq(nights[n_nights - 1], s))) {
-                        bool seen = false;
-                        for (size_t k = 0; k < n_nights && !seen; k++)
-                                seen = streq(nights[k], s);
-                        if (!seen)
-                                nights[n_nights++] = s;
-                }
-        }
-        const char *wls[64];
-        unsigned n_wl = samples_workloads(&h, wls, ELEMENTSOF(wls)), nm;
-        const struct metric *m = metric_all(&nm);
-        double *x = xcalloc(n_nights + 1, sizeof *x), *v = xcalloc(h.n + 1, sizeof *v);
-        size_t *night_of = xcalloc(n_nights + 1, sizeof *night_of);
-        for (unsigned w = 0; w < n_wl; w++)
-                for (unsigned k = 0; k < nm; k++) {
-                        const struct topo_workload *tw = topo_find_workload(t, wls[w]);
-                        if (!all_metrics && !metric_is_key(&m[k], tw))
-                                continue;
-                        /* per-night medians; a night without the metric is skipped */
-                        size_t n = 0;
-                        for (size_t night = 0; night < n_nights; night++) {
-                                size_t c = 0;
-                                for (size_t i = 0; i < h.n; i++)
-                                        if (h.v[i].series && streq(h.v[i].series, nights[night]) &&
-                                            h.v[i].metric == &m[k] &&
-                                            streq(h.v[i].workload, wls[w]) &&
-                                            isfinite(h.v[i].value))
-                                                v[c++] = h.v[i].value;
-                                if (!c)
-                                        continue;
-                                night_of[n] = night;
-                                x[n++] = stats_median(v, c);
-                        }
-                        struct change_point cp[32];
-                        struct cp_options o = {.max_p = 0.001,
-                                               .min_rel = metric_threshold(&m[k]),
-                                               .min_seg = 3,
-                                               .window = 64};
-                        size_t got = cp_detect(x, n, &o, cp, ELEMENTSOF(cp));
-                        for (size_t c = 0; c < got; c++) {
-                                const char *before = nights[night_of[cp[c].index - 1]],
-                                           *after = nights[night_of[cp[c].index]];
-                                _cleanup_free_ char *kb = NULL, *ka = NULL;
-                                char *e = NULL;
-                                if (store_series_kernels(db, before, &kb, &e) < 0 ||
-                                    store_series_kernels(db, after, &ka, &e) < 0)
-                                        free(e);
-                                bool regression =
-                                        m[k].higher_is_better ? cp[c].rel < 0 : cp[c].rel > 0;
-                                struct store_change_point sc = {.topology = topology,
-                                                                .workload = wls[w],
-                                                                .metric = m[k].name,
-                                                                .series_before = before,
-                                                                .series_after = after,
-                                                                .kernels_before = kb,
-                                                                .kernels_after = ka,
-                                                                .mean_before = cp[c].mean_before,
-                                                                .mean_after = cp[c].mean_after,
-                                                                .rel = cp[c].rel,
-                                                                .p = cp[c].p,
-                                                                .regression = regression};
-                                bool is_new = false;
-                                int64_t id = store_change_point_add(db, &sc, &is_new, &e);
-                                if (id < 0) {
-                                        log_warn("%s", e);
-                                        free(e);
-                                        continue;
-                                }
-                                struct json_object *o2 = json_object_new_object();
-                                json_object_object_add(o2, "id", json_object_new_int64(id));
-                                json_object_object_add(o2, "new", json_object_new_boolean(is_new));
-                                json_object_object_add(
-                                        o2, "night",
-                                        json_object_new_int((int)night_of[cp[c].index] + 1));
-                                json_object_array_add(found, o2);
-                        }
-                }
-        free(x);
-        free(v);
-        free(night_of);
-        free(nights);
-        samples_clear(&h);
-        return 0;
+        return series_finish(r, stdout, NULL, false);
 }
 
 /* Is topology i's name one an earlier scenario of the plan already had? */
@@ -197,25 +69,6 @@ static void print_confirm(const char *file, struct json_object *c)
                file);
 }
 
-/* The kernel a night ran, as --kernel takes it: its first node's spec (a
- * release, an image or a build tree), else the release the node ran. */
-static char *night_kernel(struct store *db, const char *series)
-{
-        struct json_object *runs = NULL;
-        char *err = NULL;
-        if (store_run_reports(db, series, "series", &runs, &err) < 0) {
-                log_warn("%s", err);
-                free(err);
-                return NULL;
-        }
-        struct json_object *n0 =
-                json_object_array_get_idx(jarr(json_object_array_get_idx(runs, 0), "nodes"), 0);
-        const char *k = jstr(n0, "kernel_spec") ?: jstr(n0, "kernel");
-        char *r = k ? xstrdup(k) : NULL;
-        json_object_put(runs);
-        return r;
-}
-
 /* confirm: true in the plan. The compare between the kernels on both sides of
  * a new regression (the scenario's settings of tonight, at least 3 runs a
  * side); its KTAP goes to stderr, the nightly's stdout stays one document.
@@ -227,8 +80,8 @@ static void run_confirm(const struct plan *p, const struct plan_scenario *s, str
         const char *kb = jstr(c, "kernels_before"), *ka = jstr(c, "kernels_after");
         if (!kb || !ka || streq(kb, ka))
                 return; /* print_confirm said the kernel is not what changed */
-        _cleanup_free_ char *before = night_kernel(db, jstr(c, "series_before") ?: ""),
-                            *after = night_kernel(db, jstr(c, "series_after") ?: "");
+        _cleanup_free_ char *before = nightly_night_kernel(db, jstr(c, "series_before") ?: ""),
+                            *after = nightly_night_kernel(db, jstr(c, "series_after") ?: "");
         if (jstr(c, "note")) { /* confirmed (or not) on the night it was found */
                 printf("#   confirmation: %s\n", jstr(c, "note"));
                 return;
@@ -261,16 +114,11 @@ static void run_confirm(const struct plan *p, const struct plan_scenario *s, str
                 "mptcplab: nightly %s: confirming change %lld: compare %s --kernel-a %s "
                 "--kernel-b %s --runs %u\n",
                 p->name, (long long)id, s->topology, before, after, runs);
-        fflush(stdout);
-        int saved = dup(STDOUT_FILENO);
-        if (saved >= 0)
-                dup2(STDERR_FILENO, STDOUT_FILENO);
-        int r = series_run(&so);
-        fflush(stdout);
-        if (saved >= 0) {
-                dup2(saved, STDOUT_FILENO);
-                close(saved);
-        }
+        /* the confirmation's own lines go to stderr: stdout is the nightly's KTAP */
+        struct series_result sr;
+        series_run(&so, &sr);
+        int r = series_finish(&sr, stderr, NULL, false);
+        series_result_clear(&sr);
         const char *outcome = r == EXIT_REGRESSION ? "confirmed"
                               : r == EXIT_OK       ? "not confirmed"
                                                    : "could not run";
@@ -352,7 +200,7 @@ int verb_nightly(int argc, char **argv)
         }
         char *err = NULL;
         _cleanup_free_ char *kernel = NULL;
-        if (rc == EXIT_OK && p->kernel_drop && !(kernel = newest_drop(p->kernel_drop, &err))) {
+        if (rc == EXIT_OK && p->kernel_drop && !(kernel = nightly_kernel(p, &err))) {
                 log_error("%s", err);
                 free(err);
                 err = NULL;
@@ -367,39 +215,17 @@ int verb_nightly(int argc, char **argv)
         json_object_object_add(out, "schema", json_object_new_string("mptcplab.nightly/1"));
         json_object_object_add(out, "plan", json_object_new_string(p->name));
         json_object_object_add(out, "lab", json_object_new_string(p->lab ? p->lab : host));
-        uint64_t t0 = now_usec();
         bool infra = false;
-        for (unsigned i = 0; rc == EXIT_OK && i < p->n; i++) {
-                struct plan_scenario *s = &p->s[i];
-                struct json_object *so = json_object_new_object();
-                json_object_object_add(so, "topology", json_object_new_string(s->topology));
-                if (p->budget_us && now_usec() - t0 > p->budget_us) {
-                        log_warn("nightly %s: the budget is spent; %s is skipped", p->name,
-                                 s->topology);
-                        json_object_object_add(so, "skipped", json_object_new_string("budget"));
-                        json_object_array_add(scen, so);
-                        infra = true;
-                        continue;
-                }
-                fprintf(stderr, "mptcplab: nightly %s: scenario %u/%u, %s\n", p->name, i + 1, p->n,
-                        s->topology);
-                struct series_opts o = {.file = s->topology,
-                                        .sets_a = s->sets,
-                                        .n_sets_a = s->n_sets,
-                                        .kernel_a = kernel,
-                                        .runs = s->runs,
-                                        .no_warmup_run = !s->warmup_run,
-                                        .baseline = s->baseline,
-                                        .backend = p->backend ? p->backend : "libvirt",
-                                        .inventory = p->inventory,
-                                        .db = dbpath,
-                                        .lab = p->lab ? p->lab : host,
-                                        .agent_path = find_agent(agent_buf, sizeof agent_buf)};
-                int r = series_run(&o);
-                json_object_object_add(so, "exit", json_object_new_int(r));
-                json_object_array_add(scen, so);
-                if (r == EXIT_INFRA || r == EXIT_INPUT)
-                        infra = true;
+        if (rc == EXIT_OK) {
+                struct nightly_opts no = {.p = p,
+                                          .kernel = kernel,
+                                          .dbpath = dbpath,
+                                          .lab = p->lab ? p->lab : host,
+                                          .agent_path = find_agent(agent_buf, sizeof agent_buf),
+                                          .on_run = show_run,
+                                          .on_series = show_scenario};
+                json_object_put(scen);
+                scen = nightly_scenarios(&no, &infra);
         }
         json_object_object_add(out, "scenarios", scen);
         /* history: change points per topology */
@@ -414,7 +240,8 @@ int verb_nightly(int argc, char **argv)
                 for (unsigned i = 0; i < p->n; i++) {
                         if (seen_before(topos, i))
                                 continue;
-                        if (analyse(db, topos[i]->name, topos[i], all_metrics, found, &err) < 0) {
+                        if (nightly_analyse(db, topos[i]->name, topos[i], all_metrics, found,
+                                            &err) < 0) {
                                 log_error("%s", err);
                                 free(err);
                                 err = NULL;
@@ -485,14 +312,9 @@ int verb_nightly(int argc, char **argv)
         json_object_put(found);
         int exit_rc = rc != EXIT_OK ? rc : failed ? EXIT_REGRESSION : infra ? EXIT_INFRA : EXIT_OK;
         json_object_object_add(out, "exit", json_object_new_int(exit_rc));
-        if (json_out) {
-                FILE *f = fopen(json_out, "we");
-                if (!f ||
-                    fputs(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY), f) < 0 ||
-                    fclose(f) != 0) {
-                        log_error("cannot write %s", json_out);
-                        exit_rc = exit_rc == EXIT_OK ? EXIT_INFRA : exit_rc;
-                }
+        if (json_out && json_write_file(json_out, out, JSON_C_TO_STRING_PRETTY) < 0) {
+                log_error("cannot write %s", json_out);
+                exit_rc = exit_rc == EXIT_OK ? EXIT_INFRA : exit_rc;
         }
         json_object_put(out);
         /* the report of the last night of the last topology */

@@ -4,7 +4,9 @@
  * kernels (by release: the machines must have them in /boot), the same
  * workloads and number of runs. The new series is stored, then the stored
  * result and the machines' are printed side by side, each with its verdict. */
-#include "series.h"
+#include "verbs.h"
+#include "../run/reproduce.h"
+#include "../results/metrics.h"
 #include "../report/ktap.h"
 #include "../stats/stats.h"
 #include "../shared/util.h"
@@ -15,56 +17,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <sys/stat.h>
-
-/* The release every node of a side ran (hello's kernel), or NULL with *why
- * when its nodes ran different ones */
-static const char *side_release(struct json_object *reps, const char *side, char **why)
-{
-        const char *rel = NULL;
-        for (size_t i = 0; i < json_object_array_length(reps); i++) {
-                struct json_object *rj = json_object_array_get_idx(reps, i);
-                const char *s = jstr(rj, "side");
-                if (side && (!s || !streq(s, side)))
-                        continue;
-                struct json_object *nodes = jpath(rj, "nodes", NULL);
-                for (size_t k = 0; k < json_object_array_length(nodes); k++) {
-                        const char *r = jstr(json_object_array_get_idx(nodes, k), "kernel");
-                        if (!r)
-                                continue;
-                        if (rel && !streq(rel, r)) {
-                                *why = xasprintf("side %s ran two kernels (%s, %s): one release a "
-                                                 "side is what machines can switch to",
-                                                 side ? side : "-", rel, r);
-                                return NULL;
-                        }
-                        rel = r;
-                }
-        }
-        if (!rel)
-                *why = xasprintf("no kernel release is recorded for side %s", side ? side : "-");
-        return rel;
-}
-
-static unsigned side_runs(struct json_object *reps, const char *side)
-{
-        unsigned n = 0;
-        for (size_t i = 0; i < json_object_array_length(reps); i++) {
-                const char *s = jstr(json_object_array_get_idx(reps, i), "side");
-                n += side ? (s && streq(s, side)) : 1;
-        }
-        return n;
-}
-
-static const char *side_yaml(struct json_object *reps, const char *side)
-{
-        for (size_t i = 0; i < json_object_array_length(reps); i++) {
-                struct json_object *rj = json_object_array_get_idx(reps, i);
-                const char *s = jstr(rj, "side");
-                if (!side || (s && streq(s, side)))
-                        return jstr(jobj(rj, "topology"), "yaml");
-        }
-        return NULL;
-}
 
 /* "-0.93% [-1.01, -0.01] regression" of one test, or the medians of a
  * series without sides */
@@ -87,31 +39,15 @@ static const struct test_result *find_test(const struct verdicts *v, const char 
         return NULL;
 }
 
-/* The stored series' samples judged: A against B, or nothing without sides */
-static int judge_series(struct store *db, const char *id, const char *kind, struct topo *t,
-                        struct verdicts *v, struct samples *s)
+/* The median of a workload's valid values of one metric in the samples */
+static double median_of(const struct samples *s, const char *workload, const struct metric *m)
 {
-        char *err = NULL;
-        if (store_samples(db, id, kind, false, s, &err) < 0) {
-                log_error("%s", err);
-                free(err);
-                return -EIO;
-        }
-        verdicts_compute(s, "A", s, "B", t, v);
-        return 0;
-}
-
-static double median_of(const struct samples *s, const char *workload, const char *metric)
-{
-        double *v = xcalloc(s->n + 1, sizeof *v);
-        size_t n = 0;
-        for (size_t i = 0; i < s->n; i++)
-                if (s->v[i].valid && streq(s->v[i].workload, workload) &&
-                    streq(s->v[i].metric->name, metric))
-                        v[n++] = s->v[i].value;
-        double m = stats_median(v, n);
+        double *v;
+        size_t n;
+        samples_values(s, NULL, workload, m, true, &v, &n);
+        double med = stats_median(v, n);
         free(v);
-        return m;
+        return med;
 }
 
 int verb_reproduce(int argc, char **argv)
@@ -183,65 +119,21 @@ int verb_reproduce(int argc, char **argv)
                 return EXIT_INFRA;
         int rc = EXIT_INPUT;
         char *err = NULL;
-        const char *kind = "series";
-        struct json_object *reps = NULL;
-        struct topo *t = NULL;
-        struct topo_errors errs = {0};
-        _cleanup_free_ char *path = NULL, *out_json = NULL, *new_series = NULL, *dir = NULL;
+        struct reproduction rp = {0};
+        _cleanup_free_ char *out_json = NULL, *new_series = NULL, *dir = NULL;
         struct samples old_s = {0}, new_s = {0};
         struct verdicts old_v = {0}, new_v = {0};
-        if (store_run_reports(db, id, kind, &reps, &err) < 0)
-                goto fail;
-        if (!json_object_array_length(reps)) {
-                json_object_put(reps);
-                kind = "run";
-                if (store_run_reports(db, id, kind, &reps, &err) < 0)
-                        goto fail;
-        }
-        if (!json_object_array_length(reps)) {
-                err = xasprintf("no counted run of series or run %s in %s (mptcplab history)", id,
-                                store_path(db));
+        int lr = reproduction_load(db, id, runs_override, &rp, &err);
+        if (lr < 0) {
+                rc = lr == -EIO ? EXIT_INFRA : EXIT_INPUT;
                 goto fail;
         }
-        struct json_object *first = json_object_array_get_idx(reps, 0);
-        bool compare = side_runs(reps, "A") && side_runs(reps, "B");
-        const char *yaml = side_yaml(reps, compare ? "A" : NULL);
-        if (!yaml) {
-                err = xasprintf("%s %s: its runs do not keep their topology (stored by an older "
-                                "lab)",
-                                kind, id);
-                goto fail;
-        }
-        if (compare && !streq(yaml, side_yaml(reps, "B") ?: "")) {
-                err = xasprintf("series %s compares two settings (--set-a/--set-b): reproduce "
-                                "repeats kernel comparisons only",
-                                id);
-                goto fail;
-        }
-        const char *rel_a = side_release(reps, compare ? "A" : NULL, &err), *rel_b = NULL;
-        if (!rel_a || (compare && !(rel_b = side_release(reps, "B", &err))))
-                goto fail;
-        /* the topology as that run parsed it, in this run's directory of files */
+        const char *kind = rp.kind, *path = rp.path, *rel_a = rp.rel_a, *rel_b = rp.rel_b;
+        struct json_object *first = json_object_array_get_idx(rp.reps, 0);
+        bool compare = rp.compare;
+        struct topo *t = rp.t;
+        unsigned n = rp.runs;
         dir = lab_data_path("reproduce");
-        mkdir_p(dir);
-        path = xasprintf("%s/%s-%.8s.yaml", dir,
-                         jstr(jobj(first, "topology"), "name") ?: "topology", id);
-        FILE *f = fopen(path, "we");
-        bool written = f && fputs(yaml, f) >= 0;
-        if (f && fclose(f) != 0)
-                written = false;
-        if (!written) {
-                err = xasprintf("cannot write %s: %m", path);
-                rc = EXIT_INFRA;
-                goto fail;
-        }
-        if (topo_parse_file(path, &t, &errs) < 0) {
-                err = xasprintf("the stored topology of %s %s does not parse any more (%s)", kind,
-                                id, errs.n ? errs.msgs[0] : "?");
-                topo_errors_clear(&errs);
-                goto fail;
-        }
-        unsigned n = runs_override ? runs_override : side_runs(reps, compare ? "A" : NULL);
         out_json = xasprintf("%s/%.8s.series.json", dir, id);
         fprintf(stderr,
                 "mptcplab: reproduce %s %s (%s, %s) on the machines of %s: %s%s%s, %u run(s)%s\n",
@@ -256,16 +148,16 @@ int verb_reproduce(int argc, char **argv)
                                 .blocked = order && streq(order, "blocked"),
                                 .backend = "ssh",
                                 .inventory = inventory,
-                                .db = dbp,
-                                .json_out = out_json};
+                                .db = dbp};
         char agent_buf[PATH_MAX];
         o.agent_path = find_agent(agent_buf, sizeof agent_buf);
-        rc = series_run(&o);
-        /* the new series, as series_run stored it */
-        struct json_object *sj = json_object_from_file(out_json);
-        if (jstr(sj, "series"))
-                new_series = xstrdup(jstr(sj, "series"));
-        json_object_put(sj);
+        o.on_run = show_run;
+        struct series_result sr;
+        series_run(&o, &sr);
+        rc = series_finish(&sr, stdout, out_json, false);
+        if (sr.series[0]) /* the new series, as series_run stored it */
+                new_series = xstrdup(sr.series);
+        series_result_clear(&sr);
         if (!new_series) {
                 log_error("reproduce: the machines' series did not finish (exit %d)", rc);
                 goto out;
@@ -275,8 +167,9 @@ int verb_reproduce(int argc, char **argv)
                 rc = EXIT_INFRA;
                 goto out;
         }
-        if (judge_series(db, id, kind, t, &old_v, &old_s) < 0 ||
-            judge_series(db, new_series, "series", t, &new_v, &new_s) < 0) {
+        if (reproduce_judge(db, id, kind, t, &old_v, &old_s, &err) < 0 ||
+            reproduce_judge(db, new_series, "series", t, &new_v, &new_s, &err) < 0) {
+                log_error("%s", err);
                 rc = EXIT_INFRA;
                 goto out;
         }
@@ -322,13 +215,13 @@ int verb_reproduce(int argc, char **argv)
                         for (unsigned k = 0; k < ELEMENTSOF(shown); k++) {
                                 _cleanup_free_ char *name = xasprintf("%s.%s", wn, shown[k]);
                                 printf("%-34s %-14.4g %.4g\n", name,
-                                       median_of(&old_s, wn, shown[k]),
-                                       median_of(&new_s, wn, shown[k]));
+                                       median_of(&old_s, wn, metric_find(shown[k])),
+                                       median_of(&new_s, wn, metric_find(shown[k])));
                         }
                 }
         }
         json_object_object_add(jo, "tests", rows);
-        if (json_out && json_object_to_file_ext(json_out, jo, JSON_C_TO_STRING_PRETTY) < 0)
+        if (json_out && json_write_file(json_out, jo, JSON_C_TO_STRING_PRETTY) < 0)
                 rc = EXIT_INFRA;
         json_object_put(jo);
         goto out;
@@ -340,8 +233,7 @@ out:
         verdicts_clear(&new_v);
         samples_clear(&old_s);
         samples_clear(&new_s);
-        json_object_put(reps);
-        topo_free(t);
+        reproduction_clear(&rp);
         store_close(db);
         return rc;
 }

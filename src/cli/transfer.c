@@ -10,8 +10,7 @@
  * A run spooled because the database was busy (a single mptcplab-run-spool-1
  * object) is imported the same way. A run the store has already (same run id)
  * is left alone, so importing twice adds nothing. */
-#include "run.h"
-#include "series.h"
+#include "verbs.h"
 
 #include "../shared/json.h"
 #include "../shared/util.h"

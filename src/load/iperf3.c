@@ -160,48 +160,83 @@ int iperf3_parse(const char *text, struct iperf3_result *ret, char **err)
         return 0;
 }
 
-/* When a workload's rate settled, in seconds from its start: the end of the
- * last warm-up interval whose rate is more than 10% (plus slack_bps, what
- * the tool's whole-block counting can add to one interval) off the median of
- * the measured ones (0: every warm-up interval was within). Returns warmup_s
- * when the last warm-up interval is off (not settled within the warm-up), -1
- * when the intervals cannot say (none measured, or none in the warm-up). */
-double tool_settled_at(struct json_object *intervals, double warmup_s, double slack_bps)
+/* ---- the driver ---- */
+
+static const char *method(const struct topo_workload *w, const struct load_caps *c)
 {
-        size_t n = intervals ? json_object_array_length(intervals) : 0, nm = 0;
-        _cleanup_free_ double *m = xcalloc(n + 1, sizeof *m);
-        bool any_warm = false;
-        for (size_t i = 0; i < n; i++) {
-                struct json_object *x = json_object_array_get_idx(intervals, i);
-                double t = jpath_double(x, -1, "t", NULL), bps = jpath_double(x, -1, "bps", NULL);
-                if (t > warmup_s + 1e-6)
-                        m[nm++] = bps;
-                else
-                        any_warm = true;
-        }
-        if (!nm || !any_warm)
-                return -1;
-        /* an interval off by more than the tolerance is not settled, unless a
-         * neighbour is off the other way too and the two average within it: a
-         * write that blocked across an interval's edge puts a dip and a spike
-         * side by side (seen under TCG: 12.5 then 27.2 Mbit/s at 20), which is
-         * no change of rate */
-        double med = stats_median(m, nm), settled = 0, tol = 0.10 * med + slack_bps;
-        for (size_t i = 0; i < n; i++) {
-                struct json_object *x = json_object_array_get_idx(intervals, i);
-                double t = jpath_double(x, -1, "t", NULL),
-                       d = jpath_double(x, -1, "bps", NULL) - med;
-                if (t > warmup_s + 1e-6 || fabs(d) <= tol)
-                        continue;
-                bool compensated = false;
-                for (size_t j = i ? i - 1 : i + 1; j <= i + 1 && j < n; j += 2) {
-                        double e = jpath_double(json_object_array_get_idx(intervals, j), -1, "bps",
-                                                NULL) -
-                                   med;
-                        compensated |= (d > 0 ? e < -tol : e > tol) && fabs((d + e) / 2) <= tol;
-                }
-                if (!compensated)
-                        settled = t;
-        }
-        return settled;
+        struct iperf3_caps ic = {c->iperf3_mptcp_flag, c->mptcpize};
+        return iperf3_mptcp_method(w, &ic);
 }
+
+static struct json_object *server_argv(const struct topo_workload *w, unsigned port,
+                                       const struct load_caps *c, const char **why)
+{
+        struct iperf3_caps ic = {c->iperf3_mptcp_flag, c->mptcpize};
+        return iperf3_server_argv(w, port, &ic, why);
+}
+
+static struct json_object *client_argv(const struct topo_workload *w, const char *target,
+                                       unsigned port, const struct load_caps *c, const char **why)
+{
+        struct iperf3_caps ic = {c->iperf3_mptcp_flag, c->mptcpize};
+        return iperf3_client_argv(w, target, port, &ic, why);
+}
+
+static int parse(const struct topo_workload *w, const char *out, struct load_result *ret,
+                 char **err)
+{
+        struct iperf3_result ir = {0};
+        int r = iperf3_parse(out, &ir, err);
+        if (r < 0)
+                return r;
+        *ret = (struct load_result){.sent_bps = ir.sent_bps,
+                                    .recv_bps = ir.recv_bps,
+                                    .seconds = ir.seconds > 0 ? ir.seconds : -1,
+                                    .own_cpu = true,
+                                    .cpu_client_pct = ir.cpu_host_pct,
+                                    .cpu_server_pct = ir.cpu_remote_pct,
+                                    .cpu_client_s = -1,
+                                    .time_wait_client = -1,
+                                    .time_wait_server = -1,
+                                    .errors = -1,
+                                    .server_errors = -1,
+                                    .server_accepted = -1};
+        iperf3_result_clear(&ir);
+        return 0;
+}
+
+/* iperf3 -O reports the omitted (warm-up) intervals from 0, then the measured
+ * ones from 0 again: one time line */
+static void point(struct json_object *x, double warmup_s, double *t, double *bps,
+                  struct json_object **subflows)
+{
+        bool omitted = false;
+        jbool(jobj(x, "sum"), "omitted", &omitted);
+        *t = jpath_double(x, -1, "sum", "end", NULL) + (omitted ? 0 : warmup_s);
+        *bps = jpath_double(x, -1, "sum", "bits_per_second", NULL);
+}
+
+static struct json_object *intervals(const char *out, double warmup_s)
+{
+        return load_intervals(out, warmup_s, point);
+}
+
+/* iperf3 counts whole writes (128 KiB) in its 0.5 s intervals: one interval
+ * can be two blocks a stream off whatever the rate does */
+static double settle_slack_bps(const struct topo_workload *w)
+{
+        return 2.0 * 131072 * 8 * w->flows / 0.5;
+}
+
+const struct load_ops iperf3_load_ops = {
+        .name = "iperf3",
+        .tool = TOPO_TOOL_IPERF3,
+        .base_port = 5201,
+        .ports = 1,
+        .method = method,
+        .server_argv = server_argv,
+        .client_argv = client_argv,
+        .parse = parse,
+        .intervals = intervals,
+        .settle_slack_bps = settle_slack_bps,
+};

@@ -2,7 +2,7 @@
  * --mptcp where the binary has it, `mptcpize run` otherwise) and the -J
  * report parsed into the numbers the lab keeps. Pure functions. */
 #pragma once
-#include "../topo/topo.h"
+#include "load.h"
 #include <json-c/json.h>
 
 struct iperf3_caps {
@@ -30,11 +30,3 @@ struct json_object *iperf3_client_argv(const struct topo_workload *w, const char
  * "error" text when it gave one). */
 int iperf3_parse(const char *text, struct iperf3_result *ret, char **err);
 void iperf3_result_clear(struct iperf3_result *r);
-
-/* When a workload's rate settled, from its interval series as the run keeps
- * it ([{"t": end of the interval in s from the start, warm-up included, "bps"}]):
- * the end of the last warm-up interval (t <= warmup_s) more than 10% plus
- * slack_bps off the median of the measured ones and not made good by a
- * neighbour off the other way; 0 when none is; warmup_s when the last one
- * is (not settled); -1 when the series cannot say. */
-double tool_settled_at(struct json_object *intervals, double warmup_s, double slack_bps);

@@ -164,3 +164,96 @@ int mptcpload_parse(const char *text, struct mptcpload_result *ret, char **err)
         ret->time_wait_server = (int64_t)tws;
         return 0;
 }
+
+/* ---- the driver ---- */
+
+static const char *method(const struct topo_workload *w, const struct load_caps *c)
+{
+        return w->protocol == TOPO_PROTO_MPTCP ? "mptcp" : "tcp";
+}
+
+static struct json_object *server_argv(const struct topo_workload *w, unsigned port,
+                                       const struct load_caps *c, const char **why)
+{
+        return mptcpload_server_argv(w, port);
+}
+
+static struct json_object *client_argv(const struct topo_workload *w, const char *target,
+                                       unsigned port, const struct load_caps *c, const char **why)
+{
+        return mptcpload_client_argv(w, target, port);
+}
+
+static int parse(const struct topo_workload *w, const char *out, struct load_result *ret,
+                 char **err)
+{
+        struct mptcpload_result mr;
+        int r = mptcpload_parse(out, &mr, err);
+        if (r < 0)
+                return r;
+        /* goodput is the receivers' count in the window; the client's own count
+         * (both ways for rr/crr) is what was sent */
+        double recv = mr.throughput_bps;
+        if (!w->mode || streq(w->mode, "stream")) {
+                double up = mr.goodput_up_bps, down = mr.goodput_down_bps;
+                recv = up >= 0 && down >= 0 ? up + down : -1;
+        }
+        *ret = (struct load_result){.sent_bps = mr.throughput_bps,
+                                    .recv_bps = recv,
+                                    .seconds = -1,
+                                    .cpu_client_pct = -1,
+                                    .cpu_server_pct = -1,
+                                    .cpu_client_s = mr.cpu_s,
+                                    .tps = mr.tps,
+                                    .cps = mr.cps,
+                                    .p50_us = mr.p50_us,
+                                    .p99_us = mr.p99_us,
+                                    .p999_us = mr.p999_us,
+                                    .n_cdf = mr.n_cdf,
+                                    .fallbacks = mr.fallbacks,
+                                    .time_wait_client = mr.time_wait_client,
+                                    .time_wait_server = mr.time_wait_server,
+                                    .counts_connections = true,
+                                    .errors = mr.errors,
+                                    .server_errors = mr.server_errors,
+                                    .server_accepted = mr.server_accepted};
+        memcpy(ret->cdf_p, mr.cdf_p, sizeof mr.cdf_p);
+        memcpy(ret->cdf_us, mr.cdf_us, sizeof mr.cdf_us);
+        return 0;
+}
+
+/* mptcpload's intervals are on its own time line from the start; the first
+ * connection's subflows (MPTCP_TCPINFO) come with each */
+static void point(struct json_object *x, double warmup_s, double *t, double *bps,
+                  struct json_object **subflows)
+{
+        jdouble(x, "t", t);
+        jdouble(x, "bps", bps);
+        struct json_object *det = jarr(x, "subflow_detail");
+        struct json_object *c0 = jlen(det) ? json_object_array_get_idx(det, 0) : NULL;
+        if (json_object_is_type(c0, json_type_array))
+                *subflows = c0;
+}
+
+static struct json_object *intervals(const char *out, double warmup_s)
+{
+        return load_intervals(out, warmup_s, point);
+}
+
+static double settle_slack_bps(const struct topo_workload *w)
+{
+        return 0; /* its intervals count bytes, not whole writes */
+}
+
+const struct load_ops mptcpload_load_ops = {
+        .name = "mptcpload",
+        .tool = TOPO_TOOL_MPTCPLOAD,
+        .base_port = 5301, /* two ports: control on port, data on port + 1 */
+        .ports = 2,
+        .method = method,
+        .server_argv = server_argv,
+        .client_argv = client_argv,
+        .parse = parse,
+        .intervals = intervals,
+        .settle_slack_bps = settle_slack_bps,
+};

@@ -1,7 +1,7 @@
 /* mptcpload-driver.h - mptcpload as a lab workload: argv for its server and
  * client, and its JSON report parsed. Pure functions. */
 #pragma once
-#include "../topo/topo.h"
+#include "load.h"
 #include <json-c/json.h>
 
 struct mptcpload_result {

@@ -5,6 +5,7 @@
  * on its own. Everything comes from the results database. */
 #include "report.h"
 #include "ktap.h"
+#include "../results/mibs.h"
 #include "../shared/json.h"
 #include "../shared/spawn.h"
 #include "../shared/util.h"
@@ -693,8 +694,10 @@ int report_write(struct store *db, const char *id, const char *baseline, const c
                 sb_open(&t);
                 ktap_print(t.f, &v, "report");
                 lkp_print(t.f, &v);
-                struct json_object *mibs = NULL;
-                mib_table_print(t.f, c.runs, c.base_side, c.runs, c.cand_side, &mibs);
+                unsigned na, nb;
+                struct json_object *mibs =
+                        mib_changes(c.runs, c.base_side, c.runs, c.cand_side, &na, &nb);
+                mib_table_print(t.f, mibs, na, nb);
                 json_object_put(mibs);
                 _cleanup_free_ char *text = sb_close(&t);
                 fputs("<h2>Verdicts, the LKP table and the MIB counters</h2>\n<pre "

@@ -117,3 +117,21 @@ struct json_object *verdicts_json(const struct verdicts *v)
         }
         return tests;
 }
+
+void mib_table_print(FILE *f, struct json_object *rows, unsigned na, unsigned nb)
+{
+        fprintf(f,
+                "#\n# MIB counters that moved differently (mean delta per run, %u vs %u runs; "
+                "listed when 10%% and 1 apart)\n# %14s %14s %9s  %s\n",
+                na, nb, "base", "candidate", "%change", "workload/node/counter");
+        for (size_t i = 0; i < jlen(rows); i++) {
+                struct json_object *row = json_object_array_get_idx(rows, i);
+                double x = 0, y = 0;
+                jdouble(row, "base", &x);
+                jdouble(row, "candidate", &y);
+                char change[32] = "new";
+                if (x != 0)
+                        snprintf(change, sizeof change, "%+.1f%%", 100 * (y - x) / fabs(x));
+                fprintf(f, "# %14.1f %14.1f %9s  %s\n", x, y, change, jstr(row, "counter"));
+        }
+}

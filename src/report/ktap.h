@@ -14,8 +14,5 @@ void ktap_print(FILE *f, const struct verdicts *v, const char *what);
 void lkp_print(FILE *f, const struct verdicts *v);
 struct json_object *verdicts_json(const struct verdicts *v);
 
-/* The MIB counters (run JSON workloads[].mib) that moved differently between
- * the base and the candidate runs (sides "A"/"B", or NULL: all runs of the
- * array); "# " lines, and the rows as JSON in *ret. */
-void mib_table_print(FILE *f, struct json_object *base, const char *base_side,
-                     struct json_object *cand, const char *cand_side, struct json_object **ret);
+/* The MIB counters that moved differently (results/mibs.h's rows), as "# " lines */
+void mib_table_print(FILE *f, struct json_object *rows, unsigned na, unsigned nb);

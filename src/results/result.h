@@ -9,6 +9,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* How a run or a series ended. The command line turns it into its exit
+ * status (cli/verbs.h), which has the same numbers: 0 ok, 1 a regression or
+ * a node's kernel crashed, 2 bad input, 3 infrastructure. */
+enum outcome { OUTCOME_OK = 0, OUTCOME_REGRESSION = 1, OUTCOME_INPUT = 2, OUTCOME_INFRA = 3 };
+
 struct iface_bytes {
         char *node, *dev;
         uint64_t tx_bytes, rx_bytes;

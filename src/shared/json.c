@@ -1,7 +1,9 @@
 #include "json.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 
 void line_reader_init(struct line_reader *lr, int fd)
 {
@@ -198,4 +200,29 @@ void jsum_add(struct json_object *acc, const char *key, unsigned width, unsigned
         }
         double sum = json_object_get_double(json_object_array_get_idx(e, i));
         json_object_array_put_idx(e, i, json_object_new_double(sum + v));
+}
+
+int json_write_file(const char *path, struct json_object *o, int flags)
+{
+        _cleanup_free_ char *copy = xstrdup(path);
+        char *slash = strrchr(copy, '/');
+        _cleanup_free_ char *tmp =
+                slash ? xasprintf("%.*s/.mptcplab-json.XXXXXX", (int)(slash - copy), copy)
+                      : xstrdup(".mptcplab-json.XXXXXX");
+        int fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        const char *text = json_object_to_json_string_ext(o, flags);
+        int r = write_all(fd, text, strlen(text));
+        if (r == 0)
+                r = write_all(fd, "\n", 1);
+        if (r == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                unlink(tmp);
+        return r;
 }

@@ -36,6 +36,11 @@ int line_reader_fill(struct line_reader *lr);
 int line_reader_pop(struct line_reader *lr, char **ret);
 
 int json_write_line(int fd, struct json_object *o);
+/* The lab's one way to write a JSON file: a new file of our own next to path
+ * (mkostemp, O_CLOEXEC: never a name someone could have planted a symlink
+ * at), the text (json-c flags) and a newline, mode 0644, fsync, renamed over
+ * path whole. Returns 0 or -errno. */
+int json_write_file(const char *path, struct json_object *o, int flags);
 
 /* Getters: return false when absent or of another type. */
 const char *jstr(struct json_object *o, const char *key);

@@ -11,25 +11,29 @@ static char *owner_path(const char *name)
         return xasprintf(OWNER_DIR "/%s.lock", name);
 }
 
-int owner_claim(const char *name, const char *note)
+/* The lock file at path taken (created with mode), and "pid N: note" written
+ * in it: the fd, or -EBUSY with *holder (the holder's line, when asked), or
+ * -errno. A file unlinked by its last holder between our open and our lock
+ * guards nothing: then again. */
+static int lock_file_take(const char *path, mode_t mode, const char *note, char **holder)
 {
-        if (strchr(name, '/') || !*name || name[0] == '.')
-                return -EINVAL;
-        int r = mkdir_p(OWNER_DIR);
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *path = owner_path(name);
         for (;;) {
-                int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+                int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode);
                 if (fd < 0)
                         return -errno;
+                fchmod(fd, mode); /* whatever the umask */
                 if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-                        r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+                        int r = errno == EWOULDBLOCK ? -EBUSY : -errno;
                         close(fd);
+                        char *text = NULL;
+                        if (r == -EBUSY && holder && read_file_max(path, 4096, &text, NULL) == 0)
+                                text[strcspn(text, "\n")] = 0;
+                        if (holder)
+                                *holder = text;
+                        else
+                                free(text);
                         return r;
                 }
-                /* the previous holder may have unlinked the file between our open
-                 * and our lock: then this lock guards nothing, try again */
                 struct stat a, b;
                 if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
                     a.st_dev == b.st_dev) {
@@ -41,6 +45,17 @@ int owner_claim(const char *name, const char *note)
                 }
                 close(fd);
         }
+}
+
+int owner_claim(const char *name, const char *note)
+{
+        if (strchr(name, '/') || !*name || name[0] == '.')
+                return -EINVAL;
+        int r = mkdir_p(OWNER_DIR);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *path = owner_path(name);
+        return lock_file_take(path, 0644, note, NULL);
 }
 
 int owner_held(const char *name)
@@ -104,4 +119,71 @@ unsigned netns_pids(const char *path, pid_t *pids, unsigned max)
         }
         closedir(d);
         return n;
+}
+
+/* ---- the host's measuring slot ---- */
+
+#define LOCK_DIR_DEFAULT "/run/lock"
+
+static char *lock_path(const char *name)
+{
+        /* tests point this elsewhere to stay out of the way of real runs */
+        const char *dir = getenv("MPTCPLAB_LOCK_DIR");
+        return xasprintf("%s/%s", dir && *dir ? dir : LOCK_DIR_DEFAULT, name);
+}
+
+static int open_lock(const char *name)
+{
+        _cleanup_free_ char *path = lock_path(name);
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+        if (fd < 0)
+                return -errno;
+        fchmod(fd, 0666); /* any user's run must be able to take it (umask) */
+        return fd;
+}
+
+int hostlock_take(struct hostlock *l, bool concurrent, const char *what, char **holder)
+{
+        *l = (struct hostlock){.fd = -1, .conc_fd = -1, .concurrent = concurrent};
+        if (concurrent) {
+                l->conc_fd = open_lock("mptcplab-concurrent.lock");
+                if (l->conc_fd < 0)
+                        return l->conc_fd;
+                flock(l->conc_fd, LOCK_SH);
+                return 0;
+        }
+        return hostlock_take_named(l, "mptcplab-host.lock", what, holder);
+}
+
+int hostlock_take_named(struct hostlock *l, const char *file, const char *what, char **holder)
+{
+        *l = (struct hostlock){.fd = -1, .conc_fd = -1};
+        _cleanup_free_ char *path = lock_path(file);
+        /* any user's run must be able to take it */
+        int fd = lock_file_take(path, 0666, what, holder);
+        if (fd < 0)
+                return fd;
+        l->fd = fd;
+        return 0;
+}
+
+bool hostlock_shared(const struct hostlock *l)
+{
+        if (l->concurrent)
+                return true;
+        int fd = open_lock("mptcplab-concurrent.lock");
+        if (fd < 0)
+                return false;
+        bool busy = flock(fd, LOCK_EX | LOCK_NB) < 0;
+        close(fd);
+        return busy;
+}
+
+void hostlock_release(struct hostlock *l)
+{
+        if (l->fd >= 0)
+                close(l->fd);
+        if (l->conc_fd >= 0)
+                close(l->conc_fd);
+        l->fd = l->conc_fd = -1;
 }

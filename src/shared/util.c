@@ -314,3 +314,21 @@ bool ifname_valid(const char *s)
                         return false;
         return true;
 }
+
+void strbuf_printf(struct strbuf *b, const char *fmt, ...)
+{
+        va_list ap;
+        for (;;) {
+                va_start(ap, fmt);
+                int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+                va_end(ap);
+                if (n < 0)
+                        abort();
+                if (b->s && (size_t)n < b->cap - b->len) {
+                        b->len += (size_t)n;
+                        return;
+                }
+                b->cap = (b->cap + (size_t)n + 1) * 2;
+                b->s = xreallocarray(b->s, b->cap, 1);
+        }
+}

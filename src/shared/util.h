@@ -94,6 +94,15 @@ bool sysctl_per_netns(const char *key);
  * of the agent, the inventory and the topology parser. */
 bool ifname_valid(const char *s);
 
+/* A string built piece by piece: the lab's one string builder (a YAML text,
+ * a domain's XML). s is NUL-terminated once anything was added; start from
+ * {0}, take s when done (free it). */
+struct strbuf {
+        char *s;
+        size_t len, cap;
+};
+_printf_(2, 3) void strbuf_printf(struct strbuf *b, const char *fmt, ...);
+
 /* The lab's own places (malloc'd): $XDG_DATA_HOME/mptcplab/SUB (results,
  * run directories; ~/.local/share when unset) and $XDG_CACHE_HOME/mptcplab/SUB
  * (guest images; ~/.cache, for root /var/cache/mptcplab, which QEMU can read). */

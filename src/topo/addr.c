@@ -48,3 +48,32 @@ const char *topo_addr_str(const struct topo_addr *a, bool with_prefix, char *buf
                 snprintf(buf, len, "%s", ip);
         return buf;
 }
+
+/* the first `bits` bits of two addresses of one family agree */
+static bool same_bits(const struct topo_addr *x, const struct topo_addr *y, unsigned bits)
+{
+        const unsigned char *a = (const unsigned char *)&x->u, *b = (const unsigned char *)&y->u;
+        for (unsigned i = 0; bits && i<16; i++, bits = bits> 8 ? bits - 8 : 0) {
+                unsigned char mask = (unsigned char)(0xff00 >> (bits >= 8 ? 8 : bits));
+                if ((a[i] & mask) != (b[i] & mask))
+                        return false;
+        }
+        return true;
+}
+
+bool topo_addr_in(const struct topo_addr *net, const struct topo_addr *a)
+{
+        return net->family == a->family && same_bits(net, a, net->prefix);
+}
+
+struct topo_addr topo_addr_network(const struct topo_addr *a)
+{
+        struct topo_addr n = *a;
+        unsigned char *p = (unsigned char *)&n.u;
+        unsigned bytes = a->family == AF_INET ? 4 : 16;
+        for (unsigned i = 0; i < bytes; i++) {
+                int bits = (int)a->prefix - (int)i * 8;
+                p[i] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (unsigned char)(0xff << (8 - bits));
+        }
+        return n;
+}

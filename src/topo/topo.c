@@ -86,76 +86,55 @@ struct topo *topo_free(struct topo *t)
 
 /* ---- canonical YAML ---- */
 
-struct sbuf {
-        char *s;
-        size_t len, cap;
-};
-
-_printf_(2, 3) static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-        va_list ap;
-        for (;;) {
-                va_start(ap, fmt);
-                int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-                va_end(ap);
-                if (b->s && (size_t)n < b->cap - b->len) {
-                        b->len += (size_t)n;
-                        return;
-                }
-                b->cap = (b->cap + (size_t)n + 1) * 2;
-                b->s = xreallocarray(b->s, b->cap, 1);
-        }
-}
-
 /* A YAML double-quoted scalar: '"' and '\\' escaped, control bytes as \\xNN, so
  * any string the parser accepted reads back the same. */
-static void sb_quoted(struct sbuf *b, const char *s)
+static void sb_quoted(struct strbuf *b, const char *s)
 {
-        sb_printf(b, "\"");
+        strbuf_printf(b, "\"");
         for (; *s; s++) {
                 unsigned char ch = (unsigned char)*s;
                 if (ch == '"' || ch == '\\')
-                        sb_printf(b, "\\%c", ch);
+                        strbuf_printf(b, "\\%c", ch);
                 else if (ch < 0x20 || ch == 0x7f)
-                        sb_printf(b, "\\x%02x", ch);
+                        strbuf_printf(b, "\\x%02x", ch);
                 else
-                        sb_printf(b, "%c", ch);
+                        strbuf_printf(b, "%c", ch);
         }
-        sb_printf(b, "\"");
+        strbuf_printf(b, "\"");
 }
 
 /* "PREFIXvalue\n" with the value quoted */
-static void sb_line_quoted(struct sbuf *b, const char *prefix, const char *value)
+static void sb_line_quoted(struct strbuf *b, const char *prefix, const char *value)
 {
-        sb_printf(b, "%s", prefix);
+        strbuf_printf(b, "%s", prefix);
         sb_quoted(b, value);
-        sb_printf(b, "\n");
+        strbuf_printf(b, "\n");
 }
 
-static void shape_yaml(struct sbuf *b, const struct topo_shape *s)
+static void shape_yaml(struct strbuf *b, const struct topo_shape *s)
 {
         char buf[32];
         const char *sep = "";
-        sb_printf(b, "{");
+        strbuf_printf(b, "{");
         if (s->rate_bps) {
-                sb_printf(b, "rate: %s", format_rate(s->rate_bps, buf, sizeof buf));
+                strbuf_printf(b, "rate: %s", format_rate(s->rate_bps, buf, sizeof buf));
                 sep = ", ";
         }
         if (s->delay_us) {
-                sb_printf(b, "%sdelay: %lluus", sep, (unsigned long long)s->delay_us);
+                strbuf_printf(b, "%sdelay: %lluus", sep, (unsigned long long)s->delay_us);
                 sep = ", ";
         }
         if (s->jitter_us) {
-                sb_printf(b, "%sjitter: %lluus", sep, (unsigned long long)s->jitter_us);
+                strbuf_printf(b, "%sjitter: %lluus", sep, (unsigned long long)s->jitter_us);
                 sep = ", ";
         }
         if (s->loss_pct > 0) {
-                sb_printf(b, "%sloss: %g%%", sep, s->loss_pct);
+                strbuf_printf(b, "%sloss: %g%%", sep, s->loss_pct);
                 sep = ", ";
         }
         if (s->limit)
-                sb_printf(b, "%slimit: %u", sep, s->limit);
-        sb_printf(b, "}");
+                strbuf_printf(b, "%slimit: %u", sep, s->limit);
+        strbuf_printf(b, "}");
 }
 
 static bool shape_eq(const struct topo_shape *a, const struct topo_shape *b)
@@ -166,138 +145,140 @@ static bool shape_eq(const struct topo_shape *a, const struct topo_shape *b)
 
 char *topo_to_yaml(const struct topo *t)
 {
-        struct sbuf b = {0};
+        struct strbuf b = {0};
         char buf[64];
-        sb_printf(&b, "name: %s\n", t->name);
+        strbuf_printf(&b, "name: %s\n", t->name);
         if (t->description)
                 sb_line_quoted(&b, "description: ", t->description);
         if (t->kernel)
                 sb_line_quoted(&b, "kernel: ", t->kernel);
-        sb_printf(&b, "nodes:\n");
+        strbuf_printf(&b, "nodes:\n");
         for (unsigned i = 0; i < t->n_nodes; i++) {
                 const struct topo_node *n = &t->nodes[i];
-                sb_printf(&b, "  %s:\n", n->name);
-                sb_printf(&b, "    kind: %s\n", n->kind == TOPO_NODE_ROUTER ? "router" : "host");
-                sb_printf(&b, "    cpus: %u\n    memory: %lluMiB\n", n->cpus,
-                          (unsigned long long)(n->memory >> 20));
+                strbuf_printf(&b, "  %s:\n", n->name);
+                strbuf_printf(&b, "    kind: %s\n",
+                              n->kind == TOPO_NODE_ROUTER ? "router" : "host");
+                strbuf_printf(&b, "    cpus: %u\n    memory: %lluMiB\n", n->cpus,
+                              (unsigned long long)(n->memory >> 20));
                 if (n->kernel)
                         sb_line_quoted(&b, "    kernel: ", n->kernel);
                 if (n->uri)
                         sb_line_quoted(&b, "    uri: ", n->uri);
-                sb_printf(&b, "    mptcp:\n      enabled: %s\n",
-                          n->mptcp.enabled ? "true" : "false");
+                strbuf_printf(&b, "    mptcp:\n      enabled: %s\n",
+                              n->mptcp.enabled ? "true" : "false");
                 if (n->mptcp.pm_type)
-                        sb_printf(&b, "      path_manager: %s\n", n->mptcp.pm_type);
+                        strbuf_printf(&b, "      path_manager: %s\n", n->mptcp.pm_type);
                 if (n->mptcp.has_limits)
-                        sb_printf(&b, "      limits: {subflows: %u, add_addr_accepted: %u}\n",
-                                  n->mptcp.subflows, n->mptcp.add_addr_accepted);
+                        strbuf_printf(&b, "      limits: {subflows: %u, add_addr_accepted: %u}\n",
+                                      n->mptcp.subflows, n->mptcp.add_addr_accepted);
                 if (n->mptcp.n_endpoints)
-                        sb_printf(&b, "      endpoints:\n");
+                        strbuf_printf(&b, "      endpoints:\n");
                 for (unsigned e = 0; e < n->mptcp.n_endpoints; e++) {
                         const struct topo_endpoint *ep = &n->mptcp.endpoints[e];
                         static const char *const fl[] = {"signal", "subflow", "backup", "fullmesh"};
-                        sb_printf(&b, "        - {dev: %s", ep->dev);
+                        strbuf_printf(&b, "        - {dev: %s", ep->dev);
                         if (ep->addr.family)
-                                sb_printf(&b, ", addr: \"%s\"",
-                                          topo_addr_str(&ep->addr, false, buf, sizeof buf));
+                                strbuf_printf(&b, ", addr: \"%s\"",
+                                              topo_addr_str(&ep->addr, false, buf, sizeof buf));
                         if (ep->id)
-                                sb_printf(&b, ", id: %u", ep->id);
+                                strbuf_printf(&b, ", id: %u", ep->id);
                         if (ep->port)
-                                sb_printf(&b, ", port: %u", ep->port);
-                        sb_printf(&b, ", flags: [");
+                                strbuf_printf(&b, ", port: %u", ep->port);
+                        strbuf_printf(&b, ", flags: [");
                         const char *sep = "";
                         for (unsigned f = 0; f < ELEMENTSOF(fl); f++)
                                 if (ep->flags & (1u << f)) {
-                                        sb_printf(&b, "%s%s", sep, fl[f]);
+                                        strbuf_printf(&b, "%s%s", sep, fl[f]);
                                         sep = ", ";
                                 }
-                        sb_printf(&b, "]}\n");
+                        strbuf_printf(&b, "]}\n");
                 }
                 if (n->n_sysctls)
-                        sb_printf(&b, "    sysctls:\n");
+                        strbuf_printf(&b, "    sysctls:\n");
                 for (unsigned s = 0; s < n->n_sysctls; s++) {
                         _cleanup_free_ char *key = xasprintf("      %s: ", n->sysctls[s].key);
                         sb_line_quoted(&b, key, n->sysctls[s].value);
                 }
                 if (n->n_routes)
-                        sb_printf(&b, "    routes:\n");
+                        strbuf_printf(&b, "    routes:\n");
                 for (unsigned r = 0; r < n->n_routes; r++) {
                         const struct topo_route *rt = &n->routes[r];
-                        sb_printf(&b, "      - {dst: \"%s\"",
-                                  rt->dst.prefix ? topo_addr_str(&rt->dst, true, buf, sizeof buf)
-                                                 : "default");
+                        strbuf_printf(&b, "      - {dst: \"%s\"",
+                                      rt->dst.prefix
+                                              ? topo_addr_str(&rt->dst, true, buf, sizeof buf)
+                                              : "default");
                         if (rt->has_via)
-                                sb_printf(&b, ", via: \"%s\"",
-                                          topo_addr_str(&rt->via, false, buf, sizeof buf));
+                                strbuf_printf(&b, ", via: \"%s\"",
+                                              topo_addr_str(&rt->via, false, buf, sizeof buf));
                         if (rt->dev)
-                                sb_printf(&b, ", dev: %s", rt->dev);
-                        sb_printf(&b, "}\n");
+                                strbuf_printf(&b, ", dev: %s", rt->dev);
+                        strbuf_printf(&b, "}\n");
                 }
         }
-        sb_printf(&b, "links:\n");
+        strbuf_printf(&b, "links:\n");
         for (unsigned i = 0; i < t->n_links; i++) {
                 const struct topo_link *l = &t->links[i];
-                sb_printf(&b, "  - endpoints:\n");
+                strbuf_printf(&b, "  - endpoints:\n");
                 for (unsigned s = 0; s < 2; s++) {
                         const struct topo_node *n = &t->nodes[l->end[s].node];
                         const struct topo_iface *ifc = &n->ifaces[l->end[s].iface];
-                        sb_printf(&b, "      - \"%s:%s", n->name, ifc->name);
+                        strbuf_printf(&b, "      - \"%s:%s", n->name, ifc->name);
                         for (unsigned a = 0; a < ifc->n_addrs; a++)
-                                sb_printf(&b, " %s",
-                                          topo_addr_str(&ifc->addrs[a], true, buf, sizeof buf));
-                        sb_printf(&b, "\"\n");
+                                strbuf_printf(&b, " %s",
+                                              topo_addr_str(&ifc->addrs[a], true, buf, sizeof buf));
+                        strbuf_printf(&b, "\"\n");
                 }
                 if (shape_eq(&l->shape[0], &l->shape[1]) && l->shape[0].set) {
-                        sb_printf(&b, "    shape: ");
+                        strbuf_printf(&b, "    shape: ");
                         shape_yaml(&b, &l->shape[0]);
-                        sb_printf(&b, "\n");
+                        strbuf_printf(&b, "\n");
                 } else if (l->shape[0].set || l->shape[1].set) {
-                        sb_printf(&b, "    shape:\n");
+                        strbuf_printf(&b, "    shape:\n");
                         for (unsigned s = 0; s < 2; s++)
                                 if (l->shape[s].set) {
-                                        sb_printf(&b, "      %s: ", s ? "ba" : "ab");
+                                        strbuf_printf(&b, "      %s: ", s ? "ba" : "ab");
                                         shape_yaml(&b, &l->shape[s]);
-                                        sb_printf(&b, "\n");
+                                        strbuf_printf(&b, "\n");
                                 }
                 }
         }
         if (t->n_workloads)
-                sb_printf(&b, "workloads:\n");
+                strbuf_printf(&b, "workloads:\n");
         for (unsigned i = 0; i < t->n_workloads; i++) {
                 const struct topo_workload *w = &t->workloads[i];
-                sb_printf(&b, "  - {name: %s, tool: %s", w->name,
-                          w->tool == TOPO_TOOL_IPERF3 ? "iperf3" : "mptcpload");
+                strbuf_printf(&b, "  - {name: %s, tool: %s", w->name, topo_tool_name(w->tool));
                 if (w->mode)
-                        sb_printf(&b, ", mode: %s", w->mode);
-                sb_printf(&b, ", from: %s, to: %s", t->nodes[w->from].name, t->nodes[w->to].name);
+                        strbuf_printf(&b, ", mode: %s", w->mode);
+                strbuf_printf(&b, ", from: %s, to: %s", t->nodes[w->from].name,
+                              t->nodes[w->to].name);
                 if (w->target.family)
-                        sb_printf(&b, ", target: \"%s\"",
-                                  topo_addr_str(&w->target, false, buf, sizeof buf));
+                        strbuf_printf(&b, ", target: \"%s\"",
+                                      topo_addr_str(&w->target, false, buf, sizeof buf));
                 if (w->size_bytes) {
-                        sb_printf(&b, ", size: %lluB", (unsigned long long)w->size_bytes);
+                        strbuf_printf(&b, ", size: %lluB", (unsigned long long)w->size_bytes);
                         if (w->max_time_us)
-                                sb_printf(&b, ", max_time: %lluus",
-                                          (unsigned long long)w->max_time_us);
+                                strbuf_printf(&b, ", max_time: %lluus",
+                                              (unsigned long long)w->max_time_us);
                 } else if (w->warmup_auto)
-                        sb_printf(&b, ", duration: %lluus, warmup: auto",
-                                  (unsigned long long)w->duration_us);
+                        strbuf_printf(&b, ", duration: %lluus, warmup: auto",
+                                      (unsigned long long)w->duration_us);
                 else
-                        sb_printf(&b, ", duration: %lluus, warmup: %llus",
-                                  (unsigned long long)w->duration_us,
-                                  (unsigned long long)(w->warmup_us / 1000000));
-                sb_printf(&b, ", protocol: %s, flows: %u",
-                          w->protocol == TOPO_PROTO_MPTCP ? "mptcp" : "tcp", w->flows);
+                        strbuf_printf(&b, ", duration: %lluus, warmup: %llus",
+                                      (unsigned long long)w->duration_us,
+                                      (unsigned long long)(w->warmup_us / 1000000));
+                strbuf_printf(&b, ", protocol: %s, flows: %u",
+                              w->protocol == TOPO_PROTO_MPTCP ? "mptcp" : "tcp", w->flows);
                 if (w->reverse)
-                        sb_printf(&b, ", reverse: true");
+                        strbuf_printf(&b, ", reverse: true");
                 if (w->bidir)
-                        sb_printf(&b, ", bidir: true");
+                        strbuf_printf(&b, ", bidir: true");
                 if (w->port)
-                        sb_printf(&b, ", port: %u", w->port);
+                        strbuf_printf(&b, ", port: %u", w->port);
                 for (unsigned k = 0; k < w->n_key_metrics; k++)
-                        sb_printf(&b, "%s%s", k ? ", " : ", key_metrics: [", w->key_metrics[k]);
+                        strbuf_printf(&b, "%s%s", k ? ", " : ", key_metrics: [", w->key_metrics[k]);
                 if (w->n_key_metrics)
-                        sb_printf(&b, "]");
-                sb_printf(&b, "}\n");
+                        strbuf_printf(&b, "]");
+                strbuf_printf(&b, "}\n");
         }
         return b.s;
 }
@@ -308,4 +289,9 @@ const struct topo_workload *topo_find_workload(const struct topo *t, const char 
                 if (streq(t->workloads[i].name, name))
                         return &t->workloads[i];
         return NULL;
+}
+
+const char *topo_tool_name(enum topo_tool t)
+{
+        return t == TOPO_TOOL_IPERF3 ? "iperf3" : "mptcpload";
 }

@@ -116,6 +116,8 @@ struct topo_link {
 };
 
 enum topo_tool { TOPO_TOOL_IPERF3, TOPO_TOOL_MPTCPLOAD };
+/* "iperf3", "mptcpload": the name a topology gives the tool */
+const char *topo_tool_name(enum topo_tool t);
 enum topo_proto { TOPO_PROTO_MPTCP, TOPO_PROTO_TCP };
 
 struct topo_workload {
@@ -200,3 +202,7 @@ uint64_t topo_path_rate_sum(const struct topo *t, unsigned from, unsigned to);
 /* "10.0.1.1/24" */
 int topo_addr_parse(const char *s, bool need_prefix, struct topo_addr *ret);
 const char *topo_addr_str(const struct topo_addr *a, bool with_prefix, char *buf, unsigned len);
+/* Does the subnet net (its address and prefix) hold a? Bitwise; families differ: no. */
+bool topo_addr_in(const struct topo_addr *net, const struct topo_addr *a);
+/* a with every bit past its prefix cleared: 10.0.1.1/24 -> 10.0.1.0/24 */
+struct topo_addr topo_addr_network(const struct topo_addr *a);

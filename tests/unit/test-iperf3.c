@@ -5,6 +5,7 @@
 #include "../../src/shared/check.h"
 #include "load/iperf3.h"
 #include "load/mptcpload-driver.h"
+#include "shared/json.h"
 #include "shared/util.h"
 
 static char *slurp(const char *name)
@@ -224,5 +225,29 @@ int main(void)
         json_object_array_add(none_, x);
         CHECK_NEAR(tool_settled_at(none_, 3, 0), -1, 0);
         json_object_put(none_);
+
+        /* the drivers' interval series: one time line, the guest's non-numbers left out */
+        const struct load_ops *ip = load_find(TOPO_TOOL_IPERF3),
+                              *ml = load_find(TOPO_TOOL_MPTCPLOAD);
+        CHECK(ip && ml && streq(ip->name, "iperf3") && streq(ml->name, "mptcpload"));
+        const char *ipj = "{\"intervals\": [{\"sum\": {\"end\": 0.5, \"bits_per_second\": 1e6, "
+                          "\"omitted\": true}}, {\"sum\": {\"end\": 0.5, \"bits_per_second\": "
+                          "2e6}}, {\"sum\": {\"end\": 1.0, \"bits_per_second\": -5}}]}";
+        struct json_object *s1 = ip->intervals(ipj, 2);
+        CHECK_EQ_INT(jlen(s1), 2);
+        CHECK_NEAR(jpath_double(json_object_array_get_idx(s1, 0), -1, "t", NULL), 0.5, 1e-9);
+        CHECK_NEAR(jpath_double(json_object_array_get_idx(s1, 1), -1, "t", NULL), 2.5, 1e-9);
+        json_object_put(s1);
+        const char *mlj = "{\"intervals\": [{\"t\": 0.1, \"bps\": 5e6, \"subflow_detail\": "
+                          "[[{\"rtt_us\": 100}], [{\"rtt_us\": 200}]]}, {\"t\": \"x\", \"bps\": "
+                          "1}, {\"t\": 0.2, \"bps\": 6e6}]}";
+        struct json_object *s2 = ml->intervals(mlj, 2);
+        CHECK_EQ_INT(jlen(s2), 2);
+        CHECK_EQ_INT(jlen(jarr(json_object_array_get_idx(s2, 0), "subflows")), 1);
+        CHECK(!jarr(json_object_array_get_idx(s2, 1), "subflows"));
+        json_object_put(s2);
+        /* ports: iperf3 one a workload, mptcpload two (control, data) */
+        CHECK_EQ_INT(ip->base_port + ip->ports * 3, 5204);
+        CHECK_EQ_INT(ml->base_port + ml->ports * 3, 5307);
         return CHECK_DONE();
 }

@@ -1,8 +1,8 @@
-/* mibs.c - the MIB counter table of a comparison: per workload, node and
- * counter, the mean delta per run on each side, listing only the counters
- * that moved differently. The counters come with every run (run-json.md,
+/* mibs.c - the MIB counters of a comparison: per workload, node and counter,
+ * the mean delta per run on each side, keeping only the counters that moved
+ * differently. The counters come with every run (run-json.md,
  * workloads[].mib: nstat's view of MPTcpExt, TcpExt and Tcp). */
-#include "ktap.h"
+#include "mibs.h"
 #include "../shared/json.h"
 #include "../shared/util.h"
 
@@ -52,8 +52,9 @@ static double mean_of(struct json_object *acc, const char *key, unsigned runs)
         return e && runs ? json_object_get_double(json_object_array_get_idx(e, 0)) / runs : 0;
 }
 
-void mib_table_print(FILE *f, struct json_object *base, const char *base_side,
-                     struct json_object *cand, const char *cand_side, struct json_object **ret)
+struct json_object *mib_changes(struct json_object *base, const char *base_side,
+                                struct json_object *cand, const char *cand_side, unsigned *ret_na,
+                                unsigned *ret_nb)
 {
         struct json_object *a = json_object_new_object(), *b = json_object_new_object();
         add_side(a, base, base_side);
@@ -64,18 +65,10 @@ void mib_table_print(FILE *f, struct json_object *base, const char *base_side,
                 json_object_object_add(keys, ka, NULL);
         json_object_object_foreach (b, kb, vb)
                 json_object_object_add(keys, kb, NULL);
-        fprintf(f,
-                "#\n# MIB counters that moved differently (mean delta per run, %u vs %u runs; "
-                "listed when 10%% and 1 apart)\n# %14s %14s %9s  %s\n",
-                na, nb, "base", "candidate", "%change", "workload/node/counter");
         json_object_object_foreach (keys, k, unused) {
                 double x = mean_of(a, k, na), y = mean_of(b, k, nb);
                 if (fabs(y - x) < 1 || fabs(y - x) < 0.1 * fmax(fabs(x), fabs(y)))
                         continue;
-                char change[32] = "new";
-                if (x != 0)
-                        snprintf(change, sizeof change, "%+.1f%%", 100 * (y - x) / fabs(x));
-                fprintf(f, "# %14.1f %14.1f %9s  %s\n", x, y, change, k);
                 struct json_object *row = json_object_new_object();
                 json_object_object_add(row, "counter", json_object_new_string(k));
                 json_object_object_add(row, "base", json_object_new_double(x));
@@ -85,5 +78,7 @@ void mib_table_print(FILE *f, struct json_object *base, const char *base_side,
         json_object_put(keys);
         json_object_put(a);
         json_object_put(b);
-        *ret = rows;
+        *ret_na = na;
+        *ret_nb = nb;
+        return rows;
 }

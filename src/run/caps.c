@@ -1,0 +1,103 @@
+/* caps.c - what a topology asks of its nodes' kernels and tools, against
+ * what their agents said in hello: refused before anything is configured. */
+#include "caps.h"
+#include "../load/iperf3.h"
+#include "../shared/json.h"
+#include "../shared/util.h"
+
+#include <errno.h>
+
+static bool hbool(struct json_object *hello, const char *a, const char *b)
+{
+        struct json_object *o = jpath(hello, a, b, NULL);
+        return o && json_object_get_boolean(o);
+}
+
+int caps_check(const struct topo *t, struct json_object *const *hellos, char **err)
+{
+        for (unsigned i = 0; i < t->n_links; i++) {
+                const struct topo_link *l = &t->links[i];
+                for (unsigned s = 0; s < 2; s++) {
+                        const struct topo_shape *sh = &l->shape[s];
+                        const struct topo_node *tn = &t->nodes[l->end[s].node];
+                        struct json_object *hello = hellos[l->end[s].node];
+                        const char *dev = tn->ifaces[l->end[s].iface].name;
+                        const char *kernel = jstr(hello, "kernel");
+                        const char *probe = jstr(jobj(hello, "qdiscs"), "probe_error");
+                        if (sh->set && probe && (sh->rate_bps || topo_shape_needs_netem(sh))) {
+                                *err = xasprintf("%s:%d:%d: link %u is shaped on %s:%s, but the "
+                                                 "agent of node %s (%s) %s",
+                                                 t->file, sh->pos.line, sh->pos.col, i + 1,
+                                                 tn->name, dev, tn->name, kernel ? kernel : "?",
+                                                 probe);
+                                return -EOPNOTSUPP;
+                        }
+                        if (topo_shape_needs_netem(sh) && !hbool(hello, "qdiscs", "netem")) {
+                                const char *what = sh->delay_us    ? "delay"
+                                                   : sh->jitter_us ? "jitter"
+                                                                   : "loss";
+                                *err = xasprintf(
+                                        "%s:%d:%d: link %u asks for %s on %s:%s, but the kernel of "
+                                        "node %s (%s) has no netem qdisc (sch_netem): delay, "
+                                        "jitter "
+                                        "and loss cannot be shaped there. Use a rate-only topology "
+                                        "(e.g. topologies/two-paths-rate.yaml) or a backend whose "
+                                        "kernel has netem (--backend libvirt)",
+                                        t->file, sh->pos.line, sh->pos.col, i + 1, what, tn->name,
+                                        dev, tn->name, kernel ? kernel : "?");
+                                return -EOPNOTSUPP;
+                        }
+                        if (sh->set && sh->rate_bps && !topo_shape_needs_netem(sh) &&
+                            !hbool(hello, "qdiscs", "tbf")) {
+                                *err = xasprintf("%s:%d:%d: link %u asks for a rate on %s:%s, but "
+                                                 "the kernel of node %s has no tbf qdisc",
+                                                 t->file, sh->pos.line, sh->pos.col, i + 1,
+                                                 tn->name, dev, tn->name);
+                                return -EOPNOTSUPP;
+                        }
+                }
+        }
+        for (unsigned i = 0; i < t->n_nodes; i++) {
+                const struct topo_node *tn = &t->nodes[i];
+                if (!hbool(hellos[i], "mptcp", "available")) {
+                        *err = xasprintf("node %s: kernel %s has no MPTCP (net.mptcp.enabled "
+                                         "missing: CONFIG_MPTCP off)",
+                                         tn->name, jstr(hellos[i], "kernel"));
+                        return -EOPNOTSUPP;
+                }
+        }
+        for (unsigned i = 0; i < t->n_workloads; i++) {
+                const struct topo_workload *w = &t->workloads[i];
+                if (w->tool == TOPO_TOOL_MPTCPLOAD) {
+                        for (unsigned side = 0; side < 2; side++)
+                                if (!hbool(hellos[side ? w->to : w->from], "mptcpload", NULL)) {
+                                        *err = xasprintf(
+                                                "node %s: workload %s needs mptcpload, which "
+                                                "is not there",
+                                                t->nodes[side ? w->to : w->from].name, w->name);
+                                        return -ENOENT;
+                                }
+                        continue;
+                }
+                for (unsigned side = 0; side < 2; side++) {
+                        const struct topo_node *tn = &t->nodes[side ? w->to : w->from];
+                        struct json_object *hello = hellos[side ? w->to : w->from];
+                        if (!jpath(hello, "iperf3", "version", NULL)) {
+                                *err = xasprintf("node %s: workload %s needs iperf3, which is not "
+                                                 "installed there",
+                                                 tn->name, w->name);
+                                return -ENOENT;
+                        }
+                        struct iperf3_caps caps = {hbool(hello, "iperf3", "mptcp_flag"),
+                                                   hbool(hello, "mptcpize", NULL)};
+                        if (!iperf3_mptcp_method(w, &caps)) {
+                                *err = xasprintf("node %s: workload %s asks for MPTCP, but iperf3 "
+                                                 "%s has no --mptcp and mptcpize is missing",
+                                                 tn->name, w->name,
+                                                 jstr(jobj(hello, "iperf3"), "version"));
+                                return -ENOENT;
+                        }
+                }
+        }
+        return 0;
+}

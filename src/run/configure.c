@@ -1,0 +1,216 @@
+/* configure.c - a node configured as its topology says: sysctls, addresses,
+ * links up; then routes (a table per interface with source rules, so each
+ * subflow leaves by its own interface), shaping and MPTCP limits and
+ * endpoints. Every change goes through the node's agent, which undoes it. */
+#include "lab.h"
+#include "configure.h"
+#include "../topo/units.h"
+
+#include <arpa/inet.h>
+
+static void network_of(const struct topo_addr *a, char *buf, size_t len)
+{
+        struct topo_addr n = topo_addr_network(a);
+        topo_addr_str(&n, true, buf, (unsigned)len);
+}
+
+/* The interface a route leaves by: its dev, or the one whose subnet holds via. */
+static int route_iface(const struct topo_node *tn, const struct topo_route *rt)
+{
+        if (rt->dev)
+                return topo_find_iface(tn, rt->dev);
+        for (unsigned i = 0; i < tn->n_ifaces; i++)
+                for (unsigned a = 0; a < tn->ifaces[i].n_addrs; a++)
+                        if (rt->has_via && topo_addr_in(&tn->ifaces[i].addrs[a], &rt->via))
+                                return (int)i;
+        return -1;
+}
+
+static int add_route(struct lab_node *n, const struct topo_route *rt, unsigned table, char **err)
+{
+        char dst[64] = "default", via[64];
+        if (rt->dst.prefix)
+                topo_addr_str(&rt->dst, true, dst, sizeof dst);
+        struct json_object *args = agent_args("dst", S(dst), NULL);
+        if (rt->has_via)
+                json_object_object_add(args, "via",
+                                       S(topo_addr_str(&rt->via, false, via, sizeof via)));
+        if (rt->dev)
+                json_object_object_add(args, "dev", S(rt->dev));
+        if (table)
+                json_object_object_add(args, "table", I(table));
+        return node_call(n, "routes", "route_add", args, CALL_MS, NULL, err);
+}
+
+static bool sysctl_given(const struct topo_node *tn, const char *key)
+{
+        for (unsigned i = 0; i < tn->n_sysctls; i++)
+                if (streq(tn->sysctls[i].key, key))
+                        return true;
+        return false;
+}
+
+static int set_sysctl(struct lab_node *n, const char *key, const char *value, char **err)
+{
+        return node_call(n, "sysctls", "sysctl_set",
+                         agent_args("key", S(key), "value", S(value), NULL), CALL_MS, NULL, err);
+}
+
+/* First phase: sysctls, addresses, links up. */
+int configure_node(struct run *r, unsigned ni, char **err)
+{
+        struct lab_node *n = &r->lab->nodes[ni];
+        const struct topo_node *tn = n->tn;
+        int e;
+        char buf[64];
+
+        /* 1. sysctls: the lab's own first, so the topology's can override them */
+        if (tn->kind == TOPO_NODE_ROUTER) {
+                if (!sysctl_given(tn, "net.ipv4.ip_forward") &&
+                    (e = set_sysctl(n, "net.ipv4.ip_forward", "1", err)) < 0)
+                        return e;
+                if (!sysctl_given(tn, "net.ipv6.conf.all.forwarding") &&
+                    (e = set_sysctl(n, "net.ipv6.conf.all.forwarding", "1", err)) < 0)
+                        return e;
+        }
+        if ((e = set_sysctl(n, "net.mptcp.enabled", tn->mptcp.enabled ? "1" : "0", err)) < 0)
+                return e;
+        if (tn->mptcp.pm_type &&
+            (e = set_sysctl(n, "net.mptcp.pm_type", streq(tn->mptcp.pm_type, "kernel") ? "0" : "1",
+                            err)) < 0)
+                return e;
+        for (unsigned i = 0; i < tn->n_sysctls; i++)
+                if ((e = set_sysctl(n, tn->sysctls[i].key, tn->sysctls[i].value, err)) < 0)
+                        return e;
+
+        /* 2. interfaces: addresses, up, and wait for carrier */
+        for (unsigned i = 0; i < tn->n_ifaces; i++) {
+                const struct topo_iface *ifc = &tn->ifaces[i];
+                for (unsigned a = 0; a < ifc->n_addrs; a++)
+                        if ((e = node_call(n, "addresses", "addr_add",
+                                           agent_args("dev", S(ifc->name), "addr",
+                                                      S(topo_addr_str(&ifc->addrs[a], true, buf,
+                                                                      sizeof buf)),
+                                                      NULL),
+                                           CALL_MS, NULL, err)) < 0)
+                                return e;
+                if ((e = node_call(n, "links", "link_set",
+                                   agent_args("dev", S(ifc->name), "up",
+                                              json_object_new_boolean(true), NULL),
+                                   CALL_MS, NULL, err)) < 0)
+                        return e;
+        }
+        return 0;
+}
+
+/* Second phase, once every node has brought its side of each link up. */
+int configure_node_paths(struct run *r, unsigned ni, char **err)
+{
+        struct lab_node *n = &r->lab->nodes[ni];
+        const struct topo_node *tn = n->tn;
+        struct topo *t = r->lab->t;
+        int e;
+        char buf[64];
+
+        for (unsigned i = 0; i < tn->n_ifaces; i++)
+                if ((e = node_call(
+                             n, "links", "link_wait",
+                             agent_args("dev", S(tn->ifaces[i].name), "timeout_ms", I(10000), NULL),
+                             CALL_MS, NULL, err)) < 0)
+                        return e;
+
+        /* 3. routes: main table (first route per destination), and per-interface
+         * tables with source rules, so each subflow leaves by its own interface */
+        for (unsigned i = 0; i < tn->n_routes; i++) {
+                bool dup = false;
+                for (unsigned j = 0; j < i; j++)
+                        dup |= tn->routes[j].dst.family == tn->routes[i].dst.family &&
+                               tn->routes[j].dst.prefix == tn->routes[i].dst.prefix &&
+                               !memcmp(&tn->routes[j].dst.u, &tn->routes[i].dst.u,
+                                       sizeof tn->routes[i].dst.u);
+                if (!dup && (e = add_route(n, &tn->routes[i], 0, err)) < 0)
+                        return e;
+        }
+        unsigned addressed = 0;
+        for (unsigned i = 0; i < tn->n_ifaces; i++)
+                addressed += tn->ifaces[i].n_addrs > 0;
+        if (tn->kind == TOPO_NODE_HOST && addressed > 1) {
+                for (unsigned i = 0; i < tn->n_ifaces; i++) {
+                        const struct topo_iface *ifc = &tn->ifaces[i];
+                        unsigned table = 100 + i;
+                        for (unsigned a = 0; a < ifc->n_addrs; a++) {
+                                char net[64], from[64];
+                                network_of(&ifc->addrs[a], net, sizeof net);
+                                struct topo_route conn = {.dev = ifc->name};
+                                topo_addr_parse(net, true, &conn.dst);
+                                if ((e = add_route(n, &conn, table, err)) < 0)
+                                        return e;
+                                struct topo_addr host = ifc->addrs[a];
+                                host.prefix = host.family == AF_INET ? 32 : 128;
+                                topo_addr_str(&host, true, from, sizeof from);
+                                if ((e = node_call(n, "policy routing", "rule_add",
+                                                   agent_args("from", S(from), "table", I(table),
+                                                              "prio", I(1000 + i), NULL),
+                                                   CALL_MS, NULL, err)) < 0)
+                                        return e;
+                        }
+                        for (unsigned k = 0; k < tn->n_routes; k++)
+                                if (route_iface(tn, &tn->routes[k]) == (int)i &&
+                                    (e = add_route(n, &tn->routes[k], table, err)) < 0)
+                                        return e;
+                }
+        }
+
+        /* 4. shaping: each direction on its sender's egress */
+        for (unsigned li = 0; li < t->n_links; li++)
+                for (unsigned s = 0; s < 2; s++) {
+                        const struct topo_link *l = &t->links[li];
+                        const struct topo_shape *sh = &l->shape[s];
+                        if (l->end[s].node != ni || !sh->set)
+                                continue;
+                        struct json_object *args =
+                                agent_args("dev", S(tn->ifaces[l->end[s].iface].name), NULL);
+                        if (sh->rate_bps)
+                                json_object_object_add(args, "rate_bps", I(sh->rate_bps));
+                        if (sh->delay_us)
+                                json_object_object_add(args, "delay_us", I(sh->delay_us));
+                        if (sh->jitter_us)
+                                json_object_object_add(args, "jitter_us", I(sh->jitter_us));
+                        if (sh->loss_pct > 0)
+                                json_object_object_add(args, "loss_pct",
+                                                       json_object_new_double(sh->loss_pct));
+                        if (sh->limit)
+                                json_object_object_add(args, "limit", I(sh->limit));
+                        if ((e = node_call(n, "qdiscs", "qdisc_set", args, CALL_MS, NULL, err)) < 0)
+                                return e;
+                }
+
+        /* 5. MPTCP: limits, then endpoints (their addresses exist now) */
+        if (tn->mptcp.has_limits &&
+            (e = node_call(n, "mptcp limits", "mptcp_limits",
+                           agent_args("subflows", I(tn->mptcp.subflows), "add_addr_accepted",
+                                      I(tn->mptcp.add_addr_accepted), NULL),
+                           CALL_MS, NULL, err)) < 0)
+                return e;
+        for (unsigned i = 0; i < tn->mptcp.n_endpoints; i++) {
+                const struct topo_endpoint *ep = &tn->mptcp.endpoints[i];
+                const struct topo_iface *ifc = &tn->ifaces[topo_find_iface(tn, ep->dev)];
+                const struct topo_addr *a = ep->addr.family ? &ep->addr : &ifc->addrs[0];
+                struct json_object *flags = json_object_new_array();
+                static const char *const names[] = {"signal", "subflow", "backup", "fullmesh"};
+                for (unsigned f = 0; f < 4; f++)
+                        if (ep->flags & (1u << f))
+                                json_object_array_add(flags, S(names[f]));
+                struct json_object *args =
+                        agent_args("addr", S(topo_addr_str(a, false, buf, sizeof buf)), "dev",
+                                   S(ep->dev), "flags", flags, NULL);
+                if (ep->id)
+                        json_object_object_add(args, "id", I(ep->id));
+                if (ep->port)
+                        json_object_object_add(args, "port", I(ep->port));
+                if ((e = node_call(n, "mptcp endpoints", "mptcp_endpoint_add", args, CALL_MS, NULL,
+                                   err)) < 0)
+                        return e;
+        }
+        return 0;
+}
