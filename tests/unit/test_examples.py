@@ -23,4 +23,16 @@ for f in files:
 p = subprocess.run([MPTCPLAB, "validate", os.path.join(SRC, "nightly", "example.yaml")],
                    capture_output=True, text=True)
 check("nightly plan mptcp-nightly, 2 scenario(s)" in p.stdout, "validate reads a plan as a plan: %s" % p.stdout.strip())
+
+# a key metric the registry does not have is refused by validate (as by a
+# run), where it stands (issue 23: validate accepted it before)
+import tempfile  # noqa: E402
+with tempfile.TemporaryDirectory() as d:
+    bad = os.path.join(d, "km.yaml")
+    with open(bad, "w") as f:
+        f.write(open(os.path.join(SRC, "tests", "netns", "short.yaml")).read().replace(
+            "protocol: tcp}", "protocol: tcp, key_metrics: [goodput_mbps, godput_mbps]}"))
+    p = subprocess.run([MPTCPLAB, "validate", bad], capture_output=True, text=True)
+    check(p.returncode == 2 and (bad + ":10:") in p.stderr and 'no metric "godput_mbps"' in p.stderr,
+          "validate: an unknown key metric is exit 2 at FILE:LINE:COL (%s)" % p.stderr.strip()[-200:])
 done()
