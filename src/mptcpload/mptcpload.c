@@ -871,6 +871,37 @@ static void sconn_drop(int ep, struct sconn **list, struct sconn *c)
         free(c);
 }
 
+/* Accepts what the listener holds (at most 4096 a turn, so that the data of
+ * those already in keeps moving); false once it cannot accept any more (out
+ * of descriptors or memory: said, counted, and the listener leaves the set,
+ * or it would stay readable and spin the loop) */
+static bool accept_pending(int ep, int lfd, struct sconn **conns, bool tx, uint64_t *accepted,
+                           uint64_t *errors)
+{
+        for (int burst = 0; burst < 4096; burst++) {
+                int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                if (fd < 0 &&
+                    (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+                        log_error("accept: %s", strerror(errno));
+                        (*errors)++;
+                        epoll_ctl(ep, EPOLL_CTL_DEL, lfd, NULL);
+                        return false;
+                }
+                if (fd < 0)
+                        return true;
+                (*accepted)++;
+                struct sconn *c = xcalloc(1, sizeof *c);
+                c->fd = fd;
+                c->next = *conns;
+                if (*conns)
+                        (*conns)->prev = c;
+                *conns = c;
+                struct epoll_event e2 = {.events = EPOLLIN | (tx ? EPOLLOUT : 0), .data.ptr = c};
+                epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e2);
+        }
+        return true;
+}
+
 static int server_test(const struct opts *o, int cfd, int lfd)
 {
         struct line_reader lr;
@@ -913,39 +944,21 @@ static int server_test(const struct opts *o, int cfd, int lfd)
         epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &cev);
         uint64_t bytes = 0, sent = 0, win0 = 0, win1 = 0, accepted = 0, errors = 0,
                  deadline = now_usec() + (uint64_t)(dur * 1e6) + (uint64_t)(o->timeout * 1e6);
-        bool done = false, started = false, ended = false;
+        bool done = false, started = false, ended = false, listening = true;
         struct sconn *conns = NULL;
         struct epoll_event evs[64];
         while (!done && !stop_flag && now_usec() < deadline) {
                 int n = epoll_wait(ep, evs, 64, 200);
+                /* the listener first, every turn and whether or not it was among
+                 * the events: with thousands of flows sending, a listener event
+                 * is one in 64 and a burst of connections waited in the queue
+                 * behind the data of those already in (a run of 10,000 flows
+                 * had 9,701 accepted when it ended, all of them established) */
+                if (listening)
+                        listening = accept_pending(ep, lfd, &conns,
+                                                   mode == MODE_STREAM && dir != DIR_UP, &accepted,
+                                                   &errors);
                 for (int i = 0; i < n; i++) {
-                        /* the listener: everything it holds (up to 256 at a time),
-                         * not one per wakeup, or a burst of thousands of flows waits
-                         * in the queue behind the data of the flows already in */
-                        for (int burst = 0; evs[i].data.ptr == NULL && burst < 256; burst++) {
-                                int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-                                if (fd < 0 && (errno == EMFILE || errno == ENFILE ||
-                                               errno == ENOBUFS || errno == ENOMEM)) {
-                                        /* said in the result; the listener would stay
-                                         * readable and spin this loop */
-                                        log_error("accept: %s", strerror(errno));
-                                        errors++;
-                                        epoll_ctl(ep, EPOLL_CTL_DEL, lfd, NULL);
-                                }
-                                if (fd < 0)
-                                        break;
-                                accepted++;
-                                struct sconn *c = xcalloc(1, sizeof *c);
-                                c->fd = fd;
-                                c->next = conns;
-                                if (conns)
-                                        conns->prev = c;
-                                conns = c;
-                                bool tx = mode == MODE_STREAM && dir != DIR_UP;
-                                struct epoll_event e2 = {.events = EPOLLIN | (tx ? EPOLLOUT : 0),
-                                                         .data.ptr = c};
-                                epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e2);
-                        }
                         if (evs[i].data.ptr == NULL)
                                 continue;
                         if (evs[i].data.ptr == &cfd) {
