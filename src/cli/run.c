@@ -5,6 +5,7 @@
 #include "../report/report.h"
 #include "../report/run_report.h"
 #include "../report/series_report.h"
+#include "../run/series.h"
 #include "../results/metrics.h"
 #include "../shared/json.h"
 #include "../shared/util.h"
@@ -37,44 +38,47 @@ bool show_run(void *user, const struct series_opts *o, const struct topo *t,
         return true;
 }
 
-int series_finish(const struct series_result *r, FILE *f, const char *json_out, bool bisect)
+/* The report of what ran, next to the last run's files */
+static void write_report(const struct series_result *r)
 {
-        const struct series_opts *o = r->o;
-        int rc = cli_exit_code(r->outcome);
-        if (!r->series[0]) /* it never began: the error is said */
-                return bisect ? (rc == EXIT_INFRA ? 125 : rc == EXIT_INPUT ? 128 : rc) : rc;
-        series_print(f, r);
-        if (json_out && (o->runs || o->compare || o->baseline)) {
-                _cleanup_json_ struct json_object *j = series_json(r, rc);
-                int e = json_write_file(json_out, j, JSON_C_TO_STRING_PRETTY);
-                if (e < 0) {
-                        log_error("cannot write %s: %s", json_out, strerror(-e));
-                        if (rc == EXIT_OK)
-                                rc = EXIT_INFRA;
-                }
-        }
-        /* the report of what ran, next to the last run's files */
+        const struct series_asked *o = &r->asked;
         struct store *db = NULL;
         char *err = NULL;
-        if (!o->no_store && r->last_run_dir && rc != EXIT_INFRA && rc != EXIT_INPUT) {
-                if (store_open(o->db, &db, &err) < 0) {
-                        log_warn("no report: %s", err);
-                        free(err);
-                        err = NULL;
-                }
+        if (store_open(o->db, &db, &err) < 0) {
+                log_warn("no report: %s", err);
+                free(err);
+                return;
         }
-        if (db) {
-                _cleanup_free_ char *dir = xasprintf("%s/report", r->last_run_dir);
-                char *index = NULL;
-                if (report_write(db, o->runs || o->compare || o->baseline ? r->series : r->last_id,
-                                 o->baseline, dir, &index, &err) == 0)
-                        fprintf(stderr, "mptcplab: report in %s\n", index);
-                else {
-                        log_warn("no report: %s", err);
-                        free(err);
+        _cleanup_free_ char *dir = xasprintf("%s/report", r->last_run_dir);
+        char *index = NULL;
+        if (report_write(db, o->runs || o->compare || o->baseline ? r->series : r->last_id,
+                         o->baseline, dir, &index, &err) == 0)
+                fprintf(stderr, "mptcplab: report in %s\n", index);
+        else {
+                log_warn("no report: %s", err);
+                free(err);
+        }
+        free(index);
+        store_close(db);
+}
+
+int series_finish(const struct series_result *r, FILE *f, const char *json_out, bool bisect)
+{
+        const struct series_asked *o = &r->asked;
+        int rc = cli_exit_code(r->outcome);
+        if (r->series[0]) { /* else it never began, and the error is said */
+                series_print(f, r);
+                if (json_out && (o->runs || o->compare || o->baseline)) {
+                        _cleanup_json_ struct json_object *j = series_json(r, rc);
+                        int e = json_write_file(json_out, j, JSON_C_TO_STRING_PRETTY);
+                        if (e < 0) {
+                                log_error("cannot write %s: %s", json_out, strerror(-e));
+                                if (rc == EXIT_OK)
+                                        rc = EXIT_INFRA;
+                        }
                 }
-                free(index);
-                store_close(db);
+                if (!o->no_store && r->last_run_dir && rc != EXIT_INFRA && rc != EXIT_INPUT)
+                        write_report(r);
         }
         if (bisect)
                 return rc == EXIT_INFRA ? 125 : rc == EXIT_INPUT ? 128 : rc;

@@ -5,11 +5,11 @@
 #include "../shared/json.h"
 #include "../shared/util.h"
 
-const char *iperf3_mptcp_method(const struct topo_workload *w, const struct iperf3_caps *c)
+const char *iperf3_mptcp_method(const struct topo_workload *w, const struct load_caps *c)
 {
         if (w->protocol == TOPO_PROTO_TCP)
                 return "tcp";
-        if (c->mptcp_flag)
+        if (c->iperf3_mptcp_flag)
                 return "--mptcp";
         if (c->mptcpize)
                 return "mptcpize";
@@ -21,7 +21,7 @@ static void add(struct json_object *a, const char *s)
         json_object_array_add(a, json_object_new_string(s));
 }
 
-static struct json_object *prefix(const struct topo_workload *w, const struct iperf3_caps *c,
+static struct json_object *prefix(const struct topo_workload *w, const struct load_caps *c,
                                   const char **why)
 {
         const char *m = iperf3_mptcp_method(w, c);
@@ -39,7 +39,7 @@ static struct json_object *prefix(const struct topo_workload *w, const struct ip
 }
 
 struct json_object *iperf3_server_argv(const struct topo_workload *w, unsigned port,
-                                       const struct iperf3_caps *c, const char **why)
+                                       const struct load_caps *c, const char **why)
 {
         struct json_object *a = prefix(w, c, why);
         if (!a)
@@ -51,13 +51,13 @@ struct json_object *iperf3_server_argv(const struct topo_workload *w, unsigned p
         add(a, "-J");
         add(a, "-p");
         add(a, p);
-        if (w->protocol == TOPO_PROTO_MPTCP && c->mptcp_flag)
+        if (w->protocol == TOPO_PROTO_MPTCP && c->iperf3_mptcp_flag)
                 add(a, "--mptcp");
         return a;
 }
 
 struct json_object *iperf3_client_argv(const struct topo_workload *w, const char *target,
-                                       unsigned port, const struct iperf3_caps *c, const char **why)
+                                       unsigned port, const struct load_caps *c, const char **why)
 {
         struct json_object *a = prefix(w, c, why);
         if (!a)
@@ -97,7 +97,7 @@ struct json_object *iperf3_client_argv(const struct topo_workload *w, const char
         }
         if (w->reverse)
                 add(a, "-R");
-        if (w->protocol == TOPO_PROTO_MPTCP && c->mptcp_flag)
+        if (w->protocol == TOPO_PROTO_MPTCP && c->iperf3_mptcp_flag)
                 add(a, "--mptcp");
         return a;
 }
@@ -162,26 +162,6 @@ int iperf3_parse(const char *text, struct iperf3_result *ret, char **err)
 
 /* ---- the driver ---- */
 
-static const char *method(const struct topo_workload *w, const struct load_caps *c)
-{
-        struct iperf3_caps ic = {c->iperf3_mptcp_flag, c->mptcpize};
-        return iperf3_mptcp_method(w, &ic);
-}
-
-static struct json_object *server_argv(const struct topo_workload *w, unsigned port,
-                                       const struct load_caps *c, const char **why)
-{
-        struct iperf3_caps ic = {c->iperf3_mptcp_flag, c->mptcpize};
-        return iperf3_server_argv(w, port, &ic, why);
-}
-
-static struct json_object *client_argv(const struct topo_workload *w, const char *target,
-                                       unsigned port, const struct load_caps *c, const char **why)
-{
-        struct iperf3_caps ic = {c->iperf3_mptcp_flag, c->mptcpize};
-        return iperf3_client_argv(w, target, port, &ic, why);
-}
-
 static int parse(const struct topo_workload *w, const char *out, struct load_result *ret,
                  char **err)
 {
@@ -233,9 +213,9 @@ const struct load_ops iperf3_load_ops = {
         .tool = TOPO_TOOL_IPERF3,
         .base_port = 5201,
         .ports = 1,
-        .method = method,
-        .server_argv = server_argv,
-        .client_argv = client_argv,
+        .method = iperf3_mptcp_method,
+        .server_argv = iperf3_server_argv,
+        .client_argv = iperf3_client_argv,
         .parse = parse,
         .intervals = intervals,
         .settle_slack_bps = settle_slack_bps,

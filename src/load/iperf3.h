@@ -5,11 +5,6 @@
 #include "load.h"
 #include <json-c/json.h>
 
-struct iperf3_caps {
-        bool mptcp_flag; /* iperf3 >= 3.19 */
-        bool mptcpize;
-};
-
 struct iperf3_result {
         double sent_bps, recv_bps; /* end.sum_sent / end.sum_received */
         int64_t retransmits;       /* -1 when the sender side did not report */
@@ -19,13 +14,12 @@ struct iperf3_result {
 };
 
 /* How MPTCP is obtained: "tcp", "--mptcp" or "mptcpize". NULL when it cannot be. */
-const char *iperf3_mptcp_method(const struct topo_workload *w, const struct iperf3_caps *c);
+const char *iperf3_mptcp_method(const struct topo_workload *w, const struct load_caps *c);
 /* A JSON array of strings; NULL with *why when MPTCP is asked but impossible. */
 struct json_object *iperf3_server_argv(const struct topo_workload *w, unsigned port,
-                                       const struct iperf3_caps *c, const char **why);
+                                       const struct load_caps *c, const char **why);
 struct json_object *iperf3_client_argv(const struct topo_workload *w, const char *target,
-                                       unsigned port, const struct iperf3_caps *c,
-                                       const char **why);
+                                       unsigned port, const struct load_caps *c, const char **why);
 /* Parses `iperf3 -J` output; on failure returns -EINVAL and *err (iperf3's own
  * "error" text when it gave one). */
 int iperf3_parse(const char *text, struct iperf3_result *ret, char **err);

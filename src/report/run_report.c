@@ -8,12 +8,6 @@
 #include "../shared/util.h"
 #include "../topo/units.h"
 
-static const char *status_name(enum wl_status s)
-{
-        static const char *const names[] = {"ok", "invalid", "failed", "crashed"};
-        return names[s];
-}
-
 /* Share of the sender's bytes per interface, e.g. "eth0 51% eth1 49%". */
 static void path_split(const struct wl_result *w, const char *node, char *buf, size_t len)
 {
@@ -52,7 +46,8 @@ void report_table(FILE *f, const struct topo *t, const struct run_result *r)
                         w->w->name, w->w->protocol == TOPO_PROTO_MPTCP ? "mptcp" : "tcp",
                         w->method ? w->method : "-", w->recv_bps / 1e6, w->sent_bps / 1e6,
                         (long long)w->retransmits, w->cpu_client_pct, w->cpu_server_pct, sub, paths,
-                        status_name(w->status), w->reason ? ": " : "", w->reason ? w->reason : "");
+                        wl_status_name(w->status), w->reason ? ": " : "",
+                        w->reason ? w->reason : "");
                 if (w->tps > 0)
                         fprintf(f,
                                 "%-14s %.0f transactions/s, %.0f connections/s, latency p50 %.0f "

@@ -158,7 +158,7 @@ static void print_noise(FILE *f, struct json_object *noise)
 
 void series_print(FILE *f, const struct series_result *r)
 {
-        const struct series_opts *o = r->o;
+        const struct series_asked *o = &r->asked;
         if (r->baseline_hash)
                 fprintf(f,
                         "# --allow-different: the baseline's topology or overrides differ from "
@@ -205,7 +205,7 @@ void series_print(FILE *f, const struct series_result *r)
 
 struct json_object *series_json(const struct series_result *r, int exit_code)
 {
-        const struct series_opts *o = r->o;
+        const struct series_asked *o = &r->asked;
         struct json_object *out = json_object_new_object();
         json_object_object_add(out, "schema", json_object_new_string("mptcplab.series/1"));
         json_object_object_add(out, "series", json_object_new_string(r->series));

@@ -1,7 +1,7 @@
 /* series_report.h - a series' typed result shown: the lines compare, check
  * and run --runs print on stdout, and the series JSON (docs/run-json.md). */
 #pragma once
-#include "../run/series.h"
+#include "../results/series.h"
 
 #include <json-c/json.h>
 #include <stdio.h>

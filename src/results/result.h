@@ -78,3 +78,8 @@ struct run_result {
         char *error;                                 /* why the run stopped, if it did */
         struct json_object *dirty; /* machines that differ after the run (ssh), or NULL */
 };
+
+/* Frees a run's result (NULL is fine); returns NULL */
+struct run_result *run_result_free(struct run_result *r);
+/* "ok", "invalid", "failed", "crashed": as the table and the run JSON say it */
+const char *wl_status_name(enum wl_status s);

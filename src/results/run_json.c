@@ -7,12 +7,6 @@
 
 #include <math.h>
 
-static const char *status_name(enum wl_status s)
-{
-        static const char *const names[] = {"ok", "invalid", "failed", "crashed"};
-        return names[s];
-}
-
 void run_overhead(const struct run_result *r, struct run_overhead *ret)
 {
         double measured = 0, warm = 0, tools = 0, boot = 0;
@@ -143,7 +137,7 @@ struct json_object *run_json(const struct topo *t, const struct run_result *r)
                                        w->settled_s >= 0 ? DBL(w->settled_s) : NULL);
                 json_object_object_add(j, "late_joins", json_object_new_int64(w->late_joins));
                 json_object_object_add(j, "flows", INT(w->w->flows));
-                json_object_object_add(j, "status", STR(status_name(w->status)));
+                json_object_object_add(j, "status", STR(wl_status_name(w->status)));
                 json_object_object_add(j, "reason", w->reason ? STR(w->reason) : NULL);
                 struct json_object *g = json_object_new_object();
                 json_object_object_add(g, "sender_bps", DBL(w->sent_bps));

@@ -7,7 +7,7 @@
 
 #include <errno.h>
 
-static bool hbool(struct json_object *hello, const char *a, const char *b)
+bool hello_has(struct json_object *hello, const char *a, const char *b)
 {
         struct json_object *o = jpath(hello, a, b, NULL);
         return o && json_object_get_boolean(o);
@@ -32,7 +32,7 @@ int caps_check(const struct topo *t, struct json_object *const *hellos, char **e
                                                  probe);
                                 return -EOPNOTSUPP;
                         }
-                        if (topo_shape_needs_netem(sh) && !hbool(hello, "qdiscs", "netem")) {
+                        if (topo_shape_needs_netem(sh) && !hello_has(hello, "qdiscs", "netem")) {
                                 const char *what = sh->delay_us    ? "delay"
                                                    : sh->jitter_us ? "jitter"
                                                                    : "loss";
@@ -48,7 +48,7 @@ int caps_check(const struct topo *t, struct json_object *const *hellos, char **e
                                 return -EOPNOTSUPP;
                         }
                         if (sh->set && sh->rate_bps && !topo_shape_needs_netem(sh) &&
-                            !hbool(hello, "qdiscs", "tbf")) {
+                            !hello_has(hello, "qdiscs", "tbf")) {
                                 *err = xasprintf("%s:%d:%d: link %u asks for a rate on %s:%s, but "
                                                  "the kernel of node %s has no tbf qdisc",
                                                  t->file, sh->pos.line, sh->pos.col, i + 1,
@@ -59,7 +59,7 @@ int caps_check(const struct topo *t, struct json_object *const *hellos, char **e
         }
         for (unsigned i = 0; i < t->n_nodes; i++) {
                 const struct topo_node *tn = &t->nodes[i];
-                if (!hbool(hellos[i], "mptcp", "available")) {
+                if (!hello_has(hellos[i], "mptcp", "available")) {
                         *err = xasprintf("node %s: kernel %s has no MPTCP (net.mptcp.enabled "
                                          "missing: CONFIG_MPTCP off)",
                                          tn->name, jstr(hellos[i], "kernel"));
@@ -70,7 +70,7 @@ int caps_check(const struct topo *t, struct json_object *const *hellos, char **e
                 const struct topo_workload *w = &t->workloads[i];
                 if (w->tool == TOPO_TOOL_MPTCPLOAD) {
                         for (unsigned side = 0; side < 2; side++)
-                                if (!hbool(hellos[side ? w->to : w->from], "mptcpload", NULL)) {
+                                if (!hello_has(hellos[side ? w->to : w->from], "mptcpload", NULL)) {
                                         *err = xasprintf(
                                                 "node %s: workload %s needs mptcpload, which "
                                                 "is not there",
@@ -88,8 +88,8 @@ int caps_check(const struct topo *t, struct json_object *const *hellos, char **e
                                                  tn->name, w->name);
                                 return -ENOENT;
                         }
-                        struct iperf3_caps caps = {hbool(hello, "iperf3", "mptcp_flag"),
-                                                   hbool(hello, "mptcpize", NULL)};
+                        struct load_caps caps = {hello_has(hello, "iperf3", "mptcp_flag"),
+                                                 hello_has(hello, "mptcpize", NULL)};
                         if (!iperf3_mptcp_method(w, &caps)) {
                                 *err = xasprintf("node %s: workload %s asks for MPTCP, but iperf3 "
                                                  "%s has no --mptcp and mptcpize is missing",

@@ -3,7 +3,10 @@
 #include "../topo/topo.h"
 
 #include <json-c/json.h>
+#include <stdbool.h>
 
+/* Does a hello say true at a (and b within it: "iperf3", "mptcp_flag")? */
+bool hello_has(struct json_object *hello, const char *a, const char *b);
 /* hellos[i]: node i's hello. 0, or -EOPNOTSUPP (a kernel lacks netem, tbf or
  * MPTCP, or its qdisc probe failed) or -ENOENT (a tool is missing) with *err
  * saying which node, link and FILE:LINE:COL. */

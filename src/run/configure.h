@@ -6,4 +6,3 @@
  * has its side of each link up, routes, rules and MPTCP */
 int configure_node(struct run *r, unsigned ni, char **err);
 int configure_node_paths(struct run *r, unsigned ni, char **err);
-

@@ -22,37 +22,6 @@ static char *default_run_dir(const char *run_id)
         return xasprintf("%s/%s", runs, run_id);
 }
 
-struct run_result *run_result_free(struct run_result *r)
-{
-        if (!r)
-                return NULL;
-        for (unsigned i = 0; i < r->n_wl; i++) {
-                struct wl_result *w = &r->wl[i];
-                free(w->reason);
-                free(w->method);
-                free(w->target);
-                json_object_put(w->mib);
-                json_object_put(w->cpu_cores);
-                json_object_put(w->intervals);
-                for (unsigned k = 0; k < w->n_ifaces; k++) {
-                        free(w->ifaces[k].node);
-                        free(w->ifaces[k].dev);
-                }
-                free(w->ifaces);
-        }
-        free(r->wl);
-        free(r->started_at);
-        free(r->run_dir);
-        free(r->crash_node);
-        free(r->crash_what);
-        free(r->crash_trace);
-        free(r->error);
-        json_object_put(r->nodes);
-        json_object_put(r->dirty);
-        free(r);
-        return NULL;
-}
-
 /* What a lab's run left allocated, once its backend is gone. */
 /* The lab's crash becomes the run's (said, with its excerpt from where) */
 static void take_crash(struct lab *lab, struct run_result *res, const char *where)

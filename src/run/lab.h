@@ -34,6 +34,5 @@ struct run_opts {
 /* How the run ended (a crashed node's kernel: OUTCOME_REGRESSION); *ret is
  * filled when workloads ran. */
 enum outcome lab_run(struct topo *t, const struct run_opts *o, struct run_result **ret);
-struct run_result *run_result_free(struct run_result *r);
 /* Waits for the deferred teardown in *pending, if any; returns the seconds waited. */
 double lab_run_settle(struct pending_teardown **pending);

@@ -47,12 +47,6 @@ struct json_object *job_wait(struct lab_node *n, const char *step, int64_t job, 
         return res;
 }
 
-bool hello_bool(struct lab_node *n, const char *a, const char *b)
-{
-        struct json_object *o = jpath(n->hello, a, b, NULL);
-        return o && json_object_get_boolean(o);
-}
-
 const char *first_addr(const struct topo_node *tn, char *buf, size_t len)
 {
         for (unsigned i = 0; i < tn->n_ifaces; i++)

@@ -29,7 +29,6 @@ int node_call(struct lab_node *n, const char *step, const char *op, struct json_
 /* A job's end (its result), or NULL with *err */
 struct json_object *job_wait(struct lab_node *n, const char *step, int64_t job, int timeout_ms,
                              char **err);
-bool hello_bool(struct lab_node *n, const char *a, const char *b);
 /* The first address of a node, as text in buf; NULL when it has none */
 const char *first_addr(const struct topo_node *tn, char *buf, size_t len);
 

@@ -799,7 +799,16 @@ static enum outcome judge(struct series_ctx *c)
 
 enum outcome series_run(const struct series_opts *o, struct series_result *r)
 {
-        *r = (struct series_result){.o = o, .looks = 1, .runs_json = json_object_new_array()};
+        *r = (struct series_result){.asked = {.file = o->file,
+                                              .baseline = o->baseline,
+                                              .lab = o->lab,
+                                              .db = o->db,
+                                              .runs = o->runs,
+                                              .compare = o->compare,
+                                              .blocked = o->blocked,
+                                              .no_store = o->no_store},
+                                    .looks = 1,
+                                    .runs_json = json_object_new_array()};
         struct series_ctx c = {.o = o, .res = r, .lock = {.fd = -1, .conc_fd = -1}};
         uint64_t t0 = now_usec();
         enum outcome rc = prepare(&c);
@@ -876,24 +885,4 @@ out:
         hostlock_release(&c.lock);
         r->outcome = rc;
         return rc;
-}
-
-void series_result_clear(struct series_result *r)
-{
-        free(r->baseline_hash);
-        free(r->hash);
-        free(r->what);
-        verdicts_clear(&r->verdicts);
-        samples_clear(&r->samples);
-        samples_clear(&r->base);
-        json_object_put(r->runs_json);
-        json_object_put(r->base_runs);
-        json_object_put(r->base_meta);
-        json_object_put(r->mibs);
-        json_object_put(r->noise);
-        free(r->accel);
-        free(r->tools);
-        free(r->last_run_dir);
-        topo_free(r->topo);
-        *r = (struct series_result){0};
 }

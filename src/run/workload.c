@@ -3,6 +3,7 @@
  * client run, the measured window's edges read at its warm-up's end and at
  * its end, everything read again, the report parsed into the result and the
  * validity rules applied (results/validity.h). */
+#include "caps.h"
 #include "lab.h"
 #include "measure.h"
 #include "workload.h"
@@ -278,10 +279,10 @@ int run_workload(struct run *r, unsigned wi, struct wl_result *res, char **err)
         const char *target = w->target.family ? topo_addr_str(&w->target, false, tbuf, sizeof tbuf)
                                               : first_addr(x.sn->tn, tbuf, sizeof tbuf);
         unsigned port = w->port ? w->port : x.ops->base_port + x.ops->ports * wi;
-        struct load_caps caps = {hello_bool(x.cn, "iperf3", "mptcp_flag") &&
-                                         hello_bool(x.sn, "iperf3", "mptcp_flag"),
-                                 hello_bool(x.cn, "mptcpize", NULL) &&
-                                         hello_bool(x.sn, "mptcpize", NULL)};
+        struct load_caps caps = {hello_has(x.cn->hello, "iperf3", "mptcp_flag") &&
+                                         hello_has(x.sn->hello, "iperf3", "mptcp_flag"),
+                                 hello_has(x.cn->hello, "mptcpize", NULL) &&
+                                         hello_has(x.sn->hello, "mptcpize", NULL)};
         const char *why = NULL;
         res->target = xstrdup(target);
         res->method = xstrdup(x.ops->method(w, &caps));

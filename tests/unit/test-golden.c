@@ -228,28 +228,24 @@ int main(int argc, char **argv)
         golden("run.json", rjs);
 
         /* a compare's series: what it prints after its runs, and its JSON */
-        struct series_opts so = {.file = "tests/golden/topo.yaml",
-                                 .runs = 8,
-                                 .compare = true,
-                                 .kernel_a = "6.12.111+deb12-cloud-amd64",
-                                 .kernel_b = "/srv/kernels/6.12.111-patched"};
-        struct series_result sr = {.o = &so,
-                                   .outcome = OUTCOME_REGRESSION,
-                                   .judged_outcome = OUTCOME_REGRESSION,
-                                   .runs = 8,
-                                   .looks = 1,
-                                   .what = xstrdup("compare tests/golden/topo.yaml: A = "
-                                                   "6.12.111+deb12-cloud-amd64, B = "
-                                                   "/srv/kernels/6.12.111-patched; 8 runs each, "
-                                                   "interleaved, series "
-                                                   "s0123456789abcdef0123456789abcdef"),
-                                   .judged = true,
-                                   .verdicts = v,
-                                   .samples = s,
-                                   .runs_json = json_object_new_array(),
-                                   .noise_looked = true,
-                                   .crashed_a = 1,
-                                   .timing = {.wall = 400, .measured = 200, .boot = 64}};
+        struct series_result sr = {
+                .asked = {.file = "tests/golden/topo.yaml", .runs = 8, .compare = true},
+                .outcome = OUTCOME_REGRESSION,
+                .judged_outcome = OUTCOME_REGRESSION,
+                .runs = 8,
+                .looks = 1,
+                .what = xstrdup("compare tests/golden/topo.yaml: A = "
+                                "6.12.111+deb12-cloud-amd64, B = "
+                                "/srv/kernels/6.12.111-patched; 8 runs each, "
+                                "interleaved, series "
+                                "s0123456789abcdef0123456789abcdef"),
+                .judged = true,
+                .verdicts = v,
+                .samples = s,
+                .runs_json = json_object_new_array(),
+                .noise_looked = true,
+                .crashed_a = 1,
+                .timing = {.wall = 400, .measured = 200, .boot = 64}};
         snprintf(sr.series, sizeof sr.series, "s0123456789abcdef0123456789abcdef");
         v = (struct verdicts){0}; /* the result owns them now */
         s = (struct samples){0};

@@ -125,9 +125,9 @@ int main(void)
                                   .warmup_us = 2000000,
                                   .flows = 4,
                                   .reverse = true};
-        struct iperf3_caps old = {.mptcp_flag = false, .mptcpize = true};
-        struct iperf3_caps new = {.mptcp_flag = true, .mptcpize = true};
-        struct iperf3_caps none = {false, false};
+        struct load_caps old = {.iperf3_mptcp_flag = false, .mptcpize = true};
+        struct load_caps new = {.iperf3_mptcp_flag = true, .mptcpize = true};
+        struct load_caps none = {false, false};
         const char *why = NULL;
         struct json_object *a = iperf3_client_argv(&w, "10.0.1.2", 5201, &old, &why);
         CHECK(a);
