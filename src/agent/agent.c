@@ -64,7 +64,7 @@ static int serve(struct agent *a, int sfd)
 {
         struct line_reader lr;
         line_reader_init(&lr, a->in_fd);
-        struct pollfd p[2 + MAX_JOB_FDS];
+        struct pollfd p[3 + MAX_JOB_FDS];
         struct job *owners[MAX_JOB_FDS];
         int rc = 0;
         while (!a->quit) {
@@ -85,11 +85,14 @@ static int serve(struct agent *a, int sfd)
                         break;
                 p[0] = (struct pollfd){.fd = a->in_fd, .events = POLLIN};
                 p[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
-                unsigned n = jobs_pollfds(a, p + 2, MAX_JOB_FDS, owners);
-                int timeout = jobs_tick(a), wt = waits_tick(a);
+                p[2] = (struct pollfd){.fd = pm_fd(a), .events = POLLIN};
+                unsigned n = jobs_pollfds(a, p + 3, MAX_JOB_FDS, owners);
+                int timeout = jobs_tick(a), wt = waits_tick(a), st = sched_tick(a);
                 if (wt >= 0 && (timeout < 0 || wt < timeout))
                         timeout = wt;
-                if (poll(p, 2 + n, timeout) < 0 && errno != EINTR) {
+                if (st >= 0 && (timeout < 0 || st < timeout))
+                        timeout = st;
+                if (poll(p, 3 + n, timeout) < 0 && errno != EINTR) {
                         rc = -errno;
                         break;
                 }
@@ -102,7 +105,9 @@ static int serve(struct agent *a, int sfd)
                                 break;
                         }
                 }
-                jobs_handle(a, p + 2, n, owners);
+                if (p[2].revents)
+                        pm_read(a);
+                jobs_handle(a, p + 3, n, owners);
                 if (p[0].revents) {
                         int r = line_reader_fill(&lr);
                         if (r < 0 && r != -EAGAIN && r != -EINTR)
@@ -312,6 +317,7 @@ int main(int argc, char **argv)
         }
         waits_cancel(&a);
         jobs_kill_all(&a);
+        events_free(&a);
         unsigned failed = undo_all(&a, NULL);
         if (listen_path && lfd >= 0) {
                 close(lfd);

@@ -57,11 +57,33 @@ struct agent {
         /* --alias: the topology's interface names (from) and this machine's (to) */
         char **alias_from, **alias_to;
         unsigned n_alias;
+        /* events.c: the scheduled path events, and the path manager's events heard */
+        struct sched_item *sched;
+        unsigned n_sched;
+        uint64_t sched_t0_us;
+        struct mpm_events *pm;
+        struct json_object *pm_log;
+        uint64_t pm_t0_us;
+        unsigned pm_dropped;
         /* cable.c: the armed listener (fd + 1, 0: none), its NIC and nonce */
         int cable_fd1;
         char *cable_dev;
         char cable_nonce[33];
 };
+
+/* events.c: path events at offsets ("schedule", "schedule_report") and the
+ * path manager's events ("pm_listen", "pm_events"), docs/agent-protocol.md */
+struct reply;
+int op_schedule(struct agent *a, struct json_object *args, struct reply *r);
+int op_schedule_report(struct agent *a, struct json_object *args, struct reply *r);
+int op_pm_listen(struct agent *a, struct json_object *args, struct reply *r);
+int op_pm_events(struct agent *a, struct json_object *args, struct reply *r);
+/* Runs the items that are due; returns ms until the next (-1: none) */
+int sched_tick(struct agent *a);
+/* The path manager's socket to poll (-1: not listening), and its reading */
+int pm_fd(struct agent *a);
+void pm_read(struct agent *a);
+void events_free(struct agent *a);
 
 /* cable.c: is this NIC cabled to that one (docs/agent-protocol.md) */
 struct reply;
@@ -148,6 +170,9 @@ void undo_push(struct agent *a, enum undo_kind kind, const char *s1, const char 
 bool undo_has(struct agent *a, enum undo_kind kind, const char *s1);
 void undo_forget(struct agent *a, enum undo_kind kind, const char *s1, const char *s2,
                  const char *s3, unsigned u1, unsigned u2);
+/* Every route recorded, added again (a link back up after a path event):
+ * 0 with the count, or the first error */
+int undo_routes_restore(struct agent *a, unsigned *ret);
 /* Reverts everything recorded, newest first; returns how many steps failed. */
 unsigned undo_all(struct agent *a, struct json_object *log);
 

@@ -249,6 +249,16 @@ static int op_link_set(struct agent *a, struct json_object *args, struct reply *
         if (!undo_has(a, UNDO_LINK, dev))
                 undo_push(a, UNDO_LINK, dev, NULL, NULL, old.admin_up, old.mtu);
         r->result = json_object_new_object();
+        /* a link taken down lost its routes with it (the kernel flushes them):
+         * coming back up, it gets the ones the agent gave it (a path event's
+         * "up"); nothing to do when it was up or had none */
+        if (has_up && up && !old.admin_up) {
+                unsigned restored = 0;
+                if ((e = undo_routes_restore(a, &restored)) < 0)
+                        return nl_fail(r, e, "routes");
+                json_object_object_add(r->result, "routes_restored",
+                                       json_object_new_int((int)restored));
+        }
         return 0;
 }
 
@@ -529,6 +539,24 @@ static int op_qdisc_set(struct agent *a, struct json_object *args, struct reply 
 {
         ARG_DEV(dev, "dev");
         struct nlr_shape s = {0};
+        bool blackhole = false;
+        if (json_object_object_get_ex(args, "blackhole", NULL) &&
+            !jbool(args, "blackhole", &blackhole))
+                return reply_error(r, -EINVAL, "argument \"blackhole\" must be a boolean");
+        if (blackhole) {
+                if (json_object_object_length(args) != 2)
+                        return reply_error(r, -EINVAL,
+                                           "a blackhole drops everything: no shape with it");
+                ACT(a, r);
+                int e = nlr_qdisc_blackhole(a->nl, dev);
+                if (!undo_has(a, UNDO_QDISC, dev))
+                        undo_push(a, UNDO_QDISC, dev, NULL, NULL, 0, 0);
+                if (e < 0)
+                        return nl_fail(r, e, dev);
+                r->result = json_object_new_object();
+                json_object_object_add(r->result, "root", json_object_new_string("pfifo"));
+                return 0;
+        }
         int64_t v;
         bool has;
         if (!arg_uint(args, "rate_bps", LIM_RATE_MIN_BPS, LIM_RATE_MAX_BPS, &v, &has, r))
@@ -711,6 +739,63 @@ static int op_mptcp_endpoint_add(struct agent *a, struct json_object *args, stru
         return 0;
 }
 
+/* "addr": the endpoint of that address, as the kernel lists it (the
+ * endpoints the lab adds get their id from the kernel); *ret its entry */
+static int endpoint_by_addr(struct agent *a, const char *addr, struct mpm_endpoint *ret,
+                            struct reply *r)
+{
+        struct mpm_endpoint want = {0};
+        if (inet_pton(AF_INET, addr, &want.addr.v4) == 1)
+                want.family = AF_INET;
+        else if (inet_pton(AF_INET6, addr, &want.addr.v6) == 1)
+                want.family = AF_INET6;
+        else
+                return reply_error(r, -EINVAL, "\"%s\" is not an IPv4 or IPv6 address", addr);
+        if (a->dry_run) {
+                *ret = want;
+                ret->id = 1;
+                return 0;
+        }
+        struct mpm_endpoint *v = NULL;
+        unsigned n = 0;
+        int e = mpm_endpoint_list(a->mpm, &v, &n);
+        if (e < 0)
+                return nl_fail(r, e, "endpoints");
+        e = reply_error(r, -ENOENT, "no MPTCP endpoint has address %s", addr);
+        for (unsigned i = 0; i < n; i++)
+                if (v[i].family == want.family &&
+                    !memcmp(&v[i].addr, &want.addr, want.family == AF_INET ? 4 : 16)) {
+                        *ret = v[i];
+                        free(r->message);
+                        r->message = NULL;
+                        e = 0;
+                        break;
+                }
+        free(v);
+        return e;
+}
+
+/* The backup flag of the endpoint of "addr" set to "backup" (MP_PRIO on its subflows) */
+static int op_mptcp_endpoint_backup(struct agent *a, struct json_object *args, struct reply *r)
+{
+        int e = ensure_mpm(a, r);
+        if (e < 0)
+                return e;
+        ARG_STR(addr, "addr");
+        bool backup;
+        if (!jbool(args, "backup", &backup))
+                return reply_error(r, -EINVAL, "argument \"backup\" is missing or not a boolean");
+        struct mpm_endpoint ep;
+        if ((e = endpoint_by_addr(a, addr, &ep, r)) < 0)
+                return e;
+        ACT(a, r);
+        if ((e = mpm_endpoint_set_backup(a->mpm, &ep, backup)) < 0)
+                return nl_fail(r, e, addr);
+        r->result = json_object_new_object();
+        json_object_object_add(r->result, "id", json_object_new_int((int)ep.id));
+        return 0;
+}
+
 static int op_mptcp_endpoint_del(struct agent *a, struct json_object *args, struct reply *r)
 {
         int e = ensure_mpm(a, r);
@@ -720,8 +805,15 @@ static int op_mptcp_endpoint_del(struct agent *a, struct json_object *args, stru
         bool has;
         if (!arg_uint(args, "id", 1, 255, &id, &has, r))
                 return -EINVAL;
-        if (!has)
-                return reply_error(r, -EINVAL, "argument \"id\" is missing");
+        const char *addr = jstr(args, "addr");
+        if (has == !!addr)
+                return reply_error(r, -EINVAL, "argument \"id\" or \"addr\" is needed (one)");
+        if (addr) {
+                struct mpm_endpoint ep;
+                if ((e = endpoint_by_addr(a, addr, &ep, r)) < 0)
+                        return e;
+                id = ep.id;
+        }
         ACT(a, r);
         if ((e = mpm_endpoint_del(a->mpm, (unsigned)id)) < 0)
                 return nl_fail(r, e, "endpoint");
@@ -1085,6 +1177,7 @@ static int op_kill(struct agent *a, struct json_object *args, struct reply *r)
 static int op_reset(struct agent *a, struct json_object *args, struct reply *r)
 {
         ACT(a, r);
+        events_free(a); /* no path event may fire after the node is put back */
         struct json_object *log = json_object_new_array();
         unsigned failed = undo_all(a, log);
         r->result = json_object_new_object();
@@ -1250,6 +1343,11 @@ static const struct {
         {"mptcp_limits", op_mptcp_limits},
         {"mptcp_endpoint_add", op_mptcp_endpoint_add},
         {"mptcp_endpoint_del", op_mptcp_endpoint_del},
+        {"mptcp_endpoint_backup", op_mptcp_endpoint_backup},
+        {"schedule", op_schedule},
+        {"schedule_report", op_schedule_report},
+        {"pm_listen", op_pm_listen},
+        {"pm_events", op_pm_events},
         {"mptcp_endpoint_flush", op_mptcp_endpoint_flush},
         {"mptcp_endpoint_list", op_mptcp_endpoint_list},
         {"sysctl_get", op_sysctl_get},

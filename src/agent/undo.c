@@ -122,3 +122,22 @@ unsigned undo_all(struct agent *a, struct json_object *log)
         }
         return failed;
 }
+
+int undo_routes_restore(struct agent *a, unsigned *ret)
+{
+        /* oldest first, as they were added (a gateway's own route before the
+         * routes through it) */
+        struct undo *v[1024];
+        unsigned n = 0;
+        for (struct undo *u = a->undo; u && n < ELEMENTSOF(v); u = u->next)
+                if (u->kind == UNDO_ROUTE)
+                        v[n++] = u;
+        *ret = 0;
+        while (n--) {
+                int r = nlr_route_restore(a->nl, v[n]->s1, v[n]->s2, v[n]->s3, v[n]->u1);
+                if (r < 0)
+                        return r;
+                (*ret)++;
+        }
+        return 0;
+}

@@ -43,6 +43,14 @@ struct json_object *mptcpload_client_argv(const struct topo_workload *w, const c
                 add(a, args[i]);
         if (w->protocol == TOPO_PROTO_TCP)
                 add(a, "--tcp");
+        if (w->n_events) {
+                /* path events: the receiver's 10 ms bins, the sender's subflows
+                 * every 50 ms */
+                add(a, "--bins");
+                add(a, "0.01");
+                add(a, "--interval");
+                add(a, "0.05");
+        }
         if (w->reverse || w->bidir) {
                 add(a, "--direction");
                 add(a, w->bidir ? "both" : "down");

@@ -70,6 +70,7 @@ struct opts {
         enum mode mode;
         enum dir dir;
         double duration, warmup, interval, timeout;
+        double bins; /* the server's receive bins, in s (0: none) */
         size_t size, resp_size;
 };
 
@@ -616,6 +617,10 @@ static int client(const struct opts *o)
         json_object_object_add(req, "direction", json_object_new_string(dir_names[o->dir]));
         json_object_object_add(req, "duration",
                                json_object_new_double(o->duration + o->warmup + 5));
+        if (o->bins > 0) {
+                json_object_object_add(req, "bins", json_object_new_double(o->bins));
+                json_object_object_add(req, "window", json_object_new_double(o->duration));
+        }
         json_write_line(cfd, req);
         json_object_put(req);
         struct line_reader lr;
@@ -754,6 +759,7 @@ static int client(const struct opts *o)
         json_object_object_add(op, "duration", json_object_new_double(o->duration));
         json_object_object_add(op, "warmup", json_object_new_double(o->warmup));
         json_object_object_add(op, "interval", json_object_new_double(o->interval));
+        json_object_object_add(op, "bins", json_object_new_double(o->bins));
         json_object_object_add(op, "size", json_object_new_int64((int64_t)o->size));
         json_object_object_add(op, "response_size", json_object_new_int64((int64_t)o->resp_size));
         json_object_object_add(op, "bind",
@@ -777,7 +783,9 @@ static int client(const struct opts *o)
         jint(srv, "errors", &serrors);
         double up = -1, down = -1;
         if (o->mode == MODE_STREAM) {
-                up = o->dir != DIR_DOWN && wup >= 0 ? (double)wup * 8 / secs
+                /* binned, the server's window is exactly the duration on its clock */
+                double wsecs = jpath(srv, "bins", NULL) ? o->duration : secs;
+                up = o->dir != DIR_DOWN && wup >= 0 ? (double)wup * 8 / wsecs
                      : o->dir == DIR_DOWN           ? 0
                                                     : -1;
                 down = o->dir != DIR_UP ? (double)rx * 8 / secs : 0;
@@ -826,6 +834,8 @@ static int client(const struct opts *o)
                                first_error ? json_object_new_string(first_error) : NULL);
         json_object_object_add(out, "summary", sum);
         json_object_object_add(out, "intervals", series);
+        /* the receiver's bytes in bins from the start of the window (--bins) */
+        json_object_object_add(out, "receiver_bins", json_object_get(jpath(srv, "bins", NULL)));
         puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY));
         fprintf(stderr,
                 "mptcpload: %s %s %u flows: %.2f Mbit/s, %.0f trans/s, %.0f conn/s, p99 %.0f us, "
@@ -920,13 +930,17 @@ static int server_test(const struct opts *o, int cfd, int lfd)
         int64_t size = 0, rsize = 0;
         jint(req, "size", &size);
         jint(req, "response_size", &rsize);
-        double dur = 0;
+        double dur = 0, bin_s = 0, window_s = 0;
         jdouble(req, "duration", &dur);
+        jdouble(req, "bins", &bin_s);
+        jdouble(req, "window", &window_s);
         int mi = name_index(mode_names, ELEMENTSOF(mode_names), m);
         enum mode mode = mi < 0 ? MODE_STREAM : (enum mode)mi;
         struct json_object *ok = json_object_new_object();
         bool good = mi >= 0 && di >= 0 && size >= 0 && size <= 1 << 20 && rsize >= 0 &&
-                    rsize <= 1 << 20 && dur > 0 && dur < 86400;
+                    rsize <= 1 << 20 && dur > 0 && dur < 86400 &&
+                    (bin_s == 0 || (bin_s >= 0.001 && bin_s <= 1 && window_s > 0 &&
+                                    window_s < dur && window_s / bin_s <= 1000000));
         json_object_object_add(ok, "ok", json_object_new_boolean(good));
         if (!good)
                 json_object_object_add(ok, "error", json_object_new_string("bad test parameters"));
@@ -946,6 +960,20 @@ static int server_test(const struct opts *o, int cfd, int lfd)
                  deadline = now_usec() + (uint64_t)(dur * 1e6) + (uint64_t)(o->timeout * 1e6);
         bool done = false, started = false, ended = false, listening = true;
         struct sconn *conns = NULL;
+        /* --bins: what arrives, counted by the time it was read from the start
+         * mark, in bins of bin_us up to the window's end on this clock */
+        uint64_t bin_us = (uint64_t)(bin_s * 1e6), t_start = 0;
+        size_t nbins = bin_us ? (size_t)ceil(window_s * 1e6 / (double)bin_us) : 0;
+        uint64_t *bins = nbins ? xcalloc(nbins, sizeof *bins) : NULL;
+#define COUNT_RX(n)                                                                                \
+        do {                                                                                       \
+                bytes += (uint64_t)(n);                                                            \
+                if (started && nbins) {                                                            \
+                        uint64_t t_ = now_usec() - t_start;                                        \
+                        if (t_ < (uint64_t)(window_s * 1e6) && t_ / bin_us < nbins)                \
+                                bins[t_ / bin_us] += (uint64_t)(n);                                \
+                }                                                                                  \
+        } while (0)
         struct epoll_event evs[64];
         while (!done && !stop_flag && now_usec() < deadline) {
                 int n = epoll_wait(ep, evs, 64, 200);
@@ -970,6 +998,7 @@ static int server_test(const struct opts *o, int cfd, int lfd)
                                         if (streq(line, "\"start\"") && !started) {
                                                 started = true;
                                                 win0 = bytes;
+                                                t_start = now_usec();
                                         } else if (streq(line, "\"end\"") && started && !ended) {
                                                 ended = true;
                                                 win1 = bytes;
@@ -992,7 +1021,7 @@ static int server_test(const struct opts *o, int cfd, int lfd)
                                 if (moved >= 0 &&
                                     (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
                                     (moved = recv_burst(c->fd)) >= 0)
-                                        bytes += (uint64_t)moved;
+                                        COUNT_RX(moved);
                                 if (moved < 0)
                                         goto drop;
                                 continue;
@@ -1022,7 +1051,7 @@ static int server_test(const struct opts *o, int cfd, int lfd)
                                 sconn_drop(ep, &conns, c);
                                 continue;
                         }
-                        bytes += (uint64_t)r;
+                        COUNT_RX(r);
                         if ((c->done += (size_t)r) == (size_t)size) {
                                 c->done = 0;
                                 c->sending = true;
@@ -1034,8 +1063,25 @@ static int server_test(const struct opts *o, int cfd, int lfd)
         struct json_object *res = json_object_new_object();
         json_object_object_add(res, "bytes", json_object_new_int64((int64_t)bytes));
         json_object_object_add(res, "bytes_sent", json_object_new_int64((int64_t)sent));
-        json_object_object_add(res, "window_bytes",
-                               json_object_new_int64(ended ? (int64_t)(win1 - win0) : -1));
+        int64_t wbytes = ended ? (int64_t)(win1 - win0) : -1;
+        if (nbins && started) {
+                /* binned: the window is the bins' own, on this clock (an end mark
+                 * that crossed a path taken down came late) */
+                struct json_object *b = json_object_new_object(), *arr = json_object_new_array();
+                wbytes = 0;
+                for (size_t i = 0; i < nbins; i++) {
+                        wbytes += (int64_t)bins[i];
+                        json_object_array_add(arr, json_object_new_int64((int64_t)bins[i]));
+                }
+                json_object_object_add(b, "width_s", json_object_new_double(bin_s));
+                /* bin 0's start on this node's monotonic clock */
+                json_object_object_add(b, "start_us", json_object_new_int64((int64_t)t_start));
+                json_object_object_add(b, "bytes", arr);
+                json_object_object_add(res, "bins", b);
+        }
+        free(bins);
+#undef COUNT_RX
+        json_object_object_add(res, "window_bytes", json_object_new_int64(wbytes));
         json_object_object_add(res, "accepted", json_object_new_int64((int64_t)accepted));
         json_object_object_add(res, "errors", json_object_new_int64((int64_t)errors));
         json_object_object_add(res, "time_wait",
@@ -1115,7 +1161,9 @@ static void usage(FILE *f)
                 "                 [--threads T] [--duration S] [--warmup S] [--size N]\n"
                 "                 [--response-size N] [--interval S] [--tcp] [--bind "
                 "ADDR[,ADDR...]]\n"
-                "                 [--timeout S] [--direction up|down|both]\n"
+                "                 [--timeout S] [--direction up|down|both] [--bins S]\n"
+                "  --bins S       the server counts what it receives in bins of S seconds\n"
+                "                 over the window (receiver_bins in the output)\n"
                 "  --direction    stream: the client sends (up, default), the server sends\n"
                 "                 (down), or both at once on every connection\n");
 }
@@ -1135,6 +1183,7 @@ int main(int argc, char **argv)
                 {"size", required_argument, NULL, 's'},
                 {"response-size", required_argument, NULL, 'r'},
                 {"interval", required_argument, NULL, 'i'},
+                {"bins", required_argument, NULL, 'B'},
                 {"bind", required_argument, NULL, 'b'},
                 {"timeout", required_argument, NULL, 'o'},
                 {"direction", required_argument, NULL, 'D'},
@@ -1238,6 +1287,10 @@ int main(int argc, char **argv)
                 case 'i':
                         o.interval = v;
                         bad |= v < 0.05 || v > 60;
+                        break;
+                case 'B':
+                        o.bins = v;
+                        bad |= v < 0.001 || v > 1;
                         break;
                 case 'o':
                         o.timeout = v;

@@ -3,6 +3,7 @@
 #include "nl.h"
 #include "../shared/util.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/mptcp.h>
 #include <netlink/genl/ctrl.h>
@@ -238,4 +239,161 @@ int mpm_endpoint_flush(struct mpm *h)
         struct mpm_endpoint ep = {0};
         put_addr(m, &ep, false);
         return transact(h, m, NULL, NULL);
+}
+
+int mpm_endpoint_set_backup(struct mpm *h, const struct mpm_endpoint *ep, bool backup)
+{
+        struct mpm_endpoint e = *ep;
+        e.flags = backup ? e.flags | MPM_BACKUP : e.flags & ~(unsigned)MPM_BACKUP;
+        e.ifindex = 0;
+        e.port = 0;
+        struct nl_msg *m = msg_new(h, MPTCP_PM_CMD_SET_FLAGS, 0);
+        put_addr(m, &e, true);
+        return transact(h, m, NULL, NULL);
+}
+
+/* ---- events ---- */
+
+struct mpm_events {
+        struct nl_sock *sk;
+        void (*cb)(const struct mpm_event *e, void *user);
+        void *user;
+};
+
+int mpm_events_open(struct mpm_events **ret)
+{
+        struct mpm_events *h = xcalloc(1, sizeof *h);
+        if (!(h->sk = nl_socket_alloc())) {
+                free(h);
+                return -ENOMEM;
+        }
+        /* events are not answers to a request of ours */
+        nl_socket_disable_seq_check(h->sk);
+        int r = genl_connect(h->sk), grp = -1;
+        if (r >= 0) {
+                fcntl(nl_socket_get_fd(h->sk), F_SETFD, FD_CLOEXEC);
+                nl_socket_set_timeout(h->sk);
+                r = grp = genl_ctrl_resolve_grp(h->sk, MPTCP_PM_NAME, MPTCP_PM_EV_GRP_NAME);
+        }
+        if (r >= 0)
+                r = nl_socket_add_membership(h->sk, grp);
+        if (r >= 0)
+                r = nl_socket_set_nonblocking(h->sk);
+        if (r < 0) {
+                r = nl_to_errno(r);
+                nl_socket_free(h->sk);
+                free(h);
+                return r == -ENOENT ? -EPROTONOSUPPORT : r;
+        }
+        /* a burst of events (10,000 connections opening) must not overflow it */
+        nl_socket_set_buffer_size(h->sk, 4 << 20, 0);
+        *ret = h;
+        return 0;
+}
+
+struct mpm_events *mpm_events_close(struct mpm_events *h)
+{
+        if (h) {
+                nl_socket_free(h->sk);
+                free(h);
+        }
+        return NULL;
+}
+
+int mpm_events_fd(struct mpm_events *h)
+{
+        return nl_socket_get_fd(h->sk);
+}
+
+const char *mpm_event_name(unsigned type)
+{
+        switch (type) {
+        case MPTCP_EVENT_CREATED:
+                return "created";
+        case MPTCP_EVENT_ESTABLISHED:
+                return "established";
+        case MPTCP_EVENT_CLOSED:
+                return "closed";
+        case MPTCP_EVENT_ANNOUNCED:
+                return "announced";
+        case MPTCP_EVENT_REMOVED:
+                return "removed";
+        case MPTCP_EVENT_SUB_ESTABLISHED:
+                return "sub_established";
+        case MPTCP_EVENT_SUB_CLOSED:
+                return "sub_closed";
+        case MPTCP_EVENT_SUB_PRIORITY:
+                return "sub_priority";
+        case 15:
+                return "listener_created";
+        case 16:
+                return "listener_closed";
+        default:
+                return "?";
+        }
+}
+
+static void ev_addr(struct nlattr *a4, struct nlattr *a6, char *buf, size_t len, int *family)
+{
+        if (a4 && nla_len(a4) >= 4) {
+                inet_ntop(AF_INET, nla_data(a4), buf, (socklen_t)len);
+                *family = AF_INET;
+        } else if (a6 && nla_len(a6) >= 16) {
+                inet_ntop(AF_INET6, nla_data(a6), buf, (socklen_t)len);
+                *family = AF_INET6;
+        }
+}
+
+static int event_cb(struct nl_msg *msg, void *arg)
+{
+        struct mpm_events *h = arg;
+        struct nlattr *tb[MPTCP_ATTR_MAX + 1];
+        struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
+        /* an event's attributes are the kernel's, but checked all the same */
+        static struct nla_policy pol[MPTCP_ATTR_MAX + 1] = {
+                [MPTCP_ATTR_TOKEN] = {.type = NLA_U32}, [MPTCP_ATTR_FAMILY] = {.type = NLA_U16},
+                [MPTCP_ATTR_LOC_ID] = {.type = NLA_U8}, [MPTCP_ATTR_REM_ID] = {.type = NLA_U8},
+                [MPTCP_ATTR_SPORT] = {.type = NLA_U16}, [MPTCP_ATTR_DPORT] = {.type = NLA_U16},
+                [MPTCP_ATTR_BACKUP] = {.type = NLA_U8}, [MPTCP_ATTR_ERROR] = {.type = NLA_U8},
+        };
+        if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, MPTCP_ATTR_MAX, pol) < 0)
+                return NL_SKIP;
+        struct mpm_event e = {.t_ns = now_usec() * 1000, .type = g->cmd, .backup = -1, .error = -1};
+        if (tb[MPTCP_ATTR_TOKEN])
+                e.token = nla_get_u32(tb[MPTCP_ATTR_TOKEN]);
+        ev_addr(tb[MPTCP_ATTR_SADDR4], tb[MPTCP_ATTR_SADDR6], e.saddr, sizeof e.saddr, &e.family);
+        ev_addr(tb[MPTCP_ATTR_DADDR4], tb[MPTCP_ATTR_DADDR6], e.daddr, sizeof e.daddr, &e.family);
+        if (tb[MPTCP_ATTR_SPORT])
+                e.sport = ntohs(nla_get_u16(tb[MPTCP_ATTR_SPORT]));
+        if (tb[MPTCP_ATTR_DPORT])
+                e.dport = ntohs(nla_get_u16(tb[MPTCP_ATTR_DPORT]));
+        if (tb[MPTCP_ATTR_LOC_ID])
+                e.loc_id = nla_get_u8(tb[MPTCP_ATTR_LOC_ID]);
+        if (tb[MPTCP_ATTR_REM_ID])
+                e.rem_id = nla_get_u8(tb[MPTCP_ATTR_REM_ID]);
+        if (tb[MPTCP_ATTR_BACKUP])
+                e.backup = nla_get_u8(tb[MPTCP_ATTR_BACKUP]);
+        if (tb[MPTCP_ATTR_ERROR])
+                e.error = nla_get_u8(tb[MPTCP_ATTR_ERROR]);
+        h->cb(&e, h->user);
+        return NL_OK;
+}
+
+int mpm_events_read(struct mpm_events *h, void (*cb)(const struct mpm_event *e, void *user),
+                    void *user)
+{
+        h->cb = cb;
+        h->user = user;
+        struct nl_cb *cbs = nl_socket_get_cb(h->sk), *c = nl_cb_clone(cbs);
+        nl_cb_put(cbs);
+        nl_cb_set(c, NL_CB_VALID, NL_CB_CUSTOM, event_cb, h);
+        int r;
+        /* nonblocking: each turn reads one datagram's events; 0 once none is
+         * waiting (libnl turns EAGAIN into 0) */
+        unsigned turns = 0;
+        while ((r = nl_recvmsgs_report(h->sk, c)) > 0 && ++turns < 4096)
+                ;
+        nl_cb_put(c);
+        r = r < 0 ? nl_to_errno(r) : 0;
+        return r == -EAGAIN || r == -EWOULDBLOCK ? 0 : r;
 }

@@ -64,6 +64,14 @@ struct nlr_shape {
 /* Root qdisc: netem (plus a tbf child for the rate) when delay, jitter or loss are
  * asked; tbf alone for a rate only. Replaces what is there. */
 int nlr_qdisc_shape(struct nlr *h, const char *dev, const struct nlr_shape *s);
+/* A pfifo of limit 0 at the root: every packet the interface sends is
+ * dropped, silently, the link staying up (a blackhole; the host kernel has
+ * neither netem nor a matchall classifier). Replaces what is there. */
+int nlr_qdisc_blackhole(struct nlr *h, const char *dev);
+/* Adds a route again after its link came back up: one that is there already,
+ * or whose link is still down, is no error. */
+int nlr_route_restore(struct nlr *h, const char *dst, const char *via, const char *dev,
+                      unsigned table);
 /* Deletes the root qdisc (the kernel puts its default back). Absent is success. */
 int nlr_qdisc_reset(struct nlr *h, const char *dev);
 typedef void (*nlr_qdisc_cb)(const char *kind, uint32_t handle, uint32_t parent, void *user);
@@ -101,5 +109,29 @@ int mpm_limits_set(struct mpm *h, unsigned subflows, unsigned add_addr_accepted)
 /* Adds and returns the id the kernel gave (or the one asked). */
 int mpm_endpoint_add(struct mpm *h, const struct mpm_endpoint *ep, unsigned *ret_id);
 int mpm_endpoint_del(struct mpm *h, unsigned id);
+/* The backup flag of endpoint id set or cleared (MPTCP_PM_CMD_SET_FLAGS: the
+ * kernel sends MP_PRIO on the connections' subflows from that address). */
+int mpm_endpoint_set_backup(struct mpm *h, const struct mpm_endpoint *ep, bool backup);
+
+/* The path manager's events (genl group mptcp_pm_events): a socket that
+ * receives them, each with the time it was read. */
+struct mpm_events;
+int mpm_events_open(struct mpm_events **ret);
+struct mpm_events *mpm_events_close(struct mpm_events *h);
+int mpm_events_fd(struct mpm_events *h);
+struct mpm_event {
+        uint64_t t_ns; /* CLOCK_MONOTONIC when read */
+        unsigned type; /* MPTCP_EVENT_* */
+        uint32_t token;
+        int family;
+        char saddr[48], daddr[48]; /* "" when the event has none */
+        unsigned sport, dport, loc_id, rem_id;
+        int backup, error; /* -1: not in the event */
+};
+/* "created", "sub_established", ...; "?" for one this build does not know */
+const char *mpm_event_name(unsigned type);
+/* Reads what is waiting (never blocks); cb for each event. */
+int mpm_events_read(struct mpm_events *h, void (*cb)(const struct mpm_event *e, void *user),
+                    void *user);
 int mpm_endpoint_flush(struct mpm *h);
 int mpm_endpoint_list(struct mpm *h, struct mpm_endpoint **ret, unsigned *ret_n);

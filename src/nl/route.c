@@ -16,6 +16,7 @@
 #include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/fifo.h>
 #include <netlink/route/qdisc/netem.h>
 #include <netlink/route/qdisc/tbf.h>
 #include <netlink/route/route.h>
@@ -523,6 +524,30 @@ int nlr_qdisc_shape(struct nlr *h, const char *dev, const struct nlr_shape *s)
                 r = add_tbf(h, ifindex, TC_HANDLE(1, 1), TC_HANDLE(10, 0), &child);
         }
         return r;
+}
+
+int nlr_qdisc_blackhole(struct nlr *h, const char *dev)
+{
+        int ifindex = nlr_ifindex(h, dev);
+        if (ifindex < 0)
+                return ifindex;
+        /* no handle: the kernel grafts it in place of whatever root is there
+         * (a tbf or netem of another kind at 1: would refuse a change of kind) */
+        struct rtnl_qdisc *q = qdisc_new(ifindex, TC_H_ROOT, 0, "pfifo");
+        if (!q)
+                return -EOPNOTSUPP;
+        rtnl_qdisc_fifo_set_limit(q, 0);
+        int r = nl_to_errno(rtnl_qdisc_add(h->sk, q, NLM_F_CREATE | NLM_F_REPLACE));
+        rtnl_qdisc_put(q);
+        return r;
+}
+
+int nlr_route_restore(struct nlr *h, const char *dst, const char *via, const char *dev,
+                      unsigned table)
+{
+        int r = nlr_route_add(h, dst, via, dev, table);
+        /* still there, or through a link that is down as well: not this link's */
+        return r == -EEXIST || r == -ENETUNREACH || r == -ENETDOWN ? 0 : r;
 }
 
 int nlr_qdisc_reset(struct nlr *h, const char *dev)

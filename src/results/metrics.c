@@ -1,4 +1,5 @@
 #include "metrics.h"
+#include "events.h"
 #include "../shared/util.h"
 
 #include <math.h>
@@ -61,6 +62,42 @@ GETTER(cps, w->cps, w->cps > 0)
 GETTER(p50, w->lat_p50_us, w->lat_p50_us > 0)
 GETTER(p99, w->lat_p99_us, w->lat_p99_us > 0)
 
+/* a path event's figures: the workload's primary event (results/events.h) */
+#define EVENT_GETTER(fn, field)                                                                    \
+        static bool fn(const struct wl_result *w, double *ret)                                     \
+        {                                                                                          \
+                const struct ev_result *e = events_primary(w);                                     \
+                *ret = e ? e->field : -1;                                                          \
+                return e && e->field >= 0;                                                         \
+        }
+EVENT_GETTER(outage, outage_s)
+EVENT_GETTER(recovery, recovery_s)
+EVENT_GETTER(pm_reaction, pm_first_s)
+/* an MPTCP counter's delta over both nodes (the MIB the run keeps), for a
+ * workload with events: what the events cost in re-sent data and stale subflows */
+static bool mib_sum(const struct wl_result *w, const char *name, double *ret)
+{
+        *ret = 0;
+        if (!w->n_events || !w->mib)
+                return false;
+        json_object_object_foreach (w->mib, node, counters) {
+                (void)node;
+                struct json_object *v;
+                if (json_object_object_get_ex(counters, name, &v))
+                        *ret += json_object_get_double(v);
+        }
+        return true;
+}
+#define MIB_GETTER(fn, name)                                                                       \
+        static bool fn(const struct wl_result *w, double *ret)                                     \
+        {                                                                                          \
+                return mib_sum(w, name, ret);                                                      \
+        }
+MIB_GETTER(mptcp_retrans, "MPTcpExtMPTCPRetrans")
+MIB_GETTER(duplicate_data, "MPTcpExtDuplicateData")
+MIB_GETTER(stale, "MPTcpExtSubflowStale")
+MIB_GETTER(recovered, "MPTcpExtSubflowRecover")
+
 static struct metric metrics[] = {
         {"goodput_mbps", "Mbit/s", "goodput", true, 0.005, goodput, true},
         {"completion_s", "s", "completion time", false, 0.02, completion, true},
@@ -84,6 +121,16 @@ static struct metric metrics[] = {
         {"connections_per_s", "/s", "connections", true, 0.02, cps, false},
         {"latency_p50_us", "us", "latency p50", false, 0.05, p50, false},
         {"latency_p99_us", "us", "latency p99", false, 0.10, p99, false},
+        {"recovery_s", "s", "recovery after the path event", false, 0.10, recovery, false},
+        {"outage_s", "s", "longest outage after the path event", false, 0.10, outage, false},
+        {"pm_reaction_s", "s", "path event to the first path-manager event", false, 0.10,
+         pm_reaction, false},
+        {"mptcp_retrans", "", "MPTCP re-injections (MPTCPRetrans)", false, 0.25, mptcp_retrans,
+         false},
+        {"duplicate_data", "", "duplicate data received (DuplicateData)", false, 0.25,
+         duplicate_data, false},
+        {"subflows_stale", "", "subflows marked stale", false, 0.25, stale, false},
+        {"subflows_recovered", "", "stale subflows recovered", false, 0.25, recovered, false},
 };
 
 const struct metric *metric_all(unsigned *n)
@@ -108,8 +155,13 @@ bool metric_is_key(const struct metric *m, const struct topo_workload *w)
                                 return true;
                 return false;
         }
-        /* a fixed-size transfer is judged by its completion time, a stream by
+        /* a workload with path events is judged by its recovery (its goodput
+         * informs); a fixed-size transfer by its completion time, a stream by
          * its goodput (each has the other's figure too: it informs) */
+        if (w && w->n_events)
+                return streq(m->name, "recovery_s");
+        if (streq(m->name, "recovery_s"))
+                return false;
         if (w && streq(m->name, "goodput_mbps"))
                 return !w->size_bytes;
         if (streq(m->name, "completion_s"))

@@ -14,6 +14,11 @@ struct run_result *run_result_free(struct run_result *r)
                 json_object_put(w->mib);
                 json_object_put(w->cpu_cores);
                 json_object_put(w->intervals);
+                json_object_put(w->bins);
+                json_object_put(w->pm_events);
+                for (unsigned k = 0; k < w->n_events; k++)
+                        free(w->events[k].error);
+                free(w->events);
                 for (unsigned k = 0; k < w->n_ifaces; k++) {
                         free(w->ifaces[k].node);
                         free(w->ifaces[k].dev);

@@ -21,6 +21,28 @@ struct iface_bytes {
 
 enum wl_status { WL_OK, WL_INVALID, WL_FAILED, WL_CRASHED };
 
+/* One path event of a workload as it happened and what it did
+ * (results/events.h computes the figures from the receiver's bins) */
+struct ev_result {
+        const struct topo_event *ev;
+        double at_s;            /* asked: from the start of the measured window */
+        double applied_s;       /* when the last of its nodes applied it, on the same time line */
+        double late_ms;         /* applied - asked */
+        double node_late_ms;    /* the same on the latest node's own clock (no offset in it) */
+        double clock_uncert_ms; /* how far the nodes' clocks may be off the controller's */
+        char *error;            /* a node could not apply it */
+        /* what the receiver saw (-1: not computed: the event restores, or the
+         * window ended first) */
+        double level_bps;      /* goodput over the second before it */
+        double target_bps;     /* 90% of this is recovery: the capacity that remains */
+        double outage_s;       /* the longest stretch under 10% of level_bps after it */
+        double outage_at_s;    /* where that stretch began, from the event */
+        double second_stall_s; /* the next longest such stretch of 100 ms or more, 0: none */
+        double recovery_s;     /* until goodput held >= 90% of target_bps for a second */
+        double pm_first_s;     /* until the first path-manager event on either node */
+        double bound_s;        /* the lower bound the kernel allows (docs/events.md) */
+};
+
 struct wl_result {
         const struct topo_workload *w;
         enum wl_status status;
@@ -59,6 +81,12 @@ struct wl_result {
          * "system", "softirq", "busy"} in % of the window}}, and the tools'
          * per-interval series [{"t", "bps", "subflows": [{"rtt_us", ...}]}] */
         struct json_object *mib, *cpu_cores, *intervals;
+        /* a workload with events: each event, the receiver's bins
+         * ({"width_s", "bytes": [...]} from the window's start) and the path
+         * manager's events ({node: [{"t_s", "type", ...}]}, t_s on the same line) */
+        struct ev_result *events;
+        unsigned n_events;
+        struct json_object *bins, *pm_events;
 };
 
 struct run_result {

@@ -36,6 +36,55 @@ void run_overhead(const struct run_result *r, struct run_overhead *ret)
 #define DBL(x) json_object_new_double(x)
 #define INT(x) json_object_new_int64((int64_t)(x))
 
+/* -1 (not computed) as null */
+static struct json_object *opt_dbl(double v)
+{
+        return v >= 0 && isfinite(v) ? json_object_new_double(v) : NULL;
+}
+
+/* A workload's path events (docs/run-json.md): each as asked and applied,
+ * its figures and bound, the receiver's bins and the path manager's events */
+static void events_json(struct json_object *j, const struct wl_result *w)
+{
+        struct json_object *evs = json_object_new_array();
+        for (unsigned k = 0; k < w->n_events; k++) {
+                const struct ev_result *e = &w->events[k];
+                struct json_object *o = json_object_new_object();
+                json_object_object_add(o, "action",
+                                       json_object_new_string(topo_ev_action_name(e->ev->action)));
+                if (e->ev->link >= 0)
+                        json_object_object_add(o, "link", json_object_new_int(e->ev->link));
+                json_object_object_add(o, "at_s", json_object_new_double(e->at_s));
+                json_object_object_add(o, "applied_s", opt_dbl(e->applied_s));
+                json_object_object_add(o, "late_ms",
+                                       e->applied_s >= 0 ? json_object_new_double(e->late_ms)
+                                                         : NULL);
+                json_object_object_add(o, "node_late_ms",
+                                       e->applied_s >= 0 ? json_object_new_double(e->node_late_ms)
+                                                         : NULL);
+                json_object_object_add(o, "clock_uncertainty_ms",
+                                       json_object_new_double(e->clock_uncert_ms));
+                json_object_object_add(o, "error",
+                                       e->error ? json_object_new_string(e->error) : NULL);
+                json_object_object_add(o, "level_bps", opt_dbl(e->level_bps));
+                json_object_object_add(o, "target_bps", opt_dbl(e->target_bps));
+                json_object_object_add(o, "outage_s", opt_dbl(e->outage_s));
+                json_object_object_add(o, "outage_at_s", opt_dbl(e->outage_at_s));
+                json_object_object_add(o, "second_stall_s", opt_dbl(e->second_stall_s));
+                json_object_object_add(o, "recovery_s", opt_dbl(e->recovery_s));
+                json_object_object_add(o, "pm_first_s", opt_dbl(e->pm_first_s));
+                json_object_object_add(o, "bound_s", opt_dbl(e->bound_s));
+                json_object_object_add(o, "recovery_over_bound",
+                                       e->bound_s > 0 && e->recovery_s >= 0
+                                               ? json_object_new_double(e->recovery_s / e->bound_s)
+                                               : NULL);
+                json_object_array_add(evs, o);
+        }
+        json_object_object_add(j, "events", evs);
+        json_object_object_add(j, "receiver_bins", json_object_get(w->bins));
+        json_object_object_add(j, "pm_events", json_object_get(w->pm_events));
+}
+
 struct json_object *run_json(const struct topo *t, const struct run_result *r)
 {
         struct json_object *o = json_object_new_object(), *wls = json_object_new_array();
@@ -196,6 +245,8 @@ struct json_object *run_json(const struct topo *t, const struct run_result *r)
                 json_object_object_add(j, "mib", json_object_get(w->mib));
                 json_object_object_add(j, "cpu_cores", json_object_get(w->cpu_cores));
                 json_object_object_add(j, "intervals", json_object_get(w->intervals));
+                if (w->n_events)
+                        events_json(j, w);
                 struct json_object *ifs = json_object_new_array();
                 for (unsigned k = 0; k < w->n_ifaces; k++) {
                         struct json_object *x = json_object_new_object();

@@ -103,6 +103,46 @@ int configure_node(struct run *r, unsigned ni, char **err)
         return 0;
 }
 
+struct json_object *shape_args(const char *dev, const struct topo_shape *sh)
+{
+        struct json_object *args = agent_args("dev", S(dev), NULL);
+        if (sh->rate_bps)
+                json_object_object_add(args, "rate_bps", I(sh->rate_bps));
+        if (sh->delay_us)
+                json_object_object_add(args, "delay_us", I(sh->delay_us));
+        if (sh->jitter_us)
+                json_object_object_add(args, "jitter_us", I(sh->jitter_us));
+        if (sh->loss_pct > 0)
+                json_object_object_add(args, "loss_pct", json_object_new_double(sh->loss_pct));
+        if (sh->limit)
+                json_object_object_add(args, "limit", I(sh->limit));
+        return args;
+}
+
+const struct topo_addr *endpoint_addr(const struct topo_node *tn, const struct topo_endpoint *ep)
+{
+        const struct topo_iface *ifc = &tn->ifaces[topo_find_iface(tn, ep->dev)];
+        return ep->addr.family ? &ep->addr : &ifc->addrs[0];
+}
+
+struct json_object *endpoint_args(const struct topo_node *tn, const struct topo_endpoint *ep)
+{
+        char buf[64];
+        struct json_object *flags = json_object_new_array();
+        static const char *const names[] = {"signal", "subflow", "backup", "fullmesh"};
+        for (unsigned f = 0; f < 4; f++)
+                if (ep->flags & (1u << f))
+                        json_object_array_add(flags, S(names[f]));
+        struct json_object *args =
+                agent_args("addr", S(topo_addr_str(endpoint_addr(tn, ep), false, buf, sizeof buf)),
+                           "dev", S(ep->dev), "flags", flags, NULL);
+        if (ep->id)
+                json_object_object_add(args, "id", I(ep->id));
+        if (ep->port)
+                json_object_object_add(args, "port", I(ep->port));
+        return args;
+}
+
 /* Second phase, once every node has brought its side of each link up. */
 int configure_node_paths(struct run *r, unsigned ni, char **err)
 {
@@ -110,7 +150,6 @@ int configure_node_paths(struct run *r, unsigned ni, char **err)
         const struct topo_node *tn = n->tn;
         struct topo *t = r->lab->t;
         int e;
-        char buf[64];
 
         for (unsigned i = 0; i < tn->n_ifaces; i++)
                 if ((e = node_call(
@@ -168,19 +207,7 @@ int configure_node_paths(struct run *r, unsigned ni, char **err)
                         const struct topo_shape *sh = &l->shape[s];
                         if (l->end[s].node != ni || !sh->set)
                                 continue;
-                        struct json_object *args =
-                                agent_args("dev", S(tn->ifaces[l->end[s].iface].name), NULL);
-                        if (sh->rate_bps)
-                                json_object_object_add(args, "rate_bps", I(sh->rate_bps));
-                        if (sh->delay_us)
-                                json_object_object_add(args, "delay_us", I(sh->delay_us));
-                        if (sh->jitter_us)
-                                json_object_object_add(args, "jitter_us", I(sh->jitter_us));
-                        if (sh->loss_pct > 0)
-                                json_object_object_add(args, "loss_pct",
-                                                       json_object_new_double(sh->loss_pct));
-                        if (sh->limit)
-                                json_object_object_add(args, "limit", I(sh->limit));
+                        struct json_object *args = shape_args(tn->ifaces[l->end[s].iface].name, sh);
                         if ((e = node_call(n, "qdiscs", "qdisc_set", args, CALL_MS, NULL, err)) < 0)
                                 return e;
                 }
@@ -193,21 +220,7 @@ int configure_node_paths(struct run *r, unsigned ni, char **err)
                            CALL_MS, NULL, err)) < 0)
                 return e;
         for (unsigned i = 0; i < tn->mptcp.n_endpoints; i++) {
-                const struct topo_endpoint *ep = &tn->mptcp.endpoints[i];
-                const struct topo_iface *ifc = &tn->ifaces[topo_find_iface(tn, ep->dev)];
-                const struct topo_addr *a = ep->addr.family ? &ep->addr : &ifc->addrs[0];
-                struct json_object *flags = json_object_new_array();
-                static const char *const names[] = {"signal", "subflow", "backup", "fullmesh"};
-                for (unsigned f = 0; f < 4; f++)
-                        if (ep->flags & (1u << f))
-                                json_object_array_add(flags, S(names[f]));
-                struct json_object *args =
-                        agent_args("addr", S(topo_addr_str(a, false, buf, sizeof buf)), "dev",
-                                   S(ep->dev), "flags", flags, NULL);
-                if (ep->id)
-                        json_object_object_add(args, "id", I(ep->id));
-                if (ep->port)
-                        json_object_object_add(args, "port", I(ep->port));
+                struct json_object *args = endpoint_args(tn, &tn->mptcp.endpoints[i]);
                 if ((e = node_call(n, "mptcp endpoints", "mptcp_endpoint_add", args, CALL_MS, NULL,
                                    err)) < 0)
                         return e;

@@ -4,6 +4,7 @@
  * its end, everything read again, the report parsed into the result and the
  * validity rules applied (results/validity.h). */
 #include "caps.h"
+#include "events.h"
 #include "lab.h"
 #include "measure.h"
 #include "workload.h"
@@ -21,6 +22,7 @@ struct wl_run {
         int64_t sjob, cjob;
         struct json_object *before_c, *before_s, *after_c, *after_s, *cres, *sres;
         struct window win;
+        struct wl_events ev; /* its path events, when it has some */
 };
 
 static void wl_run_clear(struct wl_run *x)
@@ -32,6 +34,7 @@ static void wl_run_clear(struct wl_run *x)
         json_object_put(x->cres);
         json_object_put(x->sres);
         window_clear(&x->win);
+        events_clear(&x->ev);
 }
 
 /* The workload as this run runs it: warmup: auto takes what the series
@@ -102,6 +105,9 @@ static int client_run(struct run *r, struct wl_run *x, struct json_object *cargv
                 return e;
         jint(o, "job", &x->cjob);
         json_object_put(o);
+        /* the path events, on each node's clock, from the window's start */
+        if (w->n_events && (e = events_schedule(&x->ev, t0 + w->warmup_us, err)) < 0)
+                return e;
         /* CPU is read at the measured window's edges (warm-up and the tools'
          * start and stop left out): both nodes' /proc/stat and the VMs' time;
          * a fixed-size transfer: the window is the whole transfer, read at its
@@ -238,6 +244,25 @@ static void counters_report(struct wl_run *x, struct wl_result *res)
         res->connections = (unsigned)res->mp_capable;
 }
 
+/* What the path events did: each applied (or the workload failed, with the
+ * node's words), and their figures from the receiver's bins */
+static int events_report(struct run *r, struct wl_run *x, struct wl_result *res, char **err)
+{
+        const char *out = jstr(x->cres, "stdout");
+        _cleanup_json_ struct json_object *rep = json_tokener_parse(out ? out : "");
+        int e = events_collect(r, &x->w, &x->ev, rep, res, err);
+        if (e < 0)
+                return e;
+        for (unsigned k = 0; k < res->n_events; k++)
+                if (res->events[k].error && res->status == WL_OK) {
+                        res->status = WL_FAILED;
+                        res->reason = xasprintf("event %u (%s at %.3g s): %s", k + 1,
+                                                topo_ev_action_name(res->events[k].ev->action),
+                                                res->events[k].at_s, res->events[k].error);
+                }
+        return 0;
+}
+
 static int measured(struct run *r, struct wl_run *x, struct json_object *cargv,
                     struct wl_result *res, char **err)
 {
@@ -245,6 +270,10 @@ static int measured(struct run *r, struct wl_run *x, struct json_object *cargv,
         if ((e = ifaces_before(x, res, err)) < 0 ||
             (e = node_call(x->cn, "counters", "counters", NULL, CALL_MS, &x->before_c, err)) < 0 ||
             (e = node_call(x->sn, "counters", "counters", NULL, CALL_MS, &x->before_s, err)) < 0) {
+                json_object_put(cargv);
+                return e;
+        }
+        if (x->w.n_events && (e = events_prepare(r, &x->w, &x->ev, err)) < 0) {
                 json_object_put(cargv);
                 return e;
         }
@@ -257,6 +286,8 @@ static int measured(struct run *r, struct wl_run *x, struct json_object *cargv,
                 return 0;
         counters_report(x, res);
         validity_mptcp(res);
+        if (x->w.n_events)
+                return events_report(r, x, res, err);
         return 0;
 }
 
@@ -270,6 +301,14 @@ int run_workload(struct run *r, unsigned wi, struct wl_result *res, char **err)
         }
         this_run(r, wi, &x.w);
         const struct topo_workload *w = &x.w;
+        for (unsigned k = 0; k < w->n_events; k++)
+                if (w->events[k].at_us >= w->duration_us) {
+                        *err = xasprintf("workload %s: event %u at %.3g s is past the %.3g s this "
+                                         "run measures (--duration)",
+                                         w->name, k + 1, (double)w->events[k].at_us / 1e6,
+                                         (double)w->duration_us / 1e6);
+                        return -EINVAL;
+                }
         snprintf(x.server_step, sizeof x.server_step, "%s server", x.ops->name);
         snprintf(x.client_step, sizeof x.client_step, "%s client", x.ops->name);
         res->warmup_s = (double)w->warmup_us / 1e6;
@@ -313,6 +352,20 @@ int run_workload(struct run *r, unsigned wi, struct wl_result *res, char **err)
                 json_object_put(cargv);
         else
                 e = measured(r, &x, cargv, res, err);
+        if (w->n_events) {
+                /* nothing of the events may reach the next workload: what is
+                 * still due is cancelled, and the paths are put back */
+                char *rerr = NULL;
+                if (e < 0)
+                        events_cancel(&x.ev);
+                int e2 = events_restore(r, w, &rerr);
+                if (e2 < 0 && e >= 0) {
+                        e = e2;
+                        *err = rerr;
+                        rerr = NULL;
+                }
+                free(rerr);
+        }
         if (x.sjob) {
                 /* the server must not outlive a failed client (errors here add nothing
                  * to the one that brought us here) */

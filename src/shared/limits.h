@@ -14,6 +14,7 @@
 #define LIM_TOPO_ROUTES     256
 #define LIM_TOPO_ADDRS      64 /* per interface */
 #define LIM_TOPO_ENDPOINTS  64 /* per node */
+#define LIM_TOPO_EVENTS     64 /* per workload */
 
 /* Shaping (tbf and netem take bytes per second as u32; netem's times are u32 us). */
 #define LIM_RATE_MIN_BPS   8ULL           /* 1 byte per second */

@@ -11,6 +11,7 @@
 
 struct ctx {
         const char *file;
+        struct fy_node *events[LIM_TOPO_WORKLOADS]; /* each workload's events: (checked last) */
         struct topo_errors *errs;
         struct topo *t;
         struct fy_node *set_nodes[64]; /* values that came from --set, not from the file */
@@ -831,12 +832,29 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
                                         w->key_metrics[w->n_key_metrics++] = xstrdup(m);
                                 }
                         }
+                } else if (streq(k, "events")) {
+                        if (expect_type(c, v, FYNT_SEQUENCE, what) && wi < LIM_TOPO_WORKLOADS)
+                                c->events[wi] = v;
                 } else
                         unknown_key(c, fy_node_pair_key(p), where,
                                     "name, tool, mode, from, to, target, duration, warmup, "
                                     "size, max_time, protocol, flows, reverse, bidir, port, "
-                                    "key_metrics");
+                                    "key_metrics, events");
         }
+        /* a workload with events is timed at the receiver in 10 ms bins:
+         * mptcpload's stream unless it says otherwise (iperf3 cannot go below
+         * 100 ms) */
+        if (c->events[wi] && !have_tool) {
+                have_tool = true;
+                w->tool = TOPO_TOOL_MPTCPLOAD;
+                if (!w->mode)
+                        w->mode = xstrdup("stream");
+        }
+        if (c->events[wi] && w->tool == TOPO_TOOL_IPERF3)
+                err_at(c, c->events[wi],
+                       "%s: events need the receiver's 10 ms bins of mptcpload (iperf3's "
+                       "intervals stop at 100 ms): tool: mptcpload",
+                       where);
         /* a fixed-size transfer is timed from its first byte to its last */
         if (w->size_bytes) {
                 if (have_duration || have_warmup)
@@ -884,6 +902,296 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
                 if (!found)
                         err_at(c, target, "%s: target is not an address of node %s", where,
                                tn->name);
+        }
+}
+
+/* ---- events ---- */
+
+static const char *const ev_names[] = {
+        [TOPO_EV_DOWN] = "down",
+        [TOPO_EV_UP] = "up",
+        [TOPO_EV_BLACKHOLE] = "blackhole",
+        [TOPO_EV_RESTORE] = "restore",
+        [TOPO_EV_SHAPE] = "shape",
+        [TOPO_EV_ENDPOINT_DEL] = "endpoint del",
+        [TOPO_EV_ENDPOINT_ADD] = "endpoint add",
+        [TOPO_EV_BACKUP] = "backup",
+        [TOPO_EV_ADDRESS_DEL] = "address del",
+};
+
+const char *topo_ev_action_name(enum topo_ev_action a)
+{
+        return (unsigned)a < ELEMENTSOF(ev_names) ? ev_names[a] : "?";
+}
+
+bool topo_ev_disrupts(enum topo_ev_action a)
+{
+        return a == TOPO_EV_DOWN || a == TOPO_EV_BLACKHOLE || a == TOPO_EV_SHAPE ||
+               a == TOPO_EV_ENDPOINT_DEL || a == TOPO_EV_ADDRESS_DEL || a == TOPO_EV_BACKUP;
+}
+
+#define EVENT_KEYS "at, link, action, direction, shape, node, dev, endpoint, backup, address, addr"
+
+/* One event of workload w: every key read, then what it names checked
+ * against the links, nodes and endpoints (all parsed by now) */
+static void parse_event(struct ctx *c, struct fy_node *n, const char *where,
+                        const struct topo_workload *w, struct topo_event *ev)
+{
+        struct topo *t = c->t;
+        *ev = (struct topo_event){.link = -1,
+                                  .node = -1,
+                                  .iface = -1,
+                                  .endpoint = -1,
+                                  .dirs = TOPO_DIR_AB | TOPO_DIR_BA,
+                                  .pos = node_pos(n)};
+        if (!expect_type(c, n, FYNT_MAPPING, where))
+                return;
+        struct fy_node *at = NULL, *link = NULL, *action = NULL, *shape = NULL, *node = NULL,
+                       *dev = NULL, *endpoint = NULL, *backup = NULL, *address = NULL, *addr = NULL,
+                       *direction = NULL;
+        struct fy_node_pair *p;
+        for_each_pair(n, p, it)
+        {
+                const char *k = key_str(p);
+                struct fy_node *v = fy_node_pair_value(p);
+                struct fy_node **slot = streq(k, "at")          ? &at
+                                        : streq(k, "link")      ? &link
+                                        : streq(k, "action")    ? &action
+                                        : streq(k, "direction") ? &direction
+                                        : streq(k, "shape")     ? &shape
+                                        : streq(k, "node")      ? &node
+                                        : streq(k, "dev")       ? &dev
+                                        : streq(k, "endpoint")  ? &endpoint
+                                        : streq(k, "backup")    ? &backup
+                                        : streq(k, "address")   ? &address
+                                        : streq(k, "addr")      ? &addr
+                                                                : NULL;
+                if (slot)
+                        *slot = v;
+                else
+                        unknown_key(c, fy_node_pair_key(p), where, EVENT_KEYS);
+        }
+        _cleanup_free_ char *what = NULL;
+        const char *s, *why;
+        /* what happens: action: for a link, endpoint:, backup:, address: or shape: else */
+        unsigned kinds = !!action + !!endpoint + !!backup + !!address + (shape && !action);
+        if (kinds != 1) {
+                err_pos(c, ev->pos,
+                        "%s: say what happens with one of action: (down, up, blackhole, "
+                        "restore, shape), endpoint: (del, add), backup: (true, false), "
+                        "address: del or shape:",
+                        where);
+                return;
+        }
+        bool link_ev = false;
+        if (action) {
+                what = xasprintf("%s: action", where);
+                if (!(s = scalar(c, action, what)))
+                        return;
+                static const enum topo_ev_action acts[] = {TOPO_EV_DOWN, TOPO_EV_UP,
+                                                           TOPO_EV_BLACKHOLE, TOPO_EV_RESTORE,
+                                                           TOPO_EV_SHAPE};
+                unsigned i = 0;
+                while (i < ELEMENTSOF(acts) && !streq(s, ev_names[acts[i]]))
+                        i++;
+                if (i == ELEMENTSOF(acts)) {
+                        err_at(c, action,
+                               "%s \"%s\" is not a link action (down, up, blackhole, restore, "
+                               "shape); endpoints and addresses have endpoint:, backup: and "
+                               "address:",
+                               what, s);
+                        return;
+                }
+                ev->action = acts[i];
+                link_ev = true;
+        } else if (shape) {
+                ev->action = TOPO_EV_SHAPE;
+                link_ev = true;
+        } else if (endpoint) {
+                free(what);
+                what = xasprintf("%s: endpoint", where);
+                if (!(s = scalar(c, endpoint, what)))
+                        return;
+                if (streq(s, "del"))
+                        ev->action = TOPO_EV_ENDPOINT_DEL;
+                else if (streq(s, "add"))
+                        ev->action = TOPO_EV_ENDPOINT_ADD;
+                else {
+                        err_at(c, endpoint, "%s \"%s\" is not del or add", what, s);
+                        return;
+                }
+        } else if (backup) {
+                free(what);
+                what = xasprintf("%s: backup", where);
+                ev->action = TOPO_EV_BACKUP;
+                if (!get_bool(c, backup, what, &ev->backup))
+                        return;
+        } else {
+                free(what);
+                what = xasprintf("%s: address", where);
+                if (!(s = scalar(c, address, what)))
+                        return;
+                if (!streq(s, "del")) {
+                        err_at(c, address, "%s \"%s\" is not del (addresses are only removed)",
+                               what, s);
+                        return;
+                }
+                ev->action = TOPO_EV_ADDRESS_DEL;
+        }
+        /* when: inside the measured window */
+        free(what);
+        what = xasprintf("%s: at", where);
+        if (!at)
+                err_pos(c, ev->pos, "%s: at is required (an offset into the measured window: 5s)",
+                        where);
+        else if ((s = scalar(c, at, what)) && parse_time(s, &ev->at_us, &why) < 0)
+                err_at(c, at, "%s \"%s\" %s", what, s, why);
+        else if (s && ev->at_us >= w->duration_us)
+                err_at(c, at,
+                       "%s \"%s\" is outside the workload's duration (%.3g s): an event happens "
+                       "inside the measured window",
+                       what, s, (double)w->duration_us / 1e6);
+        /* where: a link, or a node's interface */
+        if (link_ev) {
+                if (node || dev || addr)
+                        err_pos(c, ev->pos,
+                                "%s: a link's event names the link (link: N), not "
+                                "a node or an interface",
+                                where);
+                if (!link) {
+                        err_pos(c, ev->pos, "%s: %s needs link: (its index, from 0)", where,
+                                ev_names[ev->action]);
+                        return;
+                }
+                unsigned li = 0;
+                free(what);
+                what = xasprintf("%s: link", where);
+                if (!get_uint(c, link, what, 0, LIM_TOPO_LINKS, &li))
+                        return;
+                if (li >= t->n_links) {
+                        err_at(c, link, "%s: there is no link %u (the topology has %u, from 0)",
+                               what, li, t->n_links);
+                        return;
+                }
+                ev->link = (int)li;
+                if (direction) {
+                        free(what);
+                        what = xasprintf("%s: direction", where);
+                        if (!(s = scalar(c, direction, what)))
+                                return;
+                        if (streq(s, "ab"))
+                                ev->dirs = TOPO_DIR_AB;
+                        else if (streq(s, "ba"))
+                                ev->dirs = TOPO_DIR_BA;
+                        else if (!streq(s, "both"))
+                                err_at(c, direction, "%s \"%s\" is not ab, ba or both", what, s);
+                        if (ev->action != TOPO_EV_BLACKHOLE && ev->action != TOPO_EV_SHAPE &&
+                            ev->action != TOPO_EV_RESTORE)
+                                err_at(c, direction,
+                                       "%s: a carrier goes down and up both ways (direction is "
+                                       "for blackhole, shape and restore)",
+                                       what);
+                }
+                if (ev->action == TOPO_EV_SHAPE) {
+                        if (!shape)
+                                err_pos(c, ev->pos, "%s: shape needs shape: {rate:, delay:, loss:}",
+                                        where);
+                        else {
+                                free(what);
+                                what = xasprintf("%s shape", where);
+                                parse_shape_dir(c, shape, what, &ev->shape);
+                        }
+                } else if (shape)
+                        err_at(c, shape, "%s: shape: goes with action: shape", where);
+                return;
+        }
+        if (link || direction || shape)
+                err_pos(c, ev->pos,
+                        "%s: an endpoint's or an address's event names node: and "
+                        "dev:, not a link",
+                        where);
+        if (!node || !dev) {
+                err_pos(c, ev->pos, "%s: %s needs node: and dev: (the interface)", where,
+                        ev_names[ev->action]);
+                return;
+        }
+        free(what);
+        what = xasprintf("%s: node", where);
+        if ((ev->node = node_ref(c, node, what)) < 0)
+                return;
+        const struct topo_node *tn = &t->nodes[ev->node];
+        free(what);
+        what = xasprintf("%s: dev", where);
+        if (!(s = scalar(c, dev, what)))
+                return;
+        if ((ev->iface = topo_find_iface(tn, s)) < 0) {
+                err_at(c, dev, "%s: node %s has no interface %s", what, tn->name, s);
+                return;
+        }
+        if (ev->action == TOPO_EV_ADDRESS_DEL) {
+                const struct topo_iface *ifc = &tn->ifaces[ev->iface];
+                free(what);
+                what = xasprintf("%s: addr", where);
+                if (addr && parse_addr_node(c, addr, what, false, &ev->addr) &&
+                    !iface_has_addr(ifc, &ev->addr))
+                        err_at(c, addr, "%s is not an address of %s:%s", what, tn->name, s);
+                if (!ifc->n_addrs)
+                        err_at(c, dev, "%s: %s:%s has no address to remove", where, tn->name, s);
+                return;
+        }
+        if (addr)
+                err_at(c, addr, "%s: addr: is for address: del", where);
+        for (unsigned e = 0; e < tn->mptcp.n_endpoints; e++)
+                if (tn->mptcp.endpoints[e].dev && streq(tn->mptcp.endpoints[e].dev, s))
+                        ev->endpoint = (int)e;
+        if (ev->endpoint < 0)
+                err_at(c, dev,
+                       "%s: node %s has no MPTCP endpoint on %s (endpoint events act on "
+                       "the topology's endpoints)",
+                       what, tn->name, s);
+}
+
+static int event_cmp(const void *a, const void *b)
+{
+        const struct topo_event *x = a, *y = b;
+        return x->at_us < y->at_us ? -1 : x->at_us > y->at_us;
+}
+
+static void parse_events(struct ctx *c)
+{
+        struct topo *t = c->t;
+        for (unsigned wi = 0; wi < t->n_workloads && wi < LIM_TOPO_WORKLOADS; wi++) {
+                struct fy_node *seq = c->events[wi];
+                if (!seq)
+                        continue;
+                struct topo_workload *w = &t->workloads[wi];
+                int n = fy_node_sequence_item_count(seq);
+                if (n <= 0 || n > LIM_TOPO_EVENTS) {
+                        err_at(c, seq, "workload %u: events: %d events (1 to %d)", wi + 1, n,
+                               LIM_TOPO_EVENTS);
+                        continue;
+                }
+                w->events = xcalloc((size_t)n, sizeof *w->events);
+                void *it = NULL;
+                struct fy_node *e;
+                while ((e = fy_node_sequence_iterate(seq, &it))) {
+                        _cleanup_free_ char *where =
+                                xasprintf("workload %u event %u", wi + 1, w->n_events + 1);
+                        parse_event(c, e, where, w, &w->events[w->n_events++]);
+                }
+                /* stable enough: events at the same instant keep their order */
+                for (unsigned i = 1; i < w->n_events; i++)
+                        for (unsigned j = i;
+                             j > 0 && event_cmp(&w->events[j - 1], &w->events[j]) > 0; j--) {
+                                struct topo_event tmp = w->events[j];
+                                w->events[j] = w->events[j - 1];
+                                w->events[j - 1] = tmp;
+                        }
+                if (w->size_bytes)
+                        err_at(c, seq,
+                               "workload %u: events go on a timed stream (duration:), "
+                               "not a fixed-size transfer",
+                               wi + 1);
         }
 }
 
@@ -1078,6 +1386,7 @@ static void parse_root(struct ctx *c, struct fy_node *root)
                         t->n_workloads++;
                 }
         }
+        parse_events(c);
         check_model(c);
 }
 

@@ -74,6 +74,7 @@ struct topo *topo_free(struct topo *t)
                         free(t->workloads[i].key_metrics[k]);
                 free(t->workloads[i].key_metrics);
                 free(t->workloads[i].key_metric_pos);
+                free(t->workloads[i].events);
         }
         free(t->workloads);
         free(t->file);
@@ -109,6 +110,43 @@ static void sb_line_quoted(struct strbuf *b, const char *prefix, const char *val
         strbuf_printf(b, "%s", prefix);
         sb_quoted(b, value);
         strbuf_printf(b, "\n");
+}
+
+static void shape_yaml(struct strbuf *b, const struct topo_shape *s);
+
+static void event_yaml(struct strbuf *b, const struct topo *t, const struct topo_event *e,
+                       const char *sep)
+{
+        char buf[64];
+        strbuf_printf(b, "%s{at: %lluus", sep, (unsigned long long)e->at_us);
+        switch (e->action) {
+        case TOPO_EV_ENDPOINT_DEL:
+        case TOPO_EV_ENDPOINT_ADD:
+                strbuf_printf(b, ", endpoint: %s",
+                              e->action == TOPO_EV_ENDPOINT_DEL ? "del" : "add");
+                break;
+        case TOPO_EV_BACKUP:
+                strbuf_printf(b, ", backup: %s", e->backup ? "true" : "false");
+                break;
+        case TOPO_EV_ADDRESS_DEL:
+                strbuf_printf(b, ", address: del");
+                if (e->addr.family)
+                        strbuf_printf(b, ", addr: \"%s\"",
+                                      topo_addr_str(&e->addr, false, buf, sizeof buf));
+                break;
+        default:
+                strbuf_printf(b, ", link: %d, action: %s", e->link, topo_ev_action_name(e->action));
+                if (e->dirs != (TOPO_DIR_AB | TOPO_DIR_BA))
+                        strbuf_printf(b, ", direction: %s", e->dirs == TOPO_DIR_AB ? "ab" : "ba");
+                if (e->action == TOPO_EV_SHAPE) {
+                        strbuf_printf(b, ", shape: ");
+                        shape_yaml(b, &e->shape);
+                }
+        }
+        if (e->node >= 0)
+                strbuf_printf(b, ", node: %s, dev: %s", t->nodes[e->node].name,
+                              t->nodes[e->node].ifaces[e->iface].name);
+        strbuf_printf(b, "}");
 }
 
 static void shape_yaml(struct strbuf *b, const struct topo_shape *s)
@@ -277,6 +315,10 @@ char *topo_to_yaml(const struct topo *t)
                 for (unsigned k = 0; k < w->n_key_metrics; k++)
                         strbuf_printf(&b, "%s%s", k ? ", " : ", key_metrics: [", w->key_metrics[k]);
                 if (w->n_key_metrics)
+                        strbuf_printf(&b, "]");
+                for (unsigned k = 0; k < w->n_events; k++)
+                        event_yaml(&b, t, &w->events[k], k ? ", " : ", events: [");
+                if (w->n_events)
                         strbuf_printf(&b, "]");
                 strbuf_printf(&b, "}\n");
         }

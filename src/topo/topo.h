@@ -115,6 +115,41 @@ struct topo_link {
         struct topo_pos pos;
 };
 
+/* A path event on a workload's timeline (docs/topology.md, events:): what
+ * happens to a link, an endpoint or an address at an offset from the start of
+ * the measured window. */
+enum topo_ev_action {
+        TOPO_EV_DOWN,         /* the link's carrier: both ends down */
+        TOPO_EV_UP,           /* both ends up again, their routes back */
+        TOPO_EV_BLACKHOLE,    /* every packet dropped (direction:), the link staying up */
+        TOPO_EV_RESTORE,      /* the link's shape back to the topology's */
+        TOPO_EV_SHAPE,        /* a step: the link shaped as shape: says */
+        TOPO_EV_ENDPOINT_DEL, /* an MPTCP endpoint removed (node:, dev:) */
+        TOPO_EV_ENDPOINT_ADD, /* the topology's endpoint on dev: added (back) */
+        TOPO_EV_BACKUP,       /* an endpoint's backup flag set or cleared (MP_PRIO) */
+        TOPO_EV_ADDRESS_DEL,  /* an interface's address removed */
+};
+/* "down", "endpoint del", ...: as the topology and the reports name it */
+const char *topo_ev_action_name(enum topo_ev_action a);
+/* Does the event take a path away (the events whose outage and recovery are timed)? */
+bool topo_ev_disrupts(enum topo_ev_action a);
+
+enum { TOPO_DIR_AB = 1, TOPO_DIR_BA = 2 };
+
+struct topo_event {
+        uint64_t at_us; /* from the start of the measured window */
+        enum topo_ev_action action;
+        int link;                /* link events: index into topo.links; else -1 */
+        unsigned dirs;           /* blackhole and shape: TOPO_DIR_AB | TOPO_DIR_BA */
+        struct topo_shape shape; /* shape: the step (both directions asked) */
+        int node;                /* endpoint and address events: the node; else -1 */
+        int iface;               /* ... and its interface */
+        int endpoint;            /* endpoint events: index into the node's endpoints */
+        bool backup;             /* backup: the flag's new value */
+        struct topo_addr addr;   /* address del: the address (family 0: the first) */
+        struct topo_pos pos;
+};
+
 enum topo_tool { TOPO_TOOL_IPERF3, TOPO_TOOL_MPTCPLOAD };
 /* "iperf3", "mptcpload": the name a topology gives the tool */
 const char *topo_tool_name(enum topo_tool t);
@@ -142,6 +177,8 @@ struct topo_workload {
         char **key_metrics; /* the metrics that decide a verdict; none: the registry's */
         struct topo_pos *key_metric_pos; /* where each is named */
         unsigned n_key_metrics;
+        struct topo_event *events; /* in time order */
+        unsigned n_events;
         struct topo_pos pos;
 };
 

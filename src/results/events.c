@@ -1,0 +1,123 @@
+#include "events.h"
+#include "../stats/stats.h"
+#include "../shared/util.h"
+
+#include <math.h>
+
+/* bytes in [a, b) on the time line, bins pro rata at the edges */
+static double bytes_in(const struct ev_timeline *tl, double a, double b)
+{
+        double sum = 0;
+        if (b <= a)
+                return 0;
+        double ia = (a - tl->t0_s) / tl->width_s, ib = (b - tl->t0_s) / tl->width_s;
+        if (ia < 0)
+                ia = 0;
+        if (ib > tl->n)
+                ib = tl->n;
+        for (unsigned i = (unsigned)floor(ia); (double)i < ib && i < tl->n; i++) {
+                double lo = fmax(ia, i), hi = fmin(ib, i + 1.0);
+                if (hi > lo)
+                        sum += tl->bytes[i] * (hi - lo);
+        }
+        return sum;
+}
+
+static double rate_bps(const struct ev_timeline *tl, double a, double b)
+{
+        return b > a ? bytes_in(tl, a, b) * 8 / (b - a) : 0;
+}
+
+static int dcmp(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+        return x < y ? -1 : x > y;
+}
+
+static void one(const struct ev_timeline *tl, struct ev_result *e, double end)
+{
+        double t = e->applied_s >= 0 ? e->applied_s : e->at_s, w = tl->width_s;
+        double start = tl->t0_s;
+        /* the level: the second before the event (less when the window began later) */
+        double from = fmax(start, t - 1.0);
+        e->level_bps = t - from >= 0.1 ? rate_bps(tl, from, t) : -1;
+        e->outage_s = e->outage_at_s = e->second_stall_s = e->recovery_s = e->pm_first_s = -1;
+        if (end - t < 0.1)
+                return; /* the window ends at once: nothing to say */
+        /* stretches of bins under 10% of the level, after the event */
+        if (e->level_bps > 0) {
+                double thr = 0.1 * e->level_bps * w / 8, best = 0, best_at = 0, second = 0;
+                double run_start = -1;
+                unsigned i0 = (unsigned)fmax(0, floor((t - start) / w));
+                for (unsigned i = i0; i <= tl->n; i++) {
+                        double bt = start + i * w;
+                        bool low = i < tl->n && bt < end && tl->bytes[i] < thr;
+                        if (low && run_start < 0)
+                                run_start = fmax(bt, t);
+                        if (!low && run_start >= 0) {
+                                double len = fmin(bt, end) - run_start;
+                                if (len > best) {
+                                        if (best >= 0.1)
+                                                second = fmax(second, best);
+                                        best = len;
+                                        best_at = run_start - t;
+                                } else if (len >= 0.1 && len > second)
+                                        second = len;
+                                run_start = -1;
+                        }
+                        if (bt >= end)
+                                break;
+                }
+                e->outage_s = best;
+                e->outage_at_s = best_at;
+                e->second_stall_s = second;
+        }
+        /* the target: the capacity that remains, else the plateau reached (the
+         * median 100 ms goodput of the last second before the end) */
+        if (e->target_bps <= 0 && end - t >= 1.5) {
+                double v[10];
+                for (unsigned k = 0; k < 10; k++)
+                        v[k] = rate_bps(tl, end - 1.0 + k * 0.1, end - 0.9 + k * 0.1);
+                qsort(v, 10, sizeof v[0], dcmp);
+                e->target_bps = (v[4] + v[5]) / 2;
+        }
+        /* recovery: from the event to the first instant from which the next
+         * second carries >= 90% of the target */
+        if (e->target_bps > 0)
+                for (double s = t; s + 1.0 <= end + 1e-9; s += w)
+                        if (rate_bps(tl, s, s + 1.0) >= 0.9 * e->target_bps) {
+                                e->recovery_s = s - t;
+                                break;
+                        }
+        /* the path manager's first word within the event's own span */
+        for (unsigned k = 0; k < tl->n_pm && tl->pm_s[k] < end; k++)
+                if (tl->pm_s[k] >= t) {
+                        e->pm_first_s = tl->pm_s[k] - t;
+                        break;
+                }
+}
+
+void events_compute(const struct ev_timeline *tl, struct ev_result *events, unsigned n)
+{
+        double window_end = tl->t0_s + tl->n * tl->width_s;
+        for (unsigned i = 0; i < n; i++) {
+                double end = window_end;
+                /* up to the next event that happens later (not one at the same instant) */
+                for (unsigned j = i + 1; j < n; j++)
+                        if (events[j].at_s > events[i].at_s) {
+                                double nt = events[j].applied_s >= 0 ? events[j].applied_s
+                                                                     : events[j].at_s;
+                                end = fmin(end, nt);
+                                break;
+                        }
+                one(tl, &events[i], end);
+        }
+}
+
+const struct ev_result *events_primary(const struct wl_result *w)
+{
+        for (unsigned i = 0; i < w->n_events; i++)
+                if (w->events[i].ev && topo_ev_disrupts(w->events[i].ev->action))
+                        return &w->events[i];
+        return w->n_events ? &w->events[0] : NULL;
+}
