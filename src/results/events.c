@@ -83,12 +83,23 @@ static void one(const struct ev_timeline *tl, struct ev_result *e, double end)
         }
         /* recovery: from the event to the first instant from which the next
          * second carries >= 90% of the target */
-        if (e->target_bps > 0)
+        e->recovered = false;
+        if (e->target_bps > 0) {
+                /* from an instant the receiver gets data (not inside an outage:
+                 * a second that starts in one may still average 90%) */
+                double thr = e->level_bps > 0 ? 0.1 * e->level_bps * w / 8 : 0;
                 for (double s = t; s + 1.0 <= end + 1e-9; s += w)
-                        if (rate_bps(tl, s, s + 1.0) >= 0.9 * e->target_bps) {
+                        if (bytes_in(tl, s, s + w) >= thr &&
+                            rate_bps(tl, s, s + 1.0) >= 0.9 * e->target_bps) {
                                 e->recovery_s = s - t;
+                                e->recovered = true;
                                 break;
                         }
+                /* never within its span: the span, a lower bound, so that a
+                 * kernel that does not recover compares as the worse one */
+                if (!e->recovered)
+                        e->recovery_s = end - t;
+        }
         /* the path manager's first word within the event's own span */
         for (unsigned k = 0; k < tl->n_pm && tl->pm_s[k] < end; k++)
                 if (tl->pm_s[k] >= t) {

@@ -39,6 +39,8 @@ struct ev_result {
         double outage_at_s;    /* where that stretch began, from the event */
         double second_stall_s; /* the next longest such stretch of 100 ms or more, 0: none */
         double recovery_s;     /* until goodput held >= 90% of target_bps for a second */
+        bool recovered;        /* false: it did not within the event's span, and
+                                * recovery_s is that span (a lower bound) */
         double pm_first_s;     /* until the first path-manager event on either node */
         double bound_s;        /* the lower bound the kernel allows (docs/events.md) */
 };

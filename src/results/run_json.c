@@ -72,6 +72,7 @@ static void events_json(struct json_object *j, const struct wl_result *w)
                 json_object_object_add(o, "outage_at_s", opt_dbl(e->outage_at_s));
                 json_object_object_add(o, "second_stall_s", opt_dbl(e->second_stall_s));
                 json_object_object_add(o, "recovery_s", opt_dbl(e->recovery_s));
+                json_object_object_add(o, "recovered", json_object_new_boolean(e->recovered));
                 json_object_object_add(o, "pm_first_s", opt_dbl(e->pm_first_s));
                 json_object_object_add(o, "bound_s", opt_dbl(e->bound_s));
                 json_object_object_add(o, "recovery_over_bound",

@@ -276,7 +276,7 @@ static void capacities(const struct topo *t, const struct topo_workload *w, stru
 }
 
 /* The smallest round trip among the sender's subflows in its last sample
- * before t (s from the client's start), from its per-interval detail; -1 */
+ * before t (s from the window's start), from the run's intervals; -1 */
 static double rtt_before(struct json_object *intervals, double t)
 {
         double best = -1;
@@ -422,8 +422,8 @@ int events_collect(struct run *r, const struct topo_workload *w, struct wl_event
          * noticed by a retransmission timeout, 200 ms at least, first */
         for (unsigned k = 0; k < w->n_events; k++) {
                 struct ev_result *er = &res->events[k];
-                double rtt = rtt_before(jarr(client_report, "intervals"),
-                                        (double)w->warmup_us / 1e6 + er->at_s);
+                /* the run's intervals: t from the window's start */
+                double rtt = rtt_before(res->intervals, er->at_s);
                 er->bound_s = -1;
                 if (rtt > 0 && topo_ev_disrupts(er->ev->action) && er->ev->action != TOPO_EV_SHAPE)
                         er->bound_s = er->ev->action == TOPO_EV_BLACKHOLE ? 0.2 + rtt : rtt;

@@ -183,4 +183,36 @@ rep = c.call("spawn", argv=["true"] + ["y" * 100000] * 10, timeout_ms=5000)
 check(rep["ok"] and c.ok("wait", job=rep["result"]["job"])["exit_code"] == 0,
       "a 1 MiB request line is taken")
 c.close()
+# path events: what may be scheduled is checked before anything is taken;
+# items run at their instant and say when; a reset cancels what is not due
+a = Agent("--name", "events")
+rep = a.call("schedule", items=[{"in_us": 0, "op": "spawn", "args": {"argv": ["true"]}}])
+check(rep["error"]["errno"] == "EINVAL" and "link_set" in rep["error"]["message"],
+      "a job cannot be scheduled: only link, qdisc, endpoint and address changes")
+rep = a.call("schedule", items=[{"in_us": -5, "op": "link_set", "args": {"dev": "nodev0", "up": False}}])
+check(rep["error"]["errno"] == "EINVAL" and "in_us" in rep["error"]["message"], "a negative offset is refused")
+rep = a.call("schedule", items=[{"at_us": 1, "op": "link_set", "args": {"dev": "nodev0", "up": False}}])
+check(rep["error"]["errno"] == "EINVAL" and "at_us" in rep["error"]["message"],
+      "an instant far from this node's clock is refused")
+r = a.ok("schedule", items=[{"in_us": 100000, "op": "link_set", "args": {"dev": "nodev0", "up": False}},
+                            {"in_us": 200000, "op": "link_set", "args": {"dev": "nodev1", "up": False}},
+                            {"in_us": 60000000, "op": "link_set", "args": {"dev": "nodev2", "up": False}}])
+time.sleep(0.5)
+rep = a.ok("schedule_report")
+it = rep["items"]
+check(len(it) == 3 and it[0]["asked_us"] == 100000 and it[1]["asked_us"] == 200000,
+      "the report gives each item as asked")
+late = [x["applied_us"] - x["asked_us"] for x in it[:2]]
+print("# scheduled items applied %s us after their instants" % late)
+check(all(0 <= x < 5000 for x in late), "each applied within 5 ms of its instant")
+check("nodev0" in (it[0]["error"] or "") and it[2]["applied_us"] is None and "cancelled" in it[2]["error"],
+      "each says its error; the one not yet due is cancelled")
+a.ok("schedule", items=[{"in_us": 300000, "op": "link_set", "args": {"dev": "nodev3", "up": False}}])
+a.ok("reset")
+time.sleep(0.5)
+check(a.ok("schedule_report")["items"] == [], "a reset drops what was scheduled, before it is due")
+rep = a.call("pm_events")
+check(rep["error"]["errno"] == "ENOENT", "pm_events without pm_listen says so")
+a.close()
+
 done()

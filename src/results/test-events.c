@@ -1,0 +1,104 @@
+/* A path event's figures from made-up receiver bins: a 20 Mbit/s transfer
+ * whose path dies, with an outage, a second stall and a recovery at known
+ * instants; one that never recovers (censored at its span); the level taken
+ * from a plateau when the capacity is unknown; the path manager's first
+ * word inside the event's span only. */
+#include "../shared/check.h"
+#include "../shared/util.h"
+#include "events.h"
+
+#define W         0.01 /* 10 ms bins */
+#define N         2000 /* 20 s */
+#define BIN(mbps) ((mbps)*1e6 / 8 * W)
+
+static double bytes[N];
+
+static void fill(double from_s, double to_s, double mbps)
+{
+        for (unsigned i = (unsigned)(from_s / W + 0.5); i < (unsigned)(to_s / W + 0.5) && i < N;
+             i++)
+                bytes[i] = BIN(mbps);
+}
+
+int main(void)
+{
+        struct topo_event down = {.action = TOPO_EV_DOWN, .link = 0}, up = {.action = TOPO_EV_UP};
+        /* 20 Mbit/s to 5 s; nothing for 0.7 s; 10 Mbit/s; a 0.3 s stall at
+         * 7.5 s; 10 Mbit/s until the link comes back at 15 s, then 20 */
+        fill(0, 5.0, 20);
+        fill(5.0, 5.7, 0);
+        fill(5.7, 7.5, 10);
+        fill(7.5, 7.8, 0);
+        fill(7.8, 15.0, 10);
+        fill(15.0, 20.0, 20);
+        double pm[] = {2.0, 5.35, 15.5};
+        struct ev_timeline tl = {
+                .bytes = bytes, .n = N, .width_s = W, .t0_s = 0, .pm_s = pm, .n_pm = 3};
+        struct ev_result ev[2] = {
+                {.ev = &down, .at_s = 5, .applied_s = 5, .target_bps = 10e6, .bound_s = -1},
+                {.ev = &up, .at_s = 15, .applied_s = 15, .target_bps = 20e6, .bound_s = -1},
+        };
+        events_compute(&tl, ev, 2);
+        CHECK_NEAR(ev[0].level_bps, 20e6, 1);
+        CHECK_NEAR(ev[0].outage_s, 0.7, 1e-9);
+        CHECK_NEAR(ev[0].outage_at_s, 0, 1e-9);
+        CHECK_NEAR(ev[0].second_stall_s, 0.3, 1e-9);
+        /* the first second at >= 9 Mbit/s from an instant data arrives: 5.7 s
+         * (the second from 5.6 s also averages 9 Mbit/s, but starts inside
+         * the outage) */
+        CHECK(ev[0].recovered);
+        CHECK_NEAR(ev[0].recovery_s, 0.7, 1e-6);
+        CHECK_NEAR(ev[0].pm_first_s, 0.35, 1e-9);
+        /* the link back: no outage, at 90% of 20 Mbit/s at once */
+        CHECK_NEAR(ev[1].level_bps, 10e6, 1);
+        CHECK_NEAR(ev[1].outage_s, 0, 1e-9);
+        CHECK(ev[1].recovered);
+        CHECK_NEAR(ev[1].recovery_s, 0, 1e-9);
+        CHECK_NEAR(ev[1].pm_first_s, 0.5, 1e-9);
+
+        /* the first event's figures stop at the second: a pm event after it
+         * is not the first's; one that does not recover is censored at 10 s */
+        double pm2[] = {15.2};
+        tl.pm_s = pm2;
+        tl.n_pm = 1;
+        fill(5.0, 15.0, 5); /* half the 10 Mbit/s that remain, throughout */
+        struct ev_result c[2] = {
+                {.ev = &down, .at_s = 5, .applied_s = 5, .target_bps = 10e6, .bound_s = -1},
+                {.ev = &up, .at_s = 15, .applied_s = 15, .target_bps = 20e6, .bound_s = -1},
+        };
+        events_compute(&tl, c, 2);
+        CHECK(!c[0].recovered);
+        CHECK_NEAR(c[0].recovery_s, 10, 1e-9);
+        CHECK_NEAR(c[0].pm_first_s, -1, 0);
+        CHECK_NEAR(c[0].outage_s, 0, 1e-9); /* 5 Mbit/s is no outage of a 20 Mbit/s level */
+
+        /* capacity unknown (unshaped): the target is the plateau reached,
+         * the median 100 ms of the last second before the next event */
+        struct ev_result u[2] = {
+                {.ev = &down, .at_s = 5, .applied_s = 5, .target_bps = 0, .bound_s = -1},
+                {.ev = &up, .at_s = 15, .applied_s = 15, .target_bps = 0, .bound_s = -1},
+        };
+        events_compute(&tl, u, 2);
+        CHECK_NEAR(u[0].target_bps, 5e6, 1);
+        CHECK(u[0].recovered);
+        CHECK_NEAR(u[0].recovery_s, 0, 1e-9);
+
+        /* applied late: the figures count from when it was applied */
+        fill(0, 20, 20);
+        fill(5.2, 5.5, 0);
+        struct ev_result l = {.ev = &down, .at_s = 5, .applied_s = 5.2, .target_bps = 10e6};
+        events_compute(&tl, &l, 1);
+        CHECK_NEAR(l.outage_s, 0.3, 1e-9);
+        CHECK_NEAR(l.outage_at_s, 0, 1e-9);
+
+        /* the primary event: the first that takes a path away */
+        struct topo_event restore = {.action = TOPO_EV_RESTORE};
+        struct ev_result two[2] = {{.ev = &restore}, {.ev = &down}};
+        struct wl_result w = {.events = two, .n_events = 2};
+        CHECK(events_primary(&w) == &two[1]);
+        w.n_events = 1;
+        CHECK(events_primary(&w) == &two[0]);
+        w.n_events = 0;
+        CHECK(events_primary(&w) == NULL);
+        return CHECK_DONE();
+}
