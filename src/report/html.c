@@ -237,6 +237,215 @@ static void plot_goodput_time(struct ctx *c)
         }
 }
 
+/* A workload's path events in the first counted run (reports/events.gp) */
+static void plot_events(struct ctx *c)
+{
+        struct json_object *run = json_object_array_get_idx(c->runs, 0);
+        struct json_object *wls = jarr(run, "workloads");
+        for (size_t w = 0; w < jlen(wls); w++) {
+                struct json_object *wl = json_object_array_get_idx(wls, w);
+                struct json_object *evs = jarr(wl, "events"), *bins = jobj(wl, "receiver_bins");
+                struct json_object *by = jarr(bins, "bytes");
+                const char *name = jstr(wl, "name");
+                double width = 0, t0 = 0, ymax = 1;
+                if (!name || !jlen(evs) || !jlen(by) || !jdouble(bins, "width_s", &width) ||
+                    !(width > 0))
+                        continue;
+                jdouble(bins, "t0_s", &t0);
+                /* the receiver, bins summed to 50 ms */
+                unsigned per = width < 0.05 ? (unsigned)(0.05 / width + 0.5) : 1;
+                struct sb d, s, cp, e, pm;
+                sb_open(&d);
+                for (size_t i = 0; i + per <= jlen(by); i += per) {
+                        double sum = 0;
+                        for (unsigned k = 0; k < per; k++)
+                                sum += json_object_get_double(json_object_array_get_idx(by, i + k));
+                        double mbps = sum * 8 / (per * width) / 1e6;
+                        ymax = mbps > ymax ? mbps : ymax;
+                        fprintf(d.f, "%.3f %.4f\n", t0 + (double)(i + per) * width, mbps);
+                }
+                /* the sender's subflows: rates of bytes_acked between samples */
+                struct json_object *iv = jarr(wl, "intervals");
+                unsigned nsub = 0;
+                for (size_t i = 0; i < jlen(iv); i++) {
+                        size_t k = jlen(jarr(json_object_array_get_idx(iv, i), "subflows"));
+                        nsub = k > nsub ? (unsigned)k : nsub;
+                }
+                nsub = nsub > 8 ? 8 : nsub;
+                sb_open(&s);
+                double prev_t = 0, prev_b[8] = {0};
+                for (size_t i = 0; i < jlen(iv); i++) {
+                        struct json_object *x = json_object_array_get_idx(iv, i);
+                        double t = 0;
+                        jdouble(x, "t", &t);
+                        fprintf(s.f, "%.3f", t);
+                        struct json_object *sf = jarr(x, "subflows");
+                        for (unsigned k = 0; k < nsub; k++) {
+                                double acked = -1;
+                                jdouble(json_object_array_get_idx(sf, k), "bytes_acked", &acked);
+                                double rate = acked >= 0 && t > prev_t && prev_b[k] > 0
+                                                      ? (acked - prev_b[k]) * 8 / (t - prev_t) / 1e6
+                                                      : 0;
+                                fprintf(s.f, " %.4f", rate > 0 ? rate : 0);
+                                prev_b[k] = acked >= 0 ? acked : prev_b[k];
+                        }
+                        fputc('\n', s.f);
+                        prev_t = t;
+                }
+                if (!nsub)
+                        fputs("0\n", s.f);
+                /* capacity: the topology's to the first event, then each event's */
+                sb_open(&cp);
+                sb_open(&e);
+                int64_t rate = 0;
+                jint(wl, "path_rate_bps", &rate);
+                fprintf(cp.f, "0 %.4f\n", (double)rate / 1e6);
+                for (size_t k = 0; k < jlen(evs); k++) {
+                        struct json_object *x = json_object_array_get_idx(evs, k);
+                        double at = 0, tgt = -1;
+                        if (!jdouble(x, "applied_s", &at))
+                                jdouble(x, "at_s", &at);
+                        jdouble(x, "target_bps", &tgt);
+                        if (tgt > 0)
+                                fprintf(cp.f, "%.4f %.4f\n", at, tgt / 1e6);
+                        _cleanup_free_ char *label = gp_string(jstr(x, "action"));
+                        fprintf(e.f, "%.4f \"%s\"\n", at, label);
+                }
+                double dur = 0;
+                jdouble(wl, "duration_s", &dur);
+                fprintf(cp.f, "%.4f %.4f\n", dur, 0.0);
+                /* the path manager's events of both ends */
+                sb_open(&pm);
+                unsigned row = 0, marks = 0;
+                json_object_object_foreach (jobj(wl, "pm_events"), node, list) {
+                        (void)node;
+                        for (size_t k = 0; k < jlen(list); k++) {
+                                struct json_object *x = json_object_array_get_idx(list, k);
+                                double t = -1;
+                                if (!jdouble(x, "t_s", &t) || t < 0 || t > dur)
+                                        continue;
+                                _cleanup_free_ char *ty = gp_string(jstr(x, "type"));
+                                fprintf(pm.f, "%.4f %u \"%s\"\n", t, row, ty);
+                                marks++;
+                        }
+                        row++;
+                }
+                /* the bursts of data the receiver's reorder queue releases at
+                 * once are cut at 1.5x the capacity: the stalls are the story */
+                double top = 0;
+                for (size_t k = 0; k < jlen(evs); k++) {
+                        double tgt = 0;
+                        jdouble(json_object_array_get_idx(evs, k), "target_bps", &tgt);
+                        top = tgt > top ? tgt : top;
+                }
+                top = ((double)rate > top ? (double)rate : top) / 1e6;
+                if (top > 0 && ymax > 1.5 * top)
+                        ymax = 1.5 * top;
+                _cleanup_free_ char *data = sb_close(&d), *subs = sb_close(&s),
+                                    *caps = sb_close(&cp), *events = sb_close(&e),
+                                    *pms = sb_close(&pm);
+                _cleanup_free_ char *ns = xasprintf("%u", nsub);
+                _cleanup_free_ char *ym = xasprintf("%g", ymax);
+                const char *pmplot = marks ? ", $pm using 1:(-ymax*(0.04+0.05*$2)):3 with points "
+                                             "pt 7 ps 0.5 lc rgb \"#aa3300\" title "
+                                             "\"path-manager events\""
+                                           : "";
+                _cleanup_free_ char *title =
+                        xasprintf("%s: path events, run %.8s", name, jstr(run, "run_id") ?: "");
+                const char *keys[] = {"NSUB", "YMAX",   "DATA", "SUBS",
+                                      "CAP",  "EVENTS", "PM",   "PMPLOT"};
+                const char *vals[] = {ns, ym, data, subs, caps, events, pms, pmplot};
+                plot_of(c, "events", "events", name, title, keys, vals, ELEMENTSOF(keys));
+        }
+}
+
+/* Each path event's figures over the counted runs of each side: median
+ * with its interval (stats_median_interval), the worst, and the bound */
+static void events_table(struct ctx *c)
+{
+        struct json_object *run0 = json_object_array_get_idx(c->runs, 0);
+        struct json_object *wls = jarr(run0, "workloads");
+        static const char *const fields[] = {"late_ms",    "outage_s",   "second_stall_s",
+                                             "recovery_s", "pm_first_s", "bound_s"};
+        bool head = false;
+        for (size_t w = 0; w < jlen(wls); w++) {
+                struct json_object *wl0 = json_object_array_get_idx(wls, w);
+                const char *name = jstr(wl0, "name");
+                struct json_object *evs0 = jarr(wl0, "events");
+                if (!name || !jlen(evs0))
+                        continue;
+                if (!head) {
+                        fputs("<h2>Path events</h2>\n<p>Each event's figures over the counted "
+                              "runs: the median [95% interval of the median] and the worst "
+                              "(docs/events.md defines them). late: when it was applied after "
+                              "its instant; recovery: until a second at 90% of the capacity "
+                              "that remains; bound: what the kernel cannot beat.</p>\n<table>"
+                              "<tr><th>workload</th><th>event</th><th>side</th><th>runs</th>",
+                              c->html);
+                        for (unsigned f = 0; f < ELEMENTSOF(fields); f++)
+                                fprintf(c->html, "<th>%s</th>", fields[f]);
+                        fputs("<th>not recovered</th></tr>\n", c->html);
+                        head = true;
+                }
+                for (size_t k = 0; k < jlen(evs0); k++)
+                        for (unsigned sd = 0; sd < (c->cand_side ? 2u : 1u); sd++) {
+                                const char *side = sd ? c->cand_side : c->base_side;
+                                struct json_object *e0 = json_object_array_get_idx(evs0, k);
+                                fputs("<tr><td>", c->html);
+                                html_text(c->html, name);
+                                fprintf(c->html, "</td><td>%zu: ", k + 1);
+                                html_text(c->html, jstr(e0, "action"));
+                                double at = 0;
+                                jdouble(e0, "at_s", &at);
+                                fprintf(c->html, " at %g s</td><td>%s</td>", at, side ? side : "");
+                                double v[ELEMENTSOF(fields)][64];
+                                size_t n[ELEMENTSOF(fields)] = {0}, runs = 0, notrec = 0;
+                                for (size_t r = 0; r < jlen(c->runs); r++) {
+                                        struct json_object *x =
+                                                json_object_array_get_idx(c->runs, r);
+                                        if (!side_is(x, side))
+                                                continue;
+                                        struct json_object *xw = NULL;
+                                        struct json_object *xws = jarr(x, "workloads");
+                                        for (size_t i = 0; i < jlen(xws); i++) {
+                                                struct json_object *y =
+                                                        json_object_array_get_idx(xws, i);
+                                                if (jstr(y, "name") && streq(jstr(y, "name"), name))
+                                                        xw = y;
+                                        }
+                                        struct json_object *e =
+                                                json_object_array_get_idx(jarr(xw, "events"), k);
+                                        if (!e)
+                                                continue;
+                                        runs++;
+                                        bool rec = true;
+                                        if (jbool(e, "recovered", &rec) && !rec)
+                                                notrec++;
+                                        for (unsigned f = 0; f < ELEMENTSOF(fields); f++) {
+                                                double d;
+                                                if (n[f] < 64 && jdouble(e, fields[f], &d) &&
+                                                    isfinite(d))
+                                                        v[f][n[f]++] = d;
+                                        }
+                                }
+                                fprintf(c->html, "<td>%zu</td>", runs);
+                                for (unsigned f = 0; f < ELEMENTSOF(fields); f++) {
+                                        if (!n[f]) {
+                                                fputs("<td>-</td>", c->html);
+                                                continue;
+                                        }
+                                        double lo, hi, med = stats_median(v[f], n[f]);
+                                        stats_median_interval(v[f], n[f], &lo, &hi);
+                                        fprintf(c->html, "<td>%.3f [%.3f, %.3f] worst %.3f</td>",
+                                                med, lo, hi, stats_max(v[f], n[f]));
+                                }
+                                fprintf(c->html, "<td>%zu</td></tr>\n", notrec);
+                        }
+        }
+        if (head)
+                fputs("</table>\n", c->html);
+}
+
 /* every repetition of each metric, per side, in run order */
 static void plot_ab(struct ctx *c, const struct verdicts *v)
 {
@@ -727,6 +936,8 @@ int report_write(struct store *db, const char *id, const char *baseline, const c
                 fputs("</tr>\n", h.f);
         }
         fputs("</table>\n<h2>Plots</h2>\n", h.f);
+        events_table(&c);
+        plot_events(&c);
         plot_goodput_time(&c);
         plot_ab(&c, &v);
         plot_latency(&c);

@@ -47,8 +47,13 @@ static void this_run(const struct run *r, unsigned wi, struct topo_workload *w)
         uint64_t dcap = r->o->duration_cap_us;
         if (w->warmup_auto && learned && learned[wi] && learned[wi] < w->warmup_us)
                 w->warmup_us = learned[wi];
-        if (dcap && !w->size_bytes && w->duration_us > dcap)
+        if (dcap && !w->size_bytes && w->duration_us > dcap) {
                 w->duration_us = dcap;
+                /* a series' short warm-up run warms up, times nothing: the
+                 * path events are for the counted runs */
+                w->events = NULL;
+                w->n_events = 0;
+        }
 }
 
 /* Every interface of both ends, named first (a node that dies between two
@@ -304,7 +309,7 @@ int run_workload(struct run *r, unsigned wi, struct wl_result *res, char **err)
         for (unsigned k = 0; k < w->n_events; k++)
                 if (w->events[k].at_us >= w->duration_us) {
                         *err = xasprintf("workload %s: event %u at %.3g s is past the %.3g s this "
-                                         "run measures (--duration)",
+                                         "run measures",
                                          w->name, k + 1, (double)w->events[k].at_us / 1e6,
                                          (double)w->duration_us / 1e6);
                         return -EINVAL;
