@@ -208,6 +208,14 @@ static double settle_slack_bps(const struct topo_workload *w)
         return 2.0 * 131072 * 8 * w->flows / 0.5;
 }
 
+/* iperf3's control connection goes to the target: it has no other */
+static struct json_object *client_argv(const struct topo_workload *w, const char *target,
+                                       const char *control, unsigned port,
+                                       const struct load_caps *c, const char **why)
+{
+        return iperf3_client_argv(w, target, port, c, why);
+}
+
 const struct load_ops iperf3_load_ops = {
         .name = "iperf3",
         .tool = TOPO_TOOL_IPERF3,
@@ -215,7 +223,7 @@ const struct load_ops iperf3_load_ops = {
         .ports = 1,
         .method = iperf3_mptcp_method,
         .server_argv = iperf3_server_argv,
-        .client_argv = iperf3_client_argv,
+        .client_argv = client_argv,
         .parse = parse,
         .intervals = intervals,
         .settle_slack_bps = settle_slack_bps,

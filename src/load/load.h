@@ -47,9 +47,11 @@ struct load_ops {
         /* argv arrays; NULL with *why when the nodes cannot do what w asks */
         struct json_object *(*server_argv)(const struct topo_workload *w, unsigned port,
                                            const struct load_caps *c, const char **why);
+        /* control: where a tool's control connection goes when it has one
+         * (NULL: the target; path events keep it off the paths they touch) */
         struct json_object *(*client_argv)(const struct topo_workload *w, const char *target,
-                                           unsigned port, const struct load_caps *c,
-                                           const char **why);
+                                           const char *control, unsigned port,
+                                           const struct load_caps *c, const char **why);
         /* the client's report (untrusted: from a guest): 0, or -errno and *err */
         int (*parse)(const struct topo_workload *w, const char *out, struct load_result *ret,
                      char **err);

@@ -28,13 +28,16 @@ struct json_object *mptcpload_client_argv(const struct topo_workload *w, const c
                                           unsigned port)
 {
         struct json_object *a = json_object_new_array();
-        char p[16], f[16], t[16], d[32], wu[32];
+        char p[16], f[16], t[16], d[32], wu[32], n[32];
         snprintf(p, sizeof p, "%u", port);
         snprintf(f, sizeof f, "%u", w->flows);
         /* a thread per flow up to 4: past that the flows share epoll sets */
         snprintf(t, sizeof t, "%u", w->flows < 4 ? w->flows : 4);
+        /* a fixed-size transfer: its duration is its deadline (max_time, else
+         * the parser's 60 s), no warm-up */
         snprintf(d, sizeof d, "%.3f", (double)w->duration_us / 1e6);
-        snprintf(wu, sizeof wu, "%.3f", (double)w->warmup_us / 1e6);
+        snprintf(wu, sizeof wu, "%.3f", w->size_bytes ? 0.0 : (double)w->warmup_us / 1e6);
+        snprintf(n, sizeof n, "%llu", (unsigned long long)w->size_bytes);
         const char *args[] = {"mptcpload",  "client", "--host",    target,
                               "--port",     p,        "--mode",    w->mode ? w->mode : "stream",
                               "--flows",    f,        "--threads", t,
@@ -43,6 +46,10 @@ struct json_object *mptcpload_client_argv(const struct topo_workload *w, const c
                 add(a, args[i]);
         if (w->protocol == TOPO_PROTO_TCP)
                 add(a, "--tcp");
+        if (w->size_bytes) {
+                add(a, "--bytes");
+                add(a, n);
+        }
         if (w->n_events) {
                 /* path events: the receiver's 10 ms bins, the sender's subflows
                  * every 50 ms */
@@ -117,6 +124,7 @@ int mptcpload_parse(const char *text, struct mptcpload_result *ret, char **err)
                 {"server_errors", NULL, true, &serr},
                 {"time_wait_client", NULL, true, &twc},
                 {"time_wait_server", NULL, true, &tws},
+                {"completion_s", NULL, true, &ret->completion_s},
         };
         for (unsigned i = 0; i < ELEMENTSOF(fields); i++)
                 if (!num(s, fields[i].key, fields[i].sub, fields[i].unknown_ok, fields[i].dst, err))
@@ -187,9 +195,15 @@ static struct json_object *server_argv(const struct topo_workload *w, unsigned p
 }
 
 static struct json_object *client_argv(const struct topo_workload *w, const char *target,
-                                       unsigned port, const struct load_caps *c, const char **why)
+                                       const char *control, unsigned port,
+                                       const struct load_caps *c, const char **why)
 {
-        return mptcpload_client_argv(w, target, port);
+        struct json_object *a = mptcpload_client_argv(w, target, port);
+        if (control && !streq(control, target)) {
+                add(a, "--control");
+                add(a, control);
+        }
+        return a;
 }
 
 static int parse(const struct topo_workload *w, const char *out, struct load_result *ret,
@@ -206,9 +220,14 @@ static int parse(const struct topo_workload *w, const char *out, struct load_res
                 double up = mr.goodput_up_bps, down = mr.goodput_down_bps;
                 recv = up >= 0 && down >= 0 ? up + down : -1;
         }
+        if (w->size_bytes && !(mr.completion_s > 0)) {
+                *err = xstrdup("mptcpload report: the fixed-size transfer has no completion "
+                               "time (not all of it arrived)");
+                return -EINVAL;
+        }
         *ret = (struct load_result){.sent_bps = mr.throughput_bps,
                                     .recv_bps = recv,
-                                    .seconds = -1,
+                                    .seconds = w->size_bytes ? mr.completion_s : -1,
                                     .cpu_client_pct = -1,
                                     .cpu_server_pct = -1,
                                     .cpu_client_s = mr.cpu_s,

@@ -13,6 +13,7 @@ struct mptcpload_result {
         /* sockets the test left in TIME_WAIT towards its data port, -1: unknown */
         int64_t time_wait_client, time_wait_server;
         double subflows;
+        double completion_s; /* --bytes: the receiver's time for all of it, -1: none */
         /* rr/crr: the latency distribution, (percentile, us) points in
          * increasing order of both */
         double cdf_p[16], cdf_us[16];

@@ -61,6 +61,7 @@ static int name_index(const char *const *names, unsigned n, const char *s)
 struct opts {
         bool server, tcp, once;
         const char *host, *bind_addr;
+        const char *control; /* --control: the control connection's host (default: --host) */
         /* --bind A[,B...]: the flows' local addresses, round robin (each
          * address brings its own ephemeral port range) */
         struct sockaddr_storage bind_ss[BIND_MAX];
@@ -70,7 +71,8 @@ struct opts {
         enum mode mode;
         enum dir dir;
         double duration, warmup, interval, timeout;
-        double bins; /* the server's receive bins, in s (0: none) */
+        double bins;    /* the server's receive bins, in s (0: none) */
+        uint64_t bytes; /* --bytes: a fixed-size transfer of this much per flow (0: timed) */
         size_t size, resp_size;
 };
 
@@ -113,6 +115,8 @@ struct flow {
         size_t done; /* bytes of the current request or response */
         bool sending;
         uint64_t t_start;          /* this transaction's start, ns */
+        uint64_t sent;             /* --bytes: what this flow has written */
+        bool finished;             /* --bytes: all of it sent and the server closed */
         volatile bool established; /* MPTCP state is only asked of established connections */
 };
 
@@ -127,11 +131,18 @@ struct thread {
         /* counters, read by the main thread between intervals (relaxed: a sample
          * may be one transaction off, never torn: 64-bit aligned) */
         volatile uint64_t bytes, rx, transactions, connections, errors; /* bytes: both ways */
+        volatile unsigned finished;                                     /* --bytes: flows done */
         struct hist hist;
+        /* rr with --bins: per bin of the window, the slowest transaction that
+         * ended in it (us) and those over 1 s */
+        uint32_t *lat_max_us, *lat_slow;
+        unsigned n_lat;
         char *error;
 };
 
 static volatile int stop_flag, measuring;
+/* rr with --bins: the window's start on this clock (ns), set before measuring */
+static volatile uint64_t window_t0_ns;
 
 static uint64_t now_ns(void)
 {
@@ -299,6 +310,50 @@ static int64_t recv_burst(int fd)
         return total;
 }
 
+/* --bytes: a flow writes its share and is done once the server, having
+ * read all of it, closes */
+static int fixed_event(struct thread *t, struct flow *f, uint32_t events)
+{
+        const struct opts *o = t->o;
+        if (f->finished)
+                return 0;
+        if (f->sent < o->bytes && (events & EPOLLOUT)) {
+                for (int i = 0; i < 16 && f->sent < o->bytes; i++) {
+                        uint64_t left = o->bytes - f->sent;
+                        ssize_t n = send(f->fd, zeros, left < sizeof zeros ? left : sizeof zeros,
+                                         MSG_NOSIGNAL);
+                        if (n < 0) {
+                                if (errno == EAGAIN)
+                                        break;
+                                return -errno;
+                        }
+                        f->sent += (uint64_t)n;
+                        t->bytes += (uint64_t)n;
+                }
+                if (f->sent == o->bytes) {
+                        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = f};
+                        epoll_ctl(t->ep, EPOLL_CTL_MOD, f->fd, &ev);
+                }
+                return 0;
+        }
+        if (events & (EPOLLIN | EPOLLHUP)) {
+                ssize_t n = recv(f->fd, sink, sizeof sink, 0);
+                if (n < 0)
+                        return errno == EAGAIN ? 0 : -errno;
+                if (n == 0 && f->sent == o->bytes) {
+                        /* the server closed first, having all of it: an abortive
+                         * close here leaves neither side in TIME_WAIT (as crr) */
+                        f->finished = true;
+                        epoll_ctl(t->ep, EPOLL_CTL_DEL, f->fd, NULL);
+                        flow_abort(f->fd);
+                        f->fd = -1;
+                        t->finished++;
+                } else if (n == 0)
+                        return -ECONNRESET;
+        }
+        return 0;
+}
+
 /* One event on a flow: the per-mode state machine. Returns <0 on a broken flow. */
 static int flow_event(struct thread *t, struct flow *f, uint32_t events)
 {
@@ -320,6 +375,8 @@ static int flow_event(struct thread *t, struct flow *f, uint32_t events)
                         epoll_ctl(t->ep, EPOLL_CTL_MOD, f->fd, &ev);
                 }
                 int64_t n;
+                if (o->bytes)
+                        return fixed_event(t, f, events);
                 if (o->dir != DIR_DOWN && (events & EPOLLOUT)) {
                         if ((n = send_burst(f->fd)) < 0)
                                 return (int)n;
@@ -365,6 +422,15 @@ static int flow_event(struct thread *t, struct flow *f, uint32_t events)
                 t->rx += o->resp_size;
                 t->hist.b[hbucket(end - f->t_start)]++;
                 t->hist.n++;
+                uint64_t bin_ns = (uint64_t)(o->bins * 1e9);
+                if (t->n_lat && end >= window_t0_ns && (end - window_t0_ns) / bin_ns < t->n_lat) {
+                        unsigned k = (unsigned)((end - window_t0_ns) / bin_ns);
+                        uint64_t us = (end - f->t_start) / 1000;
+                        if (us > t->lat_max_us[k])
+                                t->lat_max_us[k] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+                        if (us > 1000000)
+                                t->lat_slow[k]++;
+                }
                 if (o->mode == MODE_CRR)
                         t->connections++;
         }
@@ -598,13 +664,16 @@ static double rusage_s(void)
 
 static int client(const struct opts *o)
 {
-        struct sockaddr_storage ss;
-        socklen_t sslen;
-        if (resolve(o->host, o->port, &ss, &sslen) < 0) {
-                log_error("cannot resolve %s", o->host);
+        struct sockaddr_storage ss, cs;
+        socklen_t sslen, cslen;
+        const char *chost = o->control ? o->control : o->host;
+        if (resolve(o->host, o->port, &ss, &sslen) < 0 ||
+            resolve(chost, o->port, &cs, &cslen) < 0) {
+                log_error("cannot resolve %s",
+                          resolve(o->host, o->port, &ss, &sslen) < 0 ? o->host : chost);
                 return 2;
         }
-        int cfd = ctl_connect(o, &ss, sslen);
+        int cfd = ctl_connect(o, &cs, cslen);
         if (cfd < 0) {
                 log_errno(LOG_LVL_ERROR, cfd, "control connection to %s port %u", o->host, o->port);
                 return 3;
@@ -617,6 +686,10 @@ static int client(const struct opts *o)
         json_object_object_add(req, "direction", json_object_new_string(dir_names[o->dir]));
         json_object_object_add(req, "duration",
                                json_object_new_double(o->duration + o->warmup + 5));
+        if (o->bytes) {
+                json_object_object_add(req, "bytes", json_object_new_int64((int64_t)o->bytes));
+                json_object_object_add(req, "flows", json_object_new_int((int)o->flows));
+        }
         if (o->bins > 0) {
                 json_object_object_add(req, "bins", json_object_new_double(o->bins));
                 json_object_object_add(req, "window", json_object_new_double(o->duration));
@@ -652,6 +725,13 @@ static int client(const struct opts *o)
                                         .flows = flows + first};
                 first += cnt;
         }
+        unsigned n_lat =
+                o->bins > 0 && o->mode != MODE_STREAM ? (unsigned)ceil(o->duration / o->bins) : 0;
+        for (unsigned i = 0; i < o->threads && n_lat; i++) {
+                th[i].n_lat = n_lat;
+                th[i].lat_max_us = xcalloc(n_lat, sizeof *th[i].lat_max_us);
+                th[i].lat_slow = xcalloc(n_lat, sizeof *th[i].lat_slow);
+        }
         for (unsigned i = 0; i < o->threads; i++)
                 pthread_create(&th[i].th, NULL, thread_main, &th[i]);
 
@@ -664,20 +744,23 @@ static int client(const struct opts *o)
         /* the measured window is exactly [warm-up, warm-up + duration]; samples every
          * interval inside it, the last one at its end */
         sleep_until(now_ns() + (uint64_t)(o->warmup * 1e9));
+        window_t0_ns = now_ns();
         measuring = 1;
         /* the server counts what it receives between these two marks: the
          * receiver's goodput of an upload */
         ctl_mark(cfd, "start");
         double cpu0 = rusage_s(), cpu_prev = cpu0;
         uint64_t tm0 = now_ns(), tprev = tm0, end = tm0 + (uint64_t)(o->duration * 1e9);
-        for (uint64_t next = tm0; !stop_flag && tprev < end;) {
+        bool all_done = false;
+        for (uint64_t next = tm0; !stop_flag && tprev < end && !all_done;) {
                 next += (uint64_t)(o->interval * 1e9);
                 sleep_until(next < end ? next : end);
                 uint64_t tnow = now_ns();
                 double dt = (double)(tnow - tprev) / 1e9;
                 tprev = tnow;
-                uint64_t b = 0, tx = 0, cn = 0;
+                uint64_t b = 0, tx = 0, cn = 0, fin = 0;
                 for (unsigned i = 0; i < o->threads; i++) {
+                        fin += th[i].finished;
                         b += th[i].bytes;
                         tx += th[i].transactions;
                         cn += th[i].connections;
@@ -712,6 +795,7 @@ static int client(const struct opts *o)
                 prev_bytes = b;
                 prev_tx = tx;
                 prev_conn = cn;
+                all_done = o->bytes && fin == o->flows;
         }
         measuring = 0;
         ctl_mark(cfd, "end");
@@ -722,6 +806,7 @@ static int client(const struct opts *o)
         uint64_t bytes = 0, rx = 0, tx = 0, cn = 0, errors = 0;
         struct hist h = {{0}, 0};
         const char *first_error = NULL;
+        char *incomplete = NULL;
         for (unsigned i = 0; i < o->threads; i++) {
                 bytes += th[i].bytes;
                 rx += th[i].rx;
@@ -733,6 +818,12 @@ static int client(const struct opts *o)
                 h.n += th[i].hist.n;
                 if (th[i].error && !first_error)
                         first_error = th[i].error;
+        }
+        if (o->bytes && !all_done && !first_error) {
+                first_error = incomplete = xasprintf("the transfer of %llu bytes a flow was not "
+                                                     "complete within %g s",
+                                                     (unsigned long long)o->bytes, o->duration);
+                errors++;
         }
         for (unsigned i = 0; i < o->flows; i++)
                 if (flows[i].fd >= 0)
@@ -760,6 +851,7 @@ static int client(const struct opts *o)
         json_object_object_add(op, "warmup", json_object_new_double(o->warmup));
         json_object_object_add(op, "interval", json_object_new_double(o->interval));
         json_object_object_add(op, "bins", json_object_new_double(o->bins));
+        json_object_object_add(op, "bytes", json_object_new_int64((int64_t)o->bytes));
         json_object_object_add(op, "size", json_object_new_int64((int64_t)o->size));
         json_object_object_add(op, "response_size", json_object_new_int64((int64_t)o->resp_size));
         json_object_object_add(op, "bind",
@@ -789,6 +881,15 @@ static int client(const struct opts *o)
                      : o->dir == DIR_DOWN           ? 0
                                                     : -1;
                 down = o->dir != DIR_UP ? (double)rx * 8 / secs : 0;
+        }
+        /* --bytes: the receiver's time from the start mark to the last byte
+         * of the last flow (the server's clock), -1: not all arrived */
+        json_object_object_add(sum, "completion_s",
+                               o->bytes ? json_object_get(jpath(srv, "completion_s", NULL)) : NULL);
+        if (o->bytes) {
+                double ct = -1;
+                jdouble(srv, "completion_s", &ct);
+                up = ct > 0 ? (double)o->bytes * o->flows * 8 / ct : -1;
         }
         json_object_object_add(sum, "goodput_up_bps", json_object_new_double(up));
         json_object_object_add(sum, "goodput_down_bps", json_object_new_double(down));
@@ -834,6 +935,27 @@ static int client(const struct opts *o)
                                first_error ? json_object_new_string(first_error) : NULL);
         json_object_object_add(out, "summary", sum);
         json_object_object_add(out, "intervals", series);
+        /* rr and crr with --bins: the slowest transaction ending in each bin of
+         * the window (on this clock from start_us) and those over 1 s */
+        if (n_lat) {
+                struct json_object *lb = json_object_new_object(), *mx = json_object_new_array(),
+                                   *sl = json_object_new_array();
+                for (unsigned k = 0; k < n_lat; k++) {
+                        uint32_t m = 0, n = 0;
+                        for (unsigned i = 0; i < o->threads; i++) {
+                                m = th[i].lat_max_us[k] > m ? th[i].lat_max_us[k] : m;
+                                n += th[i].lat_slow[k];
+                        }
+                        json_object_array_add(mx, json_object_new_int64(m));
+                        json_object_array_add(sl, json_object_new_int64(n));
+                }
+                json_object_object_add(lb, "width_s", json_object_new_double(o->bins));
+                json_object_object_add(lb, "start_us",
+                                       json_object_new_int64((int64_t)(window_t0_ns / 1000)));
+                json_object_object_add(lb, "max_us", mx);
+                json_object_object_add(lb, "over_1s", sl);
+                json_object_object_add(out, "latency_bins", lb);
+        }
         /* the receiver's bytes in bins from the start of the window (--bins) */
         json_object_object_add(out, "receiver_bins", json_object_get(jpath(srv, "bins", NULL)));
         puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY));
@@ -849,8 +971,11 @@ static int client(const struct opts *o)
         json_object_put(out);
         json_object_put(srv);
         int rc = first_error ? 3 : 0;
+        free(incomplete);
         for (unsigned i = 0; i < o->threads; i++) {
                 free(th[i].error);
+                free(th[i].lat_max_us);
+                free(th[i].lat_slow);
                 if (th[i].ep >= 0)
                         close(th[i].ep);
         }
@@ -864,6 +989,7 @@ static int client(const struct opts *o)
 struct sconn {
         int fd;
         size_t done;
+        uint64_t rx; /* --bytes: what it brought */
         bool sending;
         struct sconn *next, *prev;
 };
@@ -931,6 +1057,9 @@ static int server_test(const struct opts *o, int cfd, int lfd)
         jint(req, "size", &size);
         jint(req, "response_size", &rsize);
         double dur = 0, bin_s = 0, window_s = 0;
+        int64_t fixed = 0, fixed_flows = 0;
+        jint(req, "bytes", &fixed);
+        jint(req, "flows", &fixed_flows);
         jdouble(req, "duration", &dur);
         jdouble(req, "bins", &bin_s);
         jdouble(req, "window", &window_s);
@@ -938,7 +1067,8 @@ static int server_test(const struct opts *o, int cfd, int lfd)
         enum mode mode = mi < 0 ? MODE_STREAM : (enum mode)mi;
         struct json_object *ok = json_object_new_object();
         bool good = mi >= 0 && di >= 0 && size >= 0 && size <= 1 << 20 && rsize >= 0 &&
-                    rsize <= 1 << 20 && dur > 0 && dur < 86400 &&
+                    rsize <= 1 << 20 && dur > 0 && dur < 86400 && fixed >= 0 &&
+                    (!fixed || (fixed_flows >= 1 && fixed_flows <= 1000000)) &&
                     (bin_s == 0 || (bin_s >= 0.001 && bin_s <= 1 && window_s > 0 &&
                                     window_s < dur && window_s / bin_s <= 1000000));
         json_object_object_add(ok, "ok", json_object_new_boolean(good));
@@ -965,6 +1095,8 @@ static int server_test(const struct opts *o, int cfd, int lfd)
         uint64_t bin_us = (uint64_t)(bin_s * 1e6), t_start = 0;
         size_t nbins = bin_us ? (size_t)ceil(window_s * 1e6 / (double)bin_us) : 0;
         uint64_t *bins = nbins ? xcalloc(nbins, sizeof *bins) : NULL;
+        /* --bytes: flows whose every byte came, and when the last of them did */
+        uint64_t completed = 0, t_complete = 0;
 #define COUNT_RX(n)                                                                                \
         do {                                                                                       \
                 bytes += (uint64_t)(n);                                                            \
@@ -1020,8 +1152,18 @@ static int server_test(const struct opts *o, int cfd, int lfd)
                                         sent += (uint64_t)moved;
                                 if (moved >= 0 &&
                                     (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
-                                    (moved = recv_burst(c->fd)) >= 0)
+                                    (moved = recv_burst(c->fd)) >= 0) {
                                         COUNT_RX(moved);
+                                        c->rx += (uint64_t)moved;
+                                        if (fixed && c->rx == (uint64_t)fixed && moved) {
+                                                /* all of this flow: the server closes
+                                                 * first (the client then resets: no
+                                                 * TIME_WAIT on either side) */
+                                                completed++;
+                                                t_complete = now_usec();
+                                                goto drop;
+                                        }
+                                }
                                 if (moved < 0)
                                         goto drop;
                                 continue;
@@ -1082,6 +1224,13 @@ static int server_test(const struct opts *o, int cfd, int lfd)
         free(bins);
 #undef COUNT_RX
         json_object_object_add(res, "window_bytes", json_object_new_int64(wbytes));
+        if (fixed)
+                json_object_object_add(
+                        res, "completion_s",
+                        json_object_new_double(started && completed == (uint64_t)fixed_flows &&
+                                                               t_complete > t_start
+                                                       ? (double)(t_complete - t_start) / 1e6
+                                                       : -1));
         json_object_object_add(res, "accepted", json_object_new_int64((int64_t)accepted));
         json_object_object_add(res, "errors", json_object_new_int64((int64_t)errors));
         json_object_object_add(res, "time_wait",
@@ -1161,7 +1310,13 @@ static void usage(FILE *f)
                 "                 [--threads T] [--duration S] [--warmup S] [--size N]\n"
                 "                 [--response-size N] [--interval S] [--tcp] [--bind "
                 "ADDR[,ADDR...]]\n"
-                "                 [--timeout S] [--direction up|down|both] [--bins S]\n"
+                "                 [--timeout S] [--direction up|down|both] [--bins S] [--bytes N]\n"
+                "                 [--control H]\n"
+                "  --control H    the control connection goes to H (default: --host), so\n"
+                "                 that it can avoid a path a test takes down\n"
+                "  --bytes N      a fixed-size upload: each flow sends N bytes and closes; the\n"
+                "                 test ends when the server has them all (completion_s), or\n"
+                "                 fails at --duration\n"
                 "  --bins S       the server counts what it receives in bins of S seconds\n"
                 "                 over the window (receiver_bins in the output)\n"
                 "  --direction    stream: the client sends (up, default), the server sends\n"
@@ -1184,6 +1339,8 @@ int main(int argc, char **argv)
                 {"response-size", required_argument, NULL, 'r'},
                 {"interval", required_argument, NULL, 'i'},
                 {"bins", required_argument, NULL, 'B'},
+                {"control", required_argument, NULL, 'C'},
+                {"bytes", required_argument, NULL, 'N'},
                 {"bind", required_argument, NULL, 'b'},
                 {"timeout", required_argument, NULL, 'o'},
                 {"direction", required_argument, NULL, 'D'},
@@ -1231,6 +1388,10 @@ int main(int argc, char **argv)
                         break;
                 case 'H':
                         o.host = optarg;
+                        bad = false;
+                        break;
+                case 'C':
+                        o.control = optarg;
                         bad = false;
                         break;
                 case 'b': {
@@ -1292,6 +1453,10 @@ int main(int argc, char **argv)
                         o.bins = v;
                         bad |= v < 0.001 || v > 1;
                         break;
+                case 'N':
+                        o.bytes = (uint64_t)v;
+                        bad |= !whole || v < 1024 || v > 68719476736.0;
+                        break;
                 case 'o':
                         o.timeout = v;
                         bad |= v < 1 || v > 600;
@@ -1310,6 +1475,11 @@ int main(int argc, char **argv)
         }
         if (optind < argc) {
                 usage(stderr);
+                return 2;
+        }
+        if (o.bytes && (o.mode != MODE_STREAM || o.dir != DIR_UP || o.warmup > 0)) {
+                log_error("--bytes is a fixed-size upload: --mode stream, --direction up, "
+                          "--warmup 0");
                 return 2;
         }
         if (o.threads > o.flows)

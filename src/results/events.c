@@ -28,6 +28,20 @@ static double rate_bps(const struct ev_timeline *tl, double a, double b)
         return b > a ? bytes_in(tl, a, b) * 8 / (b - a) : 0;
 }
 
+/* Does [a, b) hold 100 ms or more of bins under thr bytes? (a second that
+ * averages 90% may still hold a stall, made up by the burst the reorder
+ * queue releases after it) */
+static bool stalls(const struct ev_timeline *tl, double a, double b, double thr)
+{
+        unsigned run = 0, need = (unsigned)ceil(0.1 / tl->width_s - 1e-9);
+        for (double s = a; s + tl->width_s <= b + 1e-9; s += tl->width_s) {
+                run = bytes_in(tl, s, s + tl->width_s) < thr ? run + 1 : 0;
+                if (run >= need)
+                        return true;
+        }
+        return false;
+}
+
 static int dcmp(const void *a, const void *b)
 {
         double x = *(const double *)a, y = *(const double *)b;
@@ -42,6 +56,21 @@ static void one(const struct ev_timeline *tl, struct ev_result *e, double end)
         double from = fmax(start, t - 1.0);
         e->level_bps = t - from >= 0.1 ? rate_bps(tl, from, t) : -1;
         e->outage_s = e->outage_at_s = e->second_stall_s = e->recovery_s = e->pm_first_s = -1;
+        e->worst_latency_ms = e->slow_transactions = -1;
+        if (tl->n_lat) {
+                /* transactions that ended in the event's span: their worst, and
+                 * how many took over a second */
+                double worst = 0, slow = 0;
+                for (unsigned i = 0; i < tl->n_lat; i++) {
+                        double bt = tl->lat_t0_s + i * tl->lat_width_s;
+                        if (bt + tl->lat_width_s <= t || bt >= end)
+                                continue;
+                        worst = fmax(worst, tl->lat_max_us[i] / 1e3);
+                        slow += tl->lat_slow[i];
+                }
+                e->worst_latency_ms = worst;
+                e->slow_transactions = slow;
+        }
         if (end - t < 0.1)
                 return; /* the window ends at once: nothing to say */
         /* stretches of bins under 10% of the level, after the event */
@@ -82,7 +111,7 @@ static void one(const struct ev_timeline *tl, struct ev_result *e, double end)
                 e->target_bps = (v[4] + v[5]) / 2;
         }
         /* recovery: from the event to the first instant from which the next
-         * second carries >= 90% of the target */
+         * second carries >= 90% of the target, without a stall in it */
         e->recovered = false;
         if (e->target_bps > 0) {
                 /* from an instant the receiver gets data (not inside an outage:
@@ -90,7 +119,8 @@ static void one(const struct ev_timeline *tl, struct ev_result *e, double end)
                 double thr = e->level_bps > 0 ? 0.1 * e->level_bps * w / 8 : 0;
                 for (double s = t; s + 1.0 <= end + 1e-9; s += w)
                         if (bytes_in(tl, s, s + w) >= thr &&
-                            rate_bps(tl, s, s + 1.0) >= 0.9 * e->target_bps) {
+                            rate_bps(tl, s, s + 1.0) >= 0.9 * e->target_bps &&
+                            !stalls(tl, s, s + 1.0, thr)) {
                                 e->recovery_s = s - t;
                                 e->recovered = true;
                                 break;

@@ -12,6 +12,11 @@ struct ev_timeline {
         double t0_s;        /* where bin 0 starts on the events' time line */
         const double *pm_s; /* path-manager event times on that line, ascending */
         unsigned n_pm;
+        /* rr and crr: per bin, the slowest transaction that ended in it (us)
+         * and those over 1 s; n_lat 0: none */
+        const double *lat_max_us, *lat_slow;
+        unsigned n_lat;
+        double lat_width_s, lat_t0_s;
 };
 
 /* Fills the figures of events[0..n) (their at_s, applied_s set; each

@@ -73,6 +73,8 @@ GETTER(p99, w->lat_p99_us, w->lat_p99_us > 0)
 EVENT_GETTER(outage, outage_s)
 EVENT_GETTER(recovery, recovery_s)
 EVENT_GETTER(pm_reaction, pm_first_s)
+EVENT_GETTER(event_latency, worst_latency_ms)
+EVENT_GETTER(slow_tx, slow_transactions)
 /* an MPTCP counter's delta over both nodes (the MIB the run keeps), for a
  * workload with events: what the events cost in re-sent data and stale subflows */
 static bool mib_sum(const struct wl_result *w, const char *name, double *ret)
@@ -125,6 +127,10 @@ static struct metric metrics[] = {
         {"outage_s", "s", "longest outage after the path event", false, 0.10, outage, false},
         {"pm_reaction_s", "s", "path event to the first path-manager event", false, 0.10,
          pm_reaction, false},
+        {"event_latency_max_ms", "ms", "slowest transaction around the path event", false, 0.10,
+         event_latency, false},
+        {"event_slow_transactions", "", "transactions over 1 s around the path event", false, 0.25,
+         slow_tx, false},
         {"mptcp_retrans", "", "MPTCP re-injections (MPTCPRetrans)", false, 0.25, mptcp_retrans,
          false},
         {"duplicate_data", "", "duplicate data received (DuplicateData)", false, 0.25,

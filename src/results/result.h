@@ -42,6 +42,8 @@ struct ev_result {
         bool recovered;        /* false: it did not within the event's span, and
                                 * recovery_s is that span (a lower bound) */
         double pm_first_s;     /* until the first path-manager event on either node */
+        double worst_latency_ms; /* rr, crr: the slowest transaction ending in its span */
+        double slow_transactions; /* ... and those over 1 s (-1 both: not rr) */
         double bound_s;        /* the lower bound the kernel allows (docs/events.md) */
 };
 

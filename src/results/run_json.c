@@ -75,6 +75,8 @@ static void events_json(struct json_object *j, const struct wl_result *w)
                 json_object_object_add(o, "recovered", json_object_new_boolean(e->recovered));
                 json_object_object_add(o, "pm_first_s", opt_dbl(e->pm_first_s));
                 json_object_object_add(o, "bound_s", opt_dbl(e->bound_s));
+                json_object_object_add(o, "worst_latency_ms", opt_dbl(e->worst_latency_ms));
+                json_object_object_add(o, "slow_transactions", opt_dbl(e->slow_transactions));
                 json_object_object_add(o, "recovery_over_bound",
                                        e->bound_s > 0 && e->recovery_s >= 0
                                                ? json_object_new_double(e->recovery_s / e->bound_s)

@@ -83,6 +83,18 @@ int main(void)
         CHECK(u[0].recovered);
         CHECK_NEAR(u[0].recovery_s, 0, 1e-9);
 
+        /* a burst after the outage (the reorder queue released at once)
+         * makes a second that starts before it average 90%: still no
+         * recovery until the data flows again */
+        fill(0, 20, 10);
+        fill(5.0, 5.6, 0);
+        for (unsigned i = 560; i < 565; i++)
+                bytes[i] = BIN(100); /* 50 ms of 100 Mbit/s */
+        struct ev_result b = {.ev = &down, .at_s = 5, .applied_s = 5, .target_bps = 10e6};
+        events_compute(&tl, &b, 1);
+        CHECK_NEAR(b.outage_s, 0.6, 1e-9);
+        CHECK(b.recovered && b.recovery_s >= 0.6 - 1e-9);
+
         /* applied late: the figures count from when it was applied */
         fill(0, 20, 20);
         fill(5.2, 5.5, 0);
@@ -90,6 +102,32 @@ int main(void)
         events_compute(&tl, &l, 1);
         CHECK_NEAR(l.outage_s, 0.3, 1e-9);
         CHECK_NEAR(l.outage_at_s, 0, 1e-9);
+
+        /* rr: the slowest transaction ending in each event's span, and those
+         * over a second; bins on the client's line, 0.5 s after the receiver's */
+        double lmax[20] = {0}, lslow[20] = {0};
+        for (unsigned i = 0; i < 20; i++)
+                lmax[i] = 300; /* us, 1 s bins */
+        lmax[4] = 1500000;     /* 5.5 s on the line: in the first event's span */
+        lslow[4] = 2;
+        lmax[16] = 900000; /* 16.5 s: the second's */
+        tl.lat_max_us = lmax;
+        tl.lat_slow = lslow;
+        tl.n_lat = 20;
+        tl.lat_width_s = 1;
+        tl.lat_t0_s = 0.5;
+        struct ev_result r2[2] = {
+                {.ev = &down, .at_s = 5, .applied_s = 5, .target_bps = 10e6},
+                {.ev = &up, .at_s = 15, .applied_s = 15, .target_bps = 20e6},
+        };
+        events_compute(&tl, r2, 2);
+        CHECK_NEAR(r2[0].worst_latency_ms, 1500, 1e-9);
+        CHECK_NEAR(r2[0].slow_transactions, 2, 0);
+        CHECK_NEAR(r2[1].worst_latency_ms, 900, 1e-9);
+        CHECK_NEAR(r2[1].slow_transactions, 0, 0);
+        tl.n_lat = 0;
+        events_compute(&tl, r2, 2);
+        CHECK(r2[0].worst_latency_ms == -1 && r2[0].slow_transactions == -1);
 
         /* the primary event: the first that takes a path away */
         struct topo_event restore = {.action = TOPO_EV_RESTORE};

@@ -149,6 +149,22 @@ int main(void)
         r.expected_subflows = 2;
         validity_mptcp(&r);
         expect(&r, WL_OK, NULL);
+        /* a subflow that joined and was reset: the sender's samples show it */
+        r = ok_result(t, "ml");
+        r.mp_join = 2;
+        r.expected_subflows = 2;
+        r.intervals = json_tokener_parse("[{\"t\":1,\"subflows\":[{},{}]},"
+                                         "{\"t\":2,\"subflows\":[{}]}]");
+        validity_mptcp(&r);
+        expect(&r, WL_INVALID, "a subflow closed: 1 of 2 subflows");
+        json_object_put(r.intervals);
+        r = ok_result(t, "ml"); /* both held */
+        r.mp_join = 2;
+        r.expected_subflows = 2;
+        r.intervals = json_tokener_parse("[{\"t\":1,\"subflows\":[{},{}]}]");
+        validity_mptcp(&r);
+        expect(&r, WL_OK, NULL);
+        json_object_put(r.intervals);
         r = ok_result(t, "mp"); /* an invalid workload keeps its first reason */
         r.status = WL_INVALID;
         r.reason = xstrdup("first");

@@ -166,10 +166,35 @@ int events_schedule(struct wl_events *x, uint64_t zero_us, char **err)
         return 0;
 }
 
+static double *bins_read_key(struct json_object *b, const char *key, unsigned *n, double *width,
+                             int64_t *start);
+
 /* Bytes, sane: a list of counts from a guest */
 static double *bins_read(struct json_object *b, unsigned *n, double *width, int64_t *start)
 {
-        struct json_object *arr = jarr(b, "bytes");
+        return bins_read_key(b, "bytes", n, width, start);
+}
+
+/* Another series of the same shape; false when absent or malformed (or of
+ * another length than one read before it, *n when not 0) */
+static bool bins_series(struct json_object *b, const char *key, double **ret, unsigned *n,
+                        double *width, int64_t *start)
+{
+        unsigned m = 0;
+        *ret = bins_read_key(b, key, &m, width, start);
+        if (*ret && *n && m != *n) {
+                free(*ret);
+                *ret = NULL;
+        }
+        if (*ret)
+                *n = m;
+        return *ret != NULL;
+}
+
+static double *bins_read_key(struct json_object *b, const char *key, unsigned *n, double *width,
+                             int64_t *start)
+{
+        struct json_object *arr = jarr(b, key);
         *n = 0;
         if (!arr || !jdouble(b, "width_s", width) || !(*width >= 0.001 && *width <= 1) ||
             !jint(b, "start_us", start) || jlen(arr) == 0 || jlen(arr) > 1000000)
@@ -405,6 +430,10 @@ int events_collect(struct run *r, const struct topo_workload *w, struct wl_event
         struct json_object *b = json_object_new_object(), *arr = json_object_new_array();
         for (unsigned i = 0; i < nb; i++)
                 json_object_array_add(arr, json_object_new_int64((int64_t)bytes[i]));
+        /* a fixed-size transfer's events end with it: its bins past the last
+         * byte are the deadline's, not an outage */
+        if (w->size_bytes && res->completion_s > 0 && res->completion_s / width < (double)nb)
+                nb = (unsigned)ceil(res->completion_s / width);
         struct ev_timeline tl = {.bytes = bytes,
                                  .n = nb,
                                  .width_s = width,
@@ -428,7 +457,24 @@ int events_collect(struct run *r, const struct topo_workload *w, struct wl_event
                 if (rtt > 0 && topo_ev_disrupts(er->ev->action) && er->ev->action != TOPO_EV_SHAPE)
                         er->bound_s = er->ev->action == TOPO_EV_BLACKHOLE ? 0.2 + rtt : rtt;
         }
+        /* rr and crr: the client's latency bins, from its clock */
+        struct json_object *lb = jobj(client_report, "latency_bins");
+        double *lmax = NULL, *lslow = NULL;
+        unsigned nl = 0;
+        double lw = 0;
+        int64_t lstart = 0;
+        if (lb && bins_series(lb, "max_us", &lmax, &nl, &lw, &lstart) &&
+            bins_series(lb, "over_1s", &lslow, &nl, &lw, &lstart)) {
+                struct ev_node *cl = node_of(r, x, w->from);
+                tl.lat_max_us = lmax;
+                tl.lat_slow = lslow;
+                tl.n_lat = nl;
+                tl.lat_width_s = lw;
+                tl.lat_t0_s = (double)(lstart - cl->offset_us - (int64_t)x->zero_us) / 1e6;
+        }
         events_compute(&tl, res->events, res->n_events);
+        free(lmax);
+        free(lslow);
         free(bytes);
         free(pm);
         return 0;

@@ -9,6 +9,7 @@
 #include "measure.h"
 #include "workload.h"
 #include "../load/load.h"
+#include "../results/events.h"
 #include "../results/validity.h"
 
 #include <math.h>
@@ -249,6 +250,24 @@ static void counters_report(struct wl_run *x, struct wl_result *res)
         res->connections = (unsigned)res->mp_capable;
 }
 
+/* The first connection's subflows in the sender's last sample before t (s
+ * from the window's start); -1: no sample says */
+static int subflows_before(struct json_object *intervals, double t)
+{
+        int n = -1;
+        for (size_t i = 0; i < jlen(intervals); i++) {
+                struct json_object *x = json_object_array_get_idx(intervals, i);
+                double it = 0;
+                jdouble(x, "t", &it);
+                if (it > t)
+                        break;
+                struct json_object *sf = jarr(x, "subflows");
+                if (sf)
+                        n = (int)jlen(sf);
+        }
+        return n;
+}
+
 /* What the path events did: each applied (or the workload failed, with the
  * node's words), and their figures from the receiver's bins */
 static int events_report(struct run *r, struct wl_run *x, struct wl_result *res, char **err)
@@ -258,6 +277,19 @@ static int events_report(struct run *r, struct wl_run *x, struct wl_result *res,
         int e = events_collect(r, &x->w, &x->ev, rep, res, err);
         if (e < 0)
                 return e;
+        /* the failover it was to time needs the subflows the topology asks
+         * for: a join the kernel reset before the event (a DSS mapping that
+         * did not match, seen on 6.18) leaves one path, and nothing to fail
+         * over to; such a run is not valid */
+        const struct ev_result *pe = events_primary(res);
+        int have = pe ? subflows_before(res->intervals, pe->at_s) : -1;
+        if (pe && res->status == WL_OK && have >= 0 && (unsigned)have < res->expected_subflows) {
+                res->status = WL_INVALID;
+                res->reason =
+                        xasprintf("%d of %u subflows at the event at %.3g s (a subflow closed "
+                                  "before it)",
+                                  have, res->expected_subflows, pe->at_s);
+        }
         for (unsigned k = 0; k < res->n_events; k++)
                 if (res->events[k].error && res->status == WL_OK) {
                         res->status = WL_FAILED;
@@ -294,6 +326,31 @@ static int measured(struct run *r, struct wl_run *x, struct json_object *cargv,
         if (x->w.n_events)
                 return events_report(r, x, res, err);
         return 0;
+}
+
+/* Where the tool's control connection goes when the workload has path
+ * events: an address of the server on a link between the two ends that no
+ * event touches (a control connection across a link taken down for good
+ * never said "done"); NULL when every link is touched: then the target. */
+static const char *control_target(const struct topo *t, const struct topo_workload *w, char *buf,
+                                  size_t len)
+{
+        for (unsigned l = 0; l < t->n_links; l++) {
+                const struct topo_link *lk = &t->links[l];
+                bool touched = false;
+                for (unsigned k = 0; k < w->n_events; k++) {
+                        const struct topo_event *e = &w->events[k];
+                        int el = e->link >= 0 ? e->link : t->nodes[e->node].ifaces[e->iface].link;
+                        touched |= el == (int)l;
+                }
+                for (unsigned s = 0; s < 2 && !touched; s++)
+                        if (lk->end[s].node == w->to && lk->end[1 - s].node == w->from &&
+                            t->nodes[w->to].ifaces[lk->end[s].iface].n_addrs)
+                                return topo_addr_str(
+                                        &t->nodes[w->to].ifaces[lk->end[s].iface].addrs[0], false,
+                                        buf, (unsigned)len);
+        }
+        return NULL;
 }
 
 int run_workload(struct run *r, unsigned wi, struct wl_result *res, char **err)
@@ -334,7 +391,9 @@ int run_workload(struct run *r, unsigned wi, struct wl_result *res, char **err)
         res->path_rate_bps =
                 topo_path_rate_sum(t, w->reverse ? w->to : w->from, w->reverse ? w->from : w->to);
         struct json_object *sargv = x.ops->server_argv(w, port, &caps, &why);
-        struct json_object *cargv = x.ops->client_argv(w, target, port, &caps, &why);
+        char cbuf[64];
+        const char *control = w->n_events ? control_target(t, w, cbuf, sizeof cbuf) : NULL;
+        struct json_object *cargv = x.ops->client_argv(w, target, control, port, &caps, &why);
         if (!sargv || !cargv) {
                 json_object_put(sargv);
                 json_object_put(cargv);

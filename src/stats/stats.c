@@ -87,9 +87,25 @@ static bool has_ties(const double *a, size_t n, const double *b, size_t m)
         return ties;
 }
 
-/* P(U <= k) under H0 for sample sizes n, m: the number of arrangements with
- * U = u over C(n+m, n), by the recurrence f(n, m, u) = f(n-1, m, u-m) + f(n, m-1, u). */
+static double *exact_cdf_table(size_t n, size_t m);
+
+/* P(U <= k) under H0 for sample sizes n, m (n, m <= 20): from a table made
+ * once per (n, m) and kept (a confidence interval asks for it once per k, and
+ * a series' smallest detectable change simulates thousands of them: without
+ * the table, one series of 10 runs spent minutes there) */
 static double exact_cdf(size_t n, size_t m, size_t k)
+{
+        static double *tables[21][21];
+        if (n > 20 || m > 20)
+                abort();
+        if (!tables[n][m])
+                tables[n][m] = exact_cdf_table(n, m);
+        return tables[n][m][k < n * m ? k : n * m];
+}
+
+/* The table of P(U <= k), k = 0..nm: the number of arrangements with U = u
+ * over C(n+m, n), by the recurrence f(n, m, u) = f(n-1, m, u-m) + f(n, m-1, u). */
+static double *exact_cdf_table(size_t n, size_t m)
 {
         size_t umax = n * m;
         /* f[i][j][u] rolled over i: f[j][u] for the current i */
@@ -111,15 +127,19 @@ static double exact_cdf(size_t n, size_t m, size_t k)
                 cur = t;
         }
         double total = 0, below = 0;
-        for (size_t u = 0; u <= umax; u++) {
+        for (size_t u = 0; u <= umax; u++)
                 total += F(prev, m, u);
-                if (u <= k)
-                        below += F(prev, m, u);
+        double *cdf = malloc((umax + 1) * sizeof *cdf);
+        if (!cdf)
+                abort();
+        for (size_t u = 0; u <= umax; u++) {
+                below += F(prev, m, u);
+                cdf[u] = below / total;
         }
 #undef F
         free(prev);
         free(cur);
-        return below / total;
+        return cdf;
 }
 
 static double normal_cdf(double z)

@@ -862,9 +862,12 @@ static void parse_workload(struct ctx *c, struct fy_node *n, unsigned wi, struct
                                 "%s: size makes a fixed-size transfer, timed whole: no duration "
                                 "or warmup with it",
                                 where);
-                if (have_tool && w->tool != TOPO_TOOL_IPERF3)
+                /* iperf3 -n: in all; mptcpload --bytes: each flow's, an upload */
+                if (have_tool && w->tool == TOPO_TOOL_MPTCPLOAD &&
+                    ((w->mode && !streq(w->mode, "stream")) || w->reverse || w->bidir))
                         err_pos(c, w->pos,
-                                "%s: size is for iperf3 (-n); mptcpload has no fixed-size mode",
+                                "%s: size makes mptcpload's fixed-size upload: mode stream, "
+                                "neither reverse nor bidir",
                                 where);
                 w->warmup_us = 0;
                 w->warmup_auto = false;
@@ -1171,6 +1174,11 @@ static void parse_events(struct ctx *c)
                                LIM_TOPO_EVENTS);
                         continue;
                 }
+                if (w->reverse || w->bidir)
+                        err_at(c, seq,
+                               "workload %u: events time an upload at the server (its 10 ms "
+                               "bins): no reverse or bidir",
+                               wi + 1);
                 w->events = xcalloc((size_t)n, sizeof *w->events);
                 void *it = NULL;
                 struct fy_node *e;
@@ -1187,11 +1195,6 @@ static void parse_events(struct ctx *c)
                                 w->events[j] = w->events[j - 1];
                                 w->events[j - 1] = tmp;
                         }
-                if (w->size_bytes)
-                        err_at(c, seq,
-                               "workload %u: events go on a timed stream (duration:), "
-                               "not a fixed-size transfer",
-                               wi + 1);
         }
 }
 

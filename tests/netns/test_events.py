@@ -25,15 +25,26 @@ check("39-events.yaml:16:14: workload 1 event 2: at \"10s\" is outside the workl
 check("workload 1/" not in p.stderr and netns_list() == before, "nothing started, nothing left")
 
 # 2. the carrier lost and back
-out = os.path.join(PRIVATE, "events.json")
-p = run_lab("run", os.path.join(SRC, "tests/netns/events.yaml"), "--backend", "netns", "--no-store",
-            "--json", out)
-print(p.stderr)
+# A join the kernel resets before the event (DSS not matching, 1 run in
+# about 10 on host 6.18) leaves nothing to fail over to: the lab says the run
+# is not valid, and why; the test then runs it again (at most 3 times).
+for attempt in range(3):
+    out = os.path.join(PRIVATE, "events%d.json" % attempt)
+    p = run_lab("run", os.path.join(SRC, "tests/netns/events.yaml"), "--backend", "netns",
+                "--no-store", "--json", out)
+    print(p.stderr)
+    check(netns_list() == before, "no namespace left after it")
+    run = json.load(open(out))
+    w = {x["name"]: x for x in run["workloads"]}
+    c = w["carrier"]
+    bad = [x for x in w.values() if x["status"] == "invalid"]
+    if not bad:
+        break
+    for x in bad:
+        print("# run %d, %s not valid: %s" % (attempt + 1, x["name"], x["reason"]))
+        check("subflows at the event" in x["reason"] or "a subflow closed" in x["reason"],
+              "a run with a subflow lost is not valid, and says so")
 check(p.returncode == 0, "the event topology runs (exit %d)" % p.returncode)
-check(netns_list() == before, "no namespace left after it")
-run = json.load(open(out))
-w = {x["name"]: x for x in run["workloads"]}
-c = w["carrier"]
 check(c["status"] == "ok" and c["key_metrics"] == ["recovery_s"], "ok, judged by recovery_s")
 ev = c["events"]
 check([e["action"] for e in ev] == ["down", "up"] and all(e["error"] is None for e in ev),
@@ -46,7 +57,7 @@ bins = c["receiver_bins"]
 total = sum(bins["bytes"])
 window = c["goodput"]["receiver_bps"] * c["duration_s"] / 8
 print("# %d bins of %g s: %d bytes; the window's count %d" % (len(bins["bytes"]), bins["width_s"], total, window))
-check(len(bins["bytes"]) == 700 and bins["width_s"] == 0.01, "7 s in 10 ms bins")
+check(len(bins["bytes"]) == 1000 and bins["width_s"] == 0.01, "10 s in 10 ms bins")
 check(abs(total - window) <= 0.001 * window, "the bins add up to the window's bytes within 0.1%")
 d = ev[0]
 print("# down: level %.1f Mbit/s, outage %.3f s, second stall %.3f s, recovery %.3f s (recovered %s), bound %s" %
@@ -68,7 +79,7 @@ check(len(moved) == 2 and all(v > 100000 for v in moved.values()),
 check(d["target_bps"] == 10e6, "what remains is the other 10 Mbit/s path")
 check(d["outage_s"] >= 0.1, "losing a path in use stalls the receiver (%.3f s: data in flight on it "
       "waits for a retransmission timeout, 200 ms at least)" % d["outage_s"])
-check(d["recovered"] and 0 < d["recovery_s"] < 3, "it recovers on the other path before the link is back")
+check(d["recovered"] and 0 < d["recovery_s"] < 6, "it recovers on the other path before the link is back")
 check(d["bound_s"] is not None and 0 < d["bound_s"] < 0.2 and d["recovery_s"] > d["bound_s"],
       "no faster than its bound, one round trip of what remains (%s s)" % d["bound_s"])
 check(c["metrics"]["recovery_s"] == d["recovery_s"] and c["metrics"]["outage_s"] == d["outage_s"],

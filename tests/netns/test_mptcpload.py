@@ -126,6 +126,33 @@ try:
     srv.send_signal(signal.SIGTERM)
     srv.wait(10)
 
+    # a fixed-size upload (--bytes): all of it arrives, in bins that add up,
+    # and the receiver's time for it; the client's NICs carried at least that
+    srv = server()
+    before = tx_bytes(a)
+    p = client("--mode", "stream", "--flows", "2", "--bytes", str(4 << 20), "--duration", "30",
+               "--warmup", "0", "--bins", "0.01")
+    after = tx_bytes(a)
+    r = json.loads(p.stdout) if p.stdout else {}
+    s = r.get("summary", {})
+    sent = sum(after[k] - before[k] for k in after)
+    bins = (r.get("receiver_bins") or {}).get("bytes", [])
+    cs = s.get("completion_s") or -1
+    print("# --bytes 4 MiB x 2 flows: completion %.3f s, server %s bytes, NICs %d bytes" %
+          (cs, s.get("server_bytes"), sent))
+    check(p.returncode == 0 and s.get("server_bytes") == 2 * (4 << 20) and sent >= 2 * (4 << 20),
+          "--bytes: every byte of both flows arrived, and no more")
+    check(0 < cs < 30 and abs(s["goodput_up_bps"] - 2 * (4 << 20) * 8 / cs) < 1,
+          "the receiver's completion time, and the goodput from it")
+    check(sum(bins) == 2 * (4 << 20), "its bins hold all of it")
+    p = client("--mode", "stream", "--bytes", str(64 << 30), "--duration", "1", "--warmup", "0")
+    check(p.returncode == 3 and "not complete within 1 s" in p.stderr,
+          "--bytes more than the deadline allows: exit 3, said (%s)" % p.stderr.strip()[-120:])
+    p = client("--mode", "rr", "--bytes", "4096", "--warmup", "0")
+    check(p.returncode == 2 and "fixed-size upload" in p.stderr, "--bytes with rr: exit 2")
+    srv.send_signal(signal.SIGTERM)
+    srv.wait(10)
+
     # rr and crr
     srv = server()
     p = client("--mode", "rr", "--flows", "8", "--threads", "2", "--duration", "2", "--warmup", "0.5")

@@ -78,6 +78,23 @@ int main(void)
         s = joined(mptcpload_client_argv(&w, "10.0.1.2", 7000));
         CHECK(strstr(s, "--direction both") != NULL);
         CHECK(strstr(s, "--flows 2 --threads 2") != NULL);
+        CHECK(!strstr(s, "--bytes") && !strstr(s, "--bins"));
+        free(s);
+        /* a fixed-size upload: --bytes, no warm-up, its bound the deadline */
+        w.bidir = false;
+        w.size_bytes = 8 << 20;
+        w.warmup_us = 3000000;
+        w.duration_us = 30000000;
+        s = joined(mptcpload_client_argv(&w, "10.0.1.2", 7000));
+        CHECK(strstr(s, "--duration 30.000 --warmup 0.000") != NULL);
+        CHECK(strstr(s, "--bytes 8388608") != NULL);
+        free(s);
+        /* path events: the receiver's 10 ms bins and 50 ms samples */
+        struct topo_event ev = {.action = TOPO_EV_DOWN};
+        w.events = &ev;
+        w.n_events = 1;
+        s = joined(mptcpload_client_argv(&w, "10.0.1.2", 7000));
+        CHECK(strstr(s, "--bins 0.01 --interval 0.05") != NULL);
         free(s);
         return CHECK_DONE();
 }

@@ -88,6 +88,26 @@ int main(void)
         CHECK(m.goodput_up_bps == 7e6 && m.server_accepted == 4 && m.server_errors == 0);
         CHECK_EQ_INT(mptcpload_parse("{\"summary\":{\"throughput_bps\":1}}", &m, &err), 0);
         CHECK(m.goodput_up_bps == -1 && m.server_accepted == -1); /* an older server: unknown */
+        CHECK(m.completion_s == -1);
+        /* a fixed-size upload: its completion time is the key, and must be there */
+        struct topo_workload fw = {.mode = "stream", .flows = 1, .size_bytes = 1 << 20};
+        struct load_result lr;
+        const struct load_ops *mlf = load_find(TOPO_TOOL_MPTCPLOAD);
+        CHECK_EQ_INT(mlf->parse(&fw,
+                                "{\"summary\":{\"throughput_bps\":8e6,\"goodput_up_bps\":8e6,"
+                                "\"goodput_down_bps\":0,\"completion_s\":1.048576}}",
+                                &lr, &err),
+                     0);
+        CHECK(lr.seconds == 1.048576 && lr.recv_bps == 8e6);
+        CHECK(mlf->parse(&fw, "{\"summary\":{\"throughput_bps\":8e6,\"completion_s\":-1}}", &lr,
+                         &err) < 0 &&
+              strstr(err, "not all of it arrived"));
+        free(err);
+        err = NULL;
+        CHECK(mlf->parse(&fw, "{\"summary\":{\"throughput_bps\":8e6,\"completion_s\":-3}}", &lr,
+                         &err) < 0);
+        free(err);
+        err = NULL;
         CHECK_EQ_INT(mptcpload_parse("{\"summary\":{\"throughput_bps\":1,\"latency\":{\"cdf\":"
                                      "[[1,10],[50,20.5],[99.9,300]]}}}",
                                      &m, &err),
