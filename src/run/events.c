@@ -404,9 +404,12 @@ int events_collect(struct run *r, const struct topo_workload *w, struct wl_event
                         json_object_object_del(c, "t_us");
                         json_object_object_add(c, "t_s", json_object_new_double(s));
                         json_object_array_add(out, c);
-                        /* the events of connections, not of the listener */
+                        /* a reaction to a path event is about subflows and
+                         * addresses: not a connection's opening or end, nor
+                         * the listener's */
                         const char *ty = jstr(pe, "type");
-                        if (ty && strncmp(ty, "listener", 8)) {
+                        if (ty && (!strncmp(ty, "sub_", 4) || streq(ty, "announced") ||
+                                   streq(ty, "removed"))) {
                                 pm = xreallocarray(pm, n_pm + 1, sizeof *pm);
                                 pm[n_pm++] = s;
                         }
