@@ -25,7 +25,8 @@ struct load_caps {
 struct load_result {
         double sent_bps, recv_bps; /* recv: what the receivers got in the window; -1 unknown */
         double seconds;            /* a fixed-size transfer's time, -1: not one */
-        bool own_cpu;              /* the tool says its CPU share itself (below) */
+        bool incomplete; /* ... that did not all arrive: seconds is its deadline (a lower bound) */
+        bool own_cpu;    /* the tool says its CPU share itself (below) */
         double cpu_client_pct, cpu_server_pct;
         double cpu_client_s; /* else: the client's CPU over the window (rusage), -1 */
         double tps, cps, p50_us, p99_us, p999_us; /* rr/crr; 0 for a stream */

@@ -14,6 +14,7 @@ struct mptcpload_result {
         int64_t time_wait_client, time_wait_server;
         double subflows;
         double completion_s; /* --bytes: the receiver's time for all of it, -1: none */
+        bool incomplete;     /* --bytes: not all of it arrived by the deadline */
         /* rr/crr: the latency distribution, (percentile, us) points in
          * increasing order of both */
         double cdf_p[16], cdf_us[16];

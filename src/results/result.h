@@ -33,18 +33,18 @@ struct ev_result {
         char *error;            /* a node could not apply it */
         /* what the receiver saw (-1: not computed: the event restores, or the
          * window ended first) */
-        double level_bps;      /* goodput over the second before it */
-        double target_bps;     /* 90% of this is recovery: the capacity that remains */
-        double outage_s;       /* the longest stretch under 10% of level_bps after it */
-        double outage_at_s;    /* where that stretch began, from the event */
-        double second_stall_s; /* the next longest such stretch of 100 ms or more, 0: none */
-        double recovery_s;     /* until goodput held >= 90% of target_bps for a second */
-        bool recovered;        /* false: it did not within the event's span, and
-                                * recovery_s is that span (a lower bound) */
-        double pm_first_s;     /* until the first path-manager event on either node */
-        double worst_latency_ms; /* rr, crr: the slowest transaction ending in its span */
+        double level_bps;         /* goodput over the second before it */
+        double target_bps;        /* 90% of this is recovery: the capacity that remains */
+        double outage_s;          /* the longest stretch under 10% of level_bps after it */
+        double outage_at_s;       /* where that stretch began, from the event */
+        double second_stall_s;    /* the next longest such stretch of 100 ms or more, 0: none */
+        double recovery_s;        /* until goodput held >= 90% of target_bps for a second */
+        bool recovered;           /* false: it did not within the event's span, and
+                                   * recovery_s is that span (a lower bound) */
+        double pm_first_s;        /* until the first path-manager event on either node */
+        double worst_latency_ms;  /* rr, crr: the slowest transaction ending in its span */
         double slow_transactions; /* ... and those over 1 s (-1 both: not rr) */
-        double bound_s;        /* the lower bound the kernel allows (docs/events.md) */
+        double bound_s;           /* the lower bound the kernel allows (docs/events.md) */
 };
 
 struct wl_result {
@@ -61,6 +61,7 @@ struct wl_result {
         double node_cpu_client_s, node_cpu_server_s;     /* user+nice+system+softirq, -1: none */
         double window_s;     /* the measured window as the controller read its edges */
         double completion_s; /* a fixed-size transfer's time (size:), -1: not one */
+        bool incomplete;     /* ... not all through: completion_s is its deadline */
         double vm_cpu_client_s, vm_cpu_server_s; /* the VMs' CPU time (libvirt), -1: none */
         double cycles_client, cycles_server;     /* hardware cycles of each node, -1: no PMU */
         int64_t mp_capable, mp_join, add_addr, fallbacks;

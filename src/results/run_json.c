@@ -185,6 +185,9 @@ struct json_object *run_json(const struct topo *t, const struct run_result *r)
                 json_object_object_add(j, "warmup_s", DBL(w->warmup_s));
                 json_object_object_add(j, "warmup_auto",
                                        json_object_new_boolean(w->w->warmup_auto));
+                if (w->w->size_bytes)
+                        json_object_object_add(j, "completed",
+                                               json_object_new_boolean(!w->incomplete));
                 json_object_object_add(j, "settled_s",
                                        w->settled_s >= 0 ? DBL(w->settled_s) : NULL);
                 json_object_object_add(j, "late_joins", json_object_new_int64(w->late_joins));

@@ -182,6 +182,7 @@ static bool tool_report(struct wl_run *x, struct wl_result *res)
         res->time_wait_server = lr.time_wait_server;
         /* a fixed-size transfer: the receiver's time from first to last byte */
         res->completion_s = w->size_bytes && lr.seconds > 0 ? lr.seconds : -1;
+        res->incomplete = lr.incomplete;
         /* what the tools say is checked against what the topology allows */
         struct tool_report tr = {.mptcpload = lr.counts_connections,
                                  .errors = lr.errors,

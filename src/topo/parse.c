@@ -1426,9 +1426,20 @@ static int apply_set(struct ctx *c, struct fy_document *doc, const char *file, c
                                 return -EINVAL;
                         }
                         cur = fy_node_sequence_get_by_index(cur, (int)i);
-                } else if (cur && fy_node_is_mapping(cur))
-                        cur = fy_node_mapping_lookup_by_string(cur, seg, -1);
-                else
+                } else if (cur && fy_node_is_mapping(cur)) {
+                        struct fy_node *m = cur;
+                        cur = fy_node_mapping_lookup_by_string(m, seg, -1);
+                        if (!cur) {
+                                /* a key with dots of its own, a sysctl's
+                                 * (nodes.client.sysctls.net.mptcp.stale_loss_cnt):
+                                 * the rest of the path is that key */
+                                size_t off = (size_t)(seg - path);
+                                memcpy(seg, set + off, (size_t)(eq - set) - off);
+                                last = seg;
+                                cur = m;
+                                break;
+                        }
+                } else
                         cur = NULL;
                 if (!cur) {
                         add_error(errs,

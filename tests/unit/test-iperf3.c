@@ -101,9 +101,17 @@ int main(void)
         CHECK(lr.seconds == 1.048576 && lr.recv_bps == 8e6);
         CHECK(mlf->parse(&fw, "{\"summary\":{\"throughput_bps\":8e6,\"completion_s\":-1}}", &lr,
                          &err) < 0 &&
-              strstr(err, "not all of it arrived"));
+              strstr(err, "does not say it was incomplete"));
         free(err);
         err = NULL;
+        /* not all through by its deadline: censored there, and said */
+        fw.duration_us = 30000000;
+        CHECK_EQ_INT(mlf->parse(&fw,
+                                "{\"summary\":{\"throughput_bps\":8e6,\"goodput_up_bps\":1e6,"
+                                "\"goodput_down_bps\":0,\"completion_s\":-1,\"complete\":false}}",
+                                &lr, &err),
+                     0);
+        CHECK(lr.incomplete && lr.seconds == 30 && lr.recv_bps == 1e6);
         CHECK(mlf->parse(&fw, "{\"summary\":{\"throughput_bps\":8e6,\"completion_s\":-3}}", &lr,
                          &err) < 0);
         free(err);

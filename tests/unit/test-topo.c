@@ -185,6 +185,25 @@ static void check_sets(void)
         CHECK(topo_parse_file_set(path, bad, 1, &t, &errs) < 0);
         CHECK(errs.n == 1 && strstr(errs.msgs[0], "(--set)") && strstr(errs.msgs[0], "\"fast\""));
         topo_errors_clear(&errs);
+        /* a sysctl's key has dots of its own: the rest of the path is the key,
+         * changed where the topology names it, added where it does not */
+        free(path);
+        path = xasprintf("%s/topologies/failover-backup.yaml", src_dir);
+        char *sys[] = {"nodes.client.sysctls.net.mptcp.stale_loss_cnt=1",
+                       "nodes.client.sysctls.net.ipv4.tcp_congestion_control=reno"};
+        CHECK_EQ_INT(topo_parse_file_set(path, sys, 2, &t, &errs), 0);
+        if (t) {
+                const struct topo_node *cl = &t->nodes[topo_find_node(t, "client")];
+                CHECK_EQ_INT(cl->n_sysctls, 2);
+                for (unsigned i = 0; i < cl->n_sysctls; i++)
+                        CHECK(streq(cl->sysctls[i].key, "net.mptcp.stale_loss_cnt")
+                                      ? streq(cl->sysctls[i].value, "1")
+                                      : streq(cl->sysctls[i].key,
+                                              "net.ipv4.tcp_congestion_control") &&
+                                                streq(cl->sysctls[i].value, "reno"));
+        }
+        t = topo_free(t);
+        topo_errors_clear(&errs);
         char *noeq[] = {"links.0.shape.rate"};
         CHECK(topo_parse_file_set(path, noeq, 1, &t, &errs) < 0 && errs.n == 1 &&
               strstr(errs.msgs[0], "PATH=VALUE"));
