@@ -210,7 +210,7 @@ static void plot_goodput_time(struct ctx *c)
                         struct json_object *sf = jarr(x, "subflows");
                         for (unsigned k = 0; k < nsub; k++) {
                                 double acked = -1;
-                                jdouble(json_object_array_get_idx(sf, k), "bytes_acked", &acked);
+                                jdouble(jidx(sf, k), "bytes_acked", &acked);
                                 double rate = acked >= 0 && t > prev_t && prev_b[k] > 0
                                                       ? (acked - prev_b[k]) * 8 / (t - prev_t) / 1e6
                                                       : 0;
@@ -282,7 +282,7 @@ static void plot_events(struct ctx *c)
                         struct json_object *sf = jarr(x, "subflows");
                         for (unsigned k = 0; k < nsub; k++) {
                                 double acked = -1;
-                                jdouble(json_object_array_get_idx(sf, k), "bytes_acked", &acked);
+                                jdouble(jidx(sf, k), "bytes_acked", &acked);
                                 double rate = acked >= 0 && t > prev_t && prev_b[k] > 0
                                                       ? (acked - prev_b[k]) * 8 / (t - prev_t) / 1e6
                                                       : 0;
@@ -414,7 +414,7 @@ static void events_table(struct ctx *c)
                                                         xw = y;
                                         }
                                         struct json_object *e =
-                                                json_object_array_get_idx(jarr(xw, "events"), k);
+                                                jidx(jarr(xw, "events"), k);
                                         if (!e)
                                                 continue;
                                         runs++;

@@ -167,8 +167,7 @@ char *nightly_night_kernel(struct store *db, const char *series)
                 free(err);
                 return NULL;
         }
-        struct json_object *n0 =
-                json_object_array_get_idx(jarr(json_object_array_get_idx(runs, 0), "nodes"), 0);
+        struct json_object *n0 = jidx(jarr(jidx(runs, 0), "nodes"), 0);
         const char *k = jstr(n0, "kernel_spec") ?: jstr(n0, "kernel");
         char *r = k ? xstrdup(k) : NULL;
         json_object_put(runs);

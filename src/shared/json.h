@@ -54,6 +54,12 @@ static inline size_t jlen(struct json_object *o)
 {
         return json_object_is_type(o, json_type_array) ? json_object_array_length(o) : 0;
 }
+/* Element i of an array, NULL when o is no array or i is past its end
+ * (json-c asserts on a non-array: a subflow list an interval lacks) */
+static inline struct json_object *jidx(struct json_object *o, size_t i)
+{
+        return i < jlen(o) ? json_object_array_get_idx(o, i) : NULL;
+}
 /* Running sums by key: acc[key] is an array of `width` numbers (made, all 0,
  * on first use); v is added to its slot i. */
 void jsum_add(struct json_object *acc, const char *key, unsigned width, unsigned i, double v);

@@ -21,8 +21,10 @@ YAML = ("name: imp\nnodes: {client: {}, server: {}}\nlinks:\n"
         "workloads:\n  - {name: bulk, tool: iperf3, from: client, to: server, duration: 5s}\n")
 
 
-def spool(run_id=RUN, series=SERIES, goodput=19.2, topology=True):
+def spool(run_id=RUN, series=SERIES, goodput=19.2, topology=True, workloads=None):
     res = {"schema": "mptcplab.run/1", "topology": {"name": "imp", "yaml": YAML}} if topology else None
+    if res and workloads:
+        res["workloads"] = workloads
     return {"format": "mptcplab-run-spool-1", "run_id": run_id, "series": series, "topology": "imp",
             "backend": "netns", "started_at": "2026-12-01T00:00:00Z", "ended_at": "2026-12-01T00:00:10Z",
             "status": "ok", "result_json": json.dumps(res) if res else None,
@@ -63,4 +65,22 @@ with tempfile.TemporaryDirectory() as d:
     check(p.returncode == 0 and v.get("1" * 32) == 1, "39.9 Mbit/s over 20 Mbit/s of paths stays valid (under twice)")
     check(p2.returncode == 0 and p3.returncode == 0 and v.get("2" * 32) == 0 and v.get("3" * 32) == 1,
           "no topology: 2 Tbit/s is invalid, 200 Gbit/s is not (%s)" % v)
+    # a run with a path event whose sender lost a subflow's list (the subflow
+    # closed: an interval with one subflow, one with none, one without the
+    # key) is reported, its events plotted (a report once asserted on it)
+    sf = [{"bytes_acked": 1000}, {"bytes_acked": 2000}]
+    ivs = [{"t": 0.05, "subflows": sf}, {"t": 0.1, "subflows": sf[:1]}, {"t": 0.15, "subflows": []},
+           {"t": 0.2}, {"t": 0.25, "subflows": "?"}]
+    wl = {"name": "bulk", "status": "ok", "duration_s": 1.0, "path_rate_bps": 20000000, "intervals": ivs,
+          "receiver_bins": {"t0_s": 0, "width_s": 0.01, "bytes": [2500] * 100},
+          "events": [{"action": "down", "at_s": 0.5, "applied_s": 0.5004, "target_bps": 10e6}],
+          "pm_events": {"client": [{"type": "sub_closed", "t_s": 0.7}], "server": "?"}}
+    ev = "4" * 32
+    p = imp(d, "events.json", spool(run_id=ev, goodput=19, workloads=[wl]))
+    out = os.path.join(d, "rep")
+    p2 = subprocess.run([MPTCPLAB, "report", ev, "--db", os.path.join(d, "r.db"), "--out", out],
+                        capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0 and p2.returncode == 0 and os.path.getsize(os.path.join(out, "events-bulk.svg")) > 0,
+          "a run whose subflows closed under an event is reported, its events plotted (exit %d, %d): %s"
+          % (p.returncode, p2.returncode, p2.stderr.strip()[-200:]))
 done()
