@@ -413,8 +413,7 @@ static void events_table(struct ctx *c)
                                                 if (jstr(y, "name") && streq(jstr(y, "name"), name))
                                                         xw = y;
                                         }
-                                        struct json_object *e =
-                                                jidx(jarr(xw, "events"), k);
+                                        struct json_object *e = jidx(jarr(xw, "events"), k);
                                         if (!e)
                                                 continue;
                                         runs++;
