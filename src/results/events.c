@@ -117,7 +117,12 @@ static void one(const struct ev_timeline *tl, struct ev_result *e, double end)
                 /* from an instant the receiver gets data (not inside an outage:
                  * a second that starts in one may still average 90%) */
                 double thr = e->level_bps > 0 ? 0.1 * e->level_bps * w / 8 : 0;
-                for (double s = t; s + 1.0 <= end + 1e-9; s += w)
+                /* and not before the worst outage is over: data the reorder
+                 * queue still held, or the surviving path alone, can carry a
+                 * first second before the sender schedules onto the dead path
+                 * and stalls */
+                double after = e->outage_s > 0 ? t + e->outage_at_s + e->outage_s : t;
+                for (double s = after; s + 1.0 <= end + 1e-9; s += w)
                         if (bytes_in(tl, s, s + w) >= thr &&
                             rate_bps(tl, s, s + 1.0) >= 0.9 * e->target_bps &&
                             !stalls(tl, s, s + 1.0, thr)) {
@@ -141,6 +146,8 @@ static void one(const struct ev_timeline *tl, struct ev_result *e, double end)
 void events_compute(const struct ev_timeline *tl, struct ev_result *events, unsigned n)
 {
         double window_end = tl->t0_s + tl->n * tl->width_s;
+        if (tl->end_s > 0)
+                window_end = fmin(window_end, tl->end_s);
         for (unsigned i = 0; i < n; i++) {
                 double end = window_end;
                 /* up to the next event that happens later (not one at the same instant) */

@@ -17,6 +17,11 @@ struct ev_timeline {
         const double *lat_max_us, *lat_slow;
         unsigned n_lat;
         double lat_width_s, lat_t0_s;
+        /* the workload's own end on that line (a stream's duration, a
+         * transfer's last byte), 0: the bins' end. The receiver's bins run on
+         * past it with what was in flight, and its teardown closes subflows:
+         * not an event's outcome */
+        double end_s;
 };
 
 /* Fills the figures of events[0..n) (their at_s, applied_s set; each

@@ -72,8 +72,48 @@ int main(void)
         CHECK_NEAR(c[0].pm_first_s, -1, 0);
         CHECK_NEAR(c[0].outage_s, 0, 1e-9); /* 5 Mbit/s is no outage of a 20 Mbit/s level */
 
+        /* the surviving path carries the first second after the event at
+         * full rate; the sender then stalls 0.8 s on the dead one: recovery
+         * comes after that outage, not at the event */
+        fill(0, 5.0, 20);
+        fill(5.0, 6.0, 10);
+        fill(6.0, 6.8, 0);
+        fill(6.8, 15.0, 10);
+        struct ev_result late[2] = {
+                {.ev = &down, .at_s = 5, .applied_s = 5, .target_bps = 10e6, .bound_s = -1},
+                {.ev = &up, .at_s = 15, .applied_s = 15, .target_bps = 20e6, .bound_s = -1},
+        };
+        events_compute(&tl, late, 2);
+        CHECK_NEAR(late[0].outage_s, 0.8, 1e-9);
+        CHECK_NEAR(late[0].outage_at_s, 1.0, 1e-9);
+        CHECK(late[0].recovered);
+        CHECK_NEAR(late[0].recovery_s, 1.8, 1e-6);
+
+        /* the workload ends at 19 s, its bins a second later: the link back
+         * at 15 s and half its 20 Mbit/s is censored at 4 s, and the subflow
+         * its teardown closed at 19.5 s is no reaction to it */
+        fill(15.0, 20.0, 10);
+        double pm3[] = {19.5};
+        tl.pm_s = pm3;
+        tl.end_s = 19.0;
+        struct ev_result e2[2] = {
+                {.ev = &down, .at_s = 5, .applied_s = 5, .target_bps = 10e6, .bound_s = -1},
+                {.ev = &up, .at_s = 15, .applied_s = 15, .target_bps = 20e6, .bound_s = -1},
+        };
+        events_compute(&tl, e2, 2);
+        CHECK(!e2[1].recovered);
+        CHECK_NEAR(e2[1].recovery_s, 4, 1e-9);
+        CHECK_NEAR(e2[1].pm_first_s, -1, 0);
+        tl.end_s = 0; /* the bins' end: the same teardown is taken for one */
+        events_compute(&tl, e2, 2);
+        CHECK_NEAR(e2[1].recovery_s, 5, 1e-9);
+        CHECK_NEAR(e2[1].pm_first_s, 4.5, 1e-9);
+
         /* capacity unknown (unshaped): the target is the plateau reached,
          * the median 100 ms of the last second before the next event */
+        fill(0, 5.0, 20);
+        fill(5.0, 15.0, 5);
+        fill(15.0, 20.0, 20);
         struct ev_result u[2] = {
                 {.ev = &down, .at_s = 5, .applied_s = 5, .target_bps = 0, .bound_s = -1},
                 {.ev = &up, .at_s = 15, .applied_s = 15, .target_bps = 0, .bound_s = -1},

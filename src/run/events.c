@@ -437,13 +437,15 @@ int events_collect(struct run *r, const struct topo_workload *w, struct wl_event
          * byte are the deadline's, not an outage */
         if (w->size_bytes && res->completion_s > 0 && res->completion_s / width < (double)nb)
                 nb = (unsigned)ceil(res->completion_s / width);
-        struct ev_timeline tl = {.bytes = bytes,
-                                 .n = nb,
-                                 .width_s = width,
-                                 .t0_s = (double)(start - srv->offset_us - (int64_t)x->zero_us) /
-                                         1e6,
-                                 .pm_s = pm,
-                                 .n_pm = n_pm};
+        struct ev_timeline tl = {
+                .bytes = bytes,
+                .n = nb,
+                .width_s = width,
+                .t0_s = (double)(start - srv->offset_us - (int64_t)x->zero_us) / 1e6,
+                .pm_s = pm,
+                .n_pm = n_pm,
+                .end_s = w->size_bytes && res->completion_s > 0 ? res->completion_s
+                                                                : (double)w->duration_us / 1e6};
         json_object_object_add(b, "width_s", json_object_new_double(width));
         json_object_object_add(b, "t0_s", json_object_new_double(tl.t0_s));
         json_object_object_add(b, "bytes", arr);
