@@ -120,8 +120,9 @@ static void one(const struct ev_timeline *tl, struct ev_result *e, double end)
                 /* and not before the worst outage is over: data the reorder
                  * queue still held, or the surviving path alone, can carry a
                  * first second before the sender schedules onto the dead path
-                 * and stalls */
-                double after = e->outage_s > 0 ? t + e->outage_at_s + e->outage_s : t;
+                 * and stalls. An outage shorter than a stall (100 ms) is a
+                 * dip, not a disruption to wait out */
+                double after = e->outage_s >= 0.1 - 1e-9 ? t + e->outage_at_s + e->outage_s : t;
                 for (double s = after; s + 1.0 <= end + 1e-9; s += w)
                         if (bytes_in(tl, s, s + w) >= thr &&
                             rate_bps(tl, s, s + 1.0) >= 0.9 * e->target_bps &&

@@ -89,6 +89,20 @@ int main(void)
         CHECK(late[0].recovered);
         CHECK_NEAR(late[0].recovery_s, 1.8, 1e-6);
 
+        /* a dip shorter than a stall (30 ms at 15.8 s) after the link is
+         * back is its outage, but no disruption to wait out: at 90% of 20
+         * Mbit/s from the event on */
+        fill(15.0, 20.0, 20);
+        fill(15.8, 15.83, 0);
+        struct ev_result dip[2] = {
+                {.ev = &down, .at_s = 5, .applied_s = 5, .target_bps = 10e6, .bound_s = -1},
+                {.ev = &up, .at_s = 15, .applied_s = 15, .target_bps = 20e6, .bound_s = -1},
+        };
+        events_compute(&tl, dip, 2);
+        CHECK_NEAR(dip[1].outage_s, 0.03, 1e-9);
+        CHECK(dip[1].recovered);
+        CHECK_NEAR(dip[1].recovery_s, 0, 1e-9);
+
         /* the workload ends at 19 s, its bins a second later: the link back
          * at 15 s and half its 20 Mbit/s is censored at 4 s, and the subflow
          * its teardown closed at 19.5 s is no reaction to it */
