@@ -69,6 +69,43 @@ double cp_welch_p(const double *a, size_t n, const double *b, size_t m)
         return ibeta(df / 2, 0.5, df / (df + t * t));
 }
 
+void cp_winsorise(const double *v, size_t n, double k, double *out)
+{
+        double med = stats_median(v, n);
+        for (size_t i = 0; i < n; i++)
+                out[i] = fabs(v[i] - med);
+        double s = 1.4826 * stats_median(out, n);
+        for (size_t i = 0; i < n; i++)
+                out[i] = s > 0 ? fmin(fmax(v[i], med - k * s), med + k * s) : v[i];
+}
+
+/* The chosen test's p-value between a[0..n) and b[0..m), and their levels */
+static double side_test(const struct cp_options *o, const double *a, size_t n, const double *b,
+                        size_t m, double *la, double *lb)
+{
+        if (o->test == CP_RANK) {
+                *la = stats_median(a, n);
+                *lb = stats_median(b, m);
+                return stats_mann_whitney_p(a, n, b, m);
+        }
+        if (o->test == CP_WELCH) {
+                *la = stats_mean(a, n);
+                *lb = stats_mean(b, m);
+                return cp_welch_p(a, n, b, m);
+        }
+        double *wa = calloc(n + m + 1, sizeof *wa);
+        if (!wa)
+                abort();
+        double *wb = wa + n;
+        cp_winsorise(a, n, 3, wa);
+        cp_winsorise(b, m, 3, wb);
+        *la = stats_mean(wa, n);
+        *lb = stats_mean(wb, m);
+        double p = cp_welch_p(wa, n, wb, m);
+        free(wa);
+        return p;
+}
+
 /* The energy statistic of a split of x[lo..hi) at tau (Matteson & James,
  * alpha = 1): how much more the two sides differ from each other than
  * within themselves, scaled by mk / (m + k). */
@@ -112,8 +149,8 @@ static void segment(const double *x, size_t lo, size_t hi, const struct cp_optio
         }
         if (!best)
                 return;
-        double p = cp_welch_p(x + lo, best - lo, x + best, hi - best);
-        double ma = stats_mean(x + lo, best - lo), mb = stats_mean(x + best, hi - best);
+        double ma, mb;
+        double p = side_test(o, x + lo, best - lo, x + best, hi - best, &ma, &mb);
         double rel = ma != 0 ? mb / ma - 1 : 0;
         if (p >= o->max_p || fabs(rel) < o->min_rel)
                 return;
@@ -163,8 +200,8 @@ size_t cp_detect(const double *x, size_t n, const struct cp_options *opt, struct
                 for (size_t c = 0; c < k; c++) {
                         size_t lo = c ? idx[c - 1] : 0, hi = c + 1 < k ? idx[c + 1] : n;
                         size_t at = idx[c];
-                        double p = cp_welch_p(x + lo, at - lo, x + at, hi - at);
-                        double ma = stats_mean(x + lo, at - lo), mb = stats_mean(x + at, hi - at);
+                        double ma, mb;
+                        double p = side_test(&o, x + lo, at - lo, x + at, hi - at, &ma, &mb);
                         double rel = ma != 0 ? mb / ma - 1 : 0;
                         if (at - lo < o.min_seg || hi - at < o.min_seg || p >= o.max_p ||
                             fabs(rel) < o.min_rel) {
@@ -178,13 +215,13 @@ size_t cp_detect(const double *x, size_t n, const struct cp_options *opt, struct
         size_t got = 0;
         for (size_t c = 0; c < k && got < max; c++) {
                 size_t lo = c ? idx[c - 1] : 0, hi = c + 1 < k ? idx[c + 1] : n, at = idx[c];
-                double ma = stats_mean(x + lo, at - lo), mb = stats_mean(x + at, hi - at);
-                out[got++] =
-                        (struct change_point){.index = at,
-                                              .p = cp_welch_p(x + lo, at - lo, x + at, hi - at),
-                                              .mean_before = ma,
-                                              .mean_after = mb,
-                                              .rel = ma != 0 ? mb / ma - 1 : 0};
+                double ma, mb;
+                double p = side_test(&o, x + lo, at - lo, x + at, hi - at, &ma, &mb);
+                out[got++] = (struct change_point){.index = at,
+                                                   .p = p,
+                                                   .mean_before = ma,
+                                                   .mean_after = mb,
+                                                   .rel = ma != 0 ? mb / ma - 1 : 0};
         }
         free(idx);
         free(f.at);
