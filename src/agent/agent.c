@@ -50,13 +50,16 @@ static void usage(void)
                 "                 refused for the NIC an ssh connection arrives on\n");
 }
 
-/* --remove-dir: the ssh backend's per-run directory, with this binary */
+/* --remove-dir: the ssh backend's per-run directory, with this binary and
+ * the mptcpload copied beside it */
 static void remove_run_dir(const char *dir)
 {
         if (!dir)
                 return;
         _cleanup_free_ char *self = xasprintf("%s/mptcplab-agent", dir);
-        if ((unlink(self) < 0 && errno != ENOENT) || rmdir(dir) < 0)
+        _cleanup_free_ char *ml = xasprintf("%s/mptcpload", dir);
+        if ((unlink(self) < 0 && errno != ENOENT) || (unlink(ml) < 0 && errno != ENOENT) ||
+            rmdir(dir) < 0)
                 log_warn("cannot remove %s: %m", dir);
 }
 

@@ -709,6 +709,29 @@ static int ssh_create(struct lab *lab, char **err)
                         return r < 0 ? r : -EIO;
                 }
                 free(e);
+                /* mptcpload goes beside it when the controller has one beside
+                 * its own agent (the agent looks there first, then on PATH) */
+                _cleanup_free_ char *ml = xstrdup(lab->agent_path);
+                char *slash = strrchr(ml, '/');
+                _cleanup_free_ char *mlsrc =
+                        slash ? xasprintf("%.*s/mptcpload", (int)(slash - ml), ml) : NULL;
+                e = NULL;
+                if (mlsrc && access(mlsrc, R_OK) == 0) {
+                        _cleanup_free_ char *mlt = xasprintf("%s/mptcpload", sn->dir);
+                        _cleanup_free_ char *cp =
+                                xasprintf("umask 077 && cat > %s && chmod 0700 %s", mlt, mlt);
+                        char *cw[] = {cp, NULL};
+                        r = ssh_exec(sn, cw, mlsrc, 60000, &e);
+                        if (r != 0) {
+                                _cleanup_free_ char *line = first_line(e);
+                                *err = xasprintf("node %s (machine %s, %s): copying mptcpload: %s",
+                                                 n->tn->name, sn->m->name, sn->m->ssh,
+                                                 r < 0 ? strerror(-r) : line);
+                                free(e);
+                                return r < 0 ? r : -EIO;
+                        }
+                        free(e);
+                }
         }
         /* every agent started, then greeted */
         for (unsigned i = 0; i < t->n_nodes; i++) {

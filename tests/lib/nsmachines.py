@@ -88,7 +88,8 @@ class NsMachines:
             "links": sorted((ln["ifname"], ln.get("operstate"), tuple(ln.get("flags", [])), ln.get("mtu"))
                             for ln in links),
             "addrs": self.nsx(m, "ip", "-br", "addr", "show"),
-            "routes": self.nsx(m, "ip", "route", "show", "table", "all"),
+            # a set: a link that went down and up has its routes again, listed later
+            "routes": sorted(self.nsx(m, "ip", "route", "show", "table", "all").splitlines()),
             "rules": self.nsx(m, "ip", "rule", "show"),
             "qdiscs": sorted((q["dev"], q["kind"]) for q in json.loads(self.nsx(m, "tc", "-j", "qdisc", "show"))),
             "mptcp_endpoints": self.nsx(m, "ip", "mptcp", "endpoint", "show"),

@@ -103,7 +103,11 @@ try:
     check(len((cw.get("receiver_bins") or {}).get("bytes", [])) == 1000 and
           set(cw.get("pm_events") or {}) == {"client", "server"},
           "... with the receiver's 10 ms bins and both ends' path-manager events")
-    check(all(M.states()[m] == before[m] for m in machines),
+    now = M.states()
+    for m in machines:
+        for k in [k for k in before[m] if before[m][k] != now[m][k]]:
+            print("# %s %s before: %s\n# after: %s" % (m, k, before[m][k], now[m][k]), file=sys.stderr)
+    check(all(now[m] == before[m] for m in machines),
           "... and both machines are as before (link 0 up, its qdisc and routes back)")
 
     # 2. SIGKILL of the controller mid-run: each agent restores by itself when
