@@ -110,8 +110,19 @@ int nightly_analyse(struct store *db, const char *topology, const struct topo *t
                                                .min_seg = 3,
                                                .window = 64};
                         size_t got = cp_detect(x, n, &o, cp, ELEMENTSOF(cp));
+                        /* the nights left out, said (noise is reported as noise) */
+                        bool *far = xcalloc(n + 1, sizeof *far);
+                        cp_outliers(x, n, 5, far);
+                        for (size_t i = 0; i < n; i++)
+                                if (far[i])
+                                        log_info("%s %s.%s: night %s (%.4g) is far from the "
+                                                 "nights on both sides of it: left out of its "
+                                                 "change points",
+                                                 topology, wls[w], m[k].name, nights[night_of[i]],
+                                                 x[i]);
+                        free(far);
                         for (size_t c = 0; c < got; c++) {
-                                const char *before = nights[night_of[cp[c].index - 1]],
+                                const char *before = nights[night_of[cp[c].before]],
                                            *after = nights[night_of[cp[c].index]];
                                 _cleanup_free_ char *kb = NULL, *ka = NULL;
                                 char *e = NULL;

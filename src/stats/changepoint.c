@@ -69,16 +69,6 @@ double cp_welch_p(const double *a, size_t n, const double *b, size_t m)
         return ibeta(df / 2, 0.5, df / (df + t * t));
 }
 
-void cp_winsorise(const double *v, size_t n, double k, double *out)
-{
-        double med = stats_median(v, n);
-        for (size_t i = 0; i < n; i++)
-                out[i] = fabs(v[i] - med);
-        double s = 1.4826 * stats_median(out, n);
-        for (size_t i = 0; i < n; i++)
-                out[i] = s > 0 ? fmin(fmax(v[i], med - k * s), med + k * s) : v[i];
-}
-
 /* The chosen test's p-value between a[0..n) and b[0..m), and their levels */
 static double side_test(const struct cp_options *o, const double *a, size_t n, const double *b,
                         size_t m, double *la, double *lb)
@@ -88,22 +78,49 @@ static double side_test(const struct cp_options *o, const double *a, size_t n, c
                 *lb = stats_median(b, m);
                 return stats_mann_whitney_p(a, n, b, m);
         }
-        if (o->test == CP_WELCH) {
-                *la = stats_mean(a, n);
-                *lb = stats_mean(b, m);
-                return cp_welch_p(a, n, b, m);
-        }
-        double *wa = calloc(n + m + 1, sizeof *wa);
-        if (!wa)
+        *la = stats_mean(a, n);
+        *lb = stats_mean(b, m);
+        return cp_welch_p(a, n, b, m);
+}
+
+size_t cp_outliers(const double *x, size_t n, double k, bool *out)
+{
+        for (size_t i = 0; i < n; i++)
+                out[i] = false;
+        if (n < 7)
+                return 0;
+        /* the night-to-night noise: the spread of successive differences
+         * (a step is one large difference among many), over sqrt(2) */
+        double *d = calloc(n, sizeof *d);
+        if (!d)
                 abort();
-        double *wb = wa + n;
-        cp_winsorise(a, n, 3, wa);
-        cp_winsorise(b, m, 3, wb);
-        *la = stats_mean(wa, n);
-        *lb = stats_mean(wb, m);
-        double p = cp_welch_p(wa, n, wb, m);
-        free(wa);
-        return p;
+        for (size_t i = 0; i + 1 < n; i++)
+                d[i] = x[i + 1] - x[i];
+        double md = stats_median(d, n - 1);
+        for (size_t i = 0; i + 1 < n; i++)
+                d[i] = fabs(d[i] - md);
+        double sigma = 1.4826 * stats_median(d, n - 1) / sqrt(2);
+        free(d);
+        if (!(sigma > 0))
+                return 0; /* nothing to scale by */
+        size_t got = 0;
+        for (size_t i = 1; i + 1 < n; i++) {
+                size_t lo = i >= 3 ? i - 3 : 0, hi = i + 4 < n ? i + 4 : n;
+                double before = stats_median(x + lo, i - lo),
+                       after = stats_median(x + i + 1, hi - i - 1);
+                double db = x[i] - before, da = x[i] - after;
+                /* far from both, on the same side of both, and further from
+                 * the nearer than the two sides are apart: not a night of a
+                 * new level (close to those after it), nor one between two
+                 * (a step that took a night), nor the first of a step down
+                 * a little below the nights after it */
+                double near = fmin(fabs(db), fabs(da));
+                if (near > k * sigma && near > fabs(before - after) && (db > 0) == (da > 0)) {
+                        out[i] = true;
+                        got++;
+                }
+        }
+        return got;
 }
 
 /* The energy statistic of a split of x[lo..hi) at tau (Matteson & James,
@@ -159,8 +176,8 @@ static void segment(const double *x, size_t lo, size_t hi, const struct cp_optio
         segment(x, best, hi, o, f);
 }
 
-size_t cp_detect(const double *x, size_t n, const struct cp_options *opt, struct change_point *out,
-                 size_t max)
+static size_t detect(const double *x, size_t n, const struct cp_options *opt,
+                     struct change_point *out, size_t max)
 {
         struct cp_options o = *opt;
         if (!(o.max_p > 0))
@@ -225,5 +242,41 @@ size_t cp_detect(const double *x, size_t n, const struct cp_options *opt, struct
         }
         free(idx);
         free(f.at);
+        return got;
+}
+
+size_t cp_detect(const double *x, size_t n, const struct cp_options *opt, struct change_point *out,
+                 size_t max)
+{
+        if (opt->test != CP_OUTLIERS_OUT) {
+                size_t got = detect(x, n, opt, out, max);
+                for (size_t c = 0; c < got; c++)
+                        out[c].before = out[c].index - 1;
+                return got;
+        }
+        /* the nights far from both sides left out, the rest searched with
+         * Welch's test; indexes back onto x */
+        bool *skip = calloc(n + 1, sizeof *skip);
+        double *y = calloc(n + 1, sizeof *y);
+        size_t *map = calloc(n + 1, sizeof *map);
+        if (!skip || !y || !map)
+                abort();
+        cp_outliers(x, n, 5, skip);
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+                if (!skip[i]) {
+                        map[m] = i;
+                        y[m++] = x[i];
+                }
+        struct cp_options o = *opt;
+        o.test = CP_WELCH;
+        size_t got = detect(y, m, &o, out, max);
+        for (size_t c = 0; c < got; c++) {
+                out[c].before = map[out[c].index - 1];
+                out[c].index = map[out[c].index];
+        }
+        free(skip);
+        free(y);
+        free(map);
         return got;
 }
