@@ -28,12 +28,16 @@ static double rate_bps(const struct ev_timeline *tl, double a, double b)
         return b > a ? bytes_in(tl, a, b) * 8 / (b - a) : 0;
 }
 
-/* Does [a, b) hold 100 ms or more of bins under thr bytes? (a second that
+/* A stall: 100 ms or more under 10% of the level (a second stall, the
+ * recovery's second without one, an outage worth waiting out) */
+#define STALL_S 0.1
+
+/* Does [a, b) hold STALL_S or more of bins under thr bytes? (a second that
  * averages 90% may still hold a stall, made up by the burst the reorder
  * queue releases after it) */
 static bool stalls(const struct ev_timeline *tl, double a, double b, double thr)
 {
-        unsigned run = 0, need = (unsigned)ceil(0.1 / tl->width_s - 1e-9);
+        unsigned run = 0, need = (unsigned)ceil(STALL_S / tl->width_s - 1e-9);
         for (double s = a; s + tl->width_s <= b + 1e-9; s += tl->width_s) {
                 run = bytes_in(tl, s, s + tl->width_s) < thr ? run + 1 : 0;
                 if (run >= need)
@@ -86,11 +90,11 @@ static void one(const struct ev_timeline *tl, struct ev_result *e, double end)
                         if (!low && run_start >= 0) {
                                 double len = fmin(bt, end) - run_start;
                                 if (len > best) {
-                                        if (best >= 0.1)
+                                        if (best >= STALL_S)
                                                 second = fmax(second, best);
                                         best = len;
                                         best_at = run_start - t;
-                                } else if (len >= 0.1 && len > second)
+                                } else if (len >= STALL_S && len > second)
                                         second = len;
                                 run_start = -1;
                         }
@@ -122,7 +126,7 @@ static void one(const struct ev_timeline *tl, struct ev_result *e, double end)
                  * first second before the sender schedules onto the dead path
                  * and stalls. An outage shorter than a stall (100 ms) is a
                  * dip, not a disruption to wait out */
-                double after = e->outage_s >= 0.1 - 1e-9 ? t + e->outage_at_s + e->outage_s : t;
+                double after = e->outage_s >= STALL_S - 1e-9 ? t + e->outage_at_s + e->outage_s : t;
                 for (double s = after; s + 1.0 <= end + 1e-9; s += w)
                         if (bytes_in(tl, s, s + w) >= thr &&
                             rate_bps(tl, s, s + 1.0) >= 0.9 * e->target_bps &&

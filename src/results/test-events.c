@@ -20,9 +20,20 @@ static void fill(double from_s, double to_s, double mbps)
                 bytes[i] = BIN(mbps);
 }
 
+static struct topo_event down = {.action = TOPO_EV_DOWN, .link = 0}, up = {.action = TOPO_EV_UP};
+
+/* path 0 down at 5 s (10 Mbit/s remain) and up at 15 s (20 again), both
+ * applied on time, no bound */
+static void down_up(struct ev_result ev[2])
+{
+        ev[0] = (struct ev_result){
+                .ev = &down, .at_s = 5, .applied_s = 5, .target_bps = 10e6, .bound_s = -1};
+        ev[1] = (struct ev_result){
+                .ev = &up, .at_s = 15, .applied_s = 15, .target_bps = 20e6, .bound_s = -1};
+}
+
 int main(void)
 {
-        struct topo_event down = {.action = TOPO_EV_DOWN, .link = 0}, up = {.action = TOPO_EV_UP};
         /* 20 Mbit/s to 5 s; nothing for 0.7 s; 10 Mbit/s; a 0.3 s stall at
          * 7.5 s; 10 Mbit/s until the link comes back at 15 s, then 20 */
         fill(0, 5.0, 20);
@@ -34,10 +45,8 @@ int main(void)
         double pm[] = {2.0, 5.35, 15.5};
         struct ev_timeline tl = {
                 .bytes = bytes, .n = N, .width_s = W, .t0_s = 0, .pm_s = pm, .n_pm = 3};
-        struct ev_result ev[2] = {
-                {.ev = &down, .at_s = 5, .applied_s = 5, .target_bps = 10e6, .bound_s = -1},
-                {.ev = &up, .at_s = 15, .applied_s = 15, .target_bps = 20e6, .bound_s = -1},
-        };
+        struct ev_result ev[2];
+        down_up(ev);
         events_compute(&tl, ev, 2);
         CHECK_NEAR(ev[0].level_bps, 20e6, 1);
         CHECK_NEAR(ev[0].outage_s, 0.7, 1e-9);
@@ -62,10 +71,8 @@ int main(void)
         tl.pm_s = pm2;
         tl.n_pm = 1;
         fill(5.0, 15.0, 5); /* half the 10 Mbit/s that remain, throughout */
-        struct ev_result c[2] = {
-                {.ev = &down, .at_s = 5, .applied_s = 5, .target_bps = 10e6, .bound_s = -1},
-                {.ev = &up, .at_s = 15, .applied_s = 15, .target_bps = 20e6, .bound_s = -1},
-        };
+        struct ev_result c[2];
+        down_up(c);
         events_compute(&tl, c, 2);
         CHECK(!c[0].recovered);
         CHECK_NEAR(c[0].recovery_s, 10, 1e-9);
@@ -79,10 +86,8 @@ int main(void)
         fill(5.0, 6.0, 10);
         fill(6.0, 6.8, 0);
         fill(6.8, 15.0, 10);
-        struct ev_result late[2] = {
-                {.ev = &down, .at_s = 5, .applied_s = 5, .target_bps = 10e6, .bound_s = -1},
-                {.ev = &up, .at_s = 15, .applied_s = 15, .target_bps = 20e6, .bound_s = -1},
-        };
+        struct ev_result late[2];
+        down_up(late);
         events_compute(&tl, late, 2);
         CHECK_NEAR(late[0].outage_s, 0.8, 1e-9);
         CHECK_NEAR(late[0].outage_at_s, 1.0, 1e-9);
@@ -94,10 +99,8 @@ int main(void)
          * Mbit/s from the event on */
         fill(15.0, 20.0, 20);
         fill(15.8, 15.83, 0);
-        struct ev_result dip[2] = {
-                {.ev = &down, .at_s = 5, .applied_s = 5, .target_bps = 10e6, .bound_s = -1},
-                {.ev = &up, .at_s = 15, .applied_s = 15, .target_bps = 20e6, .bound_s = -1},
-        };
+        struct ev_result dip[2];
+        down_up(dip);
         events_compute(&tl, dip, 2);
         CHECK_NEAR(dip[1].outage_s, 0.03, 1e-9);
         CHECK(dip[1].recovered);
@@ -110,10 +113,8 @@ int main(void)
         double pm3[] = {19.5};
         tl.pm_s = pm3;
         tl.end_s = 19.0;
-        struct ev_result e2[2] = {
-                {.ev = &down, .at_s = 5, .applied_s = 5, .target_bps = 10e6, .bound_s = -1},
-                {.ev = &up, .at_s = 15, .applied_s = 15, .target_bps = 20e6, .bound_s = -1},
-        };
+        struct ev_result e2[2];
+        down_up(e2);
         events_compute(&tl, e2, 2);
         CHECK(!e2[1].recovered);
         CHECK_NEAR(e2[1].recovery_s, 4, 1e-9);

@@ -105,14 +105,14 @@ int nightly_analyse(struct store *db, const char *topology, const struct topo *t
                                 x[n++] = stats_median(v, c);
                         }
                         struct change_point cp[32];
-                        struct cp_options o = {.max_p = 0.001,
+                        bool *far = xcalloc(n + 1, sizeof *far);
+                        struct cp_options o = {.left_out = far,
+                                               .max_p = 0.001,
                                                .min_rel = metric_threshold(&m[k]),
                                                .min_seg = 3,
                                                .window = 64};
                         size_t got = cp_detect(x, n, &o, cp, ELEMENTSOF(cp));
                         /* the nights left out, said (noise is reported as noise) */
-                        bool *far = xcalloc(n + 1, sizeof *far);
-                        cp_outliers(x, n, 5, far);
                         for (size_t i = 0; i < n; i++)
                                 if (far[i])
                                         log_info("%s %s.%s: night %s (%.4g) is far from the "

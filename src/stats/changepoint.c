@@ -262,6 +262,8 @@ size_t cp_detect(const double *x, size_t n, const struct cp_options *opt, struct
         if (!skip || !y || !map)
                 abort();
         cp_outliers(x, n, 5, skip);
+        if (opt->left_out)
+                memcpy(opt->left_out, skip, n * sizeof *skip);
         size_t m = 0;
         for (size_t i = 0; i < n; i++)
                 if (!skip[i]) {

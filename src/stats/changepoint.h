@@ -43,6 +43,9 @@ struct cp_options {
         double min_rel; /* the smallest relative change of the mean that counts */
         size_t min_seg; /* the fewest points on either side of a change: 3 */
         size_t window;  /* points searched at once: 64 */
+        /* CP_OUTLIERS_OUT: n flags set to the points left out (cp_outliers),
+         * for the caller to say so; NULL: not wanted */
+        bool *left_out;
 };
 
 /* Finds the change points of x[0..n), in order of index, at most max of

@@ -127,6 +127,11 @@ int main(void)
         bool fl[11];
         double spike[] = {10, 10.01, 9.99, 10, 10.02, 9.98, 14, 10, 10.01, 9.99, 10};
         CHECK(cp_outliers(spike, 11, 5, fl) == 1 && fl[6]);
+        struct cp_options lo = opt;
+        bool said[11] = {false};
+        lo.left_out = said;
+        struct change_point none[4];
+        CHECK(cp_detect(spike, 11, &lo, none, 4) == 0 && said[6] && !said[5] && !said[7]);
         double stepped[] = {10, 10.01, 9.99, 10, 10.02, 12, 12.01, 11.99, 12, 12.02};
         CHECK(cp_outliers(stepped, 10, 5, fl) == 0);
         /* the first night of a step down, a little below the nights after it
