@@ -7,6 +7,13 @@ static const struct backend_ops *const backends[] = {
         &backend_ssh,
 };
 
+char *lab_beside_agent(const struct lab *lab, const char *name)
+{
+        const char *slash = strrchr(lab->agent_path, '/');
+        return slash ? xasprintf("%.*s/%s", (int)(slash - lab->agent_path), lab->agent_path, name)
+                     : xstrdup(name);
+}
+
 const struct backend_ops *backend_find(const char *name)
 {
         for (unsigned i = 0; i < ELEMENTSOF(backends); i++)

@@ -47,6 +47,12 @@ struct lab {
         bool input_error; /* the failure is the user's input (a kernel path...): exit 2 */
 };
 
+/* A program of the lab's beside its agent (build tree or install): mptcpload
+ * (the agent runs the one beside its own binary first), the TCG instruction
+ * counter plugin; NAME alone when the agent's path names no directory. May
+ * not exist. */
+char *lab_beside_agent(const struct lab *lab, const char *name);
+
 struct backend_ops {
         const char *name;
         const char *summary;

@@ -130,28 +130,33 @@ static bool world_readable(const char *path)
         return true;
 }
 
-/* QEMU runs as libvirt-qemu: a kernel it could not read where it lies (a build
- * tree under /root) is copied into the image cache, by path, size and mtime. */
-static int stage_kernel(struct lab *lab, struct lv_node *ln, char **err)
+/* QEMU runs as libvirt-qemu: a file it could not read where it lies (a kernel
+ * of a build tree under /root, the plugin of a build directory) is copied into
+ * the cache directory SUB, by path, size and mtime, as PREFIX-HASH. *ret: the
+ * path QEMU opens (malloc'd). */
+static int stage_for_qemu(const char *src, const char *sub, const char *prefix, char **ret,
+                          char **err)
 {
-        if (world_readable(ln->ks.image))
+        if (world_readable(src)) {
+                *ret = xstrdup(src);
                 return 0;
+        }
         struct stat st;
-        if (stat(ln->ks.image, &st) < 0) {
-                *err = xasprintf("kernel image %s: %s", ln->ks.image, strerror(errno));
+        if (stat(src, &st) < 0) {
+                *err = xasprintf("%s: %s", src, strerror(errno));
                 return -errno;
         }
         uint64_t h = 1469598103934665603ULL;
-        _cleanup_free_ char *id = xasprintf("%s %lld %lld", ln->ks.image, (long long)st.st_size,
-                                            (long long)st.st_mtime);
+        _cleanup_free_ char *id =
+                xasprintf("%s %lld %lld", src, (long long)st.st_size, (long long)st.st_mtime);
         for (const char *c = id; *c; c++)
                 h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-        _cleanup_free_ char *dir = lab_cache_path("kernels");
+        _cleanup_free_ char *dir = lab_cache_path(sub);
         int r = mkdir_p(dir);
-        char *dst = xasprintf("%s/vmlinuz-%s-%016llx", dir, ln->ks.release, (unsigned long long)h);
+        char *dst = xasprintf("%s/%s-%016llx", dir, prefix, (unsigned long long)h);
         if (r == 0 && access(dst, R_OK) != 0) {
                 _cleanup_free_ char *tmp = xasprintf("%s.%d.tmp", dst, (int)getpid());
-                char *argv[] = {"cp", "--", ln->ks.image, tmp, NULL};
+                char *argv[] = {"cp", "--", (char *)src, tmp, NULL};
                 int status = 0;
                 r = spawn_run(argv, 60000, NULL, NULL, &status);
                 if (r == 0 && (status || chmod(tmp, 0644) < 0 || rename(tmp, dst) < 0))
@@ -160,13 +165,27 @@ static int stage_kernel(struct lab *lab, struct lv_node *ln, char **err)
                         unlink(tmp);
         }
         if (r < 0) {
-                *err = xasprintf("cannot copy the kernel %s to %s, where QEMU can read it: %s",
-                                 ln->ks.image, dir, strerror(-r));
+                *err = xasprintf("cannot copy %s to %s, where QEMU can read it: %s", src, dir,
+                                 strerror(-r));
                 free(dst);
                 return r;
         }
-        ln->kernel_path = dst;
+        *ret = dst;
         return 0;
+}
+
+static int stage_kernel(struct lab *lab, struct lv_node *ln, char **err)
+{
+        if (world_readable(ln->ks.image))
+                return 0;
+        _cleanup_free_ char *prefix = xasprintf("vmlinuz-%s", ln->ks.release);
+        char *e = NULL;
+        int r = stage_for_qemu(ln->ks.image, "kernels", prefix, &ln->kernel_path, &e);
+        if (r < 0) {
+                *err = xasprintf("kernel image: %s", e);
+                free(e);
+        }
+        return r;
 }
 
 static int build_image(struct lab *lab, struct lv_node *ln, char **err)
@@ -174,10 +193,7 @@ static int build_image(struct lab *lab, struct lv_node *ln, char **err)
         _cleanup_free_ char *script = xasprintf("%s/build-image", guest_dir());
         _cleanup_free_ char *cache = cache_dir();
         /* mptcpload lives next to the agent (build tree or install) */
-        _cleanup_free_ char *ml = xstrdup(lab->agent_path);
-        char *slash = strrchr(ml, '/');
-        _cleanup_free_ char *mlpath =
-                slash ? xasprintf("%.*s/mptcpload", (int)(slash - ml), ml) : xstrdup("mptcpload");
+        _cleanup_free_ char *mlpath = lab_beside_agent(lab, "mptcpload");
         bool have_ml = access(mlpath, X_OK) == 0;
         char *argv[16];
         unsigned k = 0;

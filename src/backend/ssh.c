@@ -711,12 +711,9 @@ static int ssh_create(struct lab *lab, char **err)
                 free(e);
                 /* mptcpload goes beside it when the controller has one beside
                  * its own agent (the agent looks there first, then on PATH) */
-                _cleanup_free_ char *ml = xstrdup(lab->agent_path);
-                char *slash = strrchr(ml, '/');
-                _cleanup_free_ char *mlsrc =
-                        slash ? xasprintf("%.*s/mptcpload", (int)(slash - ml), ml) : NULL;
+                _cleanup_free_ char *mlsrc = lab_beside_agent(lab, "mptcpload");
                 e = NULL;
-                if (mlsrc && access(mlsrc, R_OK) == 0) {
+                if (strchr(lab->agent_path, '/') && access(mlsrc, R_OK) == 0) {
                         _cleanup_free_ char *mlt = xasprintf("%s/mptcpload", sn->dir);
                         _cleanup_free_ char *cp =
                                 xasprintf("umask 077 && cat > %s && chmod 0700 %s", mlt, mlt);
