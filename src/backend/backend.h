@@ -64,6 +64,9 @@ struct backend_ops {
         int (*wire)(struct lab *lab, char **err);
         /* CPU time a node's VM has used so far (ns); NULL where that means nothing. */
         int (*cpu_time)(struct lab *lab, unsigned node, uint64_t *ret_ns);
+        /* the guest instructions the node's vCPUs executed so far (a TCG
+         * plugin's count), -ENODATA where nobody counts them */
+        int (*insns)(struct lab *lab, unsigned node, uint64_t *ret);
         /* Everything created goes away; safe on a half-built lab. */
         void (*destroy)(struct lab *lab);
         /* Removes from this host what runs that died without tearing down left

@@ -9,6 +9,7 @@
  * our death). The agent speaks over a virtio-serial channel whose host end is
  * a unix socket in the run's directory, next to the console log. */
 #include "backend.h"
+#include "insnpage.h"
 #include "kernel.h"
 #include "kvm.h"
 #include "lvremote.h"
@@ -57,7 +58,9 @@ struct lv_node {
         char *xml, *create_error;
         struct kernel_spec ks;
         uint64_t created_us;
-        off_t scanned; /* console bytes already looked at */
+        off_t scanned;         /* console bytes already looked at */
+        bool counting;         /* TCG here: the plugin counts its instructions */
+        struct insn_page insn; /* when counting */
         struct lab *lab;
         unsigned index;
 };
@@ -69,6 +72,7 @@ struct lv {
         unsigned udp_base;
         struct lv_node *n;
         struct agent_conn *host; /* --links bridge: owns the bridges */
+        char *plugin;            /* the instruction counter, where QEMU reads it */
         char **bridges;          /* per link, --links bridge */
 };
 
@@ -313,7 +317,9 @@ static char *domain_xml(struct lab *lab, struct lv *lv, struct lv_node *ln)
         _cleanup_free_ char *initrd = xml_escape(remote ? ln->initrd_path : ln->image);
         _cleanup_free_ char *con = xml_escape(lab->nodes[ln->index].console);
         _cleanup_free_ char *sock = xml_escape(ln->sock);
-        strbuf_printf(&b, "<domain type='%s'>\n  <name>%s</name>\n", kvm ? "kvm" : "qemu",
+        strbuf_printf(&b, "<domain type='%s'%s>\n  <name>%s</name>\n", kvm ? "kvm" : "qemu",
+                      ln->counting ? " xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'"
+                                   : "",
                       ln->name);
         strbuf_printf(&b, "  <memory unit='KiB'>%llu</memory>\n  <vcpu>%u</vcpu>\n",
                       (unsigned long long)(tn->memory >> 10), tn->cpus);
@@ -400,7 +406,17 @@ static char *domain_xml(struct lab *lab, struct lv *lv, struct lv_node *ln)
         }
         strbuf_printf(&b,
                       "    <memballoon model='none'/>\n    <video><model type='none'/></video>\n"
-                      "  </devices>\n</domain>\n");
+                      "  </devices>\n");
+        if (ln->counting) {
+                /* QEMU's own option: libvirt has no element for TCG plugins */
+                _cleanup_free_ char *arg = xasprintf("%s,page=%s", lv->plugin, ln->insn.path);
+                _cleanup_free_ char *x = xml_escape(arg);
+                strbuf_printf(&b,
+                              "  <qemu:commandline><qemu:arg value='-plugin'/>"
+                              "<qemu:arg value='%s'/></qemu:commandline>\n",
+                              x);
+        }
+        strbuf_printf(&b, "</domain>\n");
         return b.s;
 }
 
@@ -625,12 +641,54 @@ static bool kvm_boots(struct lab *lab, struct lv *lv, struct lv_node *ln, const 
         return ok;
 }
 
+/* Under TCG here, the plugin counts each VM's guest instructions
+ * (insns_per_byte); nobody counts them under KVM or on another host. */
+static int start_counting(struct lab *lab, struct lv *lv, char **err)
+{
+        bool any = false;
+        for (unsigned i = 0; i < lab->t->n_nodes; i++)
+                any |= !lv->n[i].hv->remote && !lv->n[i].hv->kvm;
+        if (!any)
+                return 0;
+        const char *why = NULL;
+        _cleanup_free_ char *so = lab_beside_agent(lab, "mptcplab-insncount.so");
+        _cleanup_free_ char *found = insnpage_plugin(so, "qemu-system-x86_64", &why);
+        char *e = NULL;
+        if (!found) {
+                log_info("no guest instruction counts (insns_per_byte): %s", why);
+                return 0;
+        }
+        if (stage_for_qemu(found, "plugins", "mptcplab-insncount.so", &lv->plugin, &e) < 0 ||
+            strchr(lv->plugin, ',')) {
+                log_warn("no guest instruction counts (insns_per_byte): %s",
+                         e ? e : "a comma in the plugin's path");
+                free(e);
+                return 0;
+        }
+        for (unsigned i = 0; i < lab->t->n_nodes; i++) {
+                struct lv_node *ln = &lv->n[i];
+                if (ln->hv->remote || ln->hv->kvm)
+                        continue;
+                int r = insnpage_make(&ln->insn, ln->name, &e);
+                if (r < 0) {
+                        *err = xasprintf("node %s: %s", lab->nodes[i].tn->name, e);
+                        free(e);
+                        return r;
+                }
+                ln->counting = true;
+        }
+        return 0;
+}
+
 static void *create_domain(void *arg)
 {
         struct lv_node *ln = arg;
         ln->created_us = now_usec();
         if (start_domain(ln, ln->xml, &ln->dom, &ln->create_error) < 0)
                 ln->dom = NULL;
+        /* QEMU has loaded its plugins before libvirt answers */
+        else if (ln->counting && insnpage_attached(&ln->insn, &ln->create_error) < 0)
+                ln->counting = false;
         return NULL;
 }
 
@@ -829,6 +887,8 @@ static int lv_create(struct lab *lab, char **err)
                 *err = xstrdup("interrupted");
                 return -EINTR;
         }
+        if ((r = start_counting(lab, lv, err)) < 0)
+                return r;
         /* the udp ports last, right before QEMU binds them: the window in which
          * another program could take one is the domains' start, not the image
          * build and the KVM probe (review C3) */
@@ -955,6 +1015,8 @@ static void lv_destroy(struct lab *lab)
                 free(ln->xml);
                 free(ln->create_error);
                 kernel_spec_clear(&ln->ks);
+                if (ln->insn.path) /* after its domain: QEMU no longer counts */
+                        insnpage_close(&ln->insn);
         }
         lvr_pumps_wait(2000);
         for (unsigned i = 0; i < lv->n_hv; i++) {
@@ -964,6 +1026,7 @@ static void lv_destroy(struct lab *lab)
                 free(lv->hv[i].host);
         }
         free(lv->hv);
+        free(lv->plugin);
         /* the taps left with their domains; bye makes the host agent remove the bridges */
         lv->host = agent_conn_close(lv->host, 5000);
         for (unsigned i = 0; lv->bridges && i < lab->t->n_links; i++)
@@ -982,6 +1045,14 @@ static int lv_cpu_time(struct lab *lab, unsigned node, uint64_t *ret_ns)
                 return -EIO;
         *ret_ns = info.cpuTime;
         return 0;
+}
+
+static int lv_insns(struct lab *lab, unsigned node, uint64_t *ret)
+{
+        struct lv *lv = lab->priv;
+        if (!lv || !lv->n[node].counting)
+                return -ENODATA;
+        return insnpage_read(&lv->n[node].insn, ret);
 }
 
 struct stale {
@@ -1023,6 +1094,7 @@ static void lv_cleanup(unsigned *removed, unsigned *failed)
         }
         free(s.names);
         nlr_close(nl);
+        insnpage_sweep(removed, failed);
 }
 
 static char *lv_describe(const struct lab *lab, unsigned node)
@@ -1052,6 +1124,7 @@ const struct backend_ops backend_libvirt = {
         .link_modes = lv_link_modes,
         .collect_log = lv_collect_log,
         .cpu_time = lv_cpu_time,
+        .insns = lv_insns,
         .name = "libvirt",
         .summary = "a VM per node booting the kernel under test (KVM where it works, else TCG)",
         .preflight = lv_preflight,

@@ -51,6 +51,14 @@ static bool cycles_per_byte(const struct wl_result *w, double *ret)
         *ret = bytes > 0 ? (w->cycles_client + w->cycles_server) / bytes : 0;
         return bytes > 0 && w->cycles_client >= 0 && w->cycles_server >= 0;
 }
+/* guest instructions of both VMs per byte received, counted by the TCG plugin
+ * (src/tcgplugin): no host load, no stolen time, no tick in the figure */
+static bool insns_per_byte(const struct wl_result *w, double *ret)
+{
+        double bytes = window_gbit(w) * 1e9 / 8;
+        *ret = bytes > 0 ? (w->insns_client + w->insns_server) / bytes : 0;
+        return bytes > 0 && w->insns_client >= 0 && w->insns_server >= 0;
+}
 GETTER(node_cpu_client, w->node_cpu_client_pct, w->node_cpu_client_pct >= 0)
 GETTER(node_cpu_server, w->node_cpu_server_pct, w->node_cpu_server_pct >= 0)
 GETTER(vm_cpu_client, w->vm_cpu_client_s, w->vm_cpu_client_s >= 0)
@@ -113,6 +121,8 @@ static struct metric metrics[] = {
          vm_cpu_per_gbit, false},
         {"cycles_per_byte", "cycles/B", "CPU cycles per byte (hardware counters)", false, 0.05,
          cycles_per_byte, false},
+        {"insns_per_byte", "insns/B", "guest instructions per byte (TCG plugin)", false, 0.05,
+         insns_per_byte, false},
         {"node_cpu_client_pct", "%", "client node busy", false, 0.05, node_cpu_client, false},
         {"node_cpu_server_pct", "%", "server node busy", false, 0.05, node_cpu_server, false},
         {"vm_cpu_client_s", "s", "client VM CPU", false, 0.05, vm_cpu_client, false},

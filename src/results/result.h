@@ -64,6 +64,7 @@ struct wl_result {
         bool incomplete;     /* ... not all through: completion_s is its deadline */
         double vm_cpu_client_s, vm_cpu_server_s; /* the VMs' CPU time (libvirt), -1: none */
         double cycles_client, cycles_server;     /* hardware cycles of each node, -1: no PMU */
+        double insns_client, insns_server; /* guest instructions (TCG plugin), -1: not counted */
         int64_t mp_capable, mp_join, add_addr, fallbacks;
         unsigned connections; /* MPTCP connections the client opened (MP_CAPABLE SYN/ACKs) */
         double subflows_per_conn;

@@ -221,6 +221,10 @@ struct json_object *run_json(const struct topo *t, const struct run_result *r)
                                        w->cycles_server >= 0 ? DBL(w->cycles_server) : NULL);
                 json_object_object_add(cpu, "vm_server_s",
                                        w->vm_cpu_server_s >= 0 ? DBL(w->vm_cpu_server_s) : NULL);
+                json_object_object_add(cpu, "insns_client",
+                                       w->insns_client >= 0 ? DBL(w->insns_client) : NULL);
+                json_object_object_add(cpu, "insns_server",
+                                       w->insns_server >= 0 ? DBL(w->insns_server) : NULL);
                 json_object_object_add(j, "cpu", cpu);
                 struct json_object *mp = json_object_new_object();
                 json_object_object_add(mp, "mp_capable", INT(w->mp_capable));

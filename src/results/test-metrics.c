@@ -60,6 +60,8 @@ int main(void)
                               .vm_cpu_server_s = -1,
                               .cycles_client = -1,
                               .cycles_server = -1,
+                              .insns_client = -1,
+                              .insns_server = 0.25e9,
                               .completion_s = -1,
                               .retransmits = 7};
         bool have;
@@ -72,6 +74,11 @@ int main(void)
         CHECK(!have); /* a backend without the guest's accounting: no figure, not 0 */
         get("cycles_per_byte", &w, &have);
         CHECK(!have);
+        get("insns_per_byte", &w, &have);
+        CHECK(!have);            /* one VM not counted: no figure, not half of one */
+        w.insns_client = 1.25e9; /* 1.5e9 instructions over 0.2 Gbit (25 MB) */
+        CHECK_NEAR(get("insns_per_byte", &w, &have), 60, 1e-9);
+        CHECK(have);
         get("completion_s", &w, &have);
         CHECK(!have);
         CHECK_NEAR(get("retransmits", &w, &have), 7, 0);

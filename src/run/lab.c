@@ -181,6 +181,7 @@ static int run_workloads(struct run *r, struct run_result *res, char **err)
                 res->wl[i].settled_s = -1;
                 res->wl[i].vm_cpu_client_s = res->wl[i].vm_cpu_server_s = -1;
                 res->wl[i].cycles_client = res->wl[i].cycles_server = -1;
+                res->wl[i].insns_client = res->wl[i].insns_server = -1;
                 progress(r, "workload %u/%u %s: %s %s, %.0fs", i + 1, t->n_workloads, w->name,
                          topo_tool_name(w->tool), w->protocol == TOPO_PROTO_MPTCP ? "mptcp" : "tcp",
                          (double)w->duration_us / 1e6);

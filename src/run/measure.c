@@ -143,6 +143,9 @@ int window_edge(struct run *r, const struct topo_workload *w, struct lab_node *c
         win->have_vm[edge] = r->lab->ops->cpu_time &&
                              r->lab->ops->cpu_time(r->lab, w->from, &win->vm[edge][0]) == 0 &&
                              r->lab->ops->cpu_time(r->lab, w->to, &win->vm[edge][1]) == 0;
+        win->have_insns[edge] = r->lab->ops->insns &&
+                                r->lab->ops->insns(r->lab, w->from, &win->insns[edge][0]) == 0 &&
+                                r->lab->ops->insns(r->lab, w->to, &win->insns[edge][1]) == 0;
         int e;
         if ((e = node_call(cn, "counters", "counters", NULL, CALL_MS, &win->stat[edge][0], err)) <
                     0 ||

@@ -9,6 +9,8 @@ struct window {
         struct json_object *stat[2][2]; /* [edge][client, server] */
         uint64_t vm[2][2];
         bool have_vm[2];
+        uint64_t insns[2][2]; /* [edge][client, server]: guest instructions (TCG plugin) */
+        bool have_insns[2];
 };
 
 void window_clear(struct window *w);

@@ -145,6 +145,14 @@ static int client_run(struct run *r, struct wl_run *x, struct json_object *cargv
         bool have_vm = x->win.have_vm[0] && x->win.have_vm[1];
         res->vm_cpu_client_s = have_vm ? (double)(x->win.vm[1][0] - x->win.vm[0][0]) / 1e9 : -1;
         res->vm_cpu_server_s = have_vm ? (double)(x->win.vm[1][1] - x->win.vm[0][1]) / 1e9 : -1;
+        for (unsigned n = 0; n < 2; n++) {
+                const uint64_t *a = x->win.insns[0], *b = x->win.insns[1];
+                /* a count that went back is no count (QEMU restarted: untrusted) */
+                double d = x->win.have_insns[0] && x->win.have_insns[1] && b[n] >= a[n]
+                                   ? (double)(b[n] - a[n])
+                                   : -1;
+                *(n ? &res->insns_server : &res->insns_client) = d;
+        }
         if (!(x->sres = job_wait(x->sn, x->server_step, x->sjob, 20000, err)))
                 return -ETIMEDOUT;
         x->sjob = 0;

@@ -1,13 +1,21 @@
 /* Small pieces of the controller: which host a libvirt URI names (local or
  * another hypervisor), and how a topology's stream direction reaches
- * mptcpload's argv. */
+ * mptcpload's argv; the TCG instruction counter's page, with this test
+ * playing QEMU's plugin. */
 #include "../../src/shared/check.h"
 #include <errno.h>
+#include "backend/insnpage.h"
 #include "backend/kernel.h"
 #include "backend/lvremote.h"
 #include "load/mptcpload-driver.h"
 #include "shared/json.h"
 #include "shared/util.h"
+#include "tcgplugin/insncount.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static void host_is(const char *uri, const char *want)
 {
@@ -44,8 +52,72 @@ static char *joined(struct json_object *a)
         return s;
 }
 
+/* the plugin's side: the mark and two vCPUs' counts, through another open */
+static void plugin_writes(const char *path, uint64_t a, uint64_t b)
+{
+        struct insncount_slot s[3] = {{.v = INSNCOUNT_MAGIC, .n = 2}, {.v = a}, {.v = b}};
+        int fd = open(path, O_RDWR);
+        CHECK(fd >= 0 && pwrite(fd, s, sizeof s, 0) == (ssize_t)sizeof s);
+        if (fd >= 0)
+                close(fd);
+}
+
+static void insn_page(void)
+{
+        if (geteuid() != 0) {
+                printf("# not root: the instruction counter page (under /run) not tested\n");
+                return;
+        }
+        char *err = NULL, name[64];
+        snprintf(name, sizeof name, "mptcplab-unit%d-a", (int)getpid());
+        struct insn_page p;
+        uint64_t v = 0;
+        CHECK(insnpage_make(&p, name, &err) == 0);
+        struct stat st;
+        /* QEMU (libvirt-qemu) opens it for writing: 0666, one page */
+        CHECK(stat(p.path, &st) == 0 && (st.st_mode & 0777) == 0666 && st.st_size == 4096);
+        CHECK(insnpage_read(&p, &v) == -ENODATA); /* no plugin: no count, never 0 */
+        CHECK(insnpage_attached(&p, &err) == -ENODATA && err && strstr(err, "no mark"));
+        free(err);
+        err = NULL;
+        CHECK(access(p.path, F_OK) != 0); /* its name went anyway */
+        insnpage_close(&p);
+
+        CHECK(insnpage_make(&p, name, &err) == 0);
+        plugin_writes(p.path, 1000, 234);
+        CHECK(insnpage_attached(&p, &err) == 0 && access(p.path, F_OK) != 0);
+        CHECK(insnpage_read(&p, &v) == 0 && v == 1234);
+
+        /* a controller killed before the name went: its page is nobody's and the
+         * sweep removes it; a page a live run holds stays */
+        char other[64];
+        snprintf(other, sizeof other, "mptcplab-unit%d-b", (int)getpid());
+        struct insn_page held;
+        CHECK(insnpage_make(&held, other, &err) == 0);
+        char *dead_path = xasprintf("%s/mptcplab-unit%d-c", INSNPAGE_DIR, (int)getpid());
+        pid_t pid = fork();
+        if (pid == 0) {
+                struct insn_page q;
+                char *e = NULL, n[64];
+                snprintf(n, sizeof n, "mptcplab-unit%d-c", (int)getppid());
+                _exit(insnpage_make(&q, n, &e) == 0 ? 0 : 1);
+        }
+        int status = -1;
+        waitpid(pid, &status, 0);
+        CHECK(status == 0 && access(dead_path, F_OK) == 0);
+        unsigned removed = 0, failed = 0;
+        insnpage_sweep(&removed, &failed);
+        CHECK(access(dead_path, F_OK) != 0 && removed >= 1 && failed == 0);
+        CHECK(access(held.path, F_OK) == 0);
+        insnpage_close(&held);
+        CHECK(access(dead_path, F_OK) != 0);
+        free(dead_path);
+        insnpage_close(&p);
+}
+
 int main(void)
 {
+        insn_page();
         host_is("qemu:///system", "");
         host_is("qemu:///session", "");
         host_is("qemu+ssh://root@hv2/system", "hv2");

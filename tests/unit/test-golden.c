@@ -148,6 +148,8 @@ static struct run_result *made_up_run(const struct topo *t)
                         .vm_cpu_server_s = -1,
                         .cycles_client = -1,
                         .cycles_server = -1,
+                        .insns_client = -1,
+                        .insns_server = -1,
                         .mp_capable = mp ? 1 : 0,
                         .mp_join = mp ? 2 : 0,
                         .add_addr = mp ? 1 : 0,

@@ -68,6 +68,27 @@ check(mp["goodput"]["receiver_bps"] <= 40e6 and wl["bulk-tcp"]["goodput"]["recei
 check(mp["goodput"]["receiver_bps"] > 1.5 * wl["bulk-tcp"]["goodput"]["receiver_bps"],
       "MPTCP %.2f Mbit/s > 1.5 x TCP %.2f Mbit/s over two paths" % (
           mp["goodput"]["receiver_bps"] / 1e6, wl["bulk-tcp"]["goodput"]["receiver_bps"] / 1e6))
+# under TCG the plugin counts each VM's guest instructions over the window: the
+# count follows the work (MPTCP moved about twice TCP's bytes), and its page goes
+tcg = all(n["accel"] == "tcg" for n in r["nodes"])
+if tcg:
+    ins = {w: wl[w]["cpu"]["insns_client"] + wl[w]["cpu"]["insns_server"]
+           if wl[w]["cpu"].get("insns_client") and wl[w]["cpu"].get("insns_server") else 0
+           for w in wl}
+    print("# guest instructions over the window: %s; per byte: %s" % (
+        ins, {w: wl[w]["metrics"].get("insns_per_byte") for w in wl}))
+    check(all(v > 1e7 for v in ins.values()) and
+          all(wl[w]["metrics"].get("insns_per_byte", 0) > 0 for w in wl),
+          "TCG: both VMs' guest instructions counted (insns_per_byte)")
+    check(ins["bulk-mptcp"] > 1.3 * ins["bulk-tcp"],
+          "TCG: MPTCP's %.2fx the bytes took %.2fx the instructions (the count follows the work)" % (
+              mp["goodput"]["receiver_bps"] / wl["bulk-tcp"]["goodput"]["receiver_bps"],
+              ins["bulk-mptcp"] / ins["bulk-tcp"]))
+    left = [f for f in os.listdir("/run/mptcplab/insns") if r["run_id"][:8] in f] \
+        if os.path.isdir("/run/mptcplab/insns") else []
+    check(not left, "TCG: no instruction counter page left (%s)" % left)
+else:
+    print("# KVM guests: no instruction counts (TCG only)")
 check(domains() == before, "no domain left after the run")
 print("# measured: tcp %.2f mptcp %.2f Mbit/s, ready %s, wall %.1fs" % (
     wl["bulk-tcp"]["goodput"]["receiver_bps"] / 1e6, mp["goodput"]["receiver_bps"] / 1e6,
@@ -140,6 +161,8 @@ p.wait()
 gone = wait_until(lambda: not [d for d in domains() if rid in d], 15)
 check(gone, "SIGKILL: the domains of %s are gone (left: %s)" % (rid, [d for d in domains() if rid in d]))
 check(wait_until(lambda: not (mine & bridges()), 10), "SIGKILL: the link bridges are gone (left: %s)" % (mine & bridges()))
+pages = [f for f in os.listdir("/run/mptcplab/insns") if rid in f] if os.path.isdir("/run/mptcplab/insns") else []
+check(not pages, "SIGKILL: no instruction counter page left (%s)" % pages)
 
 # 4. a node on another hypervisor (uri: qemu+ssh://...). The other host here is this one
 # through a private sshd on the loopback: the kernel and image go by upload into a storage
