@@ -94,10 +94,13 @@ int configure_node(struct run *r, unsigned ni, char **err)
                                                       NULL),
                                            CALL_MS, NULL, err)) < 0)
                                 return e;
-                if ((e = node_call(n, "links", "link_set",
-                                   agent_args("dev", S(ifc->name), "up",
-                                              json_object_new_boolean(true), NULL),
-                                   CALL_MS, NULL, err)) < 0)
+                /* the link's MTU first, at both ends (the agent puts the old one back) */
+                struct json_object *args =
+                        agent_args("dev", S(ifc->name), "up", json_object_new_boolean(true), NULL);
+                unsigned mtu = ifc->link >= 0 ? r->lab->t->links[ifc->link].mtu : 0;
+                if (mtu)
+                        json_object_object_add(args, "mtu", I(mtu));
+                if ((e = node_call(n, "links", "link_set", args, CALL_MS, NULL, err)) < 0)
                         return e;
         }
         return 0;

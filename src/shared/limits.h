@@ -21,6 +21,10 @@
 #define LIM_RATE_MAX_BPS   34000000000ULL /* 34gbit: UINT32_MAX bytes/s is 34.36gbit */
 #define LIM_DELAY_MAX_US   60000000ULL    /* 60 s, delay and jitter alike */
 #define LIM_QUEUE_MAX_PKTS 1000000
+/* a link's MTU: IPv4's smallest datagram every host takes, to the largest a
+ * link can say; an IPv6 address needs 1280 (checked where one is on it) */
+#define LIM_MTU_MIN 576
+#define LIM_MTU_MAX 65535
 
 /* Interface names: the guest's init renames NICs through "t-NAME", so a name
  * must leave two of IFNAMSIZ-1 (15) characters free. */

@@ -686,8 +686,26 @@ static void parse_link(struct ctx *c, struct fy_node *n, unsigned li, struct top
                                                side, l);
                 } else if (streq(k, "shape"))
                         parse_shape(c, v, li, l);
+                else if (streq(k, "mtu"))
+                        get_uint(c, v, what, LIM_MTU_MIN, LIM_MTU_MAX, &l->mtu);
                 else
-                        unknown_key(c, fy_node_pair_key(p), where, "endpoints, shape");
+                        unknown_key(c, fy_node_pair_key(p), where, "endpoints, shape, mtu");
+        }
+        for (unsigned side = 0; have_ends && l->mtu && l->mtu < 1280 && side < 2; side++) {
+                const struct topo_iface *ifc =
+                        l->end[side].node == (unsigned)-1
+                                ? NULL
+                                : &c->t->nodes[l->end[side].node].ifaces[l->end[side].iface];
+                bool v6 = false;
+                for (unsigned a = 0; ifc && a < ifc->n_addrs; a++)
+                        v6 |= ifc->addrs[a].family == AF_INET6;
+                if (v6) {
+                        err_pos(c, l->pos,
+                                "%s: mtu %u is below IPv6's 1280, and %s has an IPv6 "
+                                "address",
+                                where, l->mtu, ifc->name);
+                        break;
+                }
         }
         if (!have_ends)
                 err_pos(c, l->pos, "%s: endpoints is required", where);
@@ -1429,6 +1447,17 @@ static int apply_set(struct ctx *c, struct fy_document *doc, const char *file, c
                 } else if (cur && fy_node_is_mapping(cur)) {
                         struct fy_node *m = cur;
                         cur = fy_node_mapping_lookup_by_string(m, seg, -1);
+                        if (!cur && streq(seg, "sysctls") && m != fy_document_root(doc)) {
+                                /* a node without sysctls of its own gets them
+                                 * (nodes.server.sysctls.net.core.busy_poll=50) */
+                                struct fy_node *k = fy_node_create_scalar_copy(doc, seg, 7),
+                                               *mp = fy_node_create_mapping(doc);
+                                if (k && mp && fy_node_mapping_append(m, k, mp) == 0) {
+                                        cur = mp;
+                                        seg = next;
+                                        continue;
+                                }
+                        }
                         if (!cur) {
                                 /* a key with dots of its own, a sysctl's
                                  * (nodes.client.sysctls.net.mptcp.stale_loss_cnt):

@@ -266,6 +266,8 @@ char *topo_to_yaml(const struct topo *t)
                                               topo_addr_str(&ifc->addrs[a], true, buf, sizeof buf));
                         strbuf_printf(&b, "\"\n");
                 }
+                if (l->mtu)
+                        strbuf_printf(&b, "    mtu: %u\n", l->mtu);
                 if (shape_eq(&l->shape[0], &l->shape[1]) && l->shape[0].set) {
                         strbuf_printf(&b, "    shape: ");
                         shape_yaml(&b, &l->shape[0]);

@@ -112,6 +112,7 @@ struct topo_link_end {
 struct topo_link {
         struct topo_link_end end[2]; /* a, b */
         struct topo_shape shape[2];  /* [0]: a->b (a's egress), [1]: b->a (b's egress) */
+        unsigned mtu;                /* both ends' MTU; 0: the interfaces' own */
         struct topo_pos pos;
 };
 

@@ -204,6 +204,38 @@ static void check_sets(void)
         }
         t = topo_free(t);
         topo_errors_clear(&errs);
+        /* a link's MTU (both ends), in the dump; below 576, or below IPv6's 1280
+         * where an end has an IPv6 address, refused with the link */
+        char *mtu[] = {"links.1.mtu=576"};
+        CHECK_EQ_INT(topo_parse_file_set(path, mtu, 1, &t, &errs), 0);
+        if (t) {
+                CHECK(t->links[1].mtu == 576 && t->links[0].mtu == 0);
+                _cleanup_free_ char *y = topo_to_yaml(t);
+                CHECK(strstr(y, "    mtu: 576\n") != NULL);
+        }
+        t = topo_free(t);
+        topo_errors_clear(&errs);
+        char *small[] = {"links.1.mtu=575"};
+        CHECK(topo_parse_file_set(path, small, 1, &t, &errs) < 0 && errs.n == 1 &&
+              strstr(errs.msgs[0], "link 2: mtu") && strstr(errs.msgs[0], "576 to 65535"));
+        topo_errors_clear(&errs);
+        const char v6[] = "name: v6\nnodes: {a: {}, b: {}}\nlinks:\n"
+                          "  - endpoints: [\"a:eth0 fd00::1/64\", \"b:eth0 fd00::2/64\"]\n"
+                          "    mtu: 1000\n";
+        CHECK(topo_parse_string("v6.yaml", v6, &t, &errs) < 0 && errs.n == 1 &&
+              strstr(errs.msgs[0], "below IPv6's 1280"));
+        t = topo_free(t);
+        topo_errors_clear(&errs);
+        /* a node without sysctls gets a mapping for the one set */
+        char *add[] = {"nodes.server.sysctls.net.core.busy_poll=50"};
+        CHECK_EQ_INT(topo_parse_file_set(path, add, 1, &t, &errs), 0);
+        if (t) {
+                const struct topo_node *sv = &t->nodes[topo_find_node(t, "server")];
+                CHECK(sv->n_sysctls == 1 && streq(sv->sysctls[0].key, "net.core.busy_poll") &&
+                      streq(sv->sysctls[0].value, "50"));
+        }
+        t = topo_free(t);
+        topo_errors_clear(&errs);
         char *noeq[] = {"links.0.shape.rate"};
         CHECK(topo_parse_file_set(path, noeq, 1, &t, &errs) < 0 && errs.n == 1 &&
               strstr(errs.msgs[0], "PATH=VALUE"));
