@@ -330,9 +330,11 @@ void stats_judge_at(const double *base, size_t n, const double *cand, size_t m,
                 ret->verdict = VERDICT_IMPROVEMENT;
         else if (worse_hi <= threshold && worse_lo >= -threshold)
                 ret->verdict = VERDICT_SAME;
-        else if (worse_lo > 0 || worse_hi < 0)
-                ret->verdict = VERDICT_SAME; /* real but smaller than what matters */
         else
+                /* unknown: neither different nor shown to be within the
+                 * threshold, also when the interval clears zero but the
+                 * estimate is under the threshold and the interval reaches
+                 * past it (a real change of a size the runs cannot tell) */
                 ret->verdict = VERDICT_NOISY;
 }
 

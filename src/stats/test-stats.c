@@ -219,8 +219,15 @@ int main(void)
         /* the same numbers as CPU (lower is better): an improvement */
         stats_judge(a1, 5, b1, 5, false, 0.02, 3, &j);
         CHECK_EQ_INT(j.verdict, VERDICT_IMPROVEMENT);
-        /* a 5% threshold: the change (4%) is real but smaller than what matters */
+        /* a 5% threshold: the change (4%) is real, under the threshold, but its
+         * interval reaches past it: unknown (noisy), never "same", which needs
+         * the whole interval inside +-threshold; --runs auto would go on */
         stats_judge(a1, 5, b1, 5, true, 0.05, 3, &j);
+        CHECK(j.rel_hi < 0 && -j.rel_lo > 0.05);
+        CHECK_EQ_INT(j.verdict, VERDICT_NOISY);
+        CHECK(!j.decisive);
+        /* a 10% threshold holds the whole interval: same */
+        stats_judge(a1, 5, b1, 5, true, 0.10, 3, &j);
         CHECK_EQ_INT(j.verdict, VERDICT_SAME);
 
         /* D2: A/A-like, U = 11, exact p = 212/252 = 0.84127, HL = -0.10,
