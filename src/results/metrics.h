@@ -20,6 +20,9 @@ struct metric {
         /* a key metric decides the exit status; the others inform. Goodput by
          * default; a workload may name its own (key_metrics: in the topology) */
         bool key;
+        /* from a counter some backends lack (TCG's instruction counter): key
+         * only where the run has it, and listed as key only there */
+        bool where_counted;
 };
 
 /* Every metric, in the order tables show them. */

@@ -249,7 +249,7 @@ struct json_object *run_json(const struct topo *t, const struct run_result *r)
                 json_object_object_add(j, "metrics", mj);
                 struct json_object *keys = json_object_new_array();
                 for (unsigned k = 0; k < nm; k++)
-                        if (metric_is_key(&m[k], w->w))
+                        if (metric_is_key(&m[k], w->w) && (!m[k].where_counted || m[k].get(w, &v)))
                                 json_object_array_add(keys, STR(m[k].name));
                 json_object_object_add(j, "key_metrics", keys);
                 json_object_object_add(j, "mib", json_object_get(w->mib));

@@ -1,6 +1,6 @@
 /* The metric registry and the samples: names, getters on a made-up result,
- * which metrics are key, the FILE:LINE:COL of an unknown key metric, and the
- * pooled run-to-run noise. */
+ * which metrics are key (a bulk transfer's instructions per byte too), the FILE:LINE:COL of an
+ * unknown key metric, and the pooled run-to-run noise. */
 #include "../shared/check.h"
 #include "../shared/util.h"
 #include "samples.h"
@@ -14,6 +14,7 @@ static const char yaml[] = "name: m\n"
                            "workloads:\n"
                            "  - {name: s, tool: iperf3, from: client, to: server, duration: 10s}\n"
                            "  - {name: f, tool: iperf3, from: client, to: server, size: 16MiB}\n"
+                           "  - {name: r, tool: mptcpload, mode: rr, from: client, to: server}\n"
                            "  - name: k\n"
                            "    tool: iperf3\n"
                            "    from: client\n"
@@ -94,11 +95,19 @@ int main(void)
         CHECK(metric_is_key(metric_find("completion_s"), f));
         CHECK(metric_is_key(metric_find("cpu_s_per_gbit"), k));
         CHECK(!metric_is_key(metric_find("goodput_mbps"), k));
+        /* a bulk transfer's guest instructions per byte gate too (where counted);
+         * not a request/response's, not where a topology names its own */
+        const struct topo_workload *r = topo_find_workload(t, "r");
+        CHECK(metric_is_key(metric_find("insns_per_byte"), s));
+        CHECK(metric_is_key(metric_find("insns_per_byte"), f));
+        CHECK(r && !metric_is_key(metric_find("insns_per_byte"), r));
+        CHECK(!metric_is_key(metric_find("insns_per_byte"), k));
+        CHECK(!metric_is_key(metric_find("vm_cpu_s_per_gbit"), s));
 
         /* an unknown key metric is named where it stands */
         CHECK_EQ_INT(metric_check_topo(t, &errs), -EINVAL);
         CHECK_EQ_INT(errs.n, 1);
-        CHECK(errs.n && strstr(errs.msgs[0], "m.yaml:13:35: workload k: key_metrics: no metric "
+        CHECK(errs.n && strstr(errs.msgs[0], "m.yaml:14:35: workload k: key_metrics: no metric "
                                              "\"goodput_mbit\""));
         if (errs.n)
                 fprintf(stderr, "%s\n", errs.msgs[0]);
