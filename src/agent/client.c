@@ -98,11 +98,10 @@ struct json_object *agent_args(const char *key, ...)
         return o;
 }
 
-int agent_call(struct agent_conn *c, const char *op, struct json_object *args, int timeout_ms,
-               struct json_object **ret_result, char **ret_error)
+/* Sends OP with a new id (*ret_id). */
+static int call_send(struct agent_conn *c, const char *op, struct json_object *args,
+                     int64_t *ret_id, char **ret_error)
 {
-        *ret_result = NULL;
-        *ret_error = NULL;
         if (c->broken) {
                 json_object_put(args);
                 *ret_error = xasprintf("agent connection is broken");
@@ -122,7 +121,17 @@ int agent_call(struct agent_conn *c, const char *op, struct json_object *args, i
                 *ret_error = xasprintf("cannot send %s: %s", op, strerror(-r));
                 return r;
         }
-        uint64_t deadline = now_usec() + (uint64_t)timeout_ms * 1000;
+        *ret_id = id;
+        return 0;
+}
+
+/* Waits for the reply to a request of id first_id or later (a request sent
+ * again has a new id; the replies to the earlier ones count as well) until
+ * deadline (now_usec()). At a soft deadline: -EAGAIN, the connection still
+ * good; at a hard one -ETIMEDOUT, and the stream is no longer trusted. */
+static int call_wait(struct agent_conn *c, const char *op, int64_t first_id, uint64_t deadline,
+                     bool soft, struct json_object **ret_result, char **ret_error)
+{
         for (;;) {
                 if (agent_interrupted) {
                         *ret_error = xasprintf("interrupted during %s", op);
@@ -131,8 +140,11 @@ int agent_call(struct agent_conn *c, const char *op, struct json_object *args, i
                 }
                 uint64_t now = now_usec();
                 if (now >= deadline) {
+                        if (soft)
+                                return -EAGAIN;
                         c->broken = true;
-                        *ret_error = xasprintf("no reply to %s within %d ms", op, timeout_ms);
+                        *ret_error = xasprintf("no reply to %s within %d ms", op,
+                                               (int)((deadline - c->call_started_us) / 1000));
                         return -ETIMEDOUT;
                 }
                 if (c->health) {
@@ -148,7 +160,7 @@ int agent_call(struct agent_conn *c, const char *op, struct json_object *args, i
                 if (c->health && slice > 500)
                         slice = 500;
                 char *line = NULL;
-                r = line_reader_next(&c->lr, slice, &line);
+                int r = line_reader_next(&c->lr, slice, &line);
                 if (r == -EINTR || r == -ETIMEDOUT)
                         continue;
                 if (r <= 0) {
@@ -168,7 +180,7 @@ int agent_call(struct agent_conn *c, const char *op, struct json_object *args, i
                         return -EINVAL;
                 }
                 log_debug("%s: got %.80s", c->node, line);
-                if (!rep || !jint(rep, "id", &rid) || rid != id) {
+                if (!rep || !jint(rep, "id", &rid) || rid < first_id || rid >= c->next_id) {
                         log_debug("%s: ignoring line from agent: %.200s", c->node, line);
                         json_object_put(rep);
                         free(line);
@@ -189,5 +201,44 @@ int agent_call(struct agent_conn *c, const char *op, struct json_object *args, i
                 r = en ? errno_from_name(en) : -EIO;
                 json_object_put(rep);
                 return r;
+        }
+}
+
+int agent_call(struct agent_conn *c, const char *op, struct json_object *args, int timeout_ms,
+               struct json_object **ret_result, char **ret_error)
+{
+        *ret_result = NULL;
+        *ret_error = NULL;
+        int64_t id;
+        int r = call_send(c, op, args, &id, ret_error);
+        if (r < 0)
+                return r;
+        c->call_started_us = now_usec();
+        return call_wait(c, op, id, c->call_started_us + (uint64_t)timeout_ms * 1000, false,
+                         ret_result, ret_error);
+}
+
+int agent_hello(struct agent_conn *c, int timeout_ms, int resend_ms,
+                struct json_object **ret_result, char **ret_error)
+{
+        *ret_result = NULL;
+        *ret_error = NULL;
+        int64_t first = 0, id;
+        c->call_started_us = now_usec();
+        uint64_t deadline = c->call_started_us + (uint64_t)timeout_ms * 1000;
+        for (unsigned sent = 0;; sent++) {
+                int r = call_send(c, "hello", NULL, &id, ret_error);
+                if (r < 0)
+                        return r;
+                if (!sent)
+                        first = id;
+                else
+                        log_debug("%s: no reply to hello yet: sent again", c->node);
+                uint64_t next = now_usec() + (uint64_t)resend_ms * 1000;
+                bool last = next >= deadline;
+                r = call_wait(c, "hello", first, last ? deadline : next, !last, ret_result,
+                              ret_error);
+                if (r != -EAGAIN)
+                        return r;
         }
 }

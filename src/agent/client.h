@@ -11,6 +11,7 @@ struct agent_conn {
         struct spawn proc; /* pid 0 when the agent is not our child */
         struct line_reader lr;
         int64_t next_id;
+        uint64_t call_started_us; /* the call waited on, for its error */
         bool broken;
         /* the agent refused its node before serving (a bad inventory: the NIC
          * it was to take is the management one): bad input, not a broken node */
@@ -36,6 +37,12 @@ struct agent_conn *agent_conn_close(struct agent_conn *c, int timeout_ms);
  * message (caller frees). */
 int agent_call(struct agent_conn *c, const char *op, struct json_object *args, int timeout_ms,
                struct json_object **ret_result, char **ret_error);
+/* hello, sent again every resend_ms until a reply to any of them comes or
+ * timeout_ms pass: a request the node's channel lost while its agent was
+ * starting (virtio-serial before the port is open) costs one resend, not
+ * the run. hello is idempotent (the agent caches its answer). */
+int agent_hello(struct agent_conn *c, int timeout_ms, int resend_ms,
+                struct json_object **ret_result, char **ret_error);
 
 /* Small builder: agent_args("dev", json_object_new_string("eth0"), ..., NULL). */
 struct json_object *agent_args(const char *key, ...);

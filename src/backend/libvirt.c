@@ -947,7 +947,7 @@ static int lv_create(struct lab *lab, char **err)
                 n->agent->health_user = ln;
                 char *e = NULL;
                 /* TCG boots in about 3 s on two cores; 90 s is silence, not slowness */
-                r = agent_call(n->agent, "hello", NULL, 90000, &n->hello, &e);
+                r = agent_hello(n->agent, 90000, 5000, &n->hello, &e);
                 if (r < 0) {
                         *err = xasprintf("node %s: no answer from the agent while booting: %s "
                                          "(console: %s)",
