@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <limits.h>
 #include <math.h>
 #include <net/if.h>
@@ -1220,17 +1221,47 @@ static struct json_object *one_arg(const char *key, const char *value)
         return o;
 }
 
+/* Adds KEY: value of every readable sysctl file in the directory DIR (dotted),
+ * in name order (the same state gives the same JSON); a directory the kernel
+ * lacks adds nothing. */
+static void sysctl_dir_add(const char *dir, struct json_object *to)
+{
+        char path[512];
+        if (sysctl_path(dir, path, sizeof path) < 0)
+                return;
+        struct dirent **names = NULL;
+        int n = scandir(path, &names, NULL, alphasort);
+        for (int i = 0; i < n; i++) {
+                _cleanup_free_ char *key = xasprintf("%s.%s", dir, names[i]->d_name);
+                char *v = NULL;
+                if (names[i]->d_type == DT_REG && sysctl_read(key, &v) == 0)
+                        json_object_object_add(to, key, json_object_new_string(v));
+                free(v);
+                free(names[i]);
+        }
+        free(names);
+}
+
 /* What a run may change on this node, for a comparison before and after
  * (docs/agent-protocol.md): of each device named, its link state, addresses,
  * qdiscs and routes (main table); every sysctl named; the MPTCP limits and
  * endpoints. Read-only; the same state gives the same JSON. */
 static int op_state(struct agent *a, struct json_object *args, struct reply *r)
 {
-        struct json_object *devs = jarr(args, "devs"), *keys = jarr(args, "sysctls");
+        struct json_object *devs = jarr(args, "devs"), *keys = jarr(args, "sysctls"),
+                           *dirs = jarr(args, "sysctl_dirs");
         size_t nd = devs ? json_object_array_length(devs) : 0,
-               nk = keys ? json_object_array_length(keys) : 0;
-        if (nd > 64 || nk > 256)
-                return reply_error(r, -EINVAL, "at most 64 devs and 256 sysctls");
+               nk = keys ? json_object_array_length(keys) : 0,
+               ndir = dirs ? json_object_array_length(dirs) : 0;
+        if (nd > 64 || nk > 256 || ndir > 8)
+                return reply_error(r, -EINVAL, "at most 64 devs, 256 sysctls and 8 sysctl_dirs");
+        for (size_t i = 0; i < ndir; i++) {
+                char path[512];
+                const char *k = json_object_get_string(json_object_array_get_idx(dirs, i));
+                if (!json_object_is_type(json_object_array_get_idx(dirs, i), json_type_string) ||
+                    sysctl_path(k, path, sizeof path) < 0)
+                        return reply_error(r, -EINVAL, "sysctl_dirs[%zu] is not a sysctl name", i);
+        }
         for (size_t i = 0; i < nd; i++) {
                 const char *d = json_object_get_string(json_object_array_get_idx(devs, i));
                 if (!json_object_is_type(json_object_array_get_idx(devs, i), json_type_string) ||
@@ -1292,6 +1323,9 @@ static int op_state(struct agent *a, struct json_object *args, struct reply *r)
                 json_object_object_add(sj, k, member(v, "value"));
                 json_object_put(v);
         }
+        /* every sysctl of a directory (net.mptcp: what this kernel has), one level */
+        for (size_t i = 0; i < ndir; i++)
+                sysctl_dir_add(json_object_get_string(json_object_array_get_idx(dirs, i)), sj);
         json_object_object_add(o, "devs", dj);
         json_object_object_add(o, "sysctls", sj);
         json_object_object_add(o, "mptcp_limits",

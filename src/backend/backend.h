@@ -10,10 +10,11 @@
 struct lab_node {
         const struct topo_node *tn;
         struct agent_conn *agent;
-        struct json_object *hello; /* the agent's hello reply */
-        char *netns;               /* netns backend: the namespace's name */
-        char *console;             /* VM backends: the console log's path */
-        char *kernel;              /* what the node boots (spec as given), NULL: the host's */
+        struct json_object *hello;      /* the agent's hello reply */
+        struct json_object *configured; /* what its kernel said once configured */
+        char *netns;                    /* netns backend: the namespace's name */
+        char *console;                  /* VM backends: the console log's path */
+        char *kernel;                   /* what the node boots (spec as given), NULL: the host's */
         /* the booted kernel's identity: {release, image_sha256, tree, commit,
          * dirty}, NULL where the backend does not choose the kernel */
         struct json_object *kernel_id;

@@ -230,3 +230,55 @@ int configure_node_paths(struct run *r, unsigned ni, char **err)
         }
         return 0;
 }
+
+/* rp_filter's value as the node reported it, -1 unknown */
+static int rp_value(struct json_object *sysctls, const char *key)
+{
+        const char *v = jstr(sysctls, key);
+        return v && v[0] >= '0' && v[0] <= '2' && !v[1] ? v[0] - '0' : -1;
+}
+
+int configure_record(struct run *r, unsigned ni, char **err)
+{
+        struct lab_node *n = &r->lab->nodes[ni];
+        const struct topo_node *tn = n->tn;
+        struct json_object *keys = json_object_new_array(), *devs = json_object_new_array();
+        json_object_array_add(keys, S("net.ipv4.conf.all.rp_filter"));
+        json_object_array_add(keys, S("net.ipv4.conf.default.rp_filter"));
+        for (unsigned i = 0; i < tn->n_ifaces; i++) {
+                _cleanup_free_ char *k =
+                        xasprintf("net.ipv4.conf.%s.rp_filter", tn->ifaces[i].name);
+                json_object_array_add(keys, S(k));
+                json_object_array_add(devs, S(tn->ifaces[i].name));
+        }
+        struct json_object *dirs = json_object_new_array(), *st = NULL;
+        json_object_array_add(dirs, S("net.mptcp"));
+        int e = node_call(n, "record", "state",
+                          agent_args("sysctls", keys, "sysctl_dirs", dirs, "devs", devs, NULL),
+                          CALL_MS, &st, err);
+        if (e < 0)
+                return e;
+        struct json_object *c = json_object_new_object(), *sysctls = jobj(st, "sysctls");
+        json_object_object_add(c, "sysctls", json_object_get(sysctls));
+        json_object_object_add(c, "mptcp_limits", json_object_get(jobj(st, "mptcp_limits")));
+        json_object_object_add(c, "mptcp_endpoints", json_object_get(jobj(st, "mptcp_endpoints")));
+        json_object_put(st);
+        json_object_put(n->configured);
+        n->configured = c;
+        /* the kernel filters with the larger of all's and the interface's */
+        unsigned addressed = 0;
+        for (unsigned i = 0; i < tn->n_ifaces; i++)
+                addressed += tn->ifaces[i].n_addrs > 0;
+        int all = rp_value(sysctls, "net.ipv4.conf.all.rp_filter");
+        for (unsigned i = 0; addressed > 1 && i < tn->n_ifaces; i++) {
+                _cleanup_free_ char *k =
+                        xasprintf("net.ipv4.conf.%s.rp_filter", tn->ifaces[i].name);
+                int own = rp_value(sysctls, k), eff = own > all ? own : all;
+                if (eff == 1 && tn->ifaces[i].n_addrs)
+                        log_warn("node %s: %s has strict reverse-path filtering (rp_filter 1, the "
+                                 "system's, not the topology's): subflows MPTCP joins over it may "
+                                 "be dropped",
+                                 tn->name, tn->ifaces[i].name);
+        }
+        return 0;
+}

@@ -6,6 +6,12 @@
  * has its side of each link up, routes, rules and MPTCP */
 int configure_node(struct run *r, unsigned ni, char **err);
 int configure_node_paths(struct run *r, unsigned ni, char **err);
+/* What the node's kernel says once configured: every net.mptcp sysctl,
+ * rp_filter of all, default and each interface, the MPTCP limits and
+ * endpoints, into the node's `configured` (the run JSON's); warns where
+ * strict reverse-path filtering, not the topology's, is on a node with
+ * several addressed interfaces */
+int configure_record(struct run *r, unsigned ni, char **err);
 
 /* The agent's arguments for one direction's shape (qdisc_set) on dev, and
  * for adding a topology's endpoint (mptcp_endpoint_add): configuration and

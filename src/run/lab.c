@@ -37,6 +37,7 @@ static void lab_free(struct lab *lab)
 {
         for (unsigned i = 0; i < lab->t->n_nodes; i++) {
                 json_object_put(lab->nodes[i].hello);
+                json_object_put(lab->nodes[i].configured);
                 free(lab->nodes[i].console);
                 free(lab->nodes[i].kernel);
                 json_object_put(lab->nodes[i].kernel_id);
@@ -163,9 +164,16 @@ static int bring_up(struct run *r, struct run_result *res, bool *caps_failed, ch
         for (unsigned i = 0; i < t->n_nodes; i++)
                 if ((e = configure_node(r, i, err)) < 0)
                         return e;
-        for (unsigned i = 0; i < t->n_nodes; i++)
-                if ((e = configure_node_paths(r, i, err)) < 0)
+        for (unsigned i = 0; i < t->n_nodes; i++) {
+                if ((e = configure_node_paths(r, i, err)) < 0 ||
+                    (e = configure_record(r, i, err)) < 0)
                         return e;
+                /* into what describe_nodes said of the node */
+                struct json_object *o = jobj(res->nodes, t->nodes[i].name);
+                if (o)
+                        json_object_object_add(o, "configured",
+                                               json_object_get(r->lab->nodes[i].configured));
+        }
         return 0;
 }
 

@@ -523,7 +523,7 @@ static void parse_sysctls(struct ctx *c, struct fy_node *n, struct topo_node *no
                 struct topo_sysctl *s = &node->sysctls[node->n_sysctls++];
                 s->key = xstrdup(k);
                 s->value = xstrdup(v);
-                s->pos = node_pos(fy_node_pair_key(p));
+                s->pos = ctx_pos(c, fy_node_pair_key(p)); /* 0:0 for a --set key */
         }
 }
 
@@ -1218,6 +1218,31 @@ static void parse_events(struct ctx *c)
 
 /* ---- cross checks once everything is read ---- */
 
+/* Strict reverse-path filtering (rp_filter 1) drops what arrives on an
+ * interface the node would not route the sender's address out of: an MPTCP
+ * subflow joined on a second path. A node with several addressed
+ * interfaces that asks for it is refused (loose, 2, and off, 0, are fine;
+ * the run records the effective values, configure.c warns where a machine
+ * has strict by default). */
+static void check_rp_filter(struct ctx *c, const struct topo_node *n)
+{
+        unsigned addressed = 0;
+        for (unsigned f = 0; f < n->n_ifaces; f++)
+                addressed += n->ifaces[f].n_addrs > 0;
+        for (unsigned k = 0; addressed > 1 && k < n->n_sysctls; k++) {
+                const char *key = n->sysctls[k].key, *v = n->sysctls[k].value;
+                size_t len = strlen(key);
+                if (strncmp(key, "net.ipv4.conf.", 14) || len < 24 ||
+                    !streq(key + len - 10, ".rp_filter") || !streq(v, "1"))
+                        continue;
+                err_pos(c, n->sysctls[k].pos,
+                        "node %s sysctls: %s = 1 is strict reverse-path filtering, which drops "
+                        "MPTCP subflows joined over this node's other interfaces (it has %u "
+                        "with addresses): use 2 (loose) or 0",
+                        n->name, key, addressed);
+        }
+}
+
 static void check_model(struct ctx *c)
 {
         struct topo *t = c->t;
@@ -1276,6 +1301,8 @@ static void check_model(struct ctx *c)
                                                                 t->nodes[j].name,
                                                                 t->nodes[j].ifaces[g].name);
                                                 }
+        for (unsigned i = 0; i < t->n_nodes; i++)
+                check_rp_filter(c, &t->nodes[i]);
         for (unsigned i = 0; i < t->n_workloads; i++)
                 for (unsigned j = 0; j < i; j++)
                         if (t->workloads[i].name && t->workloads[j].name &&
@@ -1490,6 +1517,8 @@ static int apply_set(struct ctx *c, struct fy_document *doc, const char *file, c
                 if (pair)
                         return fy_node_pair_set_value(pair, v) == 0 ? 0 : -EINVAL;
                 struct fy_node *k = fy_node_create_scalar_copy(doc, last, strlen(last));
+                if (k && c->n_set_nodes < ELEMENTSOF(c->set_nodes))
+                        c->set_nodes[c->n_set_nodes++] = k; /* a key --set added */
                 return fy_node_mapping_append(cur, k, v) == 0 ? 0 : -EINVAL;
         }
         add_error(errs,

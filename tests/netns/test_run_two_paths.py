@@ -67,6 +67,23 @@ cyc = [mp["cpu"].get("cycles_client"), mp["cpu"].get("cycles_server")]
 check(all(c is not None and c > 0 for c in cyc) if pmu else cyc == [None, None],
       "cycles %s where the host %s a PMU" % (cyc, "has" if pmu else "has no"))
 check(("cycles_per_byte" in mp["metrics"]) == pmu, "cycles_per_byte only with a PMU: %s" % sorted(mp["metrics"]))
+# what each node's kernel said once configured: every net.mptcp sysctl it has,
+# rp_filter, the limits and endpoints as configured (issue 26's "every run records")
+conf = {n["name"]: n.get("configured") or {} for n in r["nodes"]}
+check(all(c.get("sysctls", {}).get("net.mptcp.enabled") == "1" and
+          "net.mptcp.stale_loss_cnt" in c["sysctls"] and
+          c["sysctls"].get("net.ipv4.conf.eth1.rp_filter") in ("0", "2") for c in conf.values()),
+      "the run records each node's net.mptcp sysctls and rp_filter: %s" %
+      {k: sorted(c.get("sysctls", {}))[:6] for k, c in conf.items()})
+check(conf["client"].get("mptcp_limits", {}).get("subflows") == 2 and
+      [e["dev"] for e in conf["client"].get("mptcp_endpoints", {}).get("endpoints", [])] == ["eth1"],
+      "... and the MPTCP limits and endpoints as the kernel reports them: %s" % conf["client"].get("mptcp_limits"))
+# strict reverse-path filtering on a node with two addressed interfaces would drop
+# MPTCP's joined subflows: a topology (here --set) asking for it is refused, exit 2
+p = run_lab("run", os.path.join(SRC, "topologies/two-paths-rate.yaml"), "--backend", "netns",
+            "--set", "nodes.client.sysctls.net.ipv4.conf.all.rp_filter=1")
+check(p.returncode == 2 and "(--set): node client sysctls: net.ipv4.conf.all.rp_filter = 1 is strict" in p.stderr,
+      "rp_filter=1 on the two-path client: refused, exit 2 (%d): %s" % (p.returncode, p.stderr.strip()[-200:]))
 check(netns_list() == before, "no namespace left (%s)" % netns_list())
 links_after = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout.count("veth")
 check(links_after == links_before, "no veth left in the host namespace")

@@ -226,6 +226,25 @@ static void check_sets(void)
               strstr(errs.msgs[0], "below IPv6's 1280"));
         t = topo_free(t);
         topo_errors_clear(&errs);
+        /* strict reverse-path filtering on a node with two addressed
+         * interfaces drops MPTCP's joined subflows: refused where it is set;
+         * loose (2) is fine, and so is strict on a one-interface node */
+        const char rp[] =
+                "name: rp\nnodes:\n  a:\n    sysctls: {net.ipv4.conf.eth1.rp_filter: %s}\n"
+                "  b:\n    sysctls: {net.ipv4.conf.all.rp_filter: 1}\n  c: {}\nlinks:\n"
+                "  - endpoints: [\"a:eth0 10.0.1.1/24\", \"c:eth0 10.0.1.2/24\"]\n"
+                "  - endpoints: [\"a:eth1 10.0.2.1/24\", \"c:eth1 10.0.2.2/24\"]\n"
+                "  - endpoints: [\"b:eth0 10.0.3.1/24\", \"c:eth2 10.0.3.2/24\"]\n";
+        _cleanup_free_ char *strict = xasprintf(rp, "1"), *loose = xasprintf(rp, "2");
+        CHECK(topo_parse_string("rp.yaml", strict, &t, &errs) < 0 && errs.n == 1 &&
+              strstr(errs.msgs[0],
+                     "rp.yaml:4:15: node a sysctls: net.ipv4.conf.eth1.rp_filter = 1") &&
+              strstr(errs.msgs[0], "2 (loose)"));
+        t = topo_free(t);
+        topo_errors_clear(&errs);
+        CHECK_EQ_INT(topo_parse_string("rp.yaml", loose, &t, &errs), 0);
+        t = topo_free(t);
+        topo_errors_clear(&errs);
         /* a node without sysctls gets a mapping for the one set */
         char *add[] = {"nodes.server.sysctls.net.core.busy_poll=50"};
         CHECK_EQ_INT(topo_parse_file_set(path, add, 1, &t, &errs), 0);
