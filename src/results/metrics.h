@@ -23,6 +23,9 @@ struct metric {
         /* from a counter some backends lack (TCG's instruction counter): key
          * only where the run has it, and listed as key only there */
         bool where_counted;
+        /* each run's value is 0 or 1 (a run that did not recover): judged as
+         * the share of runs, the change in points (stats_judge_share) */
+        bool share;
 };
 
 /* Every metric, in the order tables show them. */

@@ -80,8 +80,9 @@ void verdicts_compute(const struct samples *base, const char *base_side, const s
                                 for (size_t i = 0; i < nb; i++)
                                         t.cand_over += b[i] > t.max_time;
                         }
-                        stats_judge_at(a, na, b, nb, metrics[m].higher_is_better, t.threshold, 3,
-                                       gates ? v->gate_level : 0.95, &t.j);
+                        (metrics[m].share ? stats_judge_share : stats_judge_at)(
+                                a, na, b, nb, metrics[m].higher_is_better, t.threshold, 3,
+                                gates ? v->gate_level : 0.95, &t.j);
                         if (gates && !t.j.decisive)
                                 v->decided = false;
                         /* a two-sided interval at confidence c errs on the bad side

@@ -298,24 +298,10 @@ void stats_judge(const double *base, size_t n, const double *cand, size_t m, boo
         stats_judge_at(base, n, cand, m, higher_is_better, threshold, min_samples, 0.95, ret);
 }
 
-void stats_judge_at(const double *base, size_t n, const double *cand, size_t m,
-                    bool higher_is_better, double threshold, size_t min_samples, double level,
-                    struct judgement *ret)
+/* The verdict from the interval of the change (relative, or in points for a
+ * share), in the metric's direction, against the threshold */
+static void decide(struct judgement *ret, bool higher_is_better, double threshold)
 {
-        memset(ret, 0, sizeof *ret);
-        ret->base_median = stats_median(base, n);
-        ret->cand_median = stats_median(cand, m);
-        ret->base_cv = stats_cv(base, n);
-        ret->cand_cv = stats_cv(cand, m);
-        if (n < min_samples || m < min_samples || n < 2 || m < 2 || ret->base_median == 0) {
-                ret->verdict = VERDICT_INSUFFICIENT;
-                return;
-        }
-        stats_shift(base, n, cand, m, level, &ret->shift);
-        double scale = fabs(ret->base_median);
-        ret->rel_change = ret->shift.estimate / scale;
-        ret->rel_lo = ret->shift.lo / scale;
-        ret->rel_hi = ret->shift.hi / scale;
         /* "worse" in the metric's own direction */
         double worse_lo = higher_is_better ? -ret->rel_hi : ret->rel_lo;
         double worse_hi = higher_is_better ? -ret->rel_lo : ret->rel_hi;
@@ -336,6 +322,72 @@ void stats_judge_at(const double *base, size_t n, const double *cand, size_t m,
                  * estimate is under the threshold and the interval reaches
                  * past it (a real change of a size the runs cannot tell) */
                 ret->verdict = VERDICT_NOISY;
+}
+
+void stats_judge_at(const double *base, size_t n, const double *cand, size_t m,
+                    bool higher_is_better, double threshold, size_t min_samples, double level,
+                    struct judgement *ret)
+{
+        memset(ret, 0, sizeof *ret);
+        ret->base_median = stats_median(base, n);
+        ret->cand_median = stats_median(cand, m);
+        ret->base_cv = stats_cv(base, n);
+        ret->cand_cv = stats_cv(cand, m);
+        if (n < min_samples || m < min_samples || n < 2 || m < 2 || ret->base_median == 0) {
+                ret->verdict = VERDICT_INSUFFICIENT;
+                return;
+        }
+        stats_shift(base, n, cand, m, level, &ret->shift);
+        double scale = fabs(ret->base_median);
+        ret->rel_change = ret->shift.estimate / scale;
+        ret->rel_lo = ret->shift.lo / scale;
+        ret->rel_hi = ret->shift.hi / scale;
+        decide(ret, higher_is_better, threshold);
+}
+
+/* Wilson's score interval of k successes in n at normal quantile z */
+static void wilson(size_t k, size_t n, double z, double *lo, double *hi)
+{
+        double p = (double)k / (double)n, z2n = z * z / (double)n;
+        double mid = (p + z2n / 2) / (1 + z2n),
+               half = z * sqrt(p * (1 - p) / (double)n + z2n / (4 * (double)n)) / (1 + z2n);
+        *lo = fmax(0, mid - half);
+        *hi = fmin(1, mid + half);
+}
+
+void stats_judge_share(const double *base, size_t n, const double *cand, size_t m,
+                       bool higher_is_better, double threshold, size_t min_samples, double level,
+                       struct judgement *ret)
+{
+        memset(ret, 0, sizeof *ret);
+        size_t ka = 0, kb = 0;
+        for (size_t i = 0; i < n; i++)
+                ka += base[i] >= 0.5;
+        for (size_t i = 0; i < m; i++)
+                kb += cand[i] >= 0.5;
+        if (n < min_samples || m < min_samples || n < 2 || m < 2) {
+                ret->verdict = VERDICT_INSUFFICIENT;
+                return;
+        }
+        double pa = (double)ka / (double)n, pb = (double)kb / (double)m;
+        ret->base_median = pa;
+        ret->cand_median = pb;
+        ret->base_cv = stats_cv(base, n);
+        ret->cand_cv = stats_cv(cand, m);
+        /* Newcombe's hybrid score interval of pb - pa (his method 10) */
+        double z = normal_quantile(1 - (1 - level) / 2), la, ua, lb, ub;
+        wilson(ka, n, z, &la, &ua);
+        wilson(kb, m, z, &lb, &ub);
+        double d = pb - pa;
+        ret->shift.estimate = ret->rel_change = d;
+        ret->shift.lo = ret->rel_lo = d - sqrt((pb - lb) * (pb - lb) + (ua - pa) * (ua - pa));
+        ret->shift.hi = ret->rel_hi = d + sqrt((ub - pb) * (ub - pb) + (pa - la) * (pa - la));
+        ret->shift.confidence = level;
+        /* two-sided p of the pooled z test, for the record */
+        double pp = (double)(ka + kb) / (double)(n + m),
+               se = sqrt(pp * (1 - pp) * (1 / (double)n + 1 / (double)m));
+        ret->shift.p = se > 0 ? 2 * normal_cdf(-fabs(d) / se) : 1;
+        decide(ret, higher_is_better, threshold);
 }
 
 /* xorshift64* and Box-Muller: a simulation that gives the same answer every time */

@@ -75,6 +75,14 @@ void stats_judge(const double *base, size_t n, const double *cand, size_t m, boo
 void stats_judge_at(const double *base, size_t n, const double *cand, size_t m,
                     bool higher_is_better, double threshold, size_t min_samples, double level,
                     struct judgement *ret);
+/* The same for a share (values 0 or 1: a run that did not recover): the
+ * change is the difference of the two shares in points (0.65 = 65 points)
+ * with Newcombe's hybrid score interval at `level` (exact enough from 10
+ * runs a side, and never past 0 or 1); threshold in points. base_median and
+ * cand_median are the shares. */
+void stats_judge_share(const double *base, size_t n, const double *cand, size_t m,
+                       bool higher_is_better, double threshold, size_t min_samples, double level,
+                       struct judgement *ret);
 /* The minimum detectable change: the smallest relative worsening (0.02 = 2%)
  * that the rule above, at `level` and `threshold`, calls a regression in at
  * least `power` (0.8) of simulated comparisons of n runs against n whose

@@ -230,6 +230,41 @@ int main(void)
         stats_judge(a1, 5, b1, 5, true, 0.10, 3, &j);
         CHECK_EQ_INT(j.verdict, VERDICT_SAME);
 
+        /* a share (not_recovered): Newcombe's own example (Stat Med 1998, method
+         * 10), 56/70 against 48/80: 0.2000 [0.0524, 0.3339] */
+        {
+                double sa[80], sb[70];
+                for (int i = 0; i < 80; i++)
+                        sa[i] = i < 48;
+                for (int i = 0; i < 70; i++)
+                        sb[i] = i < 56;
+                stats_judge_share(sa, 80, sb, 70, false, 0.10, 3, 0.95, &j);
+                CHECK_NEAR(j.rel_change, 0.2, 1e-12);
+                CHECK_NEAR(j.rel_lo, 0.0524, 5e-5);
+                CHECK_NEAR(j.rel_hi, 0.3339, 5e-5);
+                CHECK_NEAR(j.base_median, 0.6, 1e-12);
+                CHECK_EQ_INT(j.verdict, VERDICT_REGRESSION); /* more runs that did not recover */
+                /* 0 of 20 against 13 of 20 at the 97.5% a two-test family asks */
+                double none[20] = {0}, many[20];
+                for (int i = 0; i < 20; i++)
+                        many[i] = i < 13;
+                stats_judge_share(none, 20, many, 20, false, 0.10, 3, 0.975, &j);
+                CHECK(j.rel_lo > 0.33 && j.rel_lo < 0.34 && j.verdict == VERDICT_REGRESSION);
+                stats_judge_share(many, 20, none, 20, false, 0.10, 3, 0.975, &j);
+                CHECK_EQ_INT(j.verdict, VERDICT_IMPROVEMENT);
+                /* 3 of 20 against 5 of 20: unknown, never same */
+                double three[20] = {0}, five[20] = {0};
+                for (int i = 0; i < 5; i++)
+                        five[i] = 1, three[i] = i < 3;
+                stats_judge_share(three, 20, five, 20, false, 0.10, 3, 0.95, &j);
+                CHECK_EQ_INT(j.verdict, VERDICT_NOISY);
+                /* none of 200 against none of 200: same within 10 points */
+                double z200[200] = {0};
+                stats_judge_share(z200, 200, z200, 200, false, 0.10, 3, 0.95, &j);
+                CHECK_EQ_INT(j.verdict, VERDICT_SAME);
+                CHECK(j.rel_hi > 0 && j.rel_hi < 0.02);
+        }
+
         /* D2: A/A-like, U = 11, exact p = 212/252 = 0.84127, HL = -0.10,
          * interval [d(3), d(23)] = [-0.60, 0.50]: within +-2% of 37.3 -> same */
         double a2[] = {37.1, 37.5, 36.9, 37.3, 37.6}, b2[] = {37.4, 37.0, 37.2, 37.7, 36.8};
