@@ -646,14 +646,17 @@ static enum outcome load_baseline(struct series_ctx *c)
 
 /* --runs auto: the first look, when the intervals can reach the level the
  * family of key tests needs over every look (fewer runs could only stop on a
- * weaker claim) */
-static unsigned first_look(const struct topo *t, unsigned looks)
+ * weaker claim). A key metric from a counter the backend may lack counts
+ * once the runs so far have it (s: NULL before any). */
+static unsigned first_look(const struct topo *t, unsigned looks, const struct samples *s)
 {
         unsigned k = 0, nm;
         const struct metric *m = metric_all(&nm);
         for (unsigned w = 0; t && w < t->n_workloads; w++)
                 for (unsigned i = 0; i < nm; i++)
-                        k += metric_is_key(&m[i], &t->workloads[w]);
+                        k += metric_is_key(&m[i], &t->workloads[w]) &&
+                             (!m[i].where_counted ||
+                              (s && samples_has(s, NULL, t->workloads[w].name, &m[i])));
         size_t need = stats_runs_for_level(stats_family_level(0.95, (k ? k : 1) * looks));
         return need > 3 ? (unsigned)need : 3;
 }
@@ -680,7 +683,7 @@ static enum outcome run_all(struct series_ctx *c, unsigned runs, bool warmup)
         const struct series_opts *o = c->o;
         struct series_result *r = c->res;
         unsigned nw = c->a.n_wl, done_runs = 0,
-                 look0 = o->runs_auto ? first_look(c->topo, r->looks) : 0;
+                 look0 = o->runs_auto ? first_look(c->topo, r->looks, NULL) : 0;
         enum outcome rc = OUTCOME_OK;
         if (o->blocked) {
                 for (int s2 = 0; s2 < 2 && rc == OUTCOME_OK; s2++)
@@ -713,6 +716,9 @@ static enum outcome run_all(struct series_ctx *c, unsigned runs, bool warmup)
                 memcpy(c->warm_use, c->warm_learned, nw * sizeof *c->warm_use);
                 if (i >= 0)
                         done_runs = (unsigned)i + 1;
+                /* the first pair says which counted key metrics the nodes have */
+                if (o->runs_auto && done_runs == 1)
+                        look0 = first_look(c->topo, r->looks, &r->samples);
                 if (o->runs_auto && rc == OUTCOME_OK && done_runs >= look0 && done_runs < runs &&
                     decided(c)) {
                         fprintf(stderr,
