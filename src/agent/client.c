@@ -128,9 +128,11 @@ static int call_send(struct agent_conn *c, const char *op, struct json_object *a
 /* Waits for the reply to a request of id first_id or later (a request sent
  * again has a new id; the replies to the earlier ones count as well) until
  * deadline (now_usec()). At a soft deadline: -EAGAIN, the connection still
- * good; at a hard one -ETIMEDOUT, and the stream is no longer trusted. */
-static int call_wait(struct agent_conn *c, const char *op, int64_t first_id, uint64_t deadline,
-                     bool soft, struct json_object **ret_result, char **ret_error)
+ * good; at a hard one -ETIMEDOUT, and the stream is no longer trusted (the
+ * error counts from started, when the call began). */
+static int call_wait(struct agent_conn *c, const char *op, int64_t first_id, uint64_t started,
+                     uint64_t deadline, bool soft, struct json_object **ret_result,
+                     char **ret_error)
 {
         for (;;) {
                 if (agent_interrupted) {
@@ -144,7 +146,7 @@ static int call_wait(struct agent_conn *c, const char *op, int64_t first_id, uin
                                 return -EAGAIN;
                         c->broken = true;
                         *ret_error = xasprintf("no reply to %s within %d ms", op,
-                                               (int)((deadline - c->call_started_us) / 1000));
+                                               (int)((deadline - started) / 1000));
                         return -ETIMEDOUT;
                 }
                 if (c->health) {
@@ -213,8 +215,8 @@ int agent_call(struct agent_conn *c, const char *op, struct json_object *args, i
         int r = call_send(c, op, args, &id, ret_error);
         if (r < 0)
                 return r;
-        c->call_started_us = now_usec();
-        return call_wait(c, op, id, c->call_started_us + (uint64_t)timeout_ms * 1000, false,
+        uint64_t started = now_usec();
+        return call_wait(c, op, id, started, started + (uint64_t)timeout_ms * 1000, false,
                          ret_result, ret_error);
 }
 
@@ -224,8 +226,7 @@ int agent_hello(struct agent_conn *c, int timeout_ms, int resend_ms,
         *ret_result = NULL;
         *ret_error = NULL;
         int64_t first = 0, id;
-        c->call_started_us = now_usec();
-        uint64_t deadline = c->call_started_us + (uint64_t)timeout_ms * 1000;
+        uint64_t started = now_usec(), deadline = started + (uint64_t)timeout_ms * 1000;
         for (unsigned sent = 0;; sent++) {
                 int r = call_send(c, "hello", NULL, &id, ret_error);
                 if (r < 0)
@@ -236,7 +237,7 @@ int agent_hello(struct agent_conn *c, int timeout_ms, int resend_ms,
                         log_debug("%s: no reply to hello yet: sent again", c->node);
                 uint64_t next = now_usec() + (uint64_t)resend_ms * 1000;
                 bool last = next >= deadline;
-                r = call_wait(c, "hello", first, last ? deadline : next, !last, ret_result,
+                r = call_wait(c, "hello", first, started, last ? deadline : next, !last, ret_result,
                               ret_error);
                 if (r != -EAGAIN)
                         return r;

@@ -11,7 +11,6 @@ struct agent_conn {
         struct spawn proc; /* pid 0 when the agent is not our child */
         struct line_reader lr;
         int64_t next_id;
-        uint64_t call_started_us; /* the call waited on, for its error */
         bool broken;
         /* the agent refused its node before serving (a bad inventory: the NIC
          * it was to take is the management one): bad input, not a broken node */

@@ -1221,6 +1221,20 @@ static struct json_object *one_arg(const char *key, const char *value)
         return o;
 }
 
+/* The index of the first of n items of arr that is not a string naming a
+ * sysctl (dotted), or -1 */
+static ssize_t first_bad_sysctl(struct json_object *arr, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                char path[512];
+                struct json_object *v = json_object_array_get_idx(arr, i);
+                if (!json_object_is_type(v, json_type_string) ||
+                    sysctl_path(json_object_get_string(v), path, sizeof path) < 0)
+                        return (ssize_t)i;
+        }
+        return -1;
+}
+
 /* Adds KEY: value of every readable sysctl file in the directory DIR (dotted),
  * in name order (the same state gives the same JSON); a directory the kernel
  * lacks adds nothing. */
@@ -1255,26 +1269,17 @@ static int op_state(struct agent *a, struct json_object *args, struct reply *r)
                ndir = dirs ? json_object_array_length(dirs) : 0;
         if (nd > 64 || nk > 256 || ndir > 8)
                 return reply_error(r, -EINVAL, "at most 64 devs, 256 sysctls and 8 sysctl_dirs");
-        for (size_t i = 0; i < ndir; i++) {
-                char path[512];
-                const char *k = json_object_get_string(json_object_array_get_idx(dirs, i));
-                if (!json_object_is_type(json_object_array_get_idx(dirs, i), json_type_string) ||
-                    sysctl_path(k, path, sizeof path) < 0)
-                        return reply_error(r, -EINVAL, "sysctl_dirs[%zu] is not a sysctl name", i);
-        }
+        ssize_t bad = first_bad_sysctl(dirs, ndir);
+        if (bad >= 0)
+                return reply_error(r, -EINVAL, "sysctl_dirs[%zd] is not a sysctl name", bad);
         for (size_t i = 0; i < nd; i++) {
                 const char *d = json_object_get_string(json_object_array_get_idx(devs, i));
                 if (!json_object_is_type(json_object_array_get_idx(devs, i), json_type_string) ||
                     !valid_ifname(d))
                         return reply_error(r, -EINVAL, "devs[%zu] is not an interface name", i);
         }
-        for (size_t i = 0; i < nk; i++) {
-                char path[512];
-                const char *k = json_object_get_string(json_object_array_get_idx(keys, i));
-                if (!json_object_is_type(json_object_array_get_idx(keys, i), json_type_string) ||
-                    sysctl_path(k, path, sizeof path) < 0)
-                        return reply_error(r, -EINVAL, "sysctls[%zu] is not a sysctl name", i);
-        }
+        if ((bad = first_bad_sysctl(keys, nk)) >= 0)
+                return reply_error(r, -EINVAL, "sysctls[%zd] is not a sysctl name", bad);
         ACT(a, r);
         char *why = NULL;
         struct json_object *o = json_object_new_object(), *dj = json_object_new_object(),

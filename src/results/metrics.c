@@ -43,21 +43,25 @@ static bool vm_cpu_per_gbit(const struct wl_result *w, double *ret)
         *ret = gbit > 0 ? (w->vm_cpu_client_s + w->vm_cpu_server_s) / gbit : 0;
         return gbit > 0 && w->vm_cpu_client_s >= 0 && w->vm_cpu_server_s >= 0;
 }
+/* both nodes' counts over the window per byte received, where both were
+ * counted (-1: not) */
+static bool per_byte(const struct wl_result *w, double client, double server, double *ret)
+{
+        double bytes = window_gbit(w) * 1e9 / 8;
+        *ret = bytes > 0 ? (client + server) / bytes : 0;
+        return bytes > 0 && client >= 0 && server >= 0;
+}
 /* hardware cycles of both nodes per byte received, where both have a PMU
  * (bare metal, KVM guests with one): no scheduler or tick in the figure */
 static bool cycles_per_byte(const struct wl_result *w, double *ret)
 {
-        double bytes = window_gbit(w) * 1e9 / 8;
-        *ret = bytes > 0 ? (w->cycles_client + w->cycles_server) / bytes : 0;
-        return bytes > 0 && w->cycles_client >= 0 && w->cycles_server >= 0;
+        return per_byte(w, w->cycles_client, w->cycles_server, ret);
 }
 /* guest instructions of both VMs per byte received, counted by the TCG plugin
  * (src/tcgplugin): no host load, no stolen time, no tick in the figure */
 static bool insns_per_byte(const struct wl_result *w, double *ret)
 {
-        double bytes = window_gbit(w) * 1e9 / 8;
-        *ret = bytes > 0 ? (w->insns_client + w->insns_server) / bytes : 0;
-        return bytes > 0 && w->insns_client >= 0 && w->insns_server >= 0;
+        return per_byte(w, w->insns_client, w->insns_server, ret);
 }
 GETTER(node_cpu_client, w->node_cpu_client_pct, w->node_cpu_client_pct >= 0)
 GETTER(node_cpu_server, w->node_cpu_server_pct, w->node_cpu_server_pct >= 0)

@@ -173,9 +173,7 @@ int configure_node_paths(struct run *r, unsigned ni, char **err)
                 if (!dup && (e = add_route(n, &tn->routes[i], 0, err)) < 0)
                         return e;
         }
-        unsigned addressed = 0;
-        for (unsigned i = 0; i < tn->n_ifaces; i++)
-                addressed += tn->ifaces[i].n_addrs > 0;
+        unsigned addressed = topo_addressed_ifaces(tn);
         if (tn->kind == TOPO_NODE_HOST && addressed > 1) {
                 for (unsigned i = 0; i < tn->n_ifaces; i++) {
                         const struct topo_iface *ifc = &tn->ifaces[i];
@@ -266,9 +264,7 @@ int configure_record(struct run *r, unsigned ni, char **err)
         json_object_put(n->configured);
         n->configured = c;
         /* the kernel filters with the larger of all's and the interface's */
-        unsigned addressed = 0;
-        for (unsigned i = 0; i < tn->n_ifaces; i++)
-                addressed += tn->ifaces[i].n_addrs > 0;
+        unsigned addressed = topo_addressed_ifaces(tn);
         int all = rp_value(sysctls, "net.ipv4.conf.all.rp_filter");
         for (unsigned i = 0; addressed > 1 && i < tn->n_ifaces; i++) {
                 _cleanup_free_ char *k =

@@ -1226,9 +1226,7 @@ static void parse_events(struct ctx *c)
  * has strict by default). */
 static void check_rp_filter(struct ctx *c, const struct topo_node *n)
 {
-        unsigned addressed = 0;
-        for (unsigned f = 0; f < n->n_ifaces; f++)
-                addressed += n->ifaces[f].n_addrs > 0;
+        unsigned addressed = topo_addressed_ifaces(n);
         for (unsigned k = 0; addressed > 1 && k < n->n_sysctls; k++) {
                 const char *key = n->sysctls[k].key, *v = n->sysctls[k].value;
                 size_t len = strlen(key);

@@ -19,6 +19,14 @@ int topo_find_iface(const struct topo_node *n, const char *name)
         return -1;
 }
 
+unsigned topo_addressed_ifaces(const struct topo_node *n)
+{
+        unsigned k = 0;
+        for (unsigned i = 0; i < n->n_ifaces; i++)
+                k += n->ifaces[i].n_addrs > 0;
+        return k;
+}
+
 uint64_t topo_path_rate_sum(const struct topo *t, unsigned from, unsigned to)
 {
         uint64_t sum = 0;

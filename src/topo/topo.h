@@ -232,6 +232,9 @@ char *topo_to_yaml(const struct topo *t);
 
 int topo_find_node(const struct topo *t, const char *name);
 int topo_find_iface(const struct topo_node *n, const char *name);
+/* How many of the node's interfaces have an address (several: a table per
+ * interface, and strict rp_filter would drop MPTCP's joined subflows) */
+unsigned topo_addressed_ifaces(const struct topo_node *n);
 /* The workload of that name; NULL when t is NULL or has none. */
 const struct topo_workload *topo_find_workload(const struct topo *t, const char *name);
 /* Sum of the a->b rates of the links between two nodes (0 if any is unshaped). */
