@@ -91,6 +91,13 @@ struct backend_ops {
          * [{node, machine, differs: [what]}] when any differs (the run is
          * dirty), else NULL. NULL where nodes go away with the run. */
         struct json_object *(*restore)(struct lab *lab);
+        /* A booted lab may serve the next run of a series when only what the
+         * agent configures differs (its agents reset between runs): where a
+         * boot costs more than putting the nodes back. */
+        bool reusable;
+        /* Stops (pause) or resumes every node's vCPUs: a kept lab waits so
+         * while another one measures. NULL: its nodes cost nothing idle. */
+        int (*pause)(struct lab *lab, bool pause, char **err);
 };
 
 extern const struct backend_ops backend_netns;

@@ -1116,6 +1116,23 @@ static char *lv_collect_log(struct lab *lab, unsigned node)
         return c && access(c, F_OK) == 0 ? xstrdup(c) : NULL;
 }
 
+/* A kept lab's VMs stopped while another lab measures: QEMU's virtual clock
+ * stops with them, so their guests see no time pass (no watchdog fires) */
+static int lv_pause(struct lab *lab, bool pause, char **err)
+{
+        struct lv *lv = lab->priv;
+        for (unsigned i = 0; lv && i < lab->t->n_nodes; i++) {
+                virDomainPtr d = lv->n[i].dom;
+                if (d && (pause ? virDomainSuspend(d) : virDomainResume(d)) < 0) {
+                        *err = xasprintf("node %s: cannot %s its VM %s: %s", lab->t->nodes[i].name,
+                                         pause ? "pause" : "resume", lv->n[i].name,
+                                         virGetLastErrorMessage());
+                        return -EIO;
+                }
+        }
+        return 0;
+}
+
 static const char *const lv_link_modes[] = {"udp", "bridge", NULL};
 
 const struct backend_ops backend_libvirt = {
@@ -1131,4 +1148,6 @@ const struct backend_ops backend_libvirt = {
         .create = lv_create,
         .destroy = lv_destroy,
         .cleanup = lv_cleanup,
+        .reusable = true,
+        .pause = lv_pause,
 };

@@ -35,7 +35,8 @@
         "  --runs N                  a warm-up run, then N counted runs (a side)\n"                \
         "  --runs auto               compare, check: add runs until every key metric is\n"         \
         "                            decided (docs/verdicts.md), at most --max-runs (12)\n"        \
-        "  --warmup-runs 0|1         the uncounted run before the counted ones (1)\n"              \
+        "  --warmup-runs auto|0|1    the uncounted run before the counted ones (auto: 1, or\n"     \
+        "                            none where kept VMs and stored runs teach the warm-up)\n"     \
         "  --json OUT                the results as JSON (docs/run-json.md)\n"                     \
         "  --run-dir DIR             where run directories go\n"                                   \
         "  --db PATH | --no-store    the results database (~/.local/share/mptcplab/results.db)\n"  \

@@ -182,11 +182,13 @@ static int run_like(int argc, char **argv, const char *verb)
                         }
                         break;
                 case O_WARMUP_RUNS:
-                        if (!streq(optarg, "0") && !streq(optarg, "1")) {
-                                log_error("%s: --warmup-runs is 0 or 1, not %s", verb, optarg);
+                        if (!streq(optarg, "0") && !streq(optarg, "1") && !streq(optarg, "auto")) {
+                                log_error("%s: --warmup-runs is auto, 0 or 1, not %s", verb,
+                                          optarg);
                                 return EXIT_INPUT;
                         }
                         o.no_warmup_run = streq(optarg, "0");
+                        o.warmup_run_forced = streq(optarg, "1");
                         break;
                 case O_RUNS:
                         if (streq(optarg, "auto")) {

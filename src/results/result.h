@@ -111,6 +111,15 @@ struct run_result {
         char *crash_node, *crash_what, *crash_trace; /* set when a node's kernel crashed */
         char *error;                                 /* why the run stopped, if it did */
         struct json_object *dirty; /* machines that differ after the run (ssh), or NULL */
+        /* a lab kept between runs (run_opts.keep): the run that booted it,
+         * how many runs it served before this one, and the seconds this run
+         * spent putting it back for the next (its agents' reset) */
+        char boot_run[16];
+        unsigned boot_index;
+        double reset_s;
+        /* lab_run took the run's topology (the caller must not free it): its
+         * lab is kept for the next run, or torn down on a thread */
+        bool topo_taken;
 };
 
 /* Frees a run's result (NULL is fine); returns NULL */

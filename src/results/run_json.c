@@ -29,7 +29,8 @@ void run_overhead(const struct run_result *r, struct run_overhead *ret)
                                      .configure_s = r->setup_s - boot - r->teardown_wait_s,
                                      .warmup_s = warm,
                                      .tools_s = tools,
-                                     .teardown_s = r->teardown_s + r->teardown_wait_s};
+                                     .teardown_s = r->teardown_s + r->teardown_wait_s,
+                                     .reset_s = r->reset_s};
 }
 
 #define STR(x) json_object_new_string(x)
@@ -115,10 +116,20 @@ struct json_object *run_json(const struct topo *t, const struct run_result *r)
                 json_object_object_add(o2, "teardown_s", DBL(ov.teardown_s));
                 json_object_object_add(o2, "teardown_overlapped",
                                        json_object_new_boolean(r->teardown_deferred));
+                if (r->boot_run[0])
+                        json_object_object_add(o2, "reset_s", DBL(r->reset_s));
                 json_object_object_add(o2, "other_s",
                                        DBL(r->wall_s - r->setup_s - ov.measured_s - ov.warmup_s -
-                                           ov.tools_s - r->teardown_s));
+                                           ov.tools_s - r->teardown_s - r->reset_s));
                 json_object_object_add(o, "overhead", o2);
+        }
+        if (r->boot_run[0]) {
+                /* a lab kept between runs: which run booted it, and how many
+                 * runs it served before this one (0: this run booted it) */
+                struct json_object *b = json_object_new_object();
+                json_object_object_add(b, "run", STR(r->boot_run));
+                json_object_object_add(b, "index", INT(r->boot_index));
+                json_object_object_add(o, "boot", b);
         }
         struct json_object *topo = json_object_new_object();
         json_object_object_add(topo, "name", STR(t->name));

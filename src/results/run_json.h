@@ -8,5 +8,6 @@ struct json_object *run_json(const struct topo *t, const struct run_result *r);
 /* Where a run's time went: its JSON's "overhead", typed */
 struct run_overhead {
         double measured_s, boot_s, configure_s, warmup_s, tools_s, teardown_s;
+        double reset_s; /* a kept lab put back for the next run */
 };
 void run_overhead(const struct run_result *r, struct run_overhead *ret);

@@ -9,6 +9,7 @@
 /* Where a series' time went (its JSON's "timing") */
 struct series_timing {
         double wall, measured, warmup_runs, boot, configure, warmup, tools, teardown;
+        double reset;            /* kept labs put back between runs */
         unsigned warmup_history; /* stored runs that taught the first warm-ups (0: none) */
 };
 

@@ -22,6 +22,14 @@ static char *default_run_dir(const char *run_id)
         return xasprintf("%s/%s", runs, run_id);
 }
 
+/* The directory of a run named by the first 8 digits of its id */
+static char *default_run_dir_n(const char *id)
+{
+        char short_id[9];
+        snprintf(short_id, sizeof short_id, "%.8s", id);
+        return default_run_dir(short_id);
+}
+
 /* What a lab's run left allocated, once its backend is gone. */
 /* The lab's crash becomes the run's (said, with its excerpt from where) */
 static void take_crash(struct lab *lab, struct run_result *res, const char *where)
@@ -87,6 +95,129 @@ double lab_run_settle(struct pending_teardown **pending)
         return (double)(now_usec() - t0) / 1e6;
 }
 
+struct lab_keep {
+        struct lab *lab;
+        struct topo *boot_topo;   /* what it was booted for: lab->t between runs */
+        struct json_object **ref; /* each node's state once booted */
+        char *kernel;             /* run_opts.kernel it boots */
+        unsigned runs;            /* runs it has served */
+        bool paused;
+};
+
+/* What a node's state is compared by: its interfaces, the topology's
+ * sysctls and every net.mptcp one, its MPTCP limits and endpoints */
+static struct json_object *state_args(const struct topo_node *tn)
+{
+        struct json_object *o = json_object_new_object(), *d = json_object_new_array(),
+                           *k = json_object_new_array(), *dirs = json_object_new_array();
+        for (unsigned i = 0; i < tn->n_ifaces; i++)
+                json_object_array_add(d, S(tn->ifaces[i].name));
+        for (unsigned i = 0; i < tn->n_sysctls; i++)
+                json_object_array_add(k, S(tn->sysctls[i].key));
+        json_object_array_add(dirs, S("net.mptcp"));
+        json_object_object_add(o, "devs", d);
+        json_object_object_add(o, "sysctls", k);
+        json_object_object_add(o, "sysctl_dirs", dirs);
+        return o;
+}
+
+/* Every node's state now (ref[i]), or <0 with *err */
+static int take_states(struct lab *lab, const struct topo *bt, struct json_object **out, char **err)
+{
+        for (unsigned i = 0; i < lab->t->n_nodes; i++) {
+                struct lab_node *n = &lab->nodes[i];
+                int e = node_call(n, "state", "state", state_args(&bt->nodes[i]), CALL_MS, &out[i],
+                                  err);
+                if (e < 0)
+                        return e;
+        }
+        return 0;
+}
+
+static void refs_free(struct json_object **ref, unsigned n)
+{
+        for (unsigned i = 0; ref && i < n; i++)
+                json_object_put(ref[i]);
+        free(ref);
+}
+
+/* The kept lab's nodes back on the topology it was booted for */
+static void keep_park(struct lab_keep *k)
+{
+        k->lab->t = k->boot_topo;
+        for (unsigned i = 0; i < k->boot_topo->n_nodes; i++)
+                k->lab->nodes[i].tn = &k->boot_topo->nodes[i];
+}
+
+void lab_keep_pause(struct lab_keep *k)
+{
+        char *err = NULL;
+        if (!k || k->paused || !k->lab->ops->pause)
+                return;
+        if (k->lab->ops->pause(k->lab, true, &err) < 0) {
+                log_warn("%s; it stays running", err);
+                free(err);
+                return;
+        }
+        k->paused = true;
+}
+
+double lab_keep_release(struct lab_keep **kp)
+{
+        struct lab_keep *k = kp ? *kp : NULL;
+        if (!k)
+                return 0;
+        uint64_t t0 = now_usec();
+        k->lab->ops->destroy(k->lab);
+        refs_free(k->ref, k->boot_topo->n_nodes);
+        lab_free(k->lab);
+        topo_free(k->boot_topo);
+        free(k->kernel);
+        free(k);
+        *kp = NULL;
+        return (double)(now_usec() - t0) / 1e6;
+}
+
+static bool same_opt(const char *a, const char *b)
+{
+        return a == b || (a && b && streq(a, b));
+}
+
+/* Can the kept lab serve a run of t with these options? Its nodes are then
+ * resumed and checked to be as booted; *why says why not. */
+static bool keep_fits(struct lab_keep *k, const struct topo *t, const struct run_opts *o,
+                      const struct backend_ops *be, char **why)
+{
+        if (k->lab->ops != be || !same_opt(k->kernel, o->kernel) ||
+            !same_opt(k->lab->uri, o->uri) || !same_opt(k->lab->link_mode, o->links) ||
+            !topo_same_frame(k->boot_topo, t)) {
+                *why = xstrdup("this run boots other kernels or another frame");
+                return false;
+        }
+        char *err = NULL;
+        if (k->paused && be->pause) {
+                if (be->pause(k->lab, false, &err) < 0) {
+                        *why = err;
+                        return false;
+                }
+                k->paused = false;
+        }
+        unsigned nn = k->boot_topo->n_nodes;
+        struct json_object **now = xcalloc(nn, sizeof *now);
+        bool same = take_states(k->lab, k->boot_topo, now, &err) == 0;
+        for (unsigned i = 0; same && i < nn; i++)
+                if (!json_object_equal(now[i], k->ref[i])) {
+                        err = xasprintf(
+                                "node %s is not as it was booted: %s", k->lab->nodes[i].tn->name,
+                                json_object_to_json_string_ext(now[i], JSON_C_TO_STRING_PLAIN));
+                        same = false;
+                }
+        refs_free(now, nn);
+        if (!same)
+                *why = err;
+        return same;
+}
+
 /* The run's own directory, new and ours: consoles, sockets and the spool go
  * there, so one that exists already (someone else's, a symlink) is refused */
 static int make_run_dir(const char *dir)
@@ -113,7 +244,9 @@ static void describe_nodes(struct run *r, struct run_result *res)
                         continue;
                 struct json_object *o2 = json_object_new_object();
                 json_object_object_add(o2, "hello", json_object_get(n->hello));
-                json_object_object_add(o2, "ready_s", json_object_new_double(n->ready_s));
+                /* a reused lab's nodes were ready before the run began */
+                json_object_object_add(o2, "ready_s",
+                                       json_object_new_double(r->reused ? 0 : n->ready_s));
                 if (n->kernel)
                         json_object_object_add(o2, "kernel_spec", S(n->kernel));
                 if (n->kernel_id)
@@ -139,13 +272,17 @@ static int bring_up(struct run *r, struct run_result *res, bool *caps_failed, ch
 {
         const struct topo *t = r->lab->t;
         const struct backend_ops *be = r->lab->ops;
-        progress(r, "run %s: %s on %s, %u node(s), %u link(s)", r->lab->run_id, t->name, be->name,
-                 t->n_nodes, t->n_links);
-        int e = be->create(r->lab, err);
+        if (r->reused)
+                progress(r, "run %.8s: %s on %s, the nodes run %s booted (its run %u on them)",
+                         res->run_id, t->name, be->name, r->lab->run_id, r->reused->runs + 1);
+        else
+                progress(r, "run %s: %s on %s, %u node(s), %u link(s)", r->lab->run_id, t->name,
+                         be->name, t->n_nodes, t->n_links);
+        int e = r->reused ? 0 : be->create(r->lab, err);
         describe_nodes(r, res);
         if (e < 0)
                 return e;
-        for (unsigned i = 0; i < t->n_nodes; i++) /* what the backend said it is, above */
+        for (unsigned i = 0; !r->reused && i < t->n_nodes; i++) /* what the backend said, above */
                 progress(r, "%s: %s, kernel %s, ready at %.1fs", t->nodes[i].name,
                          jstr(jobj(res->nodes, t->nodes[i].name), "what") ?: be->name,
                          jstr(r->lab->nodes[i].hello, "kernel") ?: "?", r->lab->nodes[i].ready_s);
@@ -158,9 +295,17 @@ static int bring_up(struct run *r, struct run_result *res, bool *caps_failed, ch
                 *caps_failed = true;
                 return e;
         }
-        progress(r, "nodes up; creating links");
-        if (be->wire && (e = be->wire(r->lab, err)) < 0)
-                return e;
+        if (!r->reused) {
+                progress(r, "nodes up; creating links");
+                if (be->wire && (e = be->wire(r->lab, err)) < 0)
+                        return e;
+                /* what a kept lab must be again before each of its next runs */
+                if (r->o->keep && be->reusable) {
+                        r->ref = xcalloc(t->n_nodes, sizeof *r->ref);
+                        if ((e = take_states(r->lab, t, r->ref, err)) < 0)
+                                return e;
+                }
+        }
         for (unsigned i = 0; i < t->n_nodes; i++)
                 if ((e = configure_node(r, i, err)) < 0)
                         return e;
@@ -206,6 +351,51 @@ static int run_workloads(struct run *r, struct run_result *res, char **err)
         return 0;
 }
 
+/* After a good run, a lab that can serve the next one is put back (every
+ * agent's reset) and kept in *o->keep instead of torn down. True when kept:
+ * the lab, and the topology it was booted for, are then the keep's. */
+static bool keep_lab(struct run *r, struct run_result *res, enum outcome rc)
+{
+        const struct run_opts *o = r->o;
+        struct lab *lab = r->lab;
+        if (!o->keep || !lab->ops->reusable || rc != OUTCOME_OK || res->error || res->crash_node ||
+            lab->crash.node || run_signalled() || !(r->reused || r->ref))
+                return false;
+        for (unsigned i = 0; i < res->n_wl; i++)
+                if (res->wl[i].status == WL_FAILED || res->wl[i].status == WL_CRASHED)
+                        return false;
+        uint64_t t0 = now_usec();
+        for (unsigned i = 0; i < lab->t->n_nodes; i++) {
+                struct json_object *rep = NULL;
+                char *err = NULL;
+                int e = node_call(&lab->nodes[i], "putting it back for the next run", "reset", NULL,
+                                  CALL_MS, &rep, &err);
+                int failed = e < 0 ? 1 : json_object_get_int(jpath(rep, "failed", NULL));
+                json_object_put(rep);
+                if (e < 0 || failed) {
+                        log_warn("%s; the next run boots its own",
+                                 err ? err : "a change was not undone");
+                        free(err);
+                        res->reset_s = (double)(now_usec() - t0) / 1e6;
+                        return false;
+                }
+        }
+        res->reset_s = (double)(now_usec() - t0) / 1e6;
+        struct lab_keep *k = r->reused;
+        if (!k) {
+                k = xcalloc(1, sizeof *k);
+                k->lab = lab;
+                k->boot_topo = lab->t; /* this run's: the caller leaves it to the keep */
+                k->ref = TAKE_PTR(r->ref);
+                k->kernel = o->kernel ? xstrdup(o->kernel) : NULL;
+        }
+        k->runs++;
+        keep_park(k);
+        *o->keep = k;
+        res->topo_taken = !r->reused;
+        return true;
+}
+
 /* Logs kept, a crash found in them taken, machines put back, the nodes torn
  * down (now, or on a thread while the caller goes on) */
 static enum outcome tear_down(struct run *r, struct run_result *res, enum outcome rc)
@@ -236,6 +426,19 @@ static enum outcome tear_down(struct run *r, struct run_result *res, enum outcom
                           json_object_to_json_string_ext(res->dirty, JSON_C_TO_STRING_PLAIN));
         /* the last run's teardown first: never two at once */
         res->teardown_wait_s += lab_run_settle(o->pending);
+        if (keep_lab(r, res, rc))
+                return rc;
+        struct topo *own = NULL; /* a reused lab's: the topology it was booted for */
+        if (r->reused) {         /* it goes, and the keep is empty */
+                struct lab_keep *k = r->reused;
+                keep_park(k);
+                own = k->boot_topo;
+                refs_free(k->ref, own->n_nodes);
+                free(k->kernel);
+                free(k);
+                r->reused = NULL;
+                *o->keep = NULL;
+        }
         if (o->pending && !run_signalled() && !res->crash_node) {
                 /* the VMs go while the caller goes on to the next run's boot;
                  * the next run's measurement waits for them (lab_run_settle) */
@@ -245,6 +448,7 @@ static enum outcome tear_down(struct run *r, struct run_result *res, enum outcom
                 if (pthread_create(&p->th, NULL, teardown_thread, p) == 0) {
                         *o->pending = p;
                         res->teardown_deferred = true;
+                        res->topo_taken = !own;
                 } else
                         free(p);
         }
@@ -253,6 +457,7 @@ static enum outcome tear_down(struct run *r, struct run_result *res, enum outcom
                 be->destroy(r->lab);
                 res->teardown_s = (double)(now_usec() - td0) / 1e6;
                 lab_free(r->lab);
+                topo_free(own);
         }
         return rc;
 }
@@ -266,41 +471,73 @@ enum outcome lab_run(struct topo *t, const struct run_opts *o, struct run_result
                 return OUTCOME_INPUT;
         }
         struct run r = {.t0 = now_usec(), .o = o};
-        r.lab = xcalloc(1, sizeof *r.lab);
-        *r.lab = (struct lab){.t = t,
-                              .agent_path = o->agent_path,
-                              .ops = be,
-                              .kernel = o->kernel,
-                              .uri = o->uri,
-                              .link_mode = o->links,
-                              .inventory = o->inventory,
-                              .t0 = r.t0};
         /* 128 random bits identify the run in the database; the first 32 of them
          * name its namespaces, domains, bridges and directory, where length is
          * short (IFNAMSIZ) and the host lock keeps runs from meeting */
         char id[33];
         random_hex(id, 16);
-        snprintf(r.lab->run_id, sizeof r.lab->run_id, "%.8s", id);
         char *err = NULL;
         int e;
-        if (be->preflight && be->preflight(r.lab, &err) < 0) {
-                log_error("%s", err);
+        double released_s = 0;
+        struct lab_keep *k = o->keep ? *o->keep : NULL;
+        if (k && !keep_fits(k, t, o, be, &err)) {
+                log_info("the kept VMs of run %s cannot serve this run (%s): they go",
+                         k->lab->run_id, err);
                 free(err);
-                enum outcome rc = r.lab->input_error ? OUTCOME_INPUT : OUTCOME_INFRA;
-                free(r.lab);
-                return rc;
+                err = NULL;
+                released_s = lab_keep_release(o->keep);
+                k = NULL;
         }
-        r.lab->run_dir = o->run_dir ? xasprintf("%s/%s", o->run_dir, r.lab->run_id)
-                                    : default_run_dir(r.lab->run_id);
-        if ((e = make_run_dir(r.lab->run_dir)) < 0) {
-                log_errno(LOG_LVL_ERROR, e, "cannot create the run directory %s", r.lab->run_dir);
-                free(r.lab->run_dir);
-                free(r.lab);
+        _cleanup_free_ char *dir = NULL;
+        if (k) {
+                r.reused = k;
+                r.lab = k->lab;
+                r.lab->t = t;
+                r.lab->t0 = r.t0;
+                for (unsigned i = 0; i < t->n_nodes; i++)
+                        r.lab->nodes[i].tn = &t->nodes[i];
+                dir = o->run_dir ? xasprintf("%s/%.8s", o->run_dir, id) : default_run_dir_n(id);
+        } else {
+                r.lab = xcalloc(1, sizeof *r.lab);
+                *r.lab = (struct lab){.t = t,
+                                      .agent_path = o->agent_path,
+                                      .ops = be,
+                                      .kernel = o->kernel,
+                                      .uri = o->uri,
+                                      .link_mode = o->links,
+                                      .inventory = o->inventory,
+                                      .t0 = r.t0};
+                snprintf(r.lab->run_id, sizeof r.lab->run_id, "%.8s", id);
+                if (be->preflight && be->preflight(r.lab, &err) < 0) {
+                        log_error("%s", err);
+                        free(err);
+                        enum outcome rc = r.lab->input_error ? OUTCOME_INPUT : OUTCOME_INFRA;
+                        free(r.lab);
+                        return rc;
+                }
+                r.lab->run_dir = o->run_dir ? xasprintf("%s/%s", o->run_dir, r.lab->run_id)
+                                            : default_run_dir(r.lab->run_id);
+                dir = xstrdup(r.lab->run_dir);
+        }
+        if ((e = make_run_dir(dir)) < 0) {
+                log_errno(LOG_LVL_ERROR, e, "cannot create the run directory %s", dir);
+                if (k) {
+                        keep_park(k);
+                        lab_keep_release(o->keep);
+                } else {
+                        free(r.lab->run_dir);
+                        free(r.lab);
+                }
                 return OUTCOME_INFRA;
         }
         struct run_result *res = xcalloc(1, sizeof *res);
-        res->run_dir = xstrdup(r.lab->run_dir);
+        res->run_dir = xstrdup(dir);
         snprintf(res->run_id, sizeof res->run_id, "%s", id);
+        res->teardown_s = released_s;
+        if (o->keep && be->reusable) {
+                snprintf(res->boot_run, sizeof res->boot_run, "%s", r.lab->run_id);
+                res->boot_index = k ? k->runs : 0;
+        }
         res->backend = be->name;
         res->links = be->link_kind ? be->link_kind(r.lab) : "?";
         res->started_at = iso8601_now();
@@ -318,9 +555,11 @@ enum outcome lab_run(struct topo *t, const struct run_opts *o, struct run_result
         sigaction(SIGHUP, &sa, &old_hup);
 
         enum outcome rc = OUTCOME_OK;
-        r.lab->nodes = xcalloc(t->n_nodes, sizeof *r.lab->nodes);
-        for (unsigned i = 0; i < t->n_nodes; i++)
-                r.lab->nodes[i].tn = &t->nodes[i];
+        if (!k) {
+                r.lab->nodes = xcalloc(t->n_nodes, sizeof *r.lab->nodes);
+                for (unsigned i = 0; i < t->n_nodes; i++)
+                        r.lab->nodes[i].tn = &t->nodes[i];
+        }
         bool caps_failed = false;
         if ((e = bring_up(&r, res, &caps_failed, &err)) == 0) {
                 /* the last run's VMs are gone before anything is measured */
@@ -347,6 +586,7 @@ enum outcome lab_run(struct topo *t, const struct run_opts *o, struct run_result
         }
         free(err);
         rc = tear_down(&r, res, rc);
+        refs_free(r.ref, t->n_nodes); /* unless a keep took them */
         res->wall_s = (double)(now_usec() - r.t0) / 1e6;
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);

@@ -12,6 +12,7 @@
 #define I(x)    json_object_new_int64((int64_t)(x))
 
 struct run_opts;
+struct lab_keep;
 
 struct run {
         struct lab *lab; /* on the heap: a teardown may outlive lab_run */
@@ -19,6 +20,10 @@ struct run {
         uint64_t expected_us; /* rough total, for progress */
         uint64_t done_us;
         const struct run_opts *o;
+        /* run_opts.keep: each node's state once booted, before configuring
+         * (what a kept lab must be again before its next run) */
+        struct json_object **ref;
+        struct lab_keep *reused; /* the kept lab this run reuses, or NULL */
 };
 
 /* node.c: a progress line on stderr, with the time spent and left */

@@ -44,6 +44,7 @@ struct side {
          * taken into use once both sides have run (the loop) */
         uint64_t *warmup_us, *learned;
         unsigned n_wl;
+        unsigned slot; /* which kept lab its runs reuse (series_ctx.keep) */
 };
 
 /* One series in progress */
@@ -64,6 +65,11 @@ struct series_ctx {
         struct side a, b;
         uint64_t *warm_use, *warm_learned;
         struct pending_teardown *pending; /* the last run's teardown, going on */
+        /* booted topologies kept between runs (backend_ops.reusable): one the
+         * sides share when they boot the same kernels (a --set comparison),
+         * else one a side, the other's paused while one measures */
+        struct lab_keep *keep[2];
+        bool keeps; /* the backend keeps labs between this series' runs */
 };
 
 /* A node's kernel as history and the verdicts name it: the release the node
@@ -134,6 +140,10 @@ static char *topo_hash(const struct series_ctx *c, char *const *sets, unsigned n
 
 static void learn_warmup(const struct topo *t, const struct run_result *res, const struct side *sd)
 {
+        /* a kept lab's first run is its boot's first connections, slower to
+         * settle than those of the runs that follow it on the same boot */
+        if (res->boot_run[0] && res->boot_index == 0)
+                return;
         for (unsigned i = 0; sd->learned && i < res->n_wl && i < sd->n_wl; i++) {
                 const struct wl_result *x = &res->wl[i];
                 const struct topo_workload *w = &t->workloads[i];
@@ -194,6 +204,9 @@ static unsigned seed_warmup(const struct series_ctx *c, const char *backend,
                 for (size_t r = 0; r < json_object_array_length(runs); r++) {
                         struct json_object *rj = json_object_array_get_idx(runs, r);
                         struct json_object *wls = jarr(rj, "workloads");
+                        double bi = -1; /* a kept lab's first run: its boot's (learn_warmup) */
+                        if (jdouble(jobj(rj, "boot"), "index", &bi) && bi == 0)
+                                continue;
                         for (unsigned i = 0; i < t->n_workloads; i++) {
                                 const struct topo_workload *w = &t->workloads[i];
                                 if (!w->warmup_auto || !w->warmup_us)
@@ -376,6 +389,7 @@ static void account(struct series_timing *tm, const struct run_result *res, bool
         tm->warmup += ov.warmup_s;
         tm->tools += ov.tools_s;
         tm->teardown += ov.teardown_s;
+        tm->reset += ov.reset_s;
 }
 
 /* One run of the topology, stored. Returns the run's outcome. */
@@ -399,11 +413,18 @@ static enum outcome one_run(struct series_ctx *c, const struct side *sd, bool wa
                               .inventory = o->inventory,
                               .run_dir = o->run_dir,
                               .pending = &c->pending,
-                              .warmup_us = sd->n_wl == t->n_workloads ? sd->warmup_us : NULL,
+                              .keep = c->keeps ? &c->keep[sd->slot] : NULL,
+                              /* a boot's first run without a warm-up run
+                               * before it: the topology's warm-up, the longest */
+                              .warmup_us = sd->n_wl == t->n_workloads && !(c->keeps && !warmup &&
+                                                                           !c->keep[sd->slot])
+                                                   ? sd->warmup_us
+                                                   : NULL,
                               /* the uncounted run: short */
                               .duration_cap_us = warmup ? 3000000 : 0};
         struct run_result *res = NULL;
         char *started = iso8601_now();
+        lab_keep_pause(c->keep[!sd->slot]); /* nothing else runs while it measures */
         enum outcome rc = lab_run(t, &ro, &res);
         if (res && ro.warmup_us)
                 learn_warmup(t, res, sd);
@@ -442,9 +463,9 @@ static enum outcome one_run(struct series_ctx *c, const struct side *sd, bool wa
                 fprintf(stderr, "%s\n", res->crash_node ? " CRASHED" : "");
         }
         free(started);
-        bool deferred = res && res->teardown_deferred; /* then lab_run frees t */
+        bool taken = res && res->topo_taken; /* then lab_run frees t */
         run_result_free(res);
-        if (!deferred)
+        if (!taken)
                 topo_free(t);
         return rc;
 }
@@ -675,6 +696,12 @@ static bool decided(struct series_ctx *c)
         return d;
 }
 
+/* Side A's warm-up run warmed the kept lab side B reuses: B needs none */
+static bool warmed_by_a(const struct series_ctx *c)
+{
+        return c->keeps && c->a.slot == c->b.slot && c->keep[c->b.slot];
+}
+
 /* The runs: warm-ups first (not counted), then A B A B ... so drift hits both
  * sides; --order blocked: A's warm-up and runs, then B's (a kernel switch on
  * machines costs a boot). */
@@ -688,6 +715,8 @@ static enum outcome run_all(struct series_ctx *c, unsigned runs, bool warmup)
         if (o->blocked) {
                 for (int s2 = 0; s2 < 2 && rc == OUTCOME_OK; s2++)
                         for (int i = warmup ? -1 : 0; i < (int)runs && rc == OUTCOME_OK; i++) {
+                                if (i < 0 && s2 && warmed_by_a(c))
+                                        continue;
                                 /* both sides warm up as long: what the store
                                  * taught, not what side A's runs learned */
                                 enum outcome r1 =
@@ -706,7 +735,7 @@ static enum outcome run_all(struct series_ctx *c, unsigned runs, bool warmup)
                 if (r1 == OUTCOME_INFRA || r1 == OUTCOME_INPUT)
                         rc = r1;
                 r->crashed_a += r1 == OUTCOME_REGRESSION;
-                if (o->compare && rc == OUTCOME_OK) {
+                if (o->compare && rc == OUTCOME_OK && !(i < 0 && warmed_by_a(c))) {
                         enum outcome r2 = one_run(c, &c->b, i < 0, &r->samples);
                         if (r2 == OUTCOME_INFRA || r2 == OUTCOME_INPUT)
                                 rc = r2;
@@ -825,11 +854,21 @@ enum outcome series_run(const struct series_opts *o, struct series_result *r)
         unsigned nw = c.topo->n_workloads;
         c.warm_use = xcalloc(nw + 1, sizeof *c.warm_use);
         c.warm_learned = xcalloc(nw + 1, sizeof *c.warm_learned);
-        c.a = (struct side){
-                o->compare ? "A" : NULL, o->kernel_a, o->sets_a, o->n_sets_a, c.warm_use,
-                c.warm_learned,          nw};
-        c.b = (struct side){"B",        o->kernel_b,    o->sets_b, o->n_sets_b,
-                            c.warm_use, c.warm_learned, nw};
+        c.a = (struct side){.name = o->compare ? "A" : NULL,
+                            .kernel = o->kernel_a,
+                            .sets = o->sets_a,
+                            .n_sets = o->n_sets_a,
+                            .warmup_us = c.warm_use,
+                            .learned = c.warm_learned,
+                            .n_wl = nw};
+        c.b = c.a;
+        c.b.name = "B";
+        c.b.kernel = o->kernel_b;
+        c.b.sets = o->sets_b;
+        c.b.n_sets = o->n_sets_b;
+        /* sides that boot the same kernels share one kept lab */
+        c.b.slot = !(o->kernel_a == o->kernel_b ||
+                     (o->kernel_a && o->kernel_b && streq(o->kernel_a, o->kernel_b)));
         const struct side *sides[] = {&c.a, &c.b};
         const struct backend_ops *be = backend_find(o->backend);
         r->timing.warmup_history = seed_warmup(&c, be ? be->name : "", sides, o->compare ? 2 : 1,
@@ -837,7 +876,12 @@ enum outcome series_run(const struct series_opts *o, struct series_result *r)
         c.kernels_before = json_object_new_object();
         c.kernels_last = json_object_new_object();
         unsigned runs = o->runs ? o->runs : 1;
-        bool warmup = o->runs > 0 && !o->no_warmup_run;
+        c.keeps = be && be->reusable && o->runs;
+        /* --warmup-runs auto: where runs reuse kept VMs and stored runs taught
+         * the workloads' warm-ups, no warm-up run (a boot's first run warms
+         * up longest instead) */
+        bool warmup = o->runs > 0 && !o->no_warmup_run &&
+                      (o->warmup_run_forced || !c.keeps || !r->timing.warmup_history);
         if (o->baseline)
                 rc = load_baseline(&c);
         /* --runs auto: judged after every run from the first look on, so the
@@ -852,6 +896,7 @@ enum outcome series_run(const struct series_opts *o, struct series_result *r)
         else
                 r->runs = runs;
         /* the last run's VMs go before anything is judged or printed */
+        r->timing.teardown += lab_keep_release(&c.keep[0]) + lab_keep_release(&c.keep[1]);
         r->timing.teardown += lab_run_settle(&c.pending);
         enum outcome back = restore_kernels(&c);
         if (rc == OUTCOME_OK)
@@ -871,14 +916,21 @@ enum outcome series_run(const struct series_opts *o, struct series_result *r)
                 rc = OUTCOME_REGRESSION;
 out:
         r->timing.wall = (double)(now_usec() - t0) / 1e6;
-        if (r->timing.measured > 0 && (o->runs || o->compare || o->baseline))
+        if (r->timing.measured > 0 && (o->runs || o->compare || o->baseline)) {
+                const struct series_timing *tm = &r->timing;
+                char reset[64] = "";
+                if (tm->reset > 0)
+                        snprintf(reset, sizeof reset, "VMs put back between runs %.0f s, ",
+                                 tm->reset);
                 fprintf(stderr,
                         "mptcplab: %.0f s for %.0f s measured (%.2fx): warm-up runs %.0f s, boot "
                         "%.0f s, configuring %.0f s, workload warm-ups %.0f s, tools starting "
-                        "and stopping %.0f s, teardown %.0f s\n",
-                        r->timing.wall, r->timing.measured, r->timing.wall / r->timing.measured,
-                        r->timing.warmup_runs, r->timing.boot, r->timing.configure,
-                        r->timing.warmup, r->timing.tools, r->timing.teardown);
+                        "and stopping %.0f s, %steardown %.0f s, other %.0f s\n",
+                        tm->wall, tm->measured, tm->wall / tm->measured, tm->warmup_runs, tm->boot,
+                        tm->configure, tm->warmup, tm->tools, reset, tm->teardown,
+                        tm->wall - tm->measured - tm->warmup_runs - tm->boot - tm->configure -
+                                tm->warmup - tm->tools - tm->teardown - tm->reset);
+        }
         like_clear(&c.likes[0]);
         like_clear(&c.likes[1]);
         json_object_put(c.kernels_before);

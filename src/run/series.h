@@ -12,10 +12,11 @@ struct series_opts {
         char **sets_a, **sets_b; /* --set applies to both; --set-a / --set-b to one side */
         unsigned n_sets_a, n_sets_b;
         const char *kernel_a, *kernel_b;
-        unsigned runs;      /* counted runs per side; 0: a single run, no warm-up */
-        bool runs_auto;     /* runs is the most; stop when every key metric is decided */
-        unsigned max_runs;  /* --max-runs, with runs_auto */
-        bool no_warmup_run; /* --warmup-runs 0 */
+        unsigned runs;          /* counted runs per side; 0: a single run, no warm-up */
+        bool runs_auto;         /* runs is the most; stop when every key metric is decided */
+        unsigned max_runs;      /* --max-runs, with runs_auto */
+        bool no_warmup_run;     /* --warmup-runs 0 */
+        bool warmup_run_forced; /* --warmup-runs 1 (default auto) */
         bool compare, no_store;
         bool blocked;          /* --order blocked: every A run, then every B run */
         bool allow_concurrent; /* share the host with other runs, and say so */

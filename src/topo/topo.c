@@ -27,6 +27,34 @@ unsigned topo_addressed_ifaces(const struct topo_node *n)
         return k;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+        return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+bool topo_same_frame(const struct topo *a, const struct topo *b)
+{
+        if (!same_str(a->kernel, b->kernel) || a->n_nodes != b->n_nodes || a->n_links != b->n_links)
+                return false;
+        for (unsigned i = 0; i < a->n_nodes; i++) {
+                const struct topo_node *x = &a->nodes[i], *y = &b->nodes[i];
+                if (!same_str(x->name, y->name) || x->kind != y->kind || x->cpus != y->cpus ||
+                    x->memory != y->memory || !same_str(x->kernel, y->kernel) ||
+                    !same_str(x->uri, y->uri) || x->n_ifaces != y->n_ifaces)
+                        return false;
+                for (unsigned k = 0; k < x->n_ifaces; k++)
+                        if (!same_str(x->ifaces[k].name, y->ifaces[k].name) ||
+                            x->ifaces[k].link != y->ifaces[k].link)
+                                return false;
+        }
+        for (unsigned i = 0; i < a->n_links; i++)
+                for (int s = 0; s < 2; s++)
+                        if (a->links[i].end[s].node != b->links[i].end[s].node ||
+                            a->links[i].end[s].iface != b->links[i].end[s].iface)
+                                return false;
+        return true;
+}
+
 uint64_t topo_path_rate_sum(const struct topo *t, unsigned from, unsigned to)
 {
         uint64_t sum = 0;

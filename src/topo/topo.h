@@ -235,6 +235,11 @@ int topo_find_iface(const struct topo_node *n, const char *name);
 /* How many of the node's interfaces have an address (several: a table per
  * interface, and strict rp_filter would drop MPTCP's joined subflows) */
 unsigned topo_addressed_ifaces(const struct topo_node *n);
+/* Do a and b bring up the same machines: the default kernel, the nodes (name,
+ * kind, CPUs, memory, kernel, hypervisor, interfaces by name) and the links'
+ * ends? What the agent configures (addresses, routes, sysctls, MPTCP, shaping,
+ * MTU) and the workloads may differ: a booted topology serves both. */
+bool topo_same_frame(const struct topo *a, const struct topo *b);
 /* The workload of that name; NULL when t is NULL or has none. */
 const struct topo_workload *topo_find_workload(const struct topo *t, const char *name);
 /* Sum of the a->b rates of the links between two nodes (0 if any is unshaped). */
