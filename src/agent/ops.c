@@ -13,6 +13,7 @@
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <time.h>
 
 #define ARG_STR(var, key)                                                                          \
         const char *var = jstr(args, key);                                                         \
@@ -128,6 +129,14 @@ static int op_hello(struct agent *a, struct json_object *args, struct reply *r)
         /* on a machine reached over ssh: where the controller's connection
          * arrives (docs/agent-protocol.md) */
         json_object_object_add(o, "management", alias_management(a));
+        /* the clock the kernel keeps time by: under TCG a TSC calibrated
+         * against emulated timers may run off by a part in a thousand */
+        _cleanup_free_ char *cs = NULL;
+        if (read_file("/sys/devices/system/clocksource/clocksource0/current_clocksource", &cs,
+                      NULL) == 0) {
+                cs[strcspn(cs, "\n")] = 0;
+                json_object_object_add(o, "clocksource", json_object_new_string(cs));
+        }
 
         _cleanup_free_ char *en = NULL;
         struct json_object *mp = json_object_new_object();
@@ -1024,6 +1033,13 @@ static int op_counters(struct agent *a, struct json_object *args, struct reply *
                 json_object_object_add(o, "cpu", cpus);
                 json_object_object_add(o, "clk_tck", json_object_new_int64(sysconf(_SC_CLK_TCK)));
         }
+        /* the node's own clock at this reading: the controller compares its
+         * pace with its own over a measured window (a guest whose clock runs
+         * fast or slow measures, and shapes, its rates by it) */
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        json_object_object_add(o, "mono_ns",
+                               json_object_new_int64((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec));
         uint64_t cycles;
         const char *why = NULL;
         if (cycles_read(&cycles, &why) == 0)

@@ -65,6 +65,10 @@ struct wl_result {
         double vm_cpu_client_s, vm_cpu_server_s; /* the VMs' CPU time (libvirt), -1: none */
         double cycles_client, cycles_server;     /* hardware cycles of each node, -1: no PMU */
         double insns_client, insns_server; /* guest instructions (TCG plugin), -1: not counted */
+        /* how fast each node's clock ran against the host's over the window
+         * (ppm), and the error the readings allow; have_clock: measured */
+        double clock_ppm[2], clock_unc_ppm;
+        bool have_clock;
         int64_t mp_capable, mp_join, add_addr, fallbacks;
         unsigned connections; /* MPTCP connections the client opened (MP_CAPABLE SYN/ACKs) */
         double subflows_per_conn;

@@ -240,6 +240,14 @@ struct json_object *run_json(const struct topo *t, const struct run_result *r)
                 json_object_object_add(cpu, "insns_server",
                                        w->insns_server >= 0 ? DBL(w->insns_server) : NULL);
                 json_object_object_add(j, "cpu", cpu);
+                if (w->have_clock) {
+                        /* each node's clock against the host's over the window */
+                        struct json_object *ck = json_object_new_object();
+                        json_object_object_add(ck, "client_ppm", DBL(w->clock_ppm[0]));
+                        json_object_object_add(ck, "server_ppm", DBL(w->clock_ppm[1]));
+                        json_object_object_add(ck, "uncertainty_ppm", DBL(w->clock_unc_ppm));
+                        json_object_object_add(j, "clock", ck);
+                }
                 struct json_object *mp = json_object_new_object();
                 json_object_object_add(mp, "mp_capable", INT(w->mp_capable));
                 json_object_object_add(mp, "mp_join", INT(w->mp_join));

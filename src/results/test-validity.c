@@ -92,6 +92,26 @@ int main(void)
         CHECK((why = validity_implausible(NAN, 30e6)) != NULL);
         free(why);
 
+        /* an outlier window: more than the paths carry of TCP payload (1448
+         * of every 1514 bytes with timestamps; 1000-byte MTU: 948 of 1014) */
+        CHECK(topo_path_payload_bps(t, 0, 1, -1, 52) == 0); /* tbf's rate: no bound */
+        for (unsigned i = 0; i < 2; i++)
+                t->links[i].shape[0].delay_us = 1000; /* netem's rate */
+        CHECK_NEAR(topo_path_payload_bps(t, 0, 1, -1, 52), 30e6 * 1448 / 1514, 1);
+        CHECK_NEAR(topo_path_payload_bps(t, 0, 1, 1, 52), 10e6 * 1448 / 1514, 1);
+        t->links[1].mtu = 1000;
+        CHECK_NEAR(topo_path_payload_bps(t, 0, 1, -1, 52), 20e6 * 1448 / 1514 + 10e6 * 948 / 1014,
+                   1);
+        t->links[1].mtu = 0;
+        CHECK_EQ_INT(topo_link_of_addr(t, 1, &t->nodes[1].ifaces[1].addrs[0]), 1);
+        CHECK_EQ_INT(topo_link_of_addr(t, 0, &t->nodes[1].ifaces[1].addrs[0]), -1);
+        double pay = 20e6 * 1448 / 1514;               /* one 20mbit path: 19.128 Mbit/s */
+        CHECK(!validity_outlier_window(19.15e6, pay)); /* what such windows count */
+        CHECK(!validity_outlier_window(19.18e6, pay)); /* +0.27%: within */
+        CHECK((why = validity_outlier_window(19.34e6, pay)) && strstr(why, "1.11% more"));
+        free(why);
+        CHECK(!validity_outlier_window(1e12, 0)); /* unshaped: no bound */
+
         /* the tool's rules, one at a time */
         struct tool_report clean = {.server_accepted = -1};
         struct wl_result r = ok_result(t, "mp");

@@ -40,6 +40,16 @@ char *validity_implausible(double recv_bps, double cap)
         return NULL;
 }
 
+char *validity_outlier_window(double recv_bps, double payload_bps)
+{
+        if (payload_bps <= 0 || !(recv_bps > payload_bps * (1 + VALIDITY_OUTLIER_PCT / 100)))
+                return NULL;
+        return xasprintf("outlier window: the receiver counted %.3f Mbit/s, %.2f%% more than the "
+                         "shaped paths carry (%.3f Mbit/s of TCP payload): the window's edges or "
+                         "a guest's clock are off, not the path",
+                         recv_bps / 1e6, (recv_bps / payload_bps - 1) * 100, payload_bps / 1e6);
+}
+
 static void invalid(struct wl_result *res, char *reason)
 {
         res->status = WL_INVALID;

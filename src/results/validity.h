@@ -38,6 +38,14 @@ void validity_mptcp(struct wl_result *res);
  * plausible, else the reason (caller frees). */
 char *validity_implausible(double recv_bps, double capacity_bps);
 
+/* A window that counted more than its paths carry: a goodput more than
+ * VALIDITY_OUTLIER_PCT above the shaped paths' payload (topo_path_payload_bps)
+ * is not the path's but the window's (its edges, or a guest clock). */
+#define VALIDITY_OUTLIER_PCT 0.3
+/* NULL when recv_bps fits payload_bps (0: nothing shaped), else the reason
+ * (caller frees) */
+char *validity_outlier_window(double recv_bps, double payload_bps);
+
 /* A run id: 32 lowercase hex digits (128 random bits); a series id: "s" and
  * 32 of them. Anything else came from somewhere else. */
 bool validity_run_id(const char *id);

@@ -243,6 +243,8 @@ int configure_record(struct run *r, unsigned ni, char **err)
         struct json_object *keys = json_object_new_array(), *devs = json_object_new_array();
         json_object_array_add(keys, S("net.ipv4.conf.all.rp_filter"));
         json_object_array_add(keys, S("net.ipv4.conf.default.rp_filter"));
+        /* what a TCP segment carries (the most a shaped path's payload can be) */
+        json_object_array_add(keys, S("net.ipv4.tcp_timestamps"));
         for (unsigned i = 0; i < tn->n_ifaces; i++) {
                 _cleanup_free_ char *k =
                         xasprintf("net.ipv4.conf.%s.rp_filter", tn->ifaces[i].name);

@@ -146,13 +146,35 @@ int window_edge(struct run *r, const struct topo_workload *w, struct lab_node *c
         win->have_insns[edge] = r->lab->ops->insns &&
                                 r->lab->ops->insns(r->lab, w->from, &win->insns[edge][0]) == 0 &&
                                 r->lab->ops->insns(r->lab, w->to, &win->insns[edge][1]) == 0;
-        int e;
-        if ((e = node_call(cn, "counters", "counters", NULL, CALL_MS, &win->stat[edge][0], err)) <
-                    0 ||
-            (e = node_call(sn, "counters", "counters", NULL, CALL_MS, &win->stat[edge][1], err)) <
-                    0)
-                return e;
+        struct lab_node *nodes[2] = {cn, sn};
+        for (unsigned k = 0; k < 2; k++) {
+                win->sent[edge][k] = now_usec();
+                int e = node_call(nodes[k], "counters", "counters", NULL, CALL_MS,
+                                  &win->stat[edge][k], err);
+                win->got[edge][k] = now_usec();
+                if (e < 0)
+                        return e;
+        }
         return 0;
+}
+
+bool clock_rate_ppm(const struct window *win, unsigned k, double *ppm, double *unc)
+{
+        int64_t g0, g1;
+        if (!jint(win->stat[0][k], "mono_ns", &g0) || !jint(win->stat[1][k], "mono_ns", &g1) ||
+            g1 <= g0)
+                return false;
+        /* the node read its clock somewhere between send and reply: the
+         * middle, give or take half of each round trip */
+        double h0 = (double)(win->sent[0][k] + win->got[0][k]) / 2,
+               h1 = (double)(win->sent[1][k] + win->got[1][k]) / 2, host_us = h1 - h0;
+        if (host_us < 1e6)
+                return false;
+        *ppm = ((double)(g1 - g0) / 1e3 / host_us - 1) * 1e6;
+        *unc = ((double)(win->got[0][k] - win->sent[0][k]) +
+                (double)(win->got[1][k] - win->sent[1][k])) /
+               2 / host_us * 1e6;
+        return true;
 }
 
 /* Each core's user, system and softirq share of the window (/proc/stat

@@ -11,12 +11,19 @@ struct window {
         bool have_vm[2];
         uint64_t insns[2][2]; /* [edge][client, server]: guest instructions (TCG plugin) */
         bool have_insns[2];
+        /* [edge][client, server]: the host's clock (usec) as each counters
+         * call was sent and answered; the node's clock is the reply's mono_ns */
+        uint64_t sent[2][2], got[2][2];
 };
 
 void window_clear(struct window *w);
 /* Waits until `when` (now_usec()), then reads edge `edge` of the window. */
 int window_edge(struct run *r, const struct topo_workload *w, struct lab_node *cn,
                 struct lab_node *sn, uint64_t when, struct window *win, unsigned edge, char **err);
+/* How fast node k's (0 client, 1 server) clock ran against the host's over
+ * the window: its elapsed time over the host's, less 1, in parts per million;
+ * *unc the error the calls' round trips allow. false when a reading lacks it. */
+bool clock_rate_ppm(const struct window *win, unsigned k, double *ppm, double *unc);
 /* A counter's delta between two "counters" readings (saturating) */
 int64_t delta(struct json_object *a, struct json_object *b, const char *grp, const char *name);
 int link_bytes(struct lab_node *n, const char *dev, uint64_t *tx, uint64_t *rx, char **err);

@@ -153,6 +153,10 @@ static int client_run(struct run *r, struct wl_run *x, struct json_object *cargv
                                    : -1;
                 *(n ? &res->insns_server : &res->insns_client) = d;
         }
+        double unc[2] = {0, 0};
+        res->have_clock = clock_rate_ppm(&x->win, 0, &res->clock_ppm[0], &unc[0]) &&
+                          clock_rate_ppm(&x->win, 1, &res->clock_ppm[1], &unc[1]);
+        res->clock_unc_ppm = unc[0] > unc[1] ? unc[0] : unc[1];
         if (!(x->sres = job_wait(x->sn, x->server_step, x->sjob, 20000, err)))
                 return -ETIMEDOUT;
         x->sjob = 0;
@@ -277,6 +281,41 @@ static int subflows_before(struct json_object *intervals, double t)
         return n;
 }
 
+/* A one-way stream's window that counted more than its shaped paths carry
+ * is invalid, said per run (the receiver's count is capped by the paths:
+ * more is the window's, not the kernel's). The sender's TCP timestamps say
+ * how much of a frame is payload; without the record, none (the most). */
+static void window_outlier(struct run *r, struct wl_run *x, struct wl_result *res)
+{
+        const struct topo_workload *w = &x->w;
+        if (res->status != WL_OK || w->bidir || (w->mode && !streq(w->mode, "stream")) ||
+            w->n_events || res->recv_bps <= 0)
+                return;
+        struct lab_node *snd = w->reverse ? x->sn : x->cn;
+        const char *ts = jstr(jobj(snd->configured, "sysctls"), "net.ipv4.tcp_timestamps");
+        unsigned hdr = 40 + (ts && !streq(ts, "0") ? 12 : 0);
+        /* TCP takes the link of the address it goes to; MPTCP all of them */
+        const struct topo *t = r->lab->t;
+        int link = -1;
+        if (w->protocol == TOPO_PROTO_TCP) {
+                const struct topo_node *to = &t->nodes[w->to];
+                const struct topo_addr *a = w->target.family ? &w->target : NULL;
+                for (unsigned i = 0; !a && i < to->n_ifaces; i++)
+                        if (to->ifaces[i].n_addrs)
+                                a = &to->ifaces[i].addrs[0];
+                if (!a || (link = topo_link_of_addr(t, w->to, a)) < 0)
+                        return;
+        }
+        double cap = topo_path_payload_bps(t, w->reverse ? w->to : w->from,
+                                           w->reverse ? w->from : w->to, link, hdr);
+        char *why = validity_outlier_window(res->recv_bps, cap);
+        if (why) {
+                log_warn("workload %s: %s", w->name, why);
+                res->status = WL_INVALID;
+                res->reason = why;
+        }
+}
+
 /* What the path events did: each applied (or the workload failed, with the
  * node's words), and their figures from the receiver's bins */
 static int events_report(struct run *r, struct wl_run *x, struct wl_result *res, char **err)
@@ -332,6 +371,7 @@ static int measured(struct run *r, struct wl_run *x, struct json_object *cargv,
                 return 0;
         counters_report(x, res);
         validity_mptcp(res);
+        window_outlier(r, x, res);
         if (x->w.n_events)
                 return events_report(r, x, res, err);
         return 0;

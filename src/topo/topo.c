@@ -55,6 +55,40 @@ bool topo_same_frame(const struct topo *a, const struct topo *b)
         return true;
 }
 
+int topo_link_of_addr(const struct topo *t, unsigned node, const struct topo_addr *a)
+{
+        const struct topo_node *n = &t->nodes[node];
+        for (unsigned i = 0; i < n->n_ifaces; i++)
+                for (unsigned k = 0; k < n->ifaces[i].n_addrs; k++) {
+                        const struct topo_addr *x = &n->ifaces[i].addrs[k];
+                        if (x->family == a->family &&
+                            !memcmp(&x->u, &a->u, a->family == AF_INET ? 4 : 16))
+                                return n->ifaces[i].link;
+                }
+        return -1;
+}
+
+double topo_path_payload_bps(const struct topo *t, unsigned from, unsigned to, int link,
+                             unsigned hdr)
+{
+        double sum = 0;
+        for (unsigned i = 0; i < t->n_links; i++) {
+                const struct topo_link *l = &t->links[i];
+                if (link >= 0 && (unsigned)link != i)
+                        continue;
+                int dir = l->end[0].node == from && l->end[1].node == to   ? 0
+                          : l->end[1].node == from && l->end[0].node == to ? 1
+                                                                           : -1;
+                if (dir < 0)
+                        continue;
+                if (!l->shape[dir].rate_bps || !topo_shape_needs_netem(&l->shape[dir]))
+                        return 0;
+                double mtu = l->mtu ? l->mtu : 1500;
+                sum += (double)l->shape[dir].rate_bps * (mtu - hdr) / (mtu + 14);
+        }
+        return sum;
+}
+
 uint64_t topo_path_rate_sum(const struct topo *t, unsigned from, unsigned to)
 {
         uint64_t sum = 0;

@@ -242,6 +242,15 @@ unsigned topo_addressed_ifaces(const struct topo_node *n);
 bool topo_same_frame(const struct topo *a, const struct topo *b);
 /* The workload of that name; NULL when t is NULL or has none. */
 const struct topo_workload *topo_find_workload(const struct topo *t, const char *name);
+/* The most TCP payload the links from one node to another carry (only link
+ * `link`, or all of them when it is -1), in bit/s: each link's rate times its
+ * MTU less hdr bytes (IP and TCP headers and options) over its frame (MTU and
+ * Ethernet's 14). 0 unless every such link's rate is netem's (a shape with a
+ * delay, jitter or loss): tbf's bucket lets a window count a burst more. */
+double topo_path_payload_bps(const struct topo *t, unsigned from, unsigned to, int link,
+                             unsigned hdr);
+/* The link of node's interface that has address a, or -1 */
+int topo_link_of_addr(const struct topo *t, unsigned node, const struct topo_addr *a);
 /* Sum of the a->b rates of the links between two nodes (0 if any is unshaped). */
 uint64_t topo_path_rate_sum(const struct topo *t, unsigned from, unsigned to);
 
