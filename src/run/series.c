@@ -216,8 +216,10 @@ static unsigned seed_warmup(const struct series_ctx *c, const char *backend,
                                 for (size_t q = 0; wls && q < json_object_array_length(wls); q++) {
                                         struct json_object *x = json_object_array_get_idx(wls, q);
                                         const char *name = jstr(x, "name"), *st = jstr(x, "status");
+                                        /* an invalid window (an outlier, too few
+                                         * subflows) settled as any other */
                                         if (!name || !streq(name, w->name) || !st ||
-                                            !streq(st, "ok"))
+                                            (!streq(st, "ok") && !streq(st, "invalid")))
                                                 continue;
                                         found = jdouble(x, "warmup_s", &ws) && ws > 0;
                                         if (!jdouble(x, "settled_s", &ss))
