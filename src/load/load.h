@@ -78,7 +78,7 @@ struct json_object *load_intervals(const char *out, double warmup_s,
  * it ([{"t": end of the interval in s from the start, warm-up included, "bps"}]):
  * the end of the last warm-up interval (t <= warmup_s) more than 10% plus
  * slack_bps off the median of the measured ones and not made good by a
- * neighbour off the other way, nor a lone one between two warm-up intervals
- * on the rate (a blip); 0 when none is; warmup_s when the last one
+ * neighbour off the other way, nor a lone one between two intervals on the
+ * rate (a blip; the next may be a measured one); 0 when none is; warmup_s when the last one
  * is (not settled); -1 when the series cannot say. */
 double tool_settled_at(struct json_object *intervals, double warmup_s, double slack_bps);
