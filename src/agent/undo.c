@@ -32,11 +32,6 @@ static void undo_free(struct undo *u)
         free(u);
 }
 
-static bool same(const char *x, const char *y)
-{
-        return x == y || (x && y && streq(x, y));
-}
-
 /* Drops the record of exactly this change (every field), which the client
  * reverted itself: deleting 10.0.0.1 must not forget that 10.0.0.2 was added. */
 void undo_forget(struct agent *a, enum undo_kind kind, const char *s1, const char *s2,
@@ -44,8 +39,8 @@ void undo_forget(struct agent *a, enum undo_kind kind, const char *s1, const cha
 {
         for (struct undo **pp = &a->undo; *pp; pp = &(*pp)->next) {
                 struct undo *u = *pp;
-                if (u->kind == kind && same(u->s1, s1) && same(u->s2, s2) && same(u->s3, s3) &&
-                    u->u1 == u1 && u->u2 == u2) {
+                if (u->kind == kind && streq_null(u->s1, s1) && streq_null(u->s2, s2) &&
+                    streq_null(u->s3, s3) && u->u1 == u1 && u->u2 == u2) {
                         *pp = u->next;
                         undo_free(u);
                         return;

@@ -7,6 +7,26 @@ static const struct backend_ops *const backends[] = {
         &backend_ssh,
 };
 
+struct json_object *node_state_args(const struct topo_node *tn, bool all_mptcp)
+{
+        struct json_object *o = json_object_new_object(), *d = json_object_new_array(),
+                           *k = json_object_new_array();
+        for (unsigned i = 0; i < tn->n_ifaces; i++)
+                json_object_array_add(d, json_object_new_string(tn->ifaces[i].name));
+        for (unsigned i = 0; i < tn->n_sysctls; i++)
+                json_object_array_add(k, json_object_new_string(tn->sysctls[i].key));
+        if (!all_mptcp)
+                json_object_array_add(k, json_object_new_string("net.mptcp.enabled"));
+        json_object_object_add(o, "devs", d);
+        json_object_object_add(o, "sysctls", k);
+        if (all_mptcp) {
+                struct json_object *dirs = json_object_new_array();
+                json_object_array_add(dirs, json_object_new_string("net.mptcp"));
+                json_object_object_add(o, "sysctl_dirs", dirs);
+        }
+        return o;
+}
+
 char *lab_beside_agent(const struct lab *lab, const char *name)
 {
         const char *slash = strrchr(lab->agent_path, '/');

@@ -54,6 +54,12 @@ struct lab {
  * not exist. */
 char *lab_beside_agent(const struct lab *lab, const char *name);
 
+/* What the agent's state op is asked about a node, to compare it before and
+ * after: its interfaces (by the topology's names) and the sysctls the
+ * topology sets on it, and of MPTCP's net.mptcp.enabled only, or (all_mptcp)
+ * every net.mptcp sysctl the kernel has */
+struct json_object *node_state_args(const struct topo_node *tn, bool all_mptcp);
+
 struct backend_ops {
         const char *name;
         const char *summary;

@@ -266,22 +266,6 @@ static char *first_line(const char *s)
         return s && *s ? xstrndup(s, strcspn(s, "\n")) : xstrdup("(no message)");
 }
 
-/* What the agent's state op is asked about a node: its test NICs (by the
- * topology's names) and the sysctls the topology sets on it */
-static struct json_object *state_args(const struct topo_node *tn)
-{
-        struct json_object *o = json_object_new_object(), *d = json_object_new_array(),
-                           *k = json_object_new_array();
-        for (unsigned i = 0; i < tn->n_ifaces; i++)
-                json_object_array_add(d, json_object_new_string(tn->ifaces[i].name));
-        for (unsigned i = 0; i < tn->n_sysctls; i++)
-                json_object_array_add(k, json_object_new_string(tn->sysctls[i].key));
-        json_object_array_add(k, json_object_new_string("net.mptcp.enabled"));
-        json_object_object_add(o, "devs", d);
-        json_object_object_add(o, "sysctls", k);
-        return o;
-}
-
 /* A remote script's stdout (fixed text with validated words only);
  * returns ssh's exit status or -errno, *out and *err allocated */
 static int ssh_capture(const struct ssh_node *sn, const char *script, int timeout_ms, char **out,
@@ -766,8 +750,8 @@ static int ssh_create(struct lab *lab, char **err)
                 int r = agent_call(n->agent, "hello", NULL, 30000, &n->hello, &e);
                 /* what the run is compared with when it ends */
                 if (r >= 0)
-                        r = agent_call(n->agent, "state", state_args(n->tn), 30000, &sn->before,
-                                       &e);
+                        r = agent_call(n->agent, "state", node_state_args(n->tn, false), 30000,
+                                       &sn->before, &e);
                 if (r < 0) {
                         *err = xasprintf("node %s (machine %s, %s): agent %s: %s", n->tn->name,
                                          sn->m->name, sn->m->ssh, n->hello ? "state" : "hello", e);
@@ -922,7 +906,8 @@ static struct json_object *ssh_restore(struct lab *lab)
                 struct json_object *after = NULL, *what = json_object_new_array();
                 char *e = NULL;
                 if (call(n, "reset", NULL, NULL, &e) < 0 ||
-                    agent_call(n->agent, "state", state_args(n->tn), 30000, &after, &e) < 0)
+                    agent_call(n->agent, "state", node_state_args(n->tn, false), 30000, &after,
+                               &e) < 0)
                         add_fmt(what, "cannot compare: ", e ? e : "?", "");
                 else
                         state_diff(sn->before, after, "", 0, what);

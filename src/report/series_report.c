@@ -323,10 +323,7 @@ struct json_object *series_json(const struct series_result *r, int exit_code)
         /* kept VMs put back between runs, and every second not said above
          * (storing and parsing between runs, the verdicts) */
         json_object_object_add(tm, "reset_s", json_object_new_double(s->reset));
-        json_object_object_add(tm, "other_s",
-                               json_object_new_double(s->wall - s->measured - s->warmup_runs -
-                                                      s->boot - s->configure - s->warmup -
-                                                      s->tools - s->teardown - s->reset));
+        json_object_object_add(tm, "other_s", json_object_new_double(series_timing_other(s)));
         json_object_object_add(out, "timing", tm);
         json_object_object_add(out, "exit", json_object_new_int(exit_code));
         return out;

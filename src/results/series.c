@@ -2,6 +2,12 @@
 
 #include <stdlib.h>
 
+double series_timing_other(const struct series_timing *tm)
+{
+        return tm->wall - tm->measured - tm->warmup_runs - tm->boot - tm->configure - tm->warmup -
+               tm->tools - tm->teardown - tm->reset;
+}
+
 void series_result_clear(struct series_result *r)
 {
         free(r->baseline_hash);

@@ -12,6 +12,9 @@ struct series_timing {
         double reset;            /* kept labs put back between runs */
         unsigned warmup_history; /* stored runs that taught the first warm-ups (0: none) */
 };
+/* The seconds of a series' wall time no other part of its timing names
+ * (storing and parsing between runs, the verdicts) */
+double series_timing_other(const struct series_timing *tm);
 
 /* What a series was asked: the options its callers show it by (strings are
  * the caller's, as long as the series_opts they came from) */

@@ -16,18 +16,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
-static char *default_run_dir(const char *run_id)
+/* A run's directory: named by the first 8 digits of its id */
+static char *run_dir_of(const struct run_opts *o, const char *id)
 {
-        _cleanup_free_ char *runs = lab_data_path("runs");
-        return xasprintf("%s/%s", runs, run_id);
-}
-
-/* The directory of a run named by the first 8 digits of its id */
-static char *default_run_dir_n(const char *id)
-{
-        char short_id[9];
-        snprintf(short_id, sizeof short_id, "%.8s", id);
-        return default_run_dir(short_id);
+        _cleanup_free_ char *runs = o->run_dir ? NULL : lab_data_path("runs");
+        return xasprintf("%s/%.8s", o->run_dir ? o->run_dir : runs, id);
 }
 
 /* What a lab's run left allocated, once its backend is gone. */
@@ -104,30 +97,14 @@ struct lab_keep {
         bool paused;
 };
 
-/* What a node's state is compared by: its interfaces, the topology's
- * sysctls and every net.mptcp one, its MPTCP limits and endpoints */
-static struct json_object *state_args(const struct topo_node *tn)
-{
-        struct json_object *o = json_object_new_object(), *d = json_object_new_array(),
-                           *k = json_object_new_array(), *dirs = json_object_new_array();
-        for (unsigned i = 0; i < tn->n_ifaces; i++)
-                json_object_array_add(d, S(tn->ifaces[i].name));
-        for (unsigned i = 0; i < tn->n_sysctls; i++)
-                json_object_array_add(k, S(tn->sysctls[i].key));
-        json_object_array_add(dirs, S("net.mptcp"));
-        json_object_object_add(o, "devs", d);
-        json_object_object_add(o, "sysctls", k);
-        json_object_object_add(o, "sysctl_dirs", dirs);
-        return o;
-}
-
 /* Every node's state now (ref[i]), or <0 with *err */
 static int take_states(struct lab *lab, const struct topo *bt, struct json_object **out, char **err)
 {
         for (unsigned i = 0; i < lab->t->n_nodes; i++) {
                 struct lab_node *n = &lab->nodes[i];
-                int e = node_call(n, "state", "state", state_args(&bt->nodes[i]), CALL_MS, &out[i],
-                                  err);
+                /* every net.mptcp sysctl: a run may set any of them */
+                int e = node_call(n, "state", "state", node_state_args(&bt->nodes[i], true),
+                                  CALL_MS, &out[i], err);
                 if (e < 0)
                         return e;
         }
@@ -141,12 +118,25 @@ static void refs_free(struct json_object **ref, unsigned n)
         free(ref);
 }
 
-/* The kept lab's nodes back on the topology it was booted for */
-static void keep_park(struct lab_keep *k)
+/* The lab and each of its nodes on topology t (a kept lab: this run's, or
+ * between runs the one it was booted for) */
+static void lab_on(struct lab *lab, struct topo *t)
 {
-        k->lab->t = k->boot_topo;
-        for (unsigned i = 0; i < k->boot_topo->n_nodes; i++)
-                k->lab->nodes[i].tn = &k->boot_topo->nodes[i];
+        lab->t = t;
+        for (unsigned i = 0; i < t->n_nodes; i++)
+                lab->nodes[i].tn = &t->nodes[i];
+}
+
+/* The keep gone, its lab left to the caller (on the topology it was booted
+ * for, which is returned: the caller frees it after the lab) */
+static struct topo *keep_dissolve(struct lab_keep *k)
+{
+        struct topo *t = k->boot_topo;
+        lab_on(k->lab, t);
+        refs_free(k->ref, t->n_nodes);
+        free(k->kernel);
+        free(k);
+        return t;
 }
 
 void lab_keep_pause(struct lab_keep *k)
@@ -168,19 +158,13 @@ double lab_keep_release(struct lab_keep **kp)
         if (!k)
                 return 0;
         uint64_t t0 = now_usec();
-        k->lab->ops->destroy(k->lab);
-        refs_free(k->ref, k->boot_topo->n_nodes);
-        lab_free(k->lab);
-        topo_free(k->boot_topo);
-        free(k->kernel);
-        free(k);
+        struct lab *lab = k->lab;
+        struct topo *t = keep_dissolve(k);
+        lab->ops->destroy(lab);
+        lab_free(lab);
+        topo_free(t);
         *kp = NULL;
         return (double)(now_usec() - t0) / 1e6;
-}
-
-static bool same_opt(const char *a, const char *b)
-{
-        return a == b || (a && b && streq(a, b));
 }
 
 /* Can the kept lab serve a run of t with these options? Its nodes are then
@@ -188,8 +172,8 @@ static bool same_opt(const char *a, const char *b)
 static bool keep_fits(struct lab_keep *k, const struct topo *t, const struct run_opts *o,
                       const struct backend_ops *be, char **why)
 {
-        if (k->lab->ops != be || !same_opt(k->kernel, o->kernel) ||
-            !same_opt(k->lab->uri, o->uri) || !same_opt(k->lab->link_mode, o->links) ||
+        if (k->lab->ops != be || !streq_null(k->kernel, o->kernel) ||
+            !streq_null(k->lab->uri, o->uri) || !streq_null(k->lab->link_mode, o->links) ||
             !topo_same_frame(k->boot_topo, t)) {
                 *why = xstrdup("this run boots other kernels or another frame");
                 return false;
@@ -390,7 +374,7 @@ static bool keep_lab(struct run *r, struct run_result *res, enum outcome rc)
                 k->kernel = o->kernel ? xstrdup(o->kernel) : NULL;
         }
         k->runs++;
-        keep_park(k);
+        lab_on(lab, k->boot_topo);
         *o->keep = k;
         res->topo_taken = !r->reused;
         return true;
@@ -430,12 +414,7 @@ static enum outcome tear_down(struct run *r, struct run_result *res, enum outcom
                 return rc;
         struct topo *own = NULL; /* a reused lab's: the topology it was booted for */
         if (r->reused) {         /* it goes, and the keep is empty */
-                struct lab_keep *k = r->reused;
-                keep_park(k);
-                own = k->boot_topo;
-                refs_free(k->ref, own->n_nodes);
-                free(k->kernel);
-                free(k);
+                own = keep_dissolve(r->reused);
                 r->reused = NULL;
                 *o->keep = NULL;
         }
@@ -488,15 +467,12 @@ enum outcome lab_run(struct topo *t, const struct run_opts *o, struct run_result
                 released_s = lab_keep_release(o->keep);
                 k = NULL;
         }
-        _cleanup_free_ char *dir = NULL;
+        _cleanup_free_ char *dir = run_dir_of(o, id);
         if (k) {
                 r.reused = k;
                 r.lab = k->lab;
-                r.lab->t = t;
                 r.lab->t0 = r.t0;
-                for (unsigned i = 0; i < t->n_nodes; i++)
-                        r.lab->nodes[i].tn = &t->nodes[i];
-                dir = o->run_dir ? xasprintf("%s/%.8s", o->run_dir, id) : default_run_dir_n(id);
+                lab_on(r.lab, t);
         } else {
                 r.lab = xcalloc(1, sizeof *r.lab);
                 *r.lab = (struct lab){.t = t,
@@ -515,14 +491,11 @@ enum outcome lab_run(struct topo *t, const struct run_opts *o, struct run_result
                         free(r.lab);
                         return rc;
                 }
-                r.lab->run_dir = o->run_dir ? xasprintf("%s/%s", o->run_dir, r.lab->run_id)
-                                            : default_run_dir(r.lab->run_id);
-                dir = xstrdup(r.lab->run_dir);
+                r.lab->run_dir = xstrdup(dir);
         }
         if ((e = make_run_dir(dir)) < 0) {
                 log_errno(LOG_LVL_ERROR, e, "cannot create the run directory %s", dir);
                 if (k) {
-                        keep_park(k);
                         lab_keep_release(o->keep);
                 } else {
                         free(r.lab->run_dir);
@@ -557,8 +530,7 @@ enum outcome lab_run(struct topo *t, const struct run_opts *o, struct run_result
         enum outcome rc = OUTCOME_OK;
         if (!k) {
                 r.lab->nodes = xcalloc(t->n_nodes, sizeof *r.lab->nodes);
-                for (unsigned i = 0; i < t->n_nodes; i++)
-                        r.lab->nodes[i].tn = &t->nodes[i];
+                lab_on(r.lab, t);
         }
         bool caps_failed = false;
         if ((e = bring_up(&r, res, &caps_failed, &err)) == 0) {

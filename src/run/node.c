@@ -49,10 +49,8 @@ struct json_object *job_wait(struct lab_node *n, const char *step, int64_t job, 
 
 const char *first_addr(const struct topo_node *tn, char *buf, size_t len)
 {
-        for (unsigned i = 0; i < tn->n_ifaces; i++)
-                if (tn->ifaces[i].n_addrs)
-                        return topo_addr_str(&tn->ifaces[i].addrs[0], false, buf, (unsigned)len);
-        return NULL;
+        const struct topo_addr *a = topo_first_addr(tn);
+        return a ? topo_addr_str(a, false, buf, (unsigned)len) : NULL;
 }
 
 /* the signal that asked the run to stop: a handler's, so file-scope (the

@@ -877,8 +877,7 @@ enum outcome series_run(const struct series_opts *o, struct series_result *r)
         c.b.sets = o->sets_b;
         c.b.n_sets = o->n_sets_b;
         /* sides that boot the same kernels share one kept lab */
-        c.b.slot = !(o->kernel_a == o->kernel_b ||
-                     (o->kernel_a && o->kernel_b && streq(o->kernel_a, o->kernel_b)));
+        c.b.slot = !streq_null(o->kernel_a, o->kernel_b);
         const struct side *sides[] = {&c.a, &c.b};
         const struct backend_ops *be = backend_find(o->backend);
         r->timing.warmup_history = seed_warmup(&c, be ? be->name : "", sides, o->compare ? 2 : 1,
@@ -938,8 +937,7 @@ out:
                         "and stopping %.0f s, %steardown %.0f s, other %.0f s\n",
                         tm->wall, tm->measured, tm->wall / tm->measured, tm->warmup_runs, tm->boot,
                         tm->configure, tm->warmup, tm->tools, reset, tm->teardown,
-                        tm->wall - tm->measured - tm->warmup_runs - tm->boot - tm->configure -
-                                tm->warmup - tm->tools - tm->teardown - tm->reset);
+                        series_timing_other(tm));
         }
         like_clear(&c.likes[0]);
         like_clear(&c.likes[1]);

@@ -298,11 +298,8 @@ static void window_outlier(struct run *r, struct wl_run *x, struct wl_result *re
         const struct topo *t = r->lab->t;
         int link = -1;
         if (w->protocol == TOPO_PROTO_TCP) {
-                const struct topo_node *to = &t->nodes[w->to];
-                const struct topo_addr *a = w->target.family ? &w->target : NULL;
-                for (unsigned i = 0; !a && i < to->n_ifaces; i++)
-                        if (to->ifaces[i].n_addrs)
-                                a = &to->ifaces[i].addrs[0];
+                const struct topo_addr *a =
+                        w->target.family ? &w->target : topo_first_addr(&t->nodes[w->to]);
                 if (!a || (link = topo_link_of_addr(t, w->to, a)) < 0)
                         return;
         }

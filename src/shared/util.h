@@ -46,6 +46,11 @@ static inline void fclosep(FILE **f)
         })
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
+/* Two strings equal, or both NULL */
+static inline bool streq_null(const char *a, const char *b)
+{
+        return a == b || (a && b && streq(a, b));
+}
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 

@@ -27,23 +27,19 @@ unsigned topo_addressed_ifaces(const struct topo_node *n)
         return k;
 }
 
-static bool same_str(const char *a, const char *b)
-{
-        return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 bool topo_same_frame(const struct topo *a, const struct topo *b)
 {
-        if (!same_str(a->kernel, b->kernel) || a->n_nodes != b->n_nodes || a->n_links != b->n_links)
+        if (!streq_null(a->kernel, b->kernel) || a->n_nodes != b->n_nodes ||
+            a->n_links != b->n_links)
                 return false;
         for (unsigned i = 0; i < a->n_nodes; i++) {
                 const struct topo_node *x = &a->nodes[i], *y = &b->nodes[i];
-                if (!same_str(x->name, y->name) || x->kind != y->kind || x->cpus != y->cpus ||
-                    x->memory != y->memory || !same_str(x->kernel, y->kernel) ||
-                    !same_str(x->uri, y->uri) || x->n_ifaces != y->n_ifaces)
+                if (!streq_null(x->name, y->name) || x->kind != y->kind || x->cpus != y->cpus ||
+                    x->memory != y->memory || !streq_null(x->kernel, y->kernel) ||
+                    !streq_null(x->uri, y->uri) || x->n_ifaces != y->n_ifaces)
                         return false;
                 for (unsigned k = 0; k < x->n_ifaces; k++)
-                        if (!same_str(x->ifaces[k].name, y->ifaces[k].name) ||
+                        if (!streq_null(x->ifaces[k].name, y->ifaces[k].name) ||
                             x->ifaces[k].link != y->ifaces[k].link)
                                 return false;
         }
@@ -68,6 +64,23 @@ int topo_link_of_addr(const struct topo *t, unsigned node, const struct topo_add
         return -1;
 }
 
+const struct topo_addr *topo_first_addr(const struct topo_node *n)
+{
+        for (unsigned i = 0; i < n->n_ifaces; i++)
+                if (n->ifaces[i].n_addrs)
+                        return &n->ifaces[i].addrs[0];
+        return NULL;
+}
+
+/* Which way a link carries traffic from one node to another: 0 (a->b), 1
+ * (b->a), -1 when it does not join them */
+static int link_dir(const struct topo_link *l, unsigned from, unsigned to)
+{
+        return l->end[0].node == from && l->end[1].node == to   ? 0
+               : l->end[1].node == from && l->end[0].node == to ? 1
+                                                                : -1;
+}
+
 double topo_path_payload_bps(const struct topo *t, unsigned from, unsigned to, int link,
                              unsigned hdr)
 {
@@ -76,9 +89,7 @@ double topo_path_payload_bps(const struct topo *t, unsigned from, unsigned to, i
                 const struct topo_link *l = &t->links[i];
                 if (link >= 0 && (unsigned)link != i)
                         continue;
-                int dir = l->end[0].node == from && l->end[1].node == to   ? 0
-                          : l->end[1].node == from && l->end[0].node == to ? 1
-                                                                           : -1;
+                int dir = link_dir(l, from, to);
                 if (dir < 0)
                         continue;
                 if (!l->shape[dir].rate_bps || !topo_shape_needs_netem(&l->shape[dir]))
@@ -94,11 +105,7 @@ uint64_t topo_path_rate_sum(const struct topo *t, unsigned from, unsigned to)
         uint64_t sum = 0;
         for (unsigned i = 0; i < t->n_links; i++) {
                 const struct topo_link *l = &t->links[i];
-                int dir = -1;
-                if (l->end[0].node == from && l->end[1].node == to)
-                        dir = 0;
-                else if (l->end[1].node == from && l->end[0].node == to)
-                        dir = 1;
+                int dir = link_dir(l, from, to);
                 if (dir < 0)
                         continue;
                 if (!l->shape[dir].set || !l->shape[dir].rate_bps)

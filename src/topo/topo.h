@@ -249,6 +249,8 @@ const struct topo_workload *topo_find_workload(const struct topo *t, const char 
  * delay, jitter or loss): tbf's bucket lets a window count a burst more. */
 double topo_path_payload_bps(const struct topo *t, unsigned from, unsigned to, int link,
                              unsigned hdr);
+/* The node's first address (of its first addressed interface), or NULL */
+const struct topo_addr *topo_first_addr(const struct topo_node *n);
 /* The link of node's interface that has address a, or -1 */
 int topo_link_of_addr(const struct topo *t, unsigned node, const struct topo_addr *a);
 /* Sum of the a->b rates of the links between two nodes (0 if any is unshaped). */
