@@ -103,22 +103,47 @@ size_t cp_outliers(const double *x, size_t n, double k, bool *out)
         free(d);
         if (!(sigma > 0))
                 return 0; /* nothing to scale by */
+        /* the farthest night first, then the rest judged again without it:
+         * a far night must not make its neighbour look far (one night 6%
+         * high among five: the median of two nights before the next one is
+         * half the outlier, and that night was left out too, leaving three
+         * nights a side and no step; CI, stop 32) */
         size_t got = 0;
-        for (size_t i = 1; i + 1 < n; i++) {
-                size_t lo = i >= 3 ? i - 3 : 0, hi = i + 4 < n ? i + 4 : n;
-                double before = stats_median(x + lo, i - lo),
-                       after = stats_median(x + i + 1, hi - i - 1);
-                double db = x[i] - before, da = x[i] - after;
-                /* far from both, on the same side of both, and further from
-                 * the nearer than the two sides are apart: not a night of a
-                 * new level (close to those after it), nor one between two
-                 * (a step that took a night), nor the first of a step down
-                 * a little below the nights after it */
-                double near = fmin(fabs(db), fabs(da));
-                if (near > k * sigma && near > fabs(before - after) && (db > 0) == (da > 0)) {
-                        out[i] = true;
-                        got++;
+        for (;;) {
+                size_t worst = 0;
+                double worst_by = 0;
+                for (size_t i = 1; i + 1 < n; i++) {
+                        if (out[i])
+                                continue;
+                        double b[3], a[3];
+                        size_t nb = 0, na = 0;
+                        for (size_t j = i; j-- > 0 && nb < 3;)
+                                if (!out[j])
+                                        b[nb++] = x[j];
+                        for (size_t j = i + 1; j < n && na < 3; j++)
+                                if (!out[j])
+                                        a[na++] = x[j];
+                        if (!nb || !na)
+                                continue;
+                        double before = stats_median(b, nb), after = stats_median(a, na);
+                        double db = x[i] - before, da = x[i] - after;
+                        /* far from both, on the same side of both, and further
+                         * from the nearer than the two sides are apart: not a
+                         * night of a new level (close to those after it), nor
+                         * one between two (a step that took a night), nor the
+                         * first of a step down a little below the nights
+                         * after it */
+                        double near = fmin(fabs(db), fabs(da));
+                        if (near > k * sigma && near > fabs(before - after) &&
+                            (db > 0) == (da > 0) && near > worst_by) {
+                                worst = i;
+                                worst_by = near;
+                        }
                 }
+                if (!worst)
+                        break;
+                out[worst] = true;
+                got++;
         }
         return got;
 }

@@ -56,7 +56,9 @@ size_t cp_detect(const double *x, size_t n, const struct cp_options *o, struct c
  * times the noise (the robust spread of successive differences, over
  * sqrt(2)) from the median of the up to 3 points before it and from that of
  * the up to 3 after it, in the same direction, and further from the nearer
- * of the two than they are apart; at least 1 on each side, so
+ * of the two than they are apart. The farthest is marked first and the rest
+ * judged again with the marked ones out of their neighbours; at least 1
+ * point on each side, so
  * the first and the last (tonight: a spike or a new level, nobody can tell
  * yet) are never marked. None when the noise is 0 or n < 7.
  * Returns how many. */
