@@ -138,12 +138,53 @@ static int op_hello(struct agent *a, struct json_object *args, struct reply *r)
                 json_object_object_add(o, "clocksource", json_object_new_string(cs));
         }
 
+        char path[512];
         _cleanup_free_ char *en = NULL;
         struct json_object *mp = json_object_new_object();
         bool avail = read_file("/proc/sys/net/mptcp/enabled", &en, NULL) == 0;
         json_object_object_add(mp, "available", json_object_new_boolean(avail));
         json_object_object_add(mp, "enabled", json_object_new_boolean(avail && en[0] == '1'));
+        /* what a matrix cell may ask of the kernel (docs/topology.md):
+         * its schedulers, and which path manager switch it has */
+        _cleanup_free_ char *sched = NULL;
+        if (avail && read_file("/proc/sys/net/mptcp/available_schedulers", &sched, NULL) == 0) {
+                struct json_object *arr = json_object_new_array();
+                char *save = NULL;
+                for (char *w = strtok_r(sched, " \t\n", &save); w;
+                     w = strtok_r(NULL, " \t\n", &save))
+                        json_object_array_add(arr, json_object_new_string(w));
+                json_object_object_add(mp, "schedulers", arr);
+        }
+        json_object_object_add(
+                mp, "pm_type",
+                json_object_new_boolean(access("/proc/sys/net/mptcp/pm_type", F_OK) == 0));
         json_object_object_add(o, "mptcp", mp);
+        /* the tools a run records: iproute2's version (ip -V) */
+        if (have_program("ip", path, sizeof path)) {
+                char *argv[] = {path, "-V", NULL}, *out = NULL;
+                int st;
+                const char *v;
+                if (spawn_run(argv, 5000, &out, NULL, &st) == 0 && out &&
+                    (v = strstr(out, "iproute2-"))) {
+                        size_t len = strcspn(v + 9, ", \n");
+                        json_object_object_add(o, "iproute2",
+                                               json_object_new_string_len(v + 9, (int)len));
+                }
+                free(out);
+        }
+        /* the userspace path manager's daemon, where it is installed */
+        if (have_program("mptcpd", path, sizeof path)) {
+                struct json_object *md = json_object_new_object();
+                char *argv[] = {path, "--version", NULL}, *out = NULL;
+                int st;
+                if (spawn_run(argv, 5000, &out, NULL, &st) == 0 && out) {
+                        out[strcspn(out, "\n")] = 0;
+                        json_object_object_add(md, "version", json_object_new_string(out));
+                }
+                free(out);
+                json_object_object_add(md, "path", json_object_new_string(path));
+                json_object_object_add(o, "mptcpd", md);
+        }
 
         struct json_object *q = json_object_new_object();
         json_object_object_add(q, "netem",
@@ -161,7 +202,6 @@ static int op_hello(struct agent *a, struct json_object *args, struct reply *r)
                                                "in (is CONFIG_NET_NS set?)"));
         json_object_object_add(o, "qdiscs", q);
 
-        char path[512];
         struct json_object *ip = json_object_new_object();
         if (have_program("iperf3", path, sizeof path)) {
                 char *argv[] = {path, "--version", NULL}, *out = NULL, *help = NULL;
@@ -696,7 +736,16 @@ static int op_mptcp_limits(struct agent *a, struct json_object *args, struct rep
         return 0;
 }
 
-static const char *const ep_flag_names[] = {"signal", "subflow", "backup", "fullmesh"};
+/* the endpoint flags by name, as the kernel's uapi numbers them (bit 4 is
+ * the kernel's own "implicit"; laminar is Linux 6.18's) */
+static const struct {
+        const char *name;
+        unsigned bit;
+} ep_flags[] = {{"signal", 1u << 0},
+                {"subflow", 1u << 1},
+                {"backup", 1u << 2},
+                {"fullmesh", 1u << 3},
+                {"laminar", 1u << 5}};
 
 static int op_mptcp_endpoint_add(struct agent *a, struct json_object *args, struct reply *r)
 {
@@ -722,13 +771,13 @@ static int op_mptcp_endpoint_add(struct agent *a, struct json_object *args, stru
         for (size_t i = 0; flags && i < json_object_array_length(flags); i++) {
                 const char *f = json_object_get_string(json_object_array_get_idx(flags, i));
                 unsigned bit = 0;
-                for (unsigned k = 0; k < ELEMENTSOF(ep_flag_names); k++)
-                        if (f && streq(f, ep_flag_names[k]))
-                                bit = 1u << k;
+                for (unsigned k = 0; k < ELEMENTSOF(ep_flags); k++)
+                        if (f && streq(f, ep_flags[k].name))
+                                bit = ep_flags[k].bit;
                 if (!bit)
                         return reply_error(r, -EINVAL,
                                            "unknown endpoint flag \"%s\" (signal, subflow, backup, "
-                                           "fullmesh)",
+                                           "fullmesh, laminar)",
                                            f ? f : "?");
                 ep.flags |= bit;
         }
@@ -866,9 +915,9 @@ static int op_mptcp_endpoint_list(struct agent *a, struct json_object *args, str
                 json_object_object_add(o, "addr", json_object_new_string(buf));
                 if (v[i].ifindex > 0 && if_indextoname((unsigned)v[i].ifindex, ifn))
                         json_object_object_add(o, "dev", json_object_new_string(ifn));
-                for (unsigned k = 0; k < ELEMENTSOF(ep_flag_names); k++)
-                        if (v[i].flags & (1u << k))
-                                json_object_array_add(fl, json_object_new_string(ep_flag_names[k]));
+                for (unsigned k = 0; k < ELEMENTSOF(ep_flags); k++)
+                        if (v[i].flags & ep_flags[k].bit)
+                                json_object_array_add(fl, json_object_new_string(ep_flags[k].name));
                 json_object_object_add(o, "flags", fl);
                 if (v[i].port)
                         json_object_object_add(o, "port", json_object_new_int((int)v[i].port));

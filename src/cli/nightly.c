@@ -34,7 +34,7 @@ static int show_scenario(void *user, const struct series_result *r)
 static bool seen_before(struct topo *const *topos, unsigned i)
 {
         for (unsigned k = 0; k < i; k++)
-                if (streq(topos[k]->name, topos[i]->name))
+                if (streq(topo_label(topos[k]), topo_label(topos[i])))
                         return true;
         return false;
 }
@@ -179,6 +179,9 @@ int verb_nightly(int argc, char **argv)
                                         &errs) < 0 ||
                     metric_check_topo(topos[i], &errs) < 0)
                         rc = EXIT_INPUT;
+        /* a topology's matrix: a scenario per cell, each with its history */
+        if (rc == EXIT_OK && nightly_expand_matrix(p, &topos, &errs) < 0)
+                rc = EXIT_INPUT;
         for (unsigned i = 0; i < errs.n; i++)
                 fprintf(stderr, "%s\n", errs.msgs[i]);
         topo_errors_clear(&errs);
@@ -240,7 +243,7 @@ int verb_nightly(int argc, char **argv)
                 for (unsigned i = 0; i < p->n; i++) {
                         if (seen_before(topos, i))
                                 continue;
-                        if (nightly_analyse(db, topos[i]->name, topos[i], all_metrics, found,
+                        if (nightly_analyse(db, topo_label(topos[i]), topos[i], all_metrics, found,
                                             &err) < 0) {
                                 log_error("%s", err);
                                 free(err);
@@ -259,7 +262,7 @@ int verb_nightly(int argc, char **argv)
                         if (seen_before(topos, i))
                                 continue;
                         struct json_object *rows = NULL;
-                        if (store_changes(db, topos[i]->name, NULL, &rows, &err) < 0) {
+                        if (store_changes(db, topo_label(topos[i]), NULL, &rows, &err) < 0) {
                                 log_error("%s", err);
                                 free(err);
                                 err = NULL;
@@ -276,7 +279,7 @@ int verb_nightly(int argc, char **argv)
                         n_tests++;
                         failed += news > 0;
                         printf("%s %u %s # %u change point(s), %u new regression(s)\n",
-                               news ? "not ok" : "ok", n_tests, topos[i]->name,
+                               news ? "not ok" : "ok", n_tests, topo_label(topos[i]),
                                (unsigned)json_object_array_length(rows), news);
                         for (size_t k = 0; k < json_object_array_length(rows); k++) {
                                 struct json_object *c = json_object_array_get_idx(rows, k);
@@ -320,7 +323,7 @@ int verb_nightly(int argc, char **argv)
         /* the report of the last night of the last topology */
         if (db && p->report && p->n) {
                 struct samples h = {0};
-                if (store_history_samples(db, topos[p->n - 1]->name, &h, &err) == 0 && h.n &&
+                if (store_history_samples(db, topo_label(topos[p->n - 1]), &h, &err) == 0 && h.n &&
                     h.v[h.n - 1].series) {
                         time_t now = time(NULL);
                         struct tm tm;

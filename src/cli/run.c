@@ -4,7 +4,9 @@
 #include "verbs.h"
 #include "../report/report.h"
 #include "../report/run_report.h"
+#include "../report/matrix_report.h"
 #include "../report/series_report.h"
+#include "../run/matrix.h"
 #include "../run/series.h"
 #include "../results/metrics.h"
 #include "../shared/json.h"
@@ -113,7 +115,8 @@ static int run_like(int argc, char **argv, const char *verb)
                 O_MAX_RUNS,
                 O_WARMUP_RUNS,
                 O_ALLOW_DIFFERENT,
-                O_ORDER
+                O_ORDER,
+                O_MATRIX
         };
         static const struct option opts[] = {
                 {"backend", required_argument, NULL, 'b'},
@@ -141,12 +144,13 @@ static int run_like(int argc, char **argv, const char *verb)
                 {"warmup-runs", required_argument, NULL, O_WARMUP_RUNS},
                 {"allow-different", no_argument, NULL, O_ALLOW_DIFFERENT},
                 {"order", required_argument, NULL, O_ORDER},
+                {"matrix", no_argument, NULL, O_MATRIX},
                 {NULL, 0, NULL, 0},
         };
         char agent_buf[PATH_MAX];
         struct series_opts o = {.backend = "libvirt", .compare = streq(verb, "compare")};
         const char *json_out = NULL;
-        bool bisect = false;
+        bool bisect = false, matrix = false;
         int c, rc;
         char *end;
         optind = 1;
@@ -248,6 +252,9 @@ static int run_like(int argc, char **argv, const char *verb)
                         }
                         o.blocked = streq(optarg, "blocked");
                         break;
+                case O_MATRIX:
+                        matrix = true;
+                        break;
                 case O_LINKS: /* checked against the backend's modes below */
                         o.links = optarg;
                         break;
@@ -328,9 +335,30 @@ static int run_like(int argc, char **argv, const char *verb)
                 o.runs = 5;
         if (!o.agent_path)
                 o.agent_path = find_agent(agent_buf, sizeof agent_buf);
-        struct run_ui ui = {.json_out = json_out};
+        if (matrix && !o.runs)
+                o.runs = 1;
+        struct run_ui ui = {.json_out = matrix ? NULL : json_out};
         o.on_run = show_run;
         o.user = &ui;
+        if (matrix) {
+                struct matrix_result mr;
+                rc = cli_exit_code(matrix_run(&o, &mr));
+                if (mr.n) {
+                        matrix_print(stdout, &mr);
+                        if (json_out) {
+                                _cleanup_json_ struct json_object *j = matrix_json(&mr, rc);
+                                if (json_write_file(json_out, j, JSON_C_TO_STRING_PRETTY) < 0) {
+                                        log_error("cannot write %s", json_out);
+                                        if (rc == EXIT_OK)
+                                                rc = EXIT_INFRA;
+                                }
+                        }
+                }
+                matrix_result_clear(&mr);
+                if (bisect)
+                        rc = rc == EXIT_INFRA ? 125 : rc == EXIT_INPUT ? 128 : rc;
+                goto out;
+        }
         struct series_result res;
         series_run(&o, &res);
         rc = series_finish(&res, stdout, json_out, bisect);

@@ -32,6 +32,7 @@ struct run_result *run_result_free(struct run_result *r)
         free(r->crash_what);
         free(r->crash_trace);
         free(r->error);
+        free(r->skip);
         json_object_put(r->nodes);
         json_object_put(r->dirty);
         free(r);

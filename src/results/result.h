@@ -114,6 +114,7 @@ struct run_result {
         char *run_dir;
         char *crash_node, *crash_what, *crash_trace; /* set when a node's kernel crashed */
         char *error;                                 /* why the run stopped, if it did */
+        char *skip;                /* a matrix cell its nodes cannot be: why, and nothing ran */
         struct json_object *dirty; /* machines that differ after the run (ssh), or NULL */
         /* a lab kept between runs (run_opts.keep): the run that booted it,
          * how many runs it served before this one, and the seconds this run

@@ -134,6 +134,15 @@ struct json_object *run_json(const struct topo *t, const struct run_result *r)
         struct json_object *topo = json_object_new_object();
         json_object_object_add(topo, "name", STR(t->name));
         json_object_object_add(topo, "file", STR(t->file));
+        if (t->label && !streq(t->label, t->name)) {
+                /* a matrix cell (docs/topology.md): its axes and its name in history */
+                struct json_object *cell = json_object_new_object();
+                for (unsigned a = 0; a < TOPO_AXES; a++)
+                        if (t->cell[a])
+                                json_object_object_add(cell, topo_axis_name(a), STR(t->cell[a]));
+                json_object_object_add(topo, "cell", cell);
+                json_object_object_add(topo, "label", STR(t->label));
+        }
         {
                 /* the model as parsed, --set applied: every link's shaping */
                 _cleanup_free_ char *yaml = topo_to_yaml(t);

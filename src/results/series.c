@@ -24,6 +24,7 @@ void series_result_clear(struct series_result *r)
         free(r->accel);
         free(r->tools);
         free(r->last_run_dir);
+        free(r->skip);
         topo_free(r->topo);
         *r = (struct series_result){0};
 }

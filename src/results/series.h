@@ -52,6 +52,7 @@ struct series_result {
         struct json_object *noise; /* [{test, key, cv, stored_runs, series, runs, ...}] */
         unsigned crashed_a, crashed_b, crashed; /* runs whose kernel crashed; the candidate's */
         struct series_timing timing;
+        char *skip;         /* a matrix cell a side's nodes cannot be: why (nothing judged) */
         char *last_run_dir; /* the last run's files (its report goes there) */
         char last_id[40];   /* and its id */
 };

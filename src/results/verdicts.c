@@ -18,7 +18,7 @@ void verdicts_clear(struct verdicts *v)
         for (size_t i = 0; i < v->n; i++)
                 free(v->t[i].name);
         free(v->t);
-        *v = (struct verdicts){.looks = v->looks};
+        *v = (struct verdicts){.looks = v->looks, .cells = v->cells};
 }
 
 void verdicts_compute(const struct samples *base, const char *base_side, const struct samples *cand,
@@ -41,7 +41,8 @@ void verdicts_compute(const struct samples *base, const char *base_side, const s
                                    samples_has(base, base_side, wls[w], &metrics[m]) &&
                                    samples_has(cand, cand_side, wls[w], &metrics[m]);
         }
-        v->gate_level = stats_family_level(0.95, k_gates * (v->looks ? v->looks : 1));
+        v->gate_level = stats_family_level(0.95, k_gates * (v->looks ? v->looks : 1) *
+                                                         (v->cells ? v->cells : 1));
         v->decided = k_gates > 0;
         v->n_gates = k_gates;
         for (unsigned w = 0; w < n_wl; w++)

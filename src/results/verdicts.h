@@ -27,6 +27,9 @@ struct verdicts {
         /* in: how many times the same comparison is judged as runs are added
          * (--runs auto); the family-wise level covers every look. 0: one */
         unsigned looks;
+        /* in: the matrix cells judged in the same family (each with as many
+         * gating tests as this one); 0: one */
+        unsigned cells;
         struct test_result *t;
         size_t n;
         unsigned regressions; /* of gating tests */

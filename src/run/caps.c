@@ -101,3 +101,63 @@ int caps_check(const struct topo *t, struct json_object *const *hellos, char **e
         }
         return 0;
 }
+
+/* "6.1.0-56-cloud-amd64" -> 601; 0 when it is no release */
+static unsigned release_of(const char *k)
+{
+        unsigned major = 0, minor = 0;
+        return k && sscanf(k, "%u.%u", &major, &minor) == 2 ? major * 100 + minor : 0;
+}
+
+char *caps_mptcp_lacks(const struct topo *t, struct json_object *const *hellos)
+{
+        const char *sched = t->cell[TOPO_AXIS_SCHEDULER];
+        for (unsigned i = 0; i < t->n_nodes; i++) {
+                const struct topo_node *tn = &t->nodes[i];
+                struct json_object *hello = hellos[i];
+                const char *kernel = jstr(hello, "kernel") ?: "?";
+                if (tn->kind != TOPO_NODE_HOST || !tn->mptcp.enabled)
+                        continue;
+                struct json_object *av = jpath(hello, "mptcp", "schedulers", NULL);
+                if (sched && !av && !streq(sched, "default"))
+                        return xasprintf("node %s: kernel %s has no scheduler but its built-in one "
+                                         "(no net.mptcp.available_schedulers), not %s",
+                                         tn->name, kernel, sched);
+                if (sched && av) {
+                        bool has = false;
+                        for (size_t k = 0; k < json_object_array_length(av); k++)
+                                has |= streq(
+                                        json_object_get_string(json_object_array_get_idx(av, k)),
+                                        sched);
+                        if (!has)
+                                return xasprintf(
+                                        "node %s: kernel %s offers the scheduler(s) %s, "
+                                        "not %s",
+                                        tn->name, kernel,
+                                        json_object_to_json_string_ext(av, JSON_C_TO_STRING_PLAIN),
+                                        sched);
+                }
+                for (unsigned e = 0; e < tn->mptcp.n_endpoints; e++)
+                        if ((tn->mptcp.endpoints[e].flags & TOPO_EP_LAMINAR) &&
+                            release_of(kernel) < 618)
+                                return xasprintf("node %s: kernel %s has no laminar endpoints "
+                                                 "(they came with Linux 6.18)",
+                                                 tn->name, kernel);
+                if (tn->mptcp.pm_type && streq(tn->mptcp.pm_type, "userspace")) {
+                        if (!hello_has(hello, "mptcp", "pm_type"))
+                                return xasprintf("node %s: kernel %s has no userspace path "
+                                                 "manager (no net.mptcp.pm_type)",
+                                                 tn->name, kernel);
+                        if (!jobj(hello, "mptcpd"))
+                                return xasprintf("node %s: the userspace path manager needs "
+                                                 "mptcpd, which is not installed there",
+                                                 tn->name);
+                        /* with no daemon the connection would run on its first
+                         * subflow alone: never silently that */
+                        return xasprintf("node %s: the lab does not start mptcpd %s (the "
+                                         "userspace path manager) yet",
+                                         tn->name, jstr(jobj(hello, "mptcpd"), "version") ?: "");
+                }
+        }
+        return NULL;
+}

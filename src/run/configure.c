@@ -79,6 +79,15 @@ int configure_node(struct run *r, unsigned ni, char **err)
             (e = set_sysctl(n, "net.mptcp.pm_type", streq(tn->mptcp.pm_type, "kernel") ? "0" : "1",
                             err)) < 0)
                 return e;
+        /* a matrix cell's scheduler, where the kernel has more than its
+         * built-in one (caps_mptcp_lacks skipped the cell that asks for one
+         * the kernel lacks) */
+        const char *sched = r->lab->t->cell[TOPO_AXIS_SCHEDULER];
+        if (sched && tn->kind == TOPO_NODE_HOST && tn->mptcp.enabled &&
+            jpath(n->hello, "mptcp", "schedulers", NULL) &&
+            !sysctl_given(tn, "net.mptcp.scheduler") &&
+            (e = set_sysctl(n, "net.mptcp.scheduler", sched, err)) < 0)
+                return e;
         for (unsigned i = 0; i < tn->n_sysctls; i++)
                 if ((e = set_sysctl(n, tn->sysctls[i].key, tn->sysctls[i].value, err)) < 0)
                         return e;
@@ -132,10 +141,9 @@ struct json_object *endpoint_args(const struct topo_node *tn, const struct topo_
 {
         char buf[64];
         struct json_object *flags = json_object_new_array();
-        static const char *const names[] = {"signal", "subflow", "backup", "fullmesh"};
-        for (unsigned f = 0; f < 4; f++)
+        for (unsigned f = 0; f < ELEMENTSOF(topo_ep_flag_names); f++)
                 if (ep->flags & (1u << f))
-                        json_object_array_add(flags, S(names[f]));
+                        json_object_array_add(flags, S(topo_ep_flag_names[f]));
         struct json_object *args =
                 agent_args("addr", S(topo_addr_str(endpoint_addr(tn, ep), false, buf, sizeof buf)),
                            "dev", S(ep->dev), "flags", flags, NULL);

@@ -258,10 +258,10 @@ static int bring_up(struct run *r, struct run_result *res, bool *caps_failed, ch
         const struct backend_ops *be = r->lab->ops;
         if (r->reused)
                 progress(r, "run %.8s: %s on %s, the nodes run %s booted (its run %u on them)",
-                         res->run_id, t->name, be->name, r->lab->run_id, r->reused->runs + 1);
+                         res->run_id, topo_label(t), be->name, r->lab->run_id, r->reused->runs + 1);
         else
-                progress(r, "run %s: %s on %s, %u node(s), %u link(s)", r->lab->run_id, t->name,
-                         be->name, t->n_nodes, t->n_links);
+                progress(r, "run %s: %s on %s, %u node(s), %u link(s)", r->lab->run_id,
+                         topo_label(t), be->name, t->n_nodes, t->n_links);
         int e = r->reused ? 0 : be->create(r->lab, err);
         describe_nodes(r, res);
         if (e < 0)
@@ -274,7 +274,18 @@ static int bring_up(struct run *r, struct run_result *res, bool *caps_failed, ch
         for (unsigned i = 0; i < t->n_nodes; i++)
                 hellos[i] = r->lab->nodes[i].hello;
         e = caps_check(t, hellos, err);
+        char *lacks = e < 0 ? NULL : caps_mptcp_lacks(t, hellos);
         free(hellos);
+        if (lacks && t->cell_set) {
+                /* a matrix cell the kernel cannot be: skipped, never the default */
+                progress(r, "skipped: %s", lacks);
+                res->skip = lacks;
+                return 1;
+        }
+        if (lacks) {
+                *err = lacks;
+                e = -EOPNOTSUPP;
+        }
         if (e < 0) {
                 *caps_failed = true;
                 return e;
@@ -533,6 +544,7 @@ enum outcome lab_run(struct topo *t, const struct run_opts *o, struct run_result
                 lab_on(r.lab, t);
         }
         bool caps_failed = false;
+        /* > 0: a matrix cell skipped, nothing run */
         if ((e = bring_up(&r, res, &caps_failed, &err)) == 0) {
                 /* the last run's VMs are gone before anything is measured */
                 res->teardown_wait_s = lab_run_settle(o->pending);

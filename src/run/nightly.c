@@ -229,3 +229,58 @@ struct json_object *nightly_scenarios(const struct nightly_opts *no, bool *infra
         }
         return scen;
 }
+
+int nightly_expand_matrix(struct plan *p, struct topo ***topos, struct topo_errors *errs)
+{
+        struct topo **t = *topos;
+        struct plan_scenario *s2 = NULL;
+        struct topo **t2 = NULL;
+        unsigned n2 = 0;
+        int rc = 0;
+        for (unsigned i = 0; i < p->n; i++) {
+                const struct plan_scenario *s = &p->s[i];
+                if (!t[i] || !topo_has_matrix(t[i]) || t[i]->cell_set) {
+                        s2 = xreallocarray(s2, n2 + 1, sizeof *s2);
+                        t2 = xreallocarray(t2, n2 + 1, sizeof *t2);
+                        s2[n2] = *s;
+                        t2[n2++] = t[i];
+                        continue;
+                }
+                char ***cells = NULL;
+                size_t nc = topo_matrix_cells(&t[i]->matrix, &cells);
+                for (size_t k = 0; k < nc; k++) {
+                        char **cs = topo_cell_sets(cells[k]);
+                        struct plan_scenario ns = *s;
+                        ns.topology = xstrdup(s->topology);
+                        ns.baseline = s->baseline ? xstrdup(s->baseline) : NULL;
+                        ns.sets = xcalloc(s->n_sets + TOPO_AXES + 1, sizeof(char *));
+                        ns.n_sets = 0;
+                        for (unsigned j = 0; j < s->n_sets; j++)
+                                ns.sets[ns.n_sets++] = xstrdup(s->sets[j]);
+                        for (char **c = cs; *c; c++)
+                                ns.sets[ns.n_sets++] = *c;
+                        free(cs);
+                        struct topo *ct = NULL;
+                        if (topo_parse_file_set(ns.topology, ns.sets, ns.n_sets, &ct, errs) < 0)
+                                rc = -EINVAL;
+                        s2 = xreallocarray(s2, n2 + 1, sizeof *s2);
+                        t2 = xreallocarray(t2, n2 + 1, sizeof *t2);
+                        s2[n2] = ns;
+                        t2[n2++] = ct;
+                }
+                topo_cells_free(cells, nc);
+                /* the scenario's own strings go with it; its cells have copies */
+                free(p->s[i].topology);
+                for (unsigned j = 0; j < s->n_sets; j++)
+                        free(s->sets[j]);
+                free(p->s[i].sets);
+                free(p->s[i].baseline);
+                topo_free(t[i]);
+        }
+        free(p->s);
+        free(t);
+        p->s = s2;
+        p->n = n2;
+        *topos = t2;
+        return rc;
+}

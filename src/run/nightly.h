@@ -34,3 +34,9 @@ int nightly_analyse(struct store *db, const char *topology, const struct topo *t
                     struct json_object *found, char **err);
 /* The kernel a night ran, as --kernel takes it, or NULL */
 char *nightly_night_kernel(struct store *db, const char *series);
+
+/* A scenario whose topology has a matrix becomes one scenario per cell (its
+ * sets and the cell's matrix.AXIS=VALUE), each with its own history;
+ * topos[i] is scenario i's model, parsed again for each cell. Errors into
+ * errs; returns -EINVAL then. */
+int nightly_expand_matrix(struct plan *p, struct topo ***topos, struct topo_errors *errs);

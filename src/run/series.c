@@ -321,6 +321,13 @@ static enum outcome keep_run(struct series_ctx *c, const struct topo *t,
                                        json_object_get(jpath(tinfo, "hello", "mptcpize", NULL)));
                 json_object_object_add(nt, "mptcpload",
                                        json_object_get(jpath(tinfo, "hello", "mptcpload", NULL)));
+                /* where the node has them (a guest has neither) */
+                struct json_object *ipr = jpath(tinfo, "hello", "iproute2", NULL),
+                                   *mpd = jpath(tinfo, "hello", "mptcpd", "version", NULL);
+                if (ipr)
+                        json_object_object_add(nt, "iproute2", json_object_get(ipr));
+                if (mpd)
+                        json_object_object_add(nt, "mptcpd", json_object_get(mpd));
                 json_object_object_add(tools, tname, nt);
         }
         _cleanup_free_ char *hash = topo_hash(c, sd->sets, sd->n_sets);
@@ -339,7 +346,7 @@ static enum outcome keep_run(struct series_ctx *c, const struct topo *t,
         struct store_run sr = {.run_id = res->run_id,
                                .series = c->res->series,
                                .side = sd->name,
-                               .topology = t->name,
+                               .topology = topo_label(t),
                                .topology_file = o->file,
                                .topology_hash = hash,
                                .backend = res->backend,
@@ -455,8 +462,12 @@ static enum outcome one_run(struct series_ctx *c, const struct side *sd, bool wa
                 c->res->last_run_dir = xstrdup(res->run_dir);
                 snprintf(c->res->last_id, sizeof c->res->last_id, "%s", res->run_id);
         }
+        /* a matrix cell the nodes cannot be: nothing ran, nothing is kept */
+        if (res && res->skip && !c->res->skip)
+                c->res->skip = sd->name ? xasprintf("side %s: %s", sd->name, res->skip)
+                                        : xstrdup(res->skip);
         /* samples are judged whether or not the database keeps them (--no-store) */
-        if (res && rc != OUTCOME_INPUT &&
+        if (res && !res->skip && rc != OUTCOME_INPUT &&
             !(rc == OUTCOME_INFRA && !res->crash_node && res->error &&
               streq(res->error, "interrupted")))
                 rc = keep_run(c, t, res, sd, warmup, started, rc, all);
@@ -679,7 +690,8 @@ static enum outcome load_baseline(struct series_ctx *c)
  * family of key tests needs over every look (fewer runs could only stop on a
  * weaker claim). A key metric from a counter the backend may lack counts
  * once the runs so far have it (s: NULL before any). */
-static unsigned first_look(const struct topo *t, unsigned looks, const struct samples *s)
+static unsigned first_look(const struct topo *t, unsigned looks, unsigned cells,
+                           const struct samples *s)
 {
         unsigned k = 0, nm;
         const struct metric *m = metric_all(&nm);
@@ -688,7 +700,8 @@ static unsigned first_look(const struct topo *t, unsigned looks, const struct sa
                         k += metric_is_key(&m[i], &t->workloads[w]) &&
                              (!m[i].where_counted ||
                               (s && samples_has(s, NULL, t->workloads[w].name, &m[i])));
-        size_t need = stats_runs_for_level(stats_family_level(0.95, (k ? k : 1) * looks));
+        size_t need = stats_runs_for_level(
+                stats_family_level(0.95, (k ? k : 1) * looks * (cells ? cells : 1)));
         return need > 3 ? (unsigned)need : 3;
 }
 
@@ -696,7 +709,7 @@ static unsigned first_look(const struct topo *t, unsigned looks, const struct sa
 static bool decided(struct series_ctx *c)
 {
         struct series_result *r = c->res;
-        struct verdicts v = {.looks = r->looks};
+        struct verdicts v = {.looks = r->looks, .cells = c->o->family_cells};
         if (c->o->compare)
                 verdicts_compute(&r->samples, "A", &r->samples, "B", c->topo, &v);
         else
@@ -720,11 +733,12 @@ static enum outcome run_all(struct series_ctx *c, unsigned runs, bool warmup)
         const struct series_opts *o = c->o;
         struct series_result *r = c->res;
         unsigned nw = c->a.n_wl, done_runs = 0,
-                 look0 = o->runs_auto ? first_look(c->topo, r->looks, NULL) : 0;
+                 look0 = o->runs_auto ? first_look(c->topo, r->looks, o->family_cells, NULL) : 0;
         enum outcome rc = OUTCOME_OK;
         if (o->blocked) {
                 for (int s2 = 0; s2 < 2 && rc == OUTCOME_OK; s2++)
-                        for (int i = warmup ? -1 : 0; i < (int)runs && rc == OUTCOME_OK; i++) {
+                        for (int i = warmup ? -1 : 0; i < (int)runs && rc == OUTCOME_OK && !r->skip;
+                             i++) {
                                 if (i < 0 && s2 && warmed_by_a(c))
                                         continue;
                                 /* both sides warm up as long: what the store
@@ -739,13 +753,13 @@ static enum outcome run_all(struct series_ctx *c, unsigned runs, bool warmup)
                 r->runs = runs;
                 return rc;
         }
-        for (int i = warmup ? -1 : 0; i < (int)runs && rc == OUTCOME_OK; i++) {
+        for (int i = warmup ? -1 : 0; i < (int)runs && rc == OUTCOME_OK && !r->skip; i++) {
                 /* a run's outcome 1: a node's kernel crashed there */
                 enum outcome r1 = one_run(c, &c->a, i < 0, &r->samples);
                 if (r1 == OUTCOME_INFRA || r1 == OUTCOME_INPUT)
                         rc = r1;
                 r->crashed_a += r1 == OUTCOME_REGRESSION;
-                if (o->compare && rc == OUTCOME_OK && !(i < 0 && warmed_by_a(c))) {
+                if (o->compare && rc == OUTCOME_OK && !r->skip && !(i < 0 && warmed_by_a(c))) {
                         enum outcome r2 = one_run(c, &c->b, i < 0, &r->samples);
                         if (r2 == OUTCOME_INFRA || r2 == OUTCOME_INPUT)
                                 rc = r2;
@@ -757,7 +771,7 @@ static enum outcome run_all(struct series_ctx *c, unsigned runs, bool warmup)
                         done_runs = (unsigned)i + 1;
                 /* the first pair says which counted key metrics the nodes have */
                 if (o->runs_auto && done_runs == 1)
-                        look0 = first_look(c->topo, r->looks, &r->samples);
+                        look0 = first_look(c->topo, r->looks, o->family_cells, &r->samples);
                 if (o->runs_auto && rc == OUTCOME_OK && done_runs >= look0 && done_runs < runs &&
                     decided(c)) {
                         fprintf(stderr,
@@ -826,6 +840,7 @@ static enum outcome judge(struct series_ctx *c)
                 return OUTCOME_INPUT;
         }
         r->verdicts.looks = r->looks;
+        r->verdicts.cells = o->family_cells;
         verdicts_compute(base, bs, &r->samples, cs, c->topo, &r->verdicts);
         r->judged = true;
         char *err = NULL;
@@ -910,10 +925,13 @@ enum outcome series_run(const struct series_opts *o, struct series_result *r)
         enum outcome back = restore_kernels(&c);
         if (rc == OUTCOME_OK)
                 rc = back;
-        r->runs_auto_done = o->runs_auto && rc == OUTCOME_OK;
-        if (rc == OUTCOME_OK && (o->compare || o->baseline))
+        r->runs_auto_done = o->runs_auto && rc == OUTCOME_OK && !r->skip;
+        if (r->skip)
+                fprintf(stderr, "mptcplab: %s skipped: %s\n", topo_label(c.topo), r->skip);
+        if (rc == OUTCOME_OK && !r->skip && (o->compare || o->baseline))
                 rc = judge(&c);
-        if (rc != OUTCOME_INFRA && rc != OUTCOME_INPUT && (o->runs || o->compare || o->baseline)) {
+        if (rc != OUTCOME_INFRA && rc != OUTCOME_INPUT && !r->skip &&
+            (o->runs || o->compare || o->baseline)) {
                 r->noise_looked = true;
                 r->noise = noise_of(c.db, &c.likes[0], r->runs, c.topo);
         }

@@ -26,6 +26,9 @@ struct series_opts {
         const char *links;     /* --links udp|bridge (libvirt) */
         const char *inventory; /* --inventory FILE (ssh) */
         const char *lab;       /* the lab's name in the results (a nightly plan's) */
+        /* a matrix's cells judged together: each cell's key tests gate at the
+         * level that keeps the whole matrix's false regressions at 5%. 0: 1 */
+        unsigned family_cells;
         /* Each run as it ends (warm-up runs too), for a caller that shows runs
          * (`run` prints each one's table); the result is freed after. A false
          * return makes the run's outcome OUTCOME_INFRA (its JSON could not be

@@ -16,6 +16,8 @@ struct ctx {
         struct topo *t;
         struct fy_node *set_nodes[64]; /* values that came from --set, not from the file */
         unsigned n_set_nodes;
+        const char *cell[TOPO_AXES]; /* the cell asked (cell:, then --set matrix.AXIS=) */
+        struct topo_pos cell_pos;
 };
 
 static struct topo_pos node_pos(struct fy_node *n)
@@ -354,18 +356,16 @@ static void parse_endpoint(struct ctx *c, struct fy_node *n, const char *where,
                                 const char *s = scalar(c, f, what);
                                 if (!s)
                                         continue;
-                                if (streq(s, "signal"))
-                                        ep->flags |= TOPO_EP_SIGNAL;
-                                else if (streq(s, "subflow"))
-                                        ep->flags |= TOPO_EP_SUBFLOW;
-                                else if (streq(s, "backup"))
-                                        ep->flags |= TOPO_EP_BACKUP;
-                                else if (streq(s, "fullmesh"))
-                                        ep->flags |= TOPO_EP_FULLMESH;
+                                unsigned bit = 0;
+                                for (unsigned fi2 = 0; fi2 < ELEMENTSOF(topo_ep_flag_names); fi2++)
+                                        if (streq(s, topo_ep_flag_names[fi2]))
+                                                bit = 1u << fi2;
+                                if (bit)
+                                        ep->flags |= bit;
                                 else
                                         err_at(c, f,
                                                "%s: unknown endpoint flag \"%s\" (expected "
-                                               "signal, subflow, backup or fullmesh)",
+                                               "signal, subflow, backup, fullmesh or laminar)",
                                                where, s);
                         }
                 } else
@@ -377,9 +377,10 @@ static void parse_endpoint(struct ctx *c, struct fy_node *n, const char *where,
             (!(ep->flags & TOPO_EP_SUBFLOW) || (ep->flags & TOPO_EP_SIGNAL)))
                 err_pos(c, ep->pos, "%s: fullmesh needs subflow and cannot be combined with signal",
                         where);
-        if (!(ep->flags & (TOPO_EP_SIGNAL | TOPO_EP_SUBFLOW)))
+        if (!(ep->flags & (TOPO_EP_SIGNAL | TOPO_EP_SUBFLOW | TOPO_EP_LAMINAR)))
                 err_pos(c, ep->pos,
-                        "%s: endpoint does nothing without signal or subflow in its flags", where);
+                        "%s: endpoint does nothing without signal, subflow or laminar in its flags",
+                        where);
 }
 
 static void parse_mptcp(struct ctx *c, struct fy_node *n, struct topo_node *node)
@@ -1310,6 +1311,86 @@ static void check_model(struct ctx *c)
                                         i + 1, t->workloads[i].name, j + 1);
 }
 
+/* matrix: {AXIS: [VALUE, ...]}: the cells a run or a nightly makes of the topology */
+static void parse_matrix(struct ctx *c, struct fy_node *v)
+{
+        struct fy_node_pair *p;
+        c->t->matrix.pos = node_pos(v);
+        if (!expect_type(c, v, FYNT_MAPPING, "matrix"))
+                return;
+        size_t cells = 1;
+        for_each_pair(v, p, it)
+        {
+                const char *k = key_str(p);
+                struct fy_node *vals = fy_node_pair_value(p);
+                int a = topo_axis_find(k);
+                if (a < 0) {
+                        unknown_key(c, fy_node_pair_key(p), "matrix",
+                                    "pm, endpoints, scheduler, protocol");
+                        continue;
+                }
+                _cleanup_free_ char *what = xasprintf("matrix: %s", k);
+                if (!expect_type(c, vals, FYNT_SEQUENCE, what))
+                        continue;
+                int n = fy_node_sequence_item_count(vals);
+                if (n < 1 || n > 16) {
+                        err_at(c, vals, "%s: 1 to 16 values, not %d", what, n);
+                        continue;
+                }
+                struct topo_matrix *m = &c->t->matrix;
+                m->values[a] = xcalloc((size_t)n, sizeof(char *));
+                void *vi = NULL;
+                struct fy_node *x;
+                while ((x = fy_node_sequence_iterate(vals, &vi))) {
+                        const char *s = scalar(c, x, what);
+                        if (!s)
+                                continue;
+                        const char *why = topo_axis_check((enum topo_axis)a, s);
+                        if (why) {
+                                err_at(c, x, "%s: \"%s\": %s", what, s, why);
+                                continue;
+                        }
+                        char *canon = topo_axis_canonical((enum topo_axis)a, s);
+                        bool dup = false;
+                        for (unsigned i = 0; i < m->n[a]; i++)
+                                dup |= streq(m->values[a][i], canon);
+                        if (dup) {
+                                err_at(c, x, "%s: \"%s\" is there twice", what, s);
+                                free(canon);
+                                continue;
+                        }
+                        m->values[a][m->n[a]++] = canon;
+                }
+                cells *= (size_t)n;
+        }
+        if (cells > 64)
+                err_at(c, v, "matrix: %zu cells, more than a matrix may have (64)", cells);
+}
+
+/* cell: {AXIS: VALUE}: the cell this topology is (a run's stored topology
+ * says so; --set matrix.AXIS=VALUE asks the same) */
+static void parse_cell(struct ctx *c, struct fy_node *v)
+{
+        struct fy_node_pair *p;
+        c->cell_pos = node_pos(v);
+        if (!expect_type(c, v, FYNT_MAPPING, "cell"))
+                return;
+        for_each_pair(v, p, it)
+        {
+                const char *k = key_str(p);
+                int a = topo_axis_find(k);
+                if (a < 0) {
+                        unknown_key(c, fy_node_pair_key(p), "cell",
+                                    "pm, endpoints, scheduler, protocol");
+                        continue;
+                }
+                _cleanup_free_ char *what = xasprintf("cell: %s", k);
+                const char *s = scalar(c, fy_node_pair_value(p), what);
+                if (s && !c->cell[a])
+                        c->cell[a] = s;
+        }
+}
+
 static void parse_root(struct ctx *c, struct fy_node *root)
 {
         struct topo *t = c->t;
@@ -1361,7 +1442,11 @@ static void parse_root(struct ctx *c, struct fy_node *root)
                                         unknown_key(c, fy_node_pair_key(q), "defaults",
                                                     "cpus, memory");
                         }
-                } else if (streq(k, "nodes"))
+                } else if (streq(k, "matrix"))
+                        parse_matrix(c, v);
+                else if (streq(k, "cell"))
+                        parse_cell(c, v);
+                else if (streq(k, "nodes"))
                         nodes = v;
                 else if (streq(k, "links"))
                         links = v;
@@ -1370,7 +1455,7 @@ static void parse_root(struct ctx *c, struct fy_node *root)
                 else
                         unknown_key(c, fy_node_pair_key(p), "the topology",
                                     "name, description, kernel, defaults, nodes, links, "
-                                    "workloads");
+                                    "workloads, matrix, cell");
         }
         if (!have_name)
                 err_at(c, root, "the topology needs a name");
@@ -1667,6 +1752,28 @@ struct fy_document *topo_yaml_document(const char *name, const char *text, size_
         return doc;
 }
 
+/* --set matrix.AXIS=VALUE: the cell, applied to the model once it is parsed
+ * (a later --set of an axis wins over an earlier one and over cell:) */
+static void set_cell(struct ctx *c, const char *file, const char *set, struct topo_errors *errs)
+{
+        const char *eq = strchr(set, '=');
+        _cleanup_free_ char *axis = eq ? strndup(set + 7, (size_t)(eq - set - 7)) : NULL;
+        int a = axis ? topo_axis_find(axis) : -1;
+        if (a < 0) {
+                add_error(errs, xasprintf("--set %s: %s: matrix.AXIS=VALUE with an axis of pm, "
+                                          "endpoints, scheduler, protocol",
+                                          set, file));
+                return;
+        }
+        const char *why = topo_axis_check((enum topo_axis)a, eq + 1);
+        if (why) {
+                add_error(errs, xasprintf("--set %s: %s", set, why));
+                return;
+        }
+        c->cell[a] = eq + 1;
+        c->cell_pos = (struct topo_pos){0, 0};
+}
+
 static int parse_doc(const char *name, const char *text, size_t len, char *const *sets,
                      unsigned n_sets, struct topo **ret, struct topo_errors *errs)
 {
@@ -1681,7 +1788,10 @@ static int parse_doc(const char *name, const char *text, size_t len, char *const
                 parse_root(&c, NULL); /* an empty stream gives no document */
         else {
                 for (unsigned i = 0; i < n_sets; i++)
-                        apply_set(&c, doc, name, sets[i], errs);
+                        if (!strncmp(sets[i], "matrix.", 7))
+                                set_cell(&c, name, sets[i], errs);
+                        else
+                                apply_set(&c, doc, name, sets[i], errs);
                 if (errs->n)
                         ;
                 else if (fy_document_root(doc) &&
@@ -1692,6 +1802,15 @@ static int parse_doc(const char *name, const char *text, size_t len, char *const
                         parse_root(&c, NULL);
                 else
                         parse_root(&c, fy_document_root(doc));
+        }
+        if (!errs->n) {
+                for (unsigned a = 0; a < TOPO_AXES; a++)
+                        t->cell[a] = c.cell[a] ? topo_axis_canonical(a, c.cell[a]) : NULL;
+                char *why = topo_apply_cell(t);
+                if (why) {
+                        add_at(errs, name, c.cell_pos, !c.cell_pos.line, why);
+                        free(why);
+                }
         }
         fy_document_destroy(doc);
         if (errs->n) {

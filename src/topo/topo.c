@@ -156,6 +156,13 @@ struct topo *topo_free(struct topo *t)
         free(t->workloads);
         free(t->file);
         free(t->name);
+        free(t->label);
+        for (unsigned a = 0; a < TOPO_AXES; a++) {
+                for (unsigned i = 0; i < t->matrix.n[a]; i++)
+                        free(t->matrix.values[a][i]);
+                free(t->matrix.values[a]);
+                free(t->cell[a]);
+        }
         free(t->description);
         free(t->kernel);
         free(t);
@@ -267,6 +274,16 @@ char *topo_to_yaml(const struct topo *t)
                 sb_line_quoted(&b, "description: ", t->description);
         if (t->kernel)
                 sb_line_quoted(&b, "kernel: ", t->kernel);
+        /* the cell, applied again when the text is read back: the same model */
+        bool cell = false;
+        for (unsigned a = 0; a < TOPO_AXES; a++)
+                if (t->cell[a]) {
+                        if (!cell)
+                                strbuf_printf(&b, "cell:\n");
+                        cell = true;
+                        _cleanup_free_ char *key = xasprintf("  %s: ", topo_axis_name(a));
+                        sb_line_quoted(&b, key, t->cell[a]);
+                }
         strbuf_printf(&b, "nodes:\n");
         for (unsigned i = 0; i < t->n_nodes; i++) {
                 const struct topo_node *n = &t->nodes[i];
@@ -290,7 +307,6 @@ char *topo_to_yaml(const struct topo *t)
                         strbuf_printf(&b, "      endpoints:\n");
                 for (unsigned e = 0; e < n->mptcp.n_endpoints; e++) {
                         const struct topo_endpoint *ep = &n->mptcp.endpoints[e];
-                        static const char *const fl[] = {"signal", "subflow", "backup", "fullmesh"};
                         strbuf_printf(&b, "        - {dev: %s", ep->dev);
                         if (ep->addr.family)
                                 strbuf_printf(&b, ", addr: \"%s\"",
@@ -301,9 +317,9 @@ char *topo_to_yaml(const struct topo *t)
                                 strbuf_printf(&b, ", port: %u", ep->port);
                         strbuf_printf(&b, ", flags: [");
                         const char *sep = "";
-                        for (unsigned f = 0; f < ELEMENTSOF(fl); f++)
+                        for (unsigned f = 0; f < ELEMENTSOF(topo_ep_flag_names); f++)
                                 if (ep->flags & (1u << f)) {
-                                        strbuf_printf(&b, "%s%s", sep, fl[f]);
+                                        strbuf_printf(&b, "%s%s", sep, topo_ep_flag_names[f]);
                                         sep = ", ";
                                 }
                         strbuf_printf(&b, "]}\n");

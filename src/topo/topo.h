@@ -52,7 +52,10 @@ enum topo_ep_flag {
         TOPO_EP_SUBFLOW = 1 << 1,
         TOPO_EP_BACKUP = 1 << 2,
         TOPO_EP_FULLMESH = 1 << 3,
+        TOPO_EP_LAMINAR = 1 << 4, /* Linux 6.18: subflows to announced addresses from it */
 };
+/* "signal", "subflow", "backup", "fullmesh", "laminar": bit i of the flags */
+extern const char *const topo_ep_flag_names[5];
 
 struct topo_endpoint {
         char *dev;             /* interface name */
@@ -183,9 +186,33 @@ struct topo_workload {
         struct topo_pos pos;
 };
 
+/* A matrix (docs/topology.md, matrix:): the choices MPTCP offers a
+ * connection, each axis a list of values. A cell is one value of some axes,
+ * chosen by `--set matrix.AXIS=VALUE` (or a topology's cell:), and applied to
+ * the model after parsing (src/topo/matrix.c says what each axis changes). */
+enum topo_axis {
+        TOPO_AXIS_PM,        /* every MPTCP node's path manager: kernel, userspace */
+        TOPO_AXIS_ENDPOINTS, /* the endpoints' flags: "subflow fullmesh", "signal", ... */
+        TOPO_AXIS_SCHEDULER, /* net.mptcp.scheduler on every MPTCP node */
+        TOPO_AXIS_PROTOCOL,  /* every workload's protocol: tcp, mptcp */
+        TOPO_AXES
+};
+struct topo_matrix {
+        char **values[TOPO_AXES];
+        unsigned n[TOPO_AXES];
+        struct topo_pos pos;
+};
+
 struct topo {
         char *file;
         char *name;
+        /* the name and the cell, as history knows this model:
+         * "two-paths{pm=kernel,endpoints=subflow+fullmesh}"; the name alone
+         * without a cell */
+        char *label;
+        struct topo_matrix matrix; /* the file's matrix: (no axes: none) */
+        char *cell[TOPO_AXES];     /* the cell this model is; NULL: as the file says */
+        bool cell_set;             /* any of them */
         char *description;
         char *kernel; /* default kernel, may be NULL */
         struct topo_node *nodes;
@@ -226,6 +253,38 @@ int topo_parse_text_set(const char *name, const char *text, size_t len, char *co
  * refuses those); on failure an error in errs. */
 int topo_read_file(const char *path, char **ret, size_t *ret_len, struct topo_errors *errs);
 struct topo *topo_free(struct topo *t);
+
+/* "pm", "endpoints", "scheduler", "protocol"; -1 for another name */
+const char *topo_axis_name(enum topo_axis a);
+int topo_axis_find(const char *name);
+/* NULL when value is one of the axis's, else why not (static text) */
+const char *topo_axis_check(enum topo_axis a, const char *value);
+/* The value as a cell and a label show it: flags joined by '+' (allocated) */
+char *topo_axis_canonical(enum topo_axis a, const char *value);
+/* Applies t->cell to the model (and makes t->label); NULL, or what the cell
+ * cannot do to this topology (allocated) */
+char *topo_apply_cell(struct topo *t);
+/* The cells of the matrix, in order (the last axis fastest): each an array of
+ * TOPO_AXES values (NULL where the cell leaves an axis as the file has it).
+ * MPTCP's own axes do not apply to a TCP cell, which is made once. Returns
+ * how many; *ret freed with topo_cells_free. */
+size_t topo_matrix_cells(const struct topo_matrix *m, char ****ret);
+void topo_cells_free(char ***cells, size_t n);
+/* "matrix.pm=kernel" for each axis the cell sets (allocated, NULL-terminated) */
+char **topo_cell_sets(char *const *cell);
+/* The name history knows the model by: its label, else its name */
+static inline const char *topo_label(const struct topo *t)
+{
+        return t->label ? t->label : t->name;
+}
+/* Does the file have a matrix? */
+static inline bool topo_has_matrix(const struct topo *t)
+{
+        for (unsigned a = 0; a < TOPO_AXES; a++)
+                if (t->matrix.n[a])
+                        return true;
+        return false;
+}
 
 /* Model back to a canonical YAML text (for round-trip tests and the run record). */
 char *topo_to_yaml(const struct topo *t);

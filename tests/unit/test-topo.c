@@ -427,6 +427,97 @@ static void check_plan_inventory(void)
         }
 }
 
+/* A matrix (docs/topology.md): its cells, what a cell does to the model,
+ * its name in history, and the stored text read back as the same cell */
+static void check_matrix(void)
+{
+        char *path = xasprintf("%s/topologies/asymmetric-paths.yaml", src_dir);
+        struct topo *t = NULL;
+        struct topo_errors errs = {0};
+        CHECK_EQ_INT(topo_parse_file(path, &t, &errs), 0);
+        char ***cells = NULL;
+        size_t n = t ? topo_matrix_cells(&t->matrix, &cells) : 0;
+        /* 2 path managers x 4 endpoint flags x 2 schedulers, no protocol axis */
+        CHECK_EQ_INT(n, 16);
+        CHECK(t && !t->cell_set && streq(topo_label(t), "asymmetric-paths"));
+        topo_cells_free(cells, n);
+        t = topo_free(t);
+
+        /* signal alone: the server announces, the client keeps no endpoint;
+         * userspace on every MPTCP host; TCP for every workload */
+        char *sets[] = {"matrix.endpoints=signal", "matrix.pm=userspace", "matrix.protocol=tcp",
+                        "matrix.scheduler=bpf_rr"};
+        CHECK_EQ_INT(topo_parse_file_set(path, sets, 4, &t, &errs), 0);
+        if (t) {
+                const struct topo_node *cl = &t->nodes[topo_find_node(t, "client")],
+                                       *sv = &t->nodes[topo_find_node(t, "server")];
+                CHECK_EQ_INT(cl->mptcp.n_endpoints, 0);
+                CHECK(sv->mptcp.n_endpoints == 1 && sv->mptcp.endpoints[0].flags == TOPO_EP_SIGNAL);
+                CHECK(streq(cl->mptcp.pm_type, "userspace") &&
+                      streq(sv->mptcp.pm_type, "userspace"));
+                for (unsigned w = 0; w < t->n_workloads; w++)
+                        CHECK(t->workloads[w].protocol == TOPO_PROTO_TCP);
+                CHECK(streq(t->label, "asymmetric-paths{pm=userspace,endpoints=signal,"
+                                      "scheduler=bpf_rr,protocol=tcp}"));
+                /* what a run stores reads back as the same model */
+                char *y = topo_to_yaml(t);
+                struct topo *t2 = NULL;
+                CHECK_EQ_INT(topo_parse_string("stored.yaml", y, &t2, &errs), 0);
+                char *y2 = t2 ? topo_to_yaml(t2) : NULL;
+                CHECK(y2 && streq(y, y2) && streq(t2->label, t->label));
+                free(y);
+                free(y2);
+                topo_free(t2);
+        }
+        t = topo_free(t);
+        /* flags in any order and either separator are one value */
+        char *fm[] = {"matrix.endpoints=fullmesh subflow"};
+        CHECK_EQ_INT(topo_parse_file_set(path, fm, 1, &t, &errs), 0);
+        if (t) {
+                const struct topo_node *cl = &t->nodes[topo_find_node(t, "client")],
+                                       *sv = &t->nodes[topo_find_node(t, "server")];
+                CHECK(cl->mptcp.n_endpoints == 1 &&
+                      cl->mptcp.endpoints[0].flags == (TOPO_EP_SUBFLOW | TOPO_EP_FULLMESH));
+                CHECK_EQ_INT(sv->mptcp.n_endpoints, 0);
+                CHECK(streq(t->label, "asymmetric-paths{endpoints=subflow+fullmesh}"));
+        }
+        t = topo_free(t);
+        char *bad[] = {"matrix.color=red", "matrix.endpoints=fullmesh"};
+        CHECK(topo_parse_file_set(path, bad, 2, &t, &errs) < 0);
+        CHECK(errs.n == 2 && strstr(errs.msgs[0], "--set matrix.color=red") &&
+              strstr(errs.msgs[1], "endpoints need signal, subflow or laminar"));
+        topo_errors_clear(&errs);
+
+        /* a protocol axis: MPTCP's axes do not apply to TCP, made once */
+        struct topo_matrix m = {0};
+        char *pm[] = {"kernel", "userspace"}, *ep[] = {"subflow", "signal"},
+             *pr[] = {"tcp", "mptcp"};
+        m.values[TOPO_AXIS_PM] = pm;
+        m.n[TOPO_AXIS_PM] = 2;
+        m.values[TOPO_AXIS_ENDPOINTS] = ep;
+        m.n[TOPO_AXIS_ENDPOINTS] = 2;
+        m.values[TOPO_AXIS_PROTOCOL] = pr;
+        m.n[TOPO_AXIS_PROTOCOL] = 2;
+        n = topo_matrix_cells(&m, &cells);
+        CHECK_EQ_INT(n, 5);
+        unsigned tcp = 0;
+        for (size_t k = 0; k < n; k++)
+                if (streq(cells[k][TOPO_AXIS_PROTOCOL], "tcp")) {
+                        tcp++;
+                        CHECK(!cells[k][TOPO_AXIS_PM] && !cells[k][TOPO_AXIS_ENDPOINTS]);
+                }
+        CHECK_EQ_INT(tcp, 1);
+        char **cs = topo_cell_sets(cells[n - 1]);
+        CHECK(cs[0] && streq(cs[0], "matrix.pm=userspace") &&
+              streq(cs[1], "matrix.endpoints=signal") && streq(cs[2], "matrix.protocol=mptcp") &&
+              !cs[3]);
+        for (char **c = cs; *c; c++)
+                free(*c);
+        free(cs);
+        topo_cells_free(cells, n);
+        free(path);
+}
+
 int main(int argc, char **argv)
 {
         src_dir = argc > 1 ? argv[1] : ".";
@@ -435,6 +526,7 @@ int main(int argc, char **argv)
         char **bad = list_yaml(dir, &n);
         free(dir);
         CHECK(n >= 25);
+        check_matrix();
         for (unsigned i = 0; i < n; i++) {
                 check_bad(bad[i], parse_topo);
                 free(bad[i]);

@@ -1,0 +1,13 @@
+/* matrix_report.h - a matrix's cells shown: one KTAP test per cell with a
+ * line per key metric (its level, or its change with the interval in a
+ * comparison), a skipped cell as SKIP with the reason; and the matrix JSON
+ * (docs/run-json.md). */
+#pragma once
+#include "../run/matrix.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+
+void matrix_print(FILE *f, const struct matrix_result *m);
+/* exit_code: what the process exits with, recorded in the JSON */
+struct json_object *matrix_json(const struct matrix_result *m, int exit_code);
