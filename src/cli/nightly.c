@@ -278,9 +278,13 @@ int verb_nightly(int argc, char **argv)
                         }
                         n_tests++;
                         failed += news > 0;
-                        printf("%s %u %s # %u change point(s), %u new regression(s)\n",
-                               news ? "not ok" : "ok", n_tests, topo_label(topos[i]),
-                               (unsigned)json_object_array_length(rows), news);
+                        const char *skip = jstr(json_object_array_get_idx(scen, i), "skip");
+                        if (skip)
+                                printf("ok %u %s # SKIP %s\n", n_tests, topo_label(topos[i]), skip);
+                        else
+                                printf("%s %u %s # %u change point(s), %u new regression(s)\n",
+                                       news ? "not ok" : "ok", n_tests, topo_label(topos[i]),
+                                       (unsigned)json_object_array_length(rows), news);
                         for (size_t k = 0; k < json_object_array_length(rows); k++) {
                                 struct json_object *c = json_object_array_get_idx(rows, k);
                                 double rel = 0, mb = 0, ma = 0;

@@ -27,7 +27,7 @@ bool show_run(void *user, const struct series_opts *o, const struct topo *t,
               const struct run_result *res, const char *side, bool warmup)
 {
         struct run_ui *ui = user;
-        if (!o->compare && !o->baseline)
+        if (!o->compare && !o->baseline && !res->skip)
                 report_table(stdout, t, res);
         if (ui && ui->json_out && !o->runs && !o->compare && !o->baseline) {
                 _cleanup_json_ struct json_object *j = run_json(t, res);
@@ -40,8 +40,8 @@ bool show_run(void *user, const struct series_opts *o, const struct topo *t,
         return true;
 }
 
-/* The report of what ran, next to the last run's files */
-static void write_report(const struct series_result *r)
+/* The report of what ran, next to the last run's files: its index.html (or NULL) */
+static char *write_report(const struct series_result *r)
 {
         const struct series_asked *o = &r->asked;
         struct store *db = NULL;
@@ -49,7 +49,7 @@ static void write_report(const struct series_result *r)
         if (store_open(o->db, &db, &err) < 0) {
                 log_warn("no report: %s", err);
                 free(err);
-                return;
+                return NULL;
         }
         _cleanup_free_ char *dir = xasprintf("%s/report", r->last_run_dir);
         char *index = NULL;
@@ -60,8 +60,8 @@ static void write_report(const struct series_result *r)
                 log_warn("no report: %s", err);
                 free(err);
         }
-        free(index);
         store_close(db);
+        return index;
 }
 
 int series_finish(const struct series_result *r, FILE *f, const char *json_out, bool bisect)
@@ -80,11 +80,40 @@ int series_finish(const struct series_result *r, FILE *f, const char *json_out, 
                         }
                 }
                 if (!o->no_store && r->last_run_dir && rc != EXIT_INFRA && rc != EXIT_INPUT)
-                        write_report(r);
+                        free(write_report(r));
         }
         if (bisect)
                 return rc == EXIT_INFRA ? 125 : rc == EXIT_INPUT ? 128 : rc;
         return rc;
+}
+
+/* Each cell's report, and the matrix's page (a heat map and the cells)
+ * beside the last cell's */
+static void matrix_reports(const struct matrix_result *m, bool no_store)
+{
+        char **reports = xcalloc(m->n + 1, sizeof *reports);
+        const char *last = NULL;
+        for (size_t k = 0; k < m->n; k++) {
+                const struct series_result *r = &m->cells[k].r;
+                if (!m->cells[k].ran || r->skip || !r->series[0] || !r->last_run_dir)
+                        continue;
+                if (!no_store && r->outcome != OUTCOME_INFRA && r->outcome != OUTCOME_INPUT)
+                        reports[k] = write_report(r);
+                last = r->last_run_dir;
+        }
+        if (last) {
+                _cleanup_free_ char *dir = xasprintf("%s/matrix", last);
+                char *index = NULL, *err = NULL;
+                if (matrix_report_write(m, reports, dir, &index, &err) == 0)
+                        fprintf(stderr, "mptcplab: the matrix's report in %s\n", index);
+                else
+                        log_warn("no matrix report: %s", err);
+                free(index);
+                free(err);
+        }
+        for (size_t k = 0; k < m->n; k++)
+                free(reports[k]);
+        free(reports);
 }
 
 static char **add_set(char **v, unsigned *n, const char *s)
@@ -353,6 +382,7 @@ static int run_like(int argc, char **argv, const char *verb)
                                                 rc = EXIT_INFRA;
                                 }
                         }
+                        matrix_reports(&mr, o.no_store);
                 }
                 matrix_result_clear(&mr);
                 if (bisect)

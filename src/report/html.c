@@ -123,6 +123,17 @@ static bool plot(const char *dir, const char *name, const char *out, const char 
         return ok;
 }
 
+bool report_plot(const char *dir, const char *tpl, const char *out, const char *const *keys,
+                 const char *const *values, unsigned n, char **err)
+{
+        return plot(dir, tpl, out, keys, values, n, err);
+}
+
+void report_html_text(FILE *f, const char *s)
+{
+        html_text(f, s);
+}
+
 struct ctx {
         struct store *db;
         const char *id, *dir;

@@ -26,8 +26,8 @@ static void path_split(const struct wl_result *w, const char *node, char *buf, s
 
 void report_table(FILE *f, const struct topo *t, const struct run_result *r)
 {
-        fprintf(f, "# %s on %s (%s links), run %s, %s\n", topo_label(t), r->backend, r->links, r->run_id,
-                r->started_at);
+        fprintf(f, "# %s on %s (%s links), run %s, %s\n", topo_label(t), r->backend, r->links,
+                r->run_id, r->started_at);
         fprintf(f, "%-14s %-8s %-9s %10s %10s %7s %6s %6s %8s  %-20s %s\n", "workload", "proto",
                 "via", "goodput", "sent", "retrans", "cpu-c", "cpu-s", "subflows", "sender paths",
                 "status");

@@ -218,6 +218,8 @@ static void print_event_timing(FILE *f, struct json_object *runs)
 void series_print(FILE *f, const struct series_result *r)
 {
         const struct series_asked *o = &r->asked;
+        if (r->skip) /* a matrix cell the nodes cannot be: nothing ran */
+                fprintf(f, "# %s: SKIP %s\n", r->topo ? topo_label(r->topo) : o->file, r->skip);
         if (r->baseline_hash)
                 fprintf(f,
                         "# --allow-different: the baseline's topology or overrides differ from "

@@ -220,6 +220,8 @@ struct json_object *nightly_scenarios(const struct nightly_opts *no, bool *infra
                                         .user = no->user};
                 struct series_result sr;
                 series_run(&o, &sr);
+                if (sr.skip) /* a matrix cell the nodes cannot be */
+                        json_object_object_add(so, "skip", json_object_new_string(sr.skip));
                 int r = no->on_series(no->user, &sr);
                 series_result_clear(&sr);
                 json_object_object_add(so, "exit", json_object_new_int(r));

@@ -4,6 +4,7 @@ SysRq, a controller killed with SIGKILL, a node on another hypervisor over
 qemu+ssh, and bad kernels. Skips (77) where libvirt cannot be reached."""
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -287,5 +288,25 @@ check(len(runs) == 4 and len(boot["A"]) == 1 and len(boot["B"]) == 1 and boot["A
       "one boot a side: %s" % boot)
 check(all({n["name"]: n for n in r["nodes"]}["client"]["kernel"].startswith(
     "6.1.0" if r["side"] == "A" else "6.12") for r in runs), "each side ran its kernel")
+
+# a matrix cell the guest kernel cannot be: laminar endpoints on 6.1, and a
+# scheduler 6.12 lacks, are SKIPs with the reason (nothing runs, nothing is
+# stored), never a failure and never the default
+out = os.path.join(tmp, "laminar.json")
+lam = "has no laminar endpoints (they came with Linux 6.18)"
+for kernel, want in (("6.1.0-56-cloud-amd64", [lam, "has no scheduler but its built-in one"]),
+                     ("6.12.111+deb12-cloud-amd64", [lam, "offers the scheduler(s) [\"default\"], not bpf_rr"])):
+    p = run_lab("run", os.path.join(SRC, "tests/vm/laminar.yaml"), "--backend", "libvirt", "--matrix",
+                "--runs", "1", "--warmup-runs", "0", "--kernel", kernel, "--db", os.path.join(tmp, "lam.db"),
+                "--run-dir", tmp, "--json", out, timeout=600)
+    cells = json.load(open(out)).get("cells", []) if os.path.exists(out) else []
+    check(p.returncode == 0 and len(cells) == 2 and
+          all(c.get("skip") and w in c["skip"] and kernel in c["skip"] for c, w in zip(cells, want)),
+          "laminar on %s: exit 0, both cells SKIP saying why (rc %d): %s" %
+          (kernel, p.returncode, [c.get("skip") for c in cells]))
+    check(re.search(r"^ok 1 laminar\{endpoints=subflow\+laminar,scheduler=default\} # SKIP node client: kernel ",
+                    p.stdout, re.M), "the KTAP says SKIP: %s" % p.stdout[:300])
+check(not os.path.exists(os.path.join(tmp, "lam.db")) or
+      not stored(os.path.join(tmp, "lam.db")), "a skipped cell stores no run")
 check(domains() == before, "nothing left at the end")
 done()
