@@ -10,6 +10,20 @@
 #include <math.h>
 #include <string.h>
 
+/* A run's level of one key metric: the median of its valid samples, their
+ * CV and how many (the table, the JSON and the heat map show the same) */
+static double key_median(const struct series_result *r, const char *wl, const struct metric *m,
+                         double *cv, size_t *n)
+{
+        double *v;
+        samples_values(&r->samples, NULL, wl, m, true, &v, n);
+        double med = *n ? stats_median(v, *n) : NAN;
+        if (cv)
+                *cv = *n > 1 ? stats_cv(v, *n) : 0;
+        free(v);
+        return med;
+}
+
 /* A cell's key metrics without a comparison: median and CV of its valid runs */
 static void levels(FILE *f, struct json_object *arr, const struct series_result *r)
 {
@@ -22,10 +36,8 @@ static void levels(FILE *f, struct json_object *arr, const struct series_result 
                         if (!metric_is_key(&m[k], tw) ||
                             !samples_has(&r->samples, NULL, wls[w], &m[k]))
                                 continue;
-                        double *v;
                         size_t n;
-                        samples_values(&r->samples, NULL, wls[w], &m[k], true, &v, &n);
-                        double med = n ? stats_median(v, n) : NAN, cv = n > 1 ? stats_cv(v, n) : 0;
+                        double cv, med = key_median(r, wls[w], &m[k], &cv, &n);
                         if (f)
                                 fprintf(f, "#   %s.%s: %.4g %s, CV %.2f%%, %zu valid run(s)\n",
                                         wls[w], m[k].name, med, m[k].unit, 100 * cv, n);
@@ -38,7 +50,6 @@ static void levels(FILE *f, struct json_object *arr, const struct series_result 
                                 json_object_object_add(o, "valid", json_object_new_int((int)n));
                                 json_object_array_add(arr, o);
                         }
-                        free(v);
                 }
         }
 }
@@ -201,12 +212,8 @@ static double cell_value(const struct series_result *r, const char *name, const 
         }
         const char *dot = strrchr(name, '.');
         _cleanup_free_ char *wl = xstrndup(name, (size_t)(dot - name));
-        double *v;
         size_t n;
-        samples_values(&r->samples, NULL, wl, m, true, &v, &n);
-        double med = n ? stats_median(v, n) : NAN;
-        free(v);
-        return med;
+        return key_median(r, wl, m, NULL, &n);
 }
 
 /* a string gnuplot reads as data between "...", never as code */
