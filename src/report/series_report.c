@@ -272,6 +272,8 @@ struct json_object *series_json(const struct series_result *r, int exit_code)
         json_object_object_add(out, "schema", json_object_new_string("mptcplab.series/1"));
         json_object_object_add(out, "series", json_object_new_string(r->series));
         json_object_object_add(out, "topology", json_object_new_string(o->file));
+        if (r->replaced)
+                json_object_object_add(out, "replaced_runs", json_object_new_int((int)r->replaced));
         if (o->compare)
                 json_object_object_add(
                         out, "order",

@@ -115,6 +115,31 @@ static bool mib_sum(const struct wl_result *w, const char *name, double *ret)
                 return mib_sum(w, name, ret);                                                      \
         }
 MIB_GETTER(mptcp_retrans, "MPTcpExtMPTCPRetrans")
+GETTER(path_share, w->path_share_error, w->have_path_share)
+GETTER(fallbacks, (double)(w->fallbacks > w->tool_fallbacks ? w->fallbacks : w->tool_fallbacks),
+       w->w->protocol == TOPO_PROTO_MPTCP && w->mp_capable + w->fallbacks > 0)
+/* counts per GB the sender put on its interfaces over the same span as the
+ * kernel's counters (the whole run, warm-up included); the kernel counts
+ * segments, not bytes */
+static bool retrans_per_gb(const struct wl_result *w, double *ret)
+{
+        *ret = w->sent_gb > 0 && w->retransmits >= 0 ? (double)w->retransmits / w->sent_gb : 0;
+        return w->sent_gb > 0 && w->retransmits >= 0;
+}
+static bool reinject_per_gb(const struct wl_result *w, double *ret)
+{
+        *ret = 0;
+        if (w->w->protocol != TOPO_PROTO_MPTCP || !(w->sent_gb > 0) || !w->mib)
+                return false;
+        json_object_object_foreach (w->mib, node, counters) {
+                (void)node;
+                struct json_object *v;
+                if (json_object_object_get_ex(counters, "MPTcpExtMPTCPRetrans", &v))
+                        *ret += json_object_get_double(v);
+        }
+        *ret /= w->sent_gb;
+        return true;
+}
 MIB_GETTER(duplicate_data, "MPTcpExtDuplicateData")
 MIB_GETTER(stale, "MPTcpExtSubflowStale")
 MIB_GETTER(recovered, "MPTcpExtSubflowRecover")
@@ -123,6 +148,14 @@ static struct metric metrics[] = {
         {"goodput_mbps", "Mbit/s", "goodput", true, 0.005, goodput, true, false, false},
         {"completion_s", "s", "completion time", false, 0.02, completion, true, false, false},
         {"aggregation_efficiency", "", "goodput / shaped capacity", true, 0.005, aggregation, false,
+         false, false},
+        {"path_share_error", "", "bytes per link off the links' capacity shares", false, 0.10,
+         path_share, false, false, false},
+        {"retrans_per_gb", "/GB", "retransmitted segments per GB sent", false, 0.25, retrans_per_gb,
+         false, false, false},
+        {"reinjections_per_gb", "/GB", "MPTCP re-injected segments per GB sent", false, 0.25,
+         reinject_per_gb, false, false, false},
+        {"fallbacks", "", "MPTCP connections that fell back to TCP", false, 0.25, fallbacks, false,
          false, false},
         {"cpu_s", "s", "CPU of both tools", false, 0.05, cpu_s, false, false, false},
         {"cpu_s_per_gbit", "s/Gbit", "CPU per Gbit", false, 0.05, cpu_per_gbit, false, false,

@@ -79,6 +79,14 @@ struct wl_result {
         int64_t time_wait_client, time_wait_server; /* what mptcpload left, -1: unknown */
         unsigned expected_subflows;
         uint64_t path_rate_bps; /* sum of shaped rates from -> to, 0 if unshaped */
+        /* how far the sender's bytes on its direct links sat from those links'
+         * shares of the capacity: half the sum of |bytes share - capacity
+         * share| (0: split as the capacities, 1: all on a link of no share);
+         * have_path_share false: not measured (TCP, one link, a link not
+         * shaped, nothing sent) */
+        bool have_path_share;
+        double path_share_error;
+        double sent_gb; /* the sender's bytes out of all its interfaces over the whole run, 0: unknown */
         struct iface_bytes *ifaces;
         unsigned n_ifaces;
         double wall_s;

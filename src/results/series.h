@@ -34,6 +34,7 @@ struct series_result {
         enum outcome judged_outcome; /* before a crashed kernel made it a regression */
         unsigned runs;               /* counted runs a side (--runs auto: as many as it took) */
         unsigned looks;              /* how often --runs auto judged (1: once) */
+        unsigned replaced;           /* runs added for runs that were not valid (both sides) */
         bool runs_auto_done;         /* --runs auto ran to its end and says how many runs it took */
         /* check: the baseline's settings differ, and --allow-different let it be */
         char *baseline_hash, *hash;

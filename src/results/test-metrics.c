@@ -83,6 +83,32 @@ int main(void)
         get("completion_s", &w, &have);
         CHECK(!have);
         CHECK_NEAR(get("retransmits", &w, &have), 7, 0);
+        /* per GB sent: nothing sent counted, no figure */
+        get("retrans_per_gb", &w, &have);
+        CHECK(!have);
+        w.sent_gb = 0.5;
+        CHECK_NEAR(get("retrans_per_gb", &w, &have), 14, 1e-9);
+        CHECK(have);
+        /* re-injections: an MPTCP workload's, from both nodes' MIB deltas */
+        w.mib = json_tokener_parse("{\"client\": {\"MPTcpExtMPTCPRetrans\": 3}, "
+                                   "\"server\": {\"MPTcpExtMPTCPRetrans\": 1}}");
+        CHECK_NEAR(get("reinjections_per_gb", &w, &have), 8, 1e-9);
+        CHECK(have);
+        json_object_put(w.mib);
+        w.mib = NULL;
+        get("path_share_error", &w, &have);
+        CHECK(!have);
+        w.path_share_error = 0.25;
+        w.have_path_share = true;
+        CHECK_NEAR(get("path_share_error", &w, &have), 0.25, 1e-12);
+        CHECK(have);
+        /* fallbacks: the kernel's or the tool's count, whichever saw more */
+        get("fallbacks", &w, &have);
+        CHECK(!have); /* no MPTCP connection counted at all */
+        w.mp_capable = 3;
+        w.tool_fallbacks = 2;
+        CHECK_NEAR(get("fallbacks", &w, &have), 2, 0);
+        CHECK(have);
         w.recv_bps = -1;
         get("goodput_mbps", &w, &have);
         CHECK(!have);

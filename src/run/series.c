@@ -719,6 +719,59 @@ static bool decided(struct series_ctx *c)
         return d;
 }
 
+/* Is a key test of this side short of `want` valid runs while it has
+ * samples at all (runs that were not valid: an outlier window, a subflow
+ * that never joined)? */
+static bool short_of_valid(const struct series_ctx *c, const char *side, size_t want)
+{
+        const struct topo *t = c->topo;
+        unsigned nm;
+        const struct metric *m = metric_all(&nm);
+        for (unsigned w = 0; w < t->n_workloads; w++)
+                for (unsigned k = 0; k < nm; k++) {
+                        const char *wl = t->workloads[w].name;
+                        if (!metric_is_key(&m[k], &t->workloads[w]) ||
+                            !samples_has(&c->res->samples, side, wl, &m[k]))
+                                continue;
+                        double *v;
+                        size_t n;
+                        samples_values(&c->res->samples, side, wl, &m[k], true, &v, &n);
+                        free(v);
+                        if (n < want)
+                                return true;
+                }
+        return false;
+}
+
+/* Runs that were not valid leave a key test short of the 3 valid runs a
+ * side it needs to be judged: one more run of that side replaces each, at
+ * most runs / 2 + 1 of them a side (a side whose every run is invalid stays
+ * short, and its check fails saying so) */
+static enum outcome replace_invalid(struct series_ctx *c, unsigned runs)
+{
+        const struct series_opts *o = c->o;
+        struct series_result *r = c->res;
+        size_t want = runs < 3 ? runs : 3;
+        enum outcome rc = OUTCOME_OK;
+        for (int s = 0; s < (o->compare ? 2 : 1) && rc == OUTCOME_OK; s++) {
+                const char *side = o->compare ? (s ? "B" : "A") : NULL;
+                for (unsigned extra = 0; extra < runs / 2 + 1 && rc == OUTCOME_OK && !r->skip &&
+                                         short_of_valid(c, side, want);
+                     extra++) {
+                        fprintf(stderr,
+                                "mptcplab: %s%s has fewer than %zu valid runs of a key test: one "
+                                "more run replaces a run that was not valid\n",
+                                side ? "side " : "the series", side ? side : "", want);
+                        enum outcome r1 = one_run(c, s ? &c->b : &c->a, false, &r->samples);
+                        if (r1 == OUTCOME_INFRA || r1 == OUTCOME_INPUT)
+                                rc = r1;
+                        *(s ? &r->crashed_b : &r->crashed_a) += r1 == OUTCOME_REGRESSION;
+                        r->replaced++;
+                }
+        }
+        return rc;
+}
+
 /* Side A's warm-up run warmed the kept lab side B reuses: B needs none */
 static bool warmed_by_a(const struct series_ctx *c)
 {
@@ -782,6 +835,8 @@ static enum outcome run_all(struct series_ctx *c, unsigned runs, bool warmup)
                 }
         }
         r->runs = done_runs ? done_runs : runs;
+        if (rc == OUTCOME_OK && !r->skip && runs >= 3)
+                rc = replace_invalid(c, runs);
         return rc;
 }
 
@@ -854,7 +909,27 @@ static enum outcome judge(struct series_ctx *c)
                                       cs, &r->mib_base_runs, &r->mib_cand_runs);
         r->accel = c->likes[0].accel ? xstrdup(c->likes[0].accel) : NULL;
         r->tools = c->likes[0].tools ? xstrdup(c->likes[0].tools) : NULL;
-        return r->verdicts.regressions ? OUTCOME_REGRESSION : OUTCOME_OK;
+        if (r->verdicts.regressions)
+                return OUTCOME_REGRESSION;
+        /* a key test with too few valid runs judged nothing: never a pass (a
+         * bisect step that measured nothing is skipped, not called good) */
+        for (size_t i = 0; i < r->verdicts.n; i++) {
+                const struct test_result *t = &r->verdicts.t[i];
+                if (t->gates && t->j.verdict == VERDICT_INSUFFICIENT) {
+                        log_error("%s: key test %s judged nothing: %zu valid run(s) of %s, %zu of "
+                                  "%s (3 a side needed); the warnings above say why",
+                                  o->compare ? "compare" : "check", t->name, t->base_valid,
+                                  o->compare ? "A" : "the baseline", t->cand_valid,
+                                  o->compare ? "B" : "the candidate");
+                        return OUTCOME_INFRA;
+                }
+        }
+        if (!r->verdicts.n) {
+                log_error("%s: no test judged: no workload has a valid run on both sides",
+                          o->compare ? "compare" : "check");
+                return OUTCOME_INFRA;
+        }
+        return OUTCOME_OK;
 }
 
 enum outcome series_run(const struct series_opts *o, struct series_result *r)

@@ -96,6 +96,47 @@ static int ifaces_after(struct wl_run *x, struct wl_result *res, char **err)
         return 0;
 }
 
+/* What the interfaces' byte counters say of the sender: everything it sent
+ * (the span of the kernel's counters, warm-up included), and how its bytes
+ * split over its direct links to the receiver against their shaped rates */
+static void path_shares(const struct topo *t, const struct wl_run *x, struct wl_result *res)
+{
+        const struct topo_workload *w = &x->w;
+        unsigned from = w->reverse ? w->to : w->from, to = w->reverse ? w->from : w->to;
+        const char *sender = t->nodes[from].name;
+        double all = 0, bytes[64], cap[64], sum_b = 0, sum_c = 0;
+        unsigned n = 0;
+        bool shaped = true;
+        for (unsigned k = 0; k < res->n_ifaces; k++) {
+                if (!streq(res->ifaces[k].node, sender))
+                        continue;
+                all += (double)res->ifaces[k].tx_bytes;
+                int i = topo_find_iface(&t->nodes[from], res->ifaces[k].dev);
+                int li = i >= 0 ? t->nodes[from].ifaces[i].link : -1;
+                if (li < 0)
+                        continue;
+                const struct topo_link *l = &t->links[li];
+                int dir = l->end[0].node == from && l->end[1].node == to   ? 0
+                          : l->end[1].node == from && l->end[0].node == to ? 1
+                                                                           : -1;
+                if (dir < 0 || n >= ELEMENTSOF(bytes))
+                        continue;
+                shaped &= l->shape[dir].set && l->shape[dir].rate_bps > 0;
+                bytes[n] = (double)res->ifaces[k].tx_bytes;
+                cap[n] = (double)l->shape[dir].rate_bps;
+                sum_b += bytes[n];
+                sum_c += cap[n++];
+        }
+        res->sent_gb = all / 1e9;
+        if (w->protocol != TOPO_PROTO_MPTCP || n < 2 || !shaped || sum_b <= 0 || sum_c <= 0)
+                return;
+        double d = 0;
+        for (unsigned k = 0; k < n; k++)
+                d += fabs(bytes[k] / sum_b - cap[k] / sum_c);
+        res->path_share_error = d / 2;
+        res->have_path_share = true;
+}
+
 /* The client from its start to its end, the window's edges read on the way;
  * then the server's end */
 static int client_run(struct run *r, struct wl_run *x, struct json_object *cargv,
@@ -366,6 +407,7 @@ static int measured(struct run *r, struct wl_run *x, struct json_object *cargv,
                 return e;
         if (!tool_report(x, res))
                 return 0;
+        path_shares(r->lab->t, x, res);
         counters_report(x, res);
         validity_mptcp(res);
         window_outlier(r, x, res);

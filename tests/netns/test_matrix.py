@@ -122,6 +122,40 @@ con.close()
 check(hist == {"matrix2{endpoints=subflow,protocol=mptcp}": 2, "matrix2{endpoints=signal,protocol=mptcp}": 2,
                "matrix2{protocol=tcp}": 2}, "two nights in each cell's history: %s" % hist)
 
+# three paths of unequal rates: a subflow on each, and how the sender's bytes
+# split against the links' capacity shares (path_share_error), with the
+# retransmissions and re-injections per GB sent
+out = os.path.join(PRIVATE, "three.json")
+p = lab("run", os.path.join(SRC, "tests/netns/three-paths.yaml"), "--backend", "netns", "--runs", "1",
+        "--warmup-runs", "0", "--db", db, "--json", out)
+r = run_of("three-paths-netns")
+wl = (r.get("workloads") or [{}])[0]
+sent = {i["dev"]: i["tx_bytes"] for i in wl.get("interfaces", []) if i.get("node") == "client"}
+total = sum(sent.values()) or 1
+shares = {d: b / total for d, b in sent.items()}
+met = wl.get("metrics") or {}
+check(p.returncode == 0 and len(shares) == 3 and all(v > 0.05 for v in shares.values()),
+      "three paths: exit 0, the client sent on each of its three links (rc %d): %s" % (p.returncode, shares))
+expect = 0.5 * sum(abs(shares[d] - c) for d, c in (("eth0", 20 / 35), ("eth1", 10 / 35), ("eth2", 5 / 35)))
+check(abs(met.get("path_share_error", -1) - expect) < 1e-6,
+      "path_share_error is half the distance of the byte shares from 20:10:5 (%.4f): %s" %
+      (expect, met.get("path_share_error")))
+check(met.get("retrans_per_gb", -1) >= 0 and met.get("reinjections_per_gb", -1) >= 0,
+      "retransmissions and re-injections per GB sent are measured: %s %s" %
+      (met.get("retrans_per_gb"), met.get("reinjections_per_gb")))
+
+# a key test with too few valid runs judged nothing: B's server denies joins
+# to its initial address, so the client's two subflow endpoints never join
+# and every run of B has 3 subflows where the topology implies 4 (not
+# valid); the compare says so and fails, and a bisect step skips it (125),
+# never calls it good
+p = lab("compare", os.path.join(SRC, "tests/netns/three-paths.yaml"), "--backend", "netns", "--runs", "3",
+        "--warmup-runs", "0", "--db", db, "--set", "workloads.0.duration=1s",
+        "--set-b", "nodes.server.sysctls.net.mptcp.allow_join_initial_addr_port=0", "--bisect")
+check(p.returncode == 125 and "key test bulk.goodput_mbps judged nothing: 3 valid run(s) of A, 0 of B" in p.stderr,
+      "a compare whose B has no valid run: 125 under --bisect, saying why (rc %d): %s" %
+      (p.returncode, p.stderr[-400:]))
+
 # strict rp_filter with several addressed interfaces: refused before anything runs
 p = lab("run", topo2, "--backend", "netns", "--no-store", "--set", "matrix.protocol=mptcp",
         "--set", "nodes.server.sysctls.net.ipv4.conf.all.rp_filter=1")

@@ -143,16 +143,18 @@ git("bisect", "start", head, base)
 t0 = time.time()
 p = subprocess.run(["git", "-C", TREE, "bisect", "run", STEP, TREE, TOPO, "base", "--runs", "3", "--db", db,
                     "--threshold", "goodput_mbps=1"],
-                   env=ENV, capture_output=True, text=True, timeout=3600)
+                   env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=3600)
 bisect_s = time.time() - t0
 log = git("bisect", "log", check_rc=False)
 git("bisect", "reset", check_rc=False)
 print("# bisect: %.0f s\n%s" % (bisect_s, log))
 m = re.search(r"^([0-9a-f]{40}) is the first bad commit", p.stdout, re.M)
+# what each step measured and judged, for a failure to be read from CI's log
+steps = "\n".join(l for l in p.stdout.splitlines()
+                  if re.search(r"bisect-step|error|goodput|crashed|^(not )?ok |first bad|Bisecting", l))
 check(p.returncode == 0 and m and m.group(1) == planted,
-      "git bisect names the planted commit %s (got %s, rc %d):\n%s%s" % (
-          planted[:12], m.group(1)[:12] if m else None, p.returncode, p.stdout[-3000:],
-          "\n".join(l for l in p.stderr.splitlines() if "bisect-step" in l or "error" in l or "exit" in l)))
+      "git bisect names the planted commit %s (got %s, rc %d):\n%s" % (
+          planted[:12], m.group(1)[:12] if m else None, p.returncode, steps[-6000:]))
 bad = re.findall(r"^git bisect bad ([0-9a-f]{40})", log, re.M)
 good = re.findall(r"^git bisect good ([0-9a-f]{40})", log, re.M)
 check(not (set(bad) & {base, c1}) and not (set(good) & {planted, c3, head}),
