@@ -86,7 +86,8 @@ struct wl_result {
          * shaped, nothing sent) */
         bool have_path_share;
         double path_share_error;
-        double sent_gb; /* the sender's bytes out of all its interfaces over the whole run, 0: unknown */
+        /* the sender's bytes out of all its interfaces over the whole run, 0: unknown */
+        double sent_gb;
         struct iface_bytes *ifaces;
         unsigned n_ifaces;
         double wall_s;
