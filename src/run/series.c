@@ -755,6 +755,9 @@ static enum outcome replace_invalid(struct series_ctx *c, unsigned runs)
         enum outcome rc = OUTCOME_OK;
         for (int s = 0; s < (o->compare ? 2 : 1) && rc == OUTCOME_OK; s++) {
                 const char *side = o->compare ? (s ? "B" : "A") : NULL;
+                /* a kernel that crashed is judged by that already */
+                if (s ? r->crashed_b : r->crashed_a)
+                        continue;
                 for (unsigned extra = 0; extra < runs / 2 + 1 && rc == OUTCOME_OK && !r->skip &&
                                          short_of_valid(c, side, want);
                      extra++) {
@@ -912,7 +915,10 @@ static enum outcome judge(struct series_ctx *c)
         if (r->verdicts.regressions)
                 return OUTCOME_REGRESSION;
         /* a key test with too few valid runs judged nothing: never a pass (a
-         * bisect step that measured nothing is skipped, not called good) */
+         * bisect step that measured nothing is skipped, not called good);
+         * a candidate that crashed is a regression whatever was judged */
+        if (o->compare ? r->crashed_b : r->crashed_a)
+                return OUTCOME_OK;
         for (size_t i = 0; i < r->verdicts.n; i++) {
                 const struct test_result *t = &r->verdicts.t[i];
                 if (t->gates && t->j.verdict == VERDICT_INSUFFICIENT) {
