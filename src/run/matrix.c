@@ -45,6 +45,15 @@ enum outcome matrix_run(const struct series_opts *o, struct matrix_result *ret)
                 topo_free(t);
                 return ret->outcome = OUTCOME_INPUT;
         }
+        /* an axis the command line fixed (--set matrix.AXIS=VALUE) is that
+         * value alone: the matrix of the other axes */
+        for (unsigned a = 0; a < TOPO_AXES; a++)
+                if (t->cell[a] && t->matrix.n[a]) {
+                        for (unsigned i = 0; i < t->matrix.n[a]; i++)
+                                free(t->matrix.values[a][i]);
+                        t->matrix.values[a][0] = xstrdup(t->cell[a]);
+                        t->matrix.n[a] = 1;
+                }
         char ***cells = NULL;
         size_t n = topo_matrix_cells(&t->matrix, &cells);
         ret->cells = xcalloc(n + 1, sizeof *ret->cells);

@@ -744,33 +744,31 @@ static bool short_of_valid(const struct series_ctx *c, const char *side, size_t 
 }
 
 /* Runs that were not valid leave a key test short of the 3 valid runs a
- * side it needs to be judged: one more run of that side replaces each, at
- * most runs / 2 + 1 of them a side (a side whose every run is invalid stays
+ * side it needs to be judged: one more run of side s (1: B) replaces each,
+ * at most runs / 2 + 1 of them (a side whose every run is invalid stays
  * short, and its check fails saying so) */
-static enum outcome replace_invalid(struct series_ctx *c, unsigned runs)
+static enum outcome replace_invalid(struct series_ctx *c, int s, unsigned runs)
 {
         const struct series_opts *o = c->o;
         struct series_result *r = c->res;
         size_t want = runs < 3 ? runs : 3;
+        const char *side = o->compare ? (s ? "B" : "A") : NULL;
         enum outcome rc = OUTCOME_OK;
-        for (int s = 0; s < (o->compare ? 2 : 1) && rc == OUTCOME_OK; s++) {
-                const char *side = o->compare ? (s ? "B" : "A") : NULL;
-                /* a kernel that crashed is judged by that already */
-                if (s ? r->crashed_b : r->crashed_a)
-                        continue;
-                for (unsigned extra = 0; extra < runs / 2 + 1 && rc == OUTCOME_OK && !r->skip &&
-                                         short_of_valid(c, side, want);
-                     extra++) {
-                        fprintf(stderr,
-                                "mptcplab: %s%s has fewer than %zu valid runs of a key test: one "
-                                "more run replaces a run that was not valid\n",
-                                side ? "side " : "the series", side ? side : "", want);
-                        enum outcome r1 = one_run(c, s ? &c->b : &c->a, false, &r->samples);
-                        if (r1 == OUTCOME_INFRA || r1 == OUTCOME_INPUT)
-                                rc = r1;
-                        *(s ? &r->crashed_b : &r->crashed_a) += r1 == OUTCOME_REGRESSION;
-                        r->replaced++;
-                }
+        /* a kernel that crashed is judged by that already */
+        if (runs < 3 || (s ? r->crashed_b : r->crashed_a))
+                return rc;
+        for (unsigned extra = 0;
+             extra < runs / 2 + 1 && rc == OUTCOME_OK && !r->skip && short_of_valid(c, side, want);
+             extra++) {
+                fprintf(stderr,
+                        "mptcplab: %s%s has fewer than %zu valid runs of a key test: one more "
+                        "run replaces a run that was not valid\n",
+                        side ? "side " : "the series", side ? side : "", want);
+                enum outcome r1 = one_run(c, s ? &c->b : &c->a, false, &r->samples);
+                if (r1 == OUTCOME_INFRA || r1 == OUTCOME_INPUT)
+                        rc = r1;
+                *(s ? &r->crashed_b : &r->crashed_a) += r1 == OUTCOME_REGRESSION;
+                r->replaced++;
         }
         return rc;
 }
@@ -792,7 +790,7 @@ static enum outcome run_all(struct series_ctx *c, unsigned runs, bool warmup)
                  look0 = o->runs_auto ? first_look(c->topo, r->looks, o->family_cells, NULL) : 0;
         enum outcome rc = OUTCOME_OK;
         if (o->blocked) {
-                for (int s2 = 0; s2 < 2 && rc == OUTCOME_OK; s2++)
+                for (int s2 = 0; s2 < 2 && rc == OUTCOME_OK; s2++) {
                         for (int i = warmup ? -1 : 0; i < (int)runs && rc == OUTCOME_OK && !r->skip;
                              i++) {
                                 if (i < 0 && s2 && warmed_by_a(c))
@@ -806,6 +804,11 @@ static enum outcome run_all(struct series_ctx *c, unsigned runs, bool warmup)
                                 *(s2 ? &r->crashed_b : &r->crashed_a) += r1 == OUTCOME_REGRESSION;
                                 memcpy(c->warm_learned, c->warm_use, nw * sizeof *c->warm_use);
                         }
+                        /* the side's replacements in its own block, before
+                         * the kernels switch */
+                        if (rc == OUTCOME_OK && !r->skip)
+                                rc = replace_invalid(c, s2, runs);
+                }
                 r->runs = runs;
                 return rc;
         }
@@ -838,8 +841,8 @@ static enum outcome run_all(struct series_ctx *c, unsigned runs, bool warmup)
                 }
         }
         r->runs = done_runs ? done_runs : runs;
-        if (rc == OUTCOME_OK && !r->skip && runs >= 3)
-                rc = replace_invalid(c, runs);
+        for (int s = 0; s < (o->compare ? 2 : 1) && rc == OUTCOME_OK && !r->skip; s++)
+                rc = replace_invalid(c, s, r->runs);
         return rc;
 }
 

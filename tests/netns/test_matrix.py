@@ -57,6 +57,14 @@ check(len(re.findall(r"^ok \d+ matrix\{.*scheduler=bpf_rr.*\} # SKIP node \w+: k
 ran = [c for c in cells if not c.get("skip")]
 check(len(ran) == 3 and all(c.get("outcome") == 0 and c.get("series") for c in ran),
       "the other three ran: %s" % [(c.get("label"), c.get("outcome")) for c in ran])
+# --matrix with --set matrix.AXIS=VALUE: that axis fixed, the matrix of the others
+out2 = os.path.join(PRIVATE, "fixed.json")
+p2 = lab("run", topo, "--backend", "netns", "--matrix", "--set", "matrix.scheduler=bpf_rr", "--runs", "1",
+         "--warmup-runs", "0", "--no-store", "--json", out2)
+j2 = json.load(open(out2)) if os.path.exists(out2) else {}
+axes2 = [c.get("axes", {}) for c in j2.get("cells", [])]
+check(len(axes2) == 3 and all(a.get("scheduler") in ("bpf_rr", None) for a in axes2),
+      "--matrix --set matrix.scheduler=bpf_rr: 2 bpf_rr cells and the TCP one (rc %d): %s" % (p2.returncode, axes2))
 stored = dict(rows("SELECT topology, count(*) FROM runs WHERE warmup = 0 GROUP BY topology"))
 check(stored == {"matrix{endpoints=subflow,scheduler=default,protocol=mptcp}": 1,
                  "matrix{endpoints=signal,scheduler=default,protocol=mptcp}": 1,
