@@ -96,18 +96,22 @@ static bool not_recovered(const struct wl_result *w, double *ret)
 }
 /* an MPTCP counter's delta over both nodes (the MIB the run keeps), for a
  * workload with events: what the events cost in re-sent data and stale subflows */
-static bool mib_sum(const struct wl_result *w, const char *name, double *ret)
+static double mib_total(const struct wl_result *w, const char *name)
 {
-        *ret = 0;
-        if (!w->n_events || !w->mib)
-                return false;
+        double sum = 0;
         json_object_object_foreach (w->mib, node, counters) {
                 (void)node;
                 struct json_object *v;
                 if (json_object_object_get_ex(counters, name, &v))
-                        *ret += json_object_get_double(v);
+                        sum += json_object_get_double(v);
         }
-        return true;
+        return sum;
+}
+/* ... where the workload has events */
+static bool mib_sum(const struct wl_result *w, const char *name, double *ret)
+{
+        *ret = w->n_events && w->mib ? mib_total(w, name) : 0;
+        return w->n_events && w->mib;
 }
 #define MIB_GETTER(fn, name)                                                                       \
         static bool fn(const struct wl_result *w, double *ret)                                     \
@@ -128,17 +132,9 @@ static bool retrans_per_gb(const struct wl_result *w, double *ret)
 }
 static bool reinject_per_gb(const struct wl_result *w, double *ret)
 {
-        *ret = 0;
-        if (w->w->protocol != TOPO_PROTO_MPTCP || !(w->sent_gb > 0) || !w->mib)
-                return false;
-        json_object_object_foreach (w->mib, node, counters) {
-                (void)node;
-                struct json_object *v;
-                if (json_object_object_get_ex(counters, "MPTcpExtMPTCPRetrans", &v))
-                        *ret += json_object_get_double(v);
-        }
-        *ret /= w->sent_gb;
-        return true;
+        bool have = w->w->protocol == TOPO_PROTO_MPTCP && w->sent_gb > 0 && w->mib;
+        *ret = have ? mib_total(w, "MPTcpExtMPTCPRetrans") / w->sent_gb : 0;
+        return have;
 }
 MIB_GETTER(duplicate_data, "MPTcpExtDuplicateData")
 MIB_GETTER(stale, "MPTcpExtSubflowStale")

@@ -136,13 +136,16 @@ p = subprocess.run([MPTCPLAB, "baseline", "save", "base", "--run", series, "--db
 check(p.returncode == 0, "the baseline is saved")
 
 # git bisect run, each step built and judged against the baseline. A bisect
-# hunts a regression someone saw (here -50%): the smallest change that counts
-# is set to 1%, not the 0.5% default that catches a 1% rate cut, so that a
-# harmless commit measured 0.6% apart by chance is not blamed
+# hunts a regression someone saw (here -50% to -80%): the smallest change
+# that counts is set to 5%, not the 0.5% default that catches a 1% rate cut.
+# Each step is 3 runs in a boot of its own against 3 in the baseline's, and
+# boots differ by more than runs do: a harmless commit measured -1.40%
+# [90% CI -3.03, -0.20] on 2026-12-08 (the baseline's runs CV 0.86%), which
+# a 1% threshold blamed
 git("bisect", "start", head, base)
 t0 = time.time()
 p = subprocess.run(["git", "-C", TREE, "bisect", "run", STEP, TREE, TOPO, "base", "--runs", "3", "--db", db,
-                    "--threshold", "goodput_mbps=1"],
+                    "--threshold", "goodput_mbps=5"],
                    env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=3600)
 bisect_s = time.time() - t0
 log = git("bisect", "log", check_rc=False)
