@@ -94,8 +94,7 @@ static bool not_recovered(const struct wl_result *w, double *ret)
         *ret = e && !e->recovered ? 1 : 0;
         return e && e->recovery_s >= 0;
 }
-/* an MPTCP counter's delta over both nodes (the MIB the run keeps), for a
- * workload with events: what the events cost in re-sent data and stale subflows */
+/* an MPTCP counter's delta over both nodes (the MIB the run keeps) */
 static double mib_total(const struct wl_result *w, const char *name)
 {
         double sum = 0;
@@ -107,11 +106,15 @@ static double mib_total(const struct wl_result *w, const char *name)
         }
         return sum;
 }
-/* ... where the workload has events */
+/* ... for a workload with events: what the events cost in re-sent data and
+ * stale subflows */
 static bool mib_sum(const struct wl_result *w, const char *name, double *ret)
 {
-        *ret = w->n_events && w->mib ? mib_total(w, name) : 0;
-        return w->n_events && w->mib;
+        *ret = 0;
+        if (!w->n_events || !w->mib)
+                return false;
+        *ret = mib_total(w, name);
+        return true;
 }
 #define MIB_GETTER(fn, name)                                                                       \
         static bool fn(const struct wl_result *w, double *ret)                                     \

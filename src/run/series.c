@@ -751,19 +751,18 @@ static enum outcome replace_invalid(struct series_ctx *c, int s, unsigned runs)
 {
         const struct series_opts *o = c->o;
         struct series_result *r = c->res;
-        size_t want = runs < 3 ? runs : 3;
         const char *side = o->compare ? (s ? "B" : "A") : NULL;
         enum outcome rc = OUTCOME_OK;
         /* a kernel that crashed is judged by that already */
         if (runs < 3 || (s ? r->crashed_b : r->crashed_a))
                 return rc;
         for (unsigned extra = 0;
-             extra < runs / 2 + 1 && rc == OUTCOME_OK && !r->skip && short_of_valid(c, side, want);
+             extra < runs / 2 + 1 && rc == OUTCOME_OK && !r->skip && short_of_valid(c, side, 3);
              extra++) {
                 fprintf(stderr,
-                        "mptcplab: %s%s has fewer than %zu valid runs of a key test: one more "
+                        "mptcplab: %s%s has fewer than 3 valid runs of a key test: one more "
                         "run replaces a run that was not valid\n",
-                        side ? "side " : "the series", side ? side : "", want);
+                        side ? "side " : "the series", side ? side : "");
                 enum outcome r1 = one_run(c, s ? &c->b : &c->a, false, &r->samples);
                 if (r1 == OUTCOME_INFRA || r1 == OUTCOME_INPUT)
                         rc = r1;

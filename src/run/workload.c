@@ -116,9 +116,7 @@ static void path_shares(const struct topo *t, const struct wl_run *x, struct wl_
                 if (li < 0)
                         continue;
                 const struct topo_link *l = &t->links[li];
-                int dir = l->end[0].node == from && l->end[1].node == to   ? 0
-                          : l->end[1].node == from && l->end[0].node == to ? 1
-                                                                           : -1;
+                int dir = topo_link_dir(l, from, to);
                 if (dir < 0 || n >= ELEMENTSOF(bytes))
                         continue;
                 shaped &= l->shape[dir].set && l->shape[dir].rate_bps > 0;

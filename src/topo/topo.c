@@ -72,9 +72,7 @@ const struct topo_addr *topo_first_addr(const struct topo_node *n)
         return NULL;
 }
 
-/* Which way a link carries traffic from one node to another: 0 (a->b), 1
- * (b->a), -1 when it does not join them */
-static int link_dir(const struct topo_link *l, unsigned from, unsigned to)
+int topo_link_dir(const struct topo_link *l, unsigned from, unsigned to)
 {
         return l->end[0].node == from && l->end[1].node == to   ? 0
                : l->end[1].node == from && l->end[0].node == to ? 1
@@ -89,7 +87,7 @@ double topo_path_payload_bps(const struct topo *t, unsigned from, unsigned to, i
                 const struct topo_link *l = &t->links[i];
                 if (link >= 0 && (unsigned)link != i)
                         continue;
-                int dir = link_dir(l, from, to);
+                int dir = topo_link_dir(l, from, to);
                 if (dir < 0)
                         continue;
                 if (!l->shape[dir].rate_bps || !topo_shape_needs_netem(&l->shape[dir]))
@@ -105,7 +103,7 @@ uint64_t topo_path_rate_sum(const struct topo *t, unsigned from, unsigned to)
         uint64_t sum = 0;
         for (unsigned i = 0; i < t->n_links; i++) {
                 const struct topo_link *l = &t->links[i];
-                int dir = link_dir(l, from, to);
+                int dir = topo_link_dir(l, from, to);
                 if (dir < 0)
                         continue;
                 if (!l->shape[dir].set || !l->shape[dir].rate_bps)

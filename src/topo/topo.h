@@ -312,6 +312,9 @@ double topo_path_payload_bps(const struct topo *t, unsigned from, unsigned to, i
 const struct topo_addr *topo_first_addr(const struct topo_node *n);
 /* The link of node's interface that has address a, or -1 */
 int topo_link_of_addr(const struct topo *t, unsigned node, const struct topo_addr *a);
+/* Which way a link carries traffic from one node to another: 0 (a->b), 1
+ * (b->a), -1 when it does not join them */
+int topo_link_dir(const struct topo_link *l, unsigned from, unsigned to);
 /* Sum of the a->b rates of the links between two nodes (0 if any is unshaped). */
 uint64_t topo_path_rate_sum(const struct topo *t, unsigned from, unsigned to);
 
